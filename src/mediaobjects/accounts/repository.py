@@ -1,0 +1,112 @@
+"""Every query of the accounts domain. No rules here: the service decides."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from mediaobjects.accounts.models import (
+    AccessToken,
+    Account,
+    AccountAdmin,
+    Course,
+    Enrollment,
+    Group,
+    GroupCategory,
+    GroupMembership,
+    User,
+)
+
+ROOT_ACCOUNT_ID = 1
+
+
+def get_root_account(session: Session) -> Account | None:
+    return session.get(Account, ROOT_ACCOUNT_ID)
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def get_user_by_login(session: Session, login_folded: str) -> User | None:
+    return session.scalars(select(User).where(User.login_id_folded == login_folded)).first()
+
+
+def is_site_admin(session: Session, user_id: int) -> bool:
+    stmt = select(exists().where(AccountAdmin.user_id == user_id))
+    return bool(session.scalar(stmt))
+
+
+def first_site_admin(session: Session) -> User | None:
+    stmt = (
+        select(User)
+        .join(AccountAdmin, AccountAdmin.user_id == User.id)
+        .order_by(AccountAdmin.id)
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def get_token_by_digest(session: Session, digest: str) -> AccessToken | None:
+    return session.scalars(select(AccessToken).where(AccessToken.token_digest == digest)).first()
+
+
+def get_token(session: Session, token_id: int) -> AccessToken | None:
+    return session.get(AccessToken, token_id)
+
+
+def get_course(session: Session, course_id: int) -> Course | None:
+    return session.get(Course, course_id)
+
+
+def get_group(session: Session, group_id: int) -> Group | None:
+    return session.get(Group, group_id)
+
+
+def get_group_category(session: Session, category_id: int) -> GroupCategory | None:
+    return session.get(GroupCategory, category_id)
+
+
+def enrollment_types(session: Session, user_id: int, course_id: int) -> list[str]:
+    stmt = select(Enrollment.type).where(
+        Enrollment.user_id == user_id,
+        Enrollment.course_id == course_id,
+        Enrollment.workflow_state == "active",
+    )
+    return list(session.scalars(stmt))
+
+
+def find_enrollment(
+    session: Session, course_id: int, user_id: int, enrollment_type: str
+) -> Enrollment | None:
+    stmt = select(Enrollment).where(
+        Enrollment.course_id == course_id,
+        Enrollment.user_id == user_id,
+        Enrollment.type == enrollment_type,
+    )
+    return session.scalars(stmt).first()
+
+
+def find_membership(session: Session, group_id: int, user_id: int) -> GroupMembership | None:
+    stmt = select(GroupMembership).where(
+        GroupMembership.group_id == group_id, GroupMembership.user_id == user_id
+    )
+    return session.scalars(stmt).first()
+
+
+def is_group_member(session: Session, group_id: int, user_id: int) -> bool:
+    stmt = select(
+        exists().where(
+            GroupMembership.group_id == group_id,
+            GroupMembership.user_id == user_id,
+            GroupMembership.workflow_state == "accepted",
+        )
+    )
+    return bool(session.scalar(stmt))
+
+
+def count_group_members(session: Session, group_id: int) -> int:
+    stmt = select(func.count(GroupMembership.id)).where(
+        GroupMembership.group_id == group_id, GroupMembership.workflow_state == "accepted"
+    )
+    return int(session.scalar(stmt) or 0)

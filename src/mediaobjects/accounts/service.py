@@ -1,0 +1,450 @@
+"""Rules of the accounts domain: who may provision what, tokens (hashed, expiring,
+revocable), and the rights a principal holds in a course, group or user context."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mediaobjects.accounts import repository as repo
+from mediaobjects.accounts.models import (
+    ENROLLMENT_TYPES,
+    AccessToken,
+    Account,
+    AccountAdmin,
+    Course,
+    Enrollment,
+    Group,
+    GroupCategory,
+    GroupMembership,
+    User,
+)
+from mediaobjects.accounts.permissions import (
+    ALL_PERMISSIONS,
+    READ_CONTENTS,
+    Context,
+    permissions_for_roles,
+)
+from mediaobjects.accounts.principal import Principal
+from mediaobjects.errors import BadRequest, Forbidden, InvalidToken, NotFound, Unauthenticated
+
+TOKEN_PREFIX = "1~"
+# Refreshing last_used_at on every request would turn every read into a write.
+LAST_USED_GRANULARITY = timedelta(minutes=10)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def digest_token(raw: str) -> str:
+    # Tokens carry 384 random bits, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# ---- principals -------------------------------------------------------------------------
+
+
+def require_user(principal: Principal) -> User:
+    if principal.user is None:
+        raise Unauthenticated()
+    return principal.user
+
+
+def require_site_admin(principal: Principal) -> User:
+    user = require_user(principal)
+    if not principal.is_site_admin:
+        raise Forbidden()
+    return user
+
+
+def principal_for_user(session: Session, user: User) -> Principal:
+    return Principal(user=user, is_site_admin=repo.is_site_admin(session, user.id))
+
+
+def authenticate_token(session: Session, raw: str, now: datetime | None = None) -> AccessToken:
+    """The active token for ``raw``; InvalidToken (with Canvas's message) otherwise."""
+    now = now or _now()
+    if not raw or len(raw) > 512:
+        raise InvalidToken()
+    token = repo.get_token_by_digest(session, digest_token(raw))
+    if token is None:
+        raise InvalidToken()
+    if token.workflow_state != "active":
+        raise InvalidToken("Revoked access token.")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise InvalidToken("Expired access token.")
+    return token
+
+
+def needs_last_used_refresh(token: AccessToken, now: datetime | None = None) -> bool:
+    now = now or _now()
+    return token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY
+
+
+def touch_token(session: Session, token_id: int, now: datetime | None = None) -> None:
+    token = repo.get_token(session, token_id)
+    if token is not None:
+        token.last_used_at = now or _now()
+
+
+# ---- users and tokens ----------------------------------------------------------------------
+
+
+def _sortable_name(name: str) -> str:
+    parts = name.strip().split()
+    if len(parts) < 2:
+        return name.strip()
+    return f"{parts[-1]}, {' '.join(parts[:-1])}"
+
+
+def ensure_root_account(session: Session) -> Account:
+    account = repo.get_root_account(session)
+    if account is None:
+        account = Account(id=repo.ROOT_ACCOUNT_ID, name="Site Admin")
+        session.add(account)
+        session.flush()
+    return account
+
+
+def _new_user(session: Session, name: str, login_id: str) -> User:
+    folded = login_id.strip().casefold()
+    if not folded:
+        raise BadRequest.for_field(
+            "pseudonym[unique_id]", "pseudonym[unique_id] must not be blank", "blank"
+        )
+    if repo.get_user_by_login(session, folded) is not None:
+        raise BadRequest.for_field(
+            "pseudonym[unique_id]",
+            "ID already in use for this account and authentication provider",
+            "taken",
+        )
+    user = User(
+        name=name.strip(),
+        sortable_name=_sortable_name(name),
+        short_name=name.strip(),
+        login_id=login_id.strip(),
+        login_id_folded=folded,
+    )
+    session.add(user)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        # Two concurrent requests with one login: the unique index decides.
+        raise BadRequest.for_field(
+            "pseudonym[unique_id]",
+            "ID already in use for this account and authentication provider",
+            "taken",
+        ) from exc
+    return user
+
+
+def create_user(session: Session, principal: Principal, name: str, login_id: str) -> User:
+    require_site_admin(principal)
+    if not name.strip():
+        raise BadRequest.for_field("user[name]", "user[name] must not be blank", "blank")
+    return _new_user(session, name, login_id)
+
+
+def get_user(session: Session, principal: Principal, user_ref: str) -> User:
+    """``self`` or a numeric id; others' profiles only for site admins."""
+    me = require_user(principal)
+    if user_ref == "self":
+        return me
+    user_id = parse_id(user_ref)
+    if user_id == me.id:
+        return me
+    if not principal.is_site_admin:
+        if repo.get_user(session, user_id) is None:
+            raise NotFound()
+        raise Forbidden()
+    user = repo.get_user(session, user_id)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def ensure_admin_user(session: Session) -> User:
+    """The first site admin, created (with the root account) when there is none."""
+    ensure_root_account(session)
+    admin = repo.first_site_admin(session)
+    if admin is not None:
+        return admin
+    admin = repo.get_user_by_login(session, "admin")
+    if admin is None:
+        admin = _new_user(session, "Site Admin", "admin")
+    session.add(AccountAdmin(account_id=repo.ROOT_ACCOUNT_ID, user_id=admin.id))
+    session.flush()
+    return admin
+
+
+def issue_token(
+    session: Session, user: User, purpose: str, expires_at: datetime | None = None
+) -> tuple[AccessToken, str]:
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(48)
+    token = AccessToken(
+        user_id=user.id,
+        token_digest=digest_token(raw),
+        token_hint=raw[:6],
+        purpose=purpose,
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    return token, raw
+
+
+def create_token(
+    session: Session,
+    principal: Principal,
+    user_ref: str,
+    purpose: str,
+    expires_at: datetime | None,
+) -> tuple[AccessToken, str]:
+    """Site admins make tokens for anyone; a user only for themselves."""
+    me = require_user(principal)
+    user = get_user(session, principal, user_ref)
+    if user.id != me.id and not principal.is_site_admin:
+        raise Forbidden()
+    if not purpose.strip():
+        raise BadRequest.for_field("token[purpose]", "token[purpose] must not be blank", "blank")
+    if expires_at is not None and expires_at <= _now():
+        raise BadRequest.for_field(
+            "token[expires_at]", "token[expires_at] must be in the future", "invalid"
+        )
+    return issue_token(session, user, purpose.strip(), expires_at)
+
+
+def revoke_token(session: Session, principal: Principal, user_ref: str, token_id: int) -> AccessToken:
+    me = require_user(principal)
+    user = get_user(session, principal, user_ref)
+    if user.id != me.id and not principal.is_site_admin:
+        raise Forbidden()
+    token = repo.get_token(session, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound()
+    token.workflow_state = "deleted"
+    session.flush()
+    return token
+
+
+# ---- courses, enrollments, groups ------------------------------------------------------------
+
+
+def parse_id(value: str) -> int:
+    """A numeric path id. Anything else is an id no row can have: 404, as Canvas answers."""
+    if value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    raise NotFound()
+
+
+def create_course(
+    session: Session, principal: Principal, name: str, course_code: str | None
+) -> Course:
+    require_site_admin(principal)
+    if not name.strip():
+        raise BadRequest.for_field("course[name]", "course[name] must not be blank", "blank")
+    account = ensure_root_account(session)
+    course = Course(
+        account_id=account.id,
+        name=name.strip(),
+        course_code=(course_code or name).strip(),
+        uuid=uuid.uuid4().hex,
+    )
+    session.add(course)
+    session.flush()
+    return course
+
+
+def permissions_in(session: Session, principal: Principal, context: Context) -> frozenset[str]:
+    """Every permission ``principal`` holds in ``context`` (see permissions.ROLE_PERMISSIONS)."""
+    user = principal.user
+    if user is None:
+        return frozenset()
+    if principal.is_site_admin:
+        return ALL_PERMISSIONS
+    if context.type == "User":
+        return permissions_for_roles(["Self"]) if context.id == user.id else frozenset()
+    if context.type == "Course":
+        return permissions_for_roles(repo.enrollment_types(session, user.id, context.id))
+    group = repo.get_group(session, context.id)
+    if group is None:
+        return frozenset()
+    roles: list[str] = []
+    if repo.is_group_member(session, group.id, user.id):
+        roles.append("GroupMember")
+    if group.context_type == "Course":
+        # Course staff manage their course's groups; students only see their own group.
+        course_roles = repo.enrollment_types(session, user.id, group.context_id)
+        roles.extend(r for r in course_roles if r not in ("StudentEnrollment",))
+    return permissions_for_roles(roles)
+
+
+def require_permission(
+    session: Session, principal: Principal, context: Context, permission: str
+) -> None:
+    require_user(principal)
+    if permission not in permissions_in(session, principal, context):
+        raise Forbidden()
+
+
+def load_course(session: Session, course_ref: str) -> Course:
+    course = repo.get_course(session, parse_id(course_ref))
+    if course is None or course.workflow_state == "deleted":
+        raise NotFound()
+    return course
+
+
+def load_group(session: Session, group_ref: str) -> Group:
+    group = repo.get_group(session, parse_id(group_ref))
+    if group is None or group.workflow_state == "deleted":
+        raise NotFound()
+    return group
+
+
+def load_context(session: Session, context_type: str, ref: str, principal: Principal) -> Context:
+    """The course, group or user named in a URL; 404 when it does not exist."""
+    if context_type == "Course":
+        return Context("Course", load_course(session, ref).id)
+    if context_type == "Group":
+        return Context("Group", load_group(session, ref).id)
+    if ref == "self":
+        return Context("User", require_user(principal).id)
+    user_id = parse_id(ref)
+    if repo.get_user(session, user_id) is None:
+        raise NotFound()
+    return Context("User", user_id)
+
+
+def read_course(session: Session, principal: Principal, course_ref: str) -> Course:
+    course = load_course(session, course_ref)
+    require_permission(session, principal, Context("Course", course.id), READ_CONTENTS)
+    return course
+
+
+def enroll_user(
+    session: Session, principal: Principal, course_ref: str, user_id: int, enrollment_type: str
+) -> tuple[Enrollment, User]:
+    require_site_admin(principal)
+    course = load_course(session, course_ref)
+    if enrollment_type not in ENROLLMENT_TYPES:
+        raise BadRequest.for_field(
+            "enrollment[type]",
+            "enrollment[type] must be one of " + ", ".join(ENROLLMENT_TYPES),
+            "inclusion",
+        )
+    user = repo.get_user(session, user_id)
+    if user is None:
+        raise BadRequest.for_field(
+            "enrollment[user_id]", f"no user with id {user_id}", "not_found"
+        )
+    existing = repo.find_enrollment(session, course.id, user.id, enrollment_type)
+    if existing is not None:
+        # Canvas answers a repeated enrollment with the existing one.
+        existing.workflow_state = "active"
+        return existing, user
+    enrollment = Enrollment(course_id=course.id, user_id=user.id, type=enrollment_type)
+    session.add(enrollment)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        found = repo.find_enrollment(session, course.id, user.id, enrollment_type)
+        if found is None:
+            raise
+        return found, user
+    return enrollment, user
+
+
+def create_group_category(
+    session: Session, principal: Principal, context_type: str, context_ref: str, name: str
+) -> GroupCategory:
+    require_site_admin(principal)
+    if context_type == "Course":
+        context_id = load_course(session, context_ref).id
+    else:
+        if context_ref not in ("self", str(repo.ROOT_ACCOUNT_ID)):
+            raise NotFound()
+        context_id = ensure_root_account(session).id
+    if not name.strip():
+        raise BadRequest.for_field("name", "name must not be blank", "blank")
+    category = GroupCategory(context_type=context_type, context_id=context_id, name=name.strip())
+    session.add(category)
+    session.flush()
+    return category
+
+
+def create_group(
+    session: Session, principal: Principal, category_ref: str, name: str
+) -> Group:
+    require_site_admin(principal)
+    category = repo.get_group_category(session, parse_id(category_ref))
+    if category is None:
+        raise NotFound()
+    if not name.strip():
+        raise BadRequest.for_field("name", "name must not be blank", "blank")
+    group = Group(
+        group_category_id=category.id,
+        context_type=category.context_type,
+        context_id=category.context_id,
+        name=name.strip(),
+    )
+    session.add(group)
+    session.flush()
+    return group
+
+
+def add_group_member(
+    session: Session, principal: Principal, group_ref: str, user_id: int
+) -> GroupMembership:
+    require_site_admin(principal)
+    group = load_group(session, group_ref)
+    user = repo.get_user(session, user_id)
+    if user is None:
+        raise BadRequest.for_field("user_id", f"no user with id {user_id}", "not_found")
+    if group.context_type == "Course" and not repo.enrollment_types(
+        session, user.id, group.context_id
+    ):
+        raise BadRequest.for_field(
+            "user_id", "the user is not enrolled in the group's course", "not_in_context"
+        )
+    existing = repo.find_membership(session, group.id, user.id)
+    if existing is not None:
+        existing.workflow_state = "accepted"
+        return existing
+    membership = GroupMembership(group_id=group.id, user_id=user.id)
+    session.add(membership)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        found = repo.find_membership(session, group.id, user.id)
+        if found is None:
+            raise
+        return found
+    return membership
+
+
+def group_member_count(session: Session, group_id: int) -> int:
+    return repo.count_group_members(session, group_id)
+
+
+def read_group(session: Session, principal: Principal, group_ref: str) -> Group:
+    group = load_group(session, group_ref)
+    require_permission(session, principal, Context("Group", group.id), READ_CONTENTS)
+    return group
+
+
+def parse_id_param(value: str | int | None, field: str) -> int:
+    """A numeric id given as a parameter: 400 naming the field when it is not one."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    raise BadRequest.for_field(field, f"{field} must be a numeric id", "invalid")

@@ -1,0 +1,43 @@
+"""Builds the FastAPI application: wiring only, no rules."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from mediaobjects.accounts.routes import router as accounts_router
+from mediaobjects.context import AppContext, build_context
+from mediaobjects.files.routes import router as files_router
+from mediaobjects.http.errors import install_error_handlers
+from mediaobjects.settings import Settings
+from mediaobjects.storage.interfaces import Storage
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    storage: Storage | None = None,
+    context: AppContext | None = None,
+) -> FastAPI:
+    """The app for ``settings``. Tests pass their own storage or a whole context."""
+    ctx = context or build_context(settings or Settings(), storage=storage)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if context is None:
+            ctx.close()
+
+    app = FastAPI(
+        title="mediaobjects",
+        summary="The Canvas LMS Media Objects API, self-hosted.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    app.include_router(accounts_router)
+    app.include_router(files_router)
+    return app

@@ -1,0 +1,136 @@
+"""The ``mediaobjects`` command: serve, create-admin-token, db upgrade, db check.
+Operators' scripts depend on these names."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from mediaobjects.settings import Settings
+
+
+def _context(settings: Settings):  # type: ignore[no-untyped-def]
+    from mediaobjects.context import build_context
+
+    return build_context(settings)
+
+
+def _upgrade(settings: Settings) -> None:
+    from mediaobjects.db.engine import build_engine
+    from mediaobjects.db.migrate import upgrade
+
+    engine = build_engine(settings.resolved_database_url())
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mediaobjects.app import create_app
+
+    _upgrade(settings)
+    app = create_app(settings)
+    print(
+        f"mediaobjects: serving on http://{args.host}:{args.port}/ "
+        f"(data in {settings.data_dir.resolve()}).\n"
+        "mediaobjects: get an admin token with: mediaobjects create-admin-token",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level)
+    return 0
+
+
+def cmd_create_admin_token(settings: Settings, _args: argparse.Namespace) -> int:
+    from mediaobjects.accounts import service as accounts
+
+    _upgrade(settings)
+    ctx = _context(settings)
+    try:
+        with ctx.write() as session:
+            admin = accounts.ensure_admin_user(session)
+            _token, raw = accounts.issue_token(session, admin, "mediaobjects create-admin-token")
+    finally:
+        ctx.close()
+    print(raw)
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    from mediaobjects.db.migrate import head_revision
+
+    _upgrade(settings)
+    print(f"database is at revision {head_revision()}", file=sys.stderr)
+    return 0
+
+
+def cmd_db_check(settings: Settings, _args: argparse.Namespace) -> int:
+    """Exit 0 when the database is at the newest revision and matches the models."""
+    from mediaobjects.db.engine import build_engine
+    from mediaobjects.db.migrate import current_revision, head_revision, schema_differences
+
+    engine = build_engine(settings.resolved_database_url())
+    try:
+        current, head = current_revision(engine), head_revision()
+        if current != head:
+            print(
+                f"database is at revision {current}, the code expects {head}: "
+                "run `mediaobjects db upgrade`",
+                file=sys.stderr,
+            )
+            return 1
+        diffs = schema_differences(engine)
+    finally:
+        engine.dispose()
+    if diffs:
+        print("the database schema differs from the models:", file=sys.stderr)
+        for diff in diffs:
+            print(f"  {diff}", file=sys.stderr)
+        return 1
+    print(f"database is up to date (revision {head})", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mediaobjects",
+        description="A self-hostable implementation of the Canvas LMS Media Objects API.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="migrate the database and serve the API")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    serve.set_defaults(func=cmd_serve)
+    token = sub.add_parser(
+        "create-admin-token",
+        help="print a new site-admin access token (creates the admin user if needed)",
+    )
+    token.set_defaults(func=cmd_create_admin_token)
+    db = sub.add_parser("db", help="database migrations")
+    dbsub = db.add_subparsers(dest="db_command", required=True)
+    dbsub.add_parser("upgrade", help="migrate the database to the newest schema").set_defaults(
+        func=cmd_db_upgrade
+    )
+    dbsub.add_parser(
+        "check", help="exit non-zero when the database is not at the newest schema"
+    ).set_defaults(func=cmd_db_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except Exception as exc:  # pydantic's ValidationError: a bad MEDIAOBJECTS_* variable
+        print(f"mediaobjects: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    result: int = args.func(settings, args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

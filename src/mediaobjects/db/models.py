@@ -1,0 +1,11 @@
+"""Imports every domain's models so that ``Base.metadata`` is complete (for Alembic and the
+models-versus-migrations check)."""
+
+from mediaobjects.accounts import models as accounts_models
+from mediaobjects.db.base import Base
+from mediaobjects.files import models as files_models
+from mediaobjects.media_objects import models as media_objects_models
+
+metadata = Base.metadata
+
+__all__ = ["accounts_models", "files_models", "media_objects_models", "metadata"]

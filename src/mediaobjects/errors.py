@@ -1,0 +1,119 @@
+"""The domain exception tree: every error a service can raise, each with an HTTP status and a
+stable code. Services raise these; only ``mediaobjects.http.errors`` turns them into responses.
+
+    MediaObjectsError
+    ├── BadRequest            400  bad_request        (a parameter is missing or malformed)
+    ├── Unauthenticated       401  unauthenticated    (no valid credentials; see InvalidToken)
+    │   └── InvalidToken      401  invalid_token      (a token was sent but is unknown/expired/revoked)
+    ├── Forbidden             403  unauthorized       (authenticated but not allowed)
+    ├── NotFound              404  not_found
+    ├── Conflict              409  conflict
+    ├── Gone                  410  gone               (an upload token already used or expired)
+    ├── PayloadTooLarge       413  payload_too_large
+    ├── UnprocessableEntity   422  unprocessable      (validation of a resource failed)
+    └── StorageFailure        503  storage_unavailable (the storage backend failed)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field of a request, as listed in a Canvas 400/422 envelope."""
+
+    field: str | None
+    message: str
+    error_code: str = "invalid"
+    index: int | None = None
+
+
+class MediaObjectsError(Exception):
+    status_code: int = 500
+    code: str = "internal_server_error"
+    default_message: str = "An error occurred."
+
+    def __init__(self, message: str | None = None, *, errors: list[FieldError] | None = None):
+        self.message = message or self.default_message
+        self.errors: list[FieldError] = errors or []
+        super().__init__(self.message)
+
+
+class BadRequest(MediaObjectsError):
+    status_code = 400
+    code = "bad_request"
+    default_message = "The request is malformed."
+
+    @classmethod
+    def for_field(cls, field_name: str, message: str, code: str = "invalid") -> BadRequest:
+        return cls(message, errors=[FieldError(field_name, message, code)])
+
+
+class Unauthenticated(MediaObjectsError):
+    status_code = 401
+    code = "unauthenticated"
+    default_message = "user authorization required"
+
+
+class InvalidToken(Unauthenticated):
+    code = "invalid_token"
+    default_message = "Invalid access token."
+
+
+class Forbidden(MediaObjectsError):
+    status_code = 403
+    code = "unauthorized"
+    default_message = "user not authorized to perform that action"
+
+
+class NotFound(MediaObjectsError):
+    status_code = 404
+    code = "not_found"
+    default_message = "The specified resource does not exist."
+
+
+class Conflict(MediaObjectsError):
+    status_code = 409
+    code = "conflict"
+    default_message = "The request conflicts with the current state of the resource."
+
+
+class Gone(MediaObjectsError):
+    status_code = 410
+    code = "gone"
+    default_message = "The resource is no longer available."
+
+
+class PayloadTooLarge(MediaObjectsError):
+    status_code = 413
+    code = "payload_too_large"
+    default_message = "The request body is too large."
+
+
+class UnprocessableEntity(MediaObjectsError):
+    status_code = 422
+    code = "unprocessable"
+    default_message = "The request could not be processed."
+
+
+class StorageFailure(MediaObjectsError):
+    status_code = 503
+    code = "storage_unavailable"
+    default_message = "The file storage is unavailable; try again later."
+
+
+__all__ = [
+    "BadRequest",
+    "Conflict",
+    "FieldError",
+    "Forbidden",
+    "Gone",
+    "InvalidToken",
+    "MediaObjectsError",
+    "NotFound",
+    "PayloadTooLarge",
+    "StorageFailure",
+    "Unauthenticated",
+    "UnprocessableEntity",
+]

@@ -1,0 +1,109 @@
+"""Turns exceptions into Canvas error envelopes. This is the only place where that happens:
+services raise domain errors (mediaobjects.errors), and the handlers below render them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mediaobjects.errors import (
+    FieldError,
+    Forbidden,
+    InvalidToken,
+    MediaObjectsError,
+    NotFound,
+    Unauthenticated,
+)
+
+log = logging.getLogger(__name__)
+
+WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="canvas-lms"'}
+
+
+def _field_error_json(err: FieldError) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if err.index is not None:
+        out["index"] = err.index
+    out["field"] = err.field
+    out["message"] = err.message
+    out["error_code"] = err.error_code
+    return out
+
+
+def error_body(exc: MediaObjectsError) -> dict[str, Any]:
+    if isinstance(exc, InvalidToken):
+        return {"errors": [{"message": exc.message}]}
+    if isinstance(exc, Unauthenticated):
+        return {"status": "unauthenticated", "errors": [{"message": exc.message}]}
+    if isinstance(exc, Forbidden):
+        return {"status": "unauthorized", "errors": [{"message": exc.message}]}
+    if isinstance(exc, NotFound):
+        return {"errors": [{"message": exc.message}]}
+    if exc.errors:
+        return {"errors": [_field_error_json(e) for e in exc.errors]}
+    return {"errors": [{"message": exc.message, "error_code": exc.code}]}
+
+
+def error_response(exc: MediaObjectsError) -> JSONResponse:
+    headers = WWW_AUTHENTICATE if isinstance(exc, Unauthenticated) else None
+    return JSONResponse(error_body(exc), status_code=exc.status_code, headers=headers)
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, MediaObjectsError)
+    return error_response(exc)
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("query", "body", "path", "header", "form")]
+    return ".".join(parts) or "request"
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "field": _location(tuple(e.get("loc", ()))),
+            "message": str(e.get("msg", "is invalid")),
+            "error_code": "invalid",
+        }
+        for e in exc.errors()
+    ]
+    return JSONResponse({"errors": errors}, status_code=400)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        return error_response(NotFound())
+    if exc.status_code == 405:
+        return JSONResponse(
+            {"errors": [{"message": "Method not allowed.", "error_code": "method_not_allowed"}]},
+            status_code=405,
+            headers=exc.headers,
+        )
+    return JSONResponse(
+        {"errors": [{"message": str(exc.detail), "error_code": "http_error"}]},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return JSONResponse(
+        {"errors": [{"message": "An error occurred.", "error_code": "internal_server_error"}]},
+        status_code=500,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(MediaObjectsError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

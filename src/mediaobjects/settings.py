@@ -1,0 +1,93 @@
+"""The one Settings model. Every field is read from an environment variable with the prefix
+``MEDIAOBJECTS_`` and documented in docs/settings.md (a test fails when one is not).
+Settings are read once, by whoever builds the app or the CLI command, never at import time."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GiB = 1024**3
+MiB = 1024**2
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEDIAOBJECTS_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("./data"),
+        description="Directory for the SQLite database, the generated secret key and local files.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the database. Default: SQLite at <data_dir>/mediaobjects.db. "
+            "PostgreSQL: postgresql+psycopg://user:password@host:port/dbname."
+        ),
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key that signs upload and download URLs. When unset, a random key is generated "
+            "once and stored in <data_dir>/secret_key."
+        ),
+    )
+    max_upload_bytes: int = Field(
+        default=5 * GiB,
+        gt=0,
+        description="Largest file accepted by the upload flow, in bytes; larger uploads get 413.",
+    )
+    max_request_body_bytes: int = Field(
+        default=1 * MiB,
+        gt=0,
+        description=(
+            "Largest JSON or form body accepted by API endpoints (uploads excepted), in bytes."
+        ),
+    )
+    upload_token_ttl_seconds: int = Field(
+        default=3600,
+        gt=0,
+        description="How long an upload_url returned by the file-upload flow stays valid.",
+    )
+    signed_url_ttl_seconds: int = Field(
+        default=6 * 3600,
+        gt=0,
+        description="How long signed download URLs (the file `url` field) stay valid.",
+    )
+    storage_backend: Literal["local"] = Field(
+        default="local",
+        description="Where file bytes are kept. `local`: under <data_dir>/files.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Log level of the server."
+    )
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'mediaobjects.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, else the key stored in the data dir (created on first use).
+
+        The key must survive restarts, or every signed URL handed out would break."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        # O_EXCL: two processes starting at once must agree on one key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key + "\n")
+        return key

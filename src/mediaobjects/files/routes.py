@@ -217,6 +217,7 @@ def delete_file(
 
 def _root_folder(
     request: Request,
+    ctx: AppContext,
     session: Session,
     principal: Principal,
     context_type: Literal["Course", "Group", "User"],
@@ -224,7 +225,12 @@ def _root_folder(
 ) -> Response:
     accounts.require_user(principal)
     context = accounts.load_context(session, context_type, context_ref, principal)
-    folder = files.read_root_folder(session, principal, context)
+    folder = files.find_root_folder(session, principal, context)
+    if folder is None:
+        # Root folders are made on first use. This is a GET on a read-only session, so the
+        # folder is created in a short write transaction of its own.
+        with ctx.write() as writer:
+            folder = files.root_folder(writer, context)
     files_count, folders_count = files.folder_counts(session, folder)
     can_upload = files.can_manage_files(session, principal, context)
     return canvas_json(
@@ -235,23 +241,23 @@ def _root_folder(
 
 @router.get("/api/v1/courses/{course_id}/folders/root", summary="Get a course's root folder")
 def course_root_folder(
-    course_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+    course_id: str, request: Request, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
-    return _root_folder(request, session, principal, "Course", course_id)
+    return _root_folder(request, ctx, session, principal, "Course", course_id)
 
 
 @router.get("/api/v1/groups/{group_id}/folders/root", summary="Get a group's root folder")
 def group_root_folder(
-    group_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+    group_id: str, request: Request, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
-    return _root_folder(request, session, principal, "Group", group_id)
+    return _root_folder(request, ctx, session, principal, "Group", group_id)
 
 
 @router.get("/api/v1/users/{user_id}/folders/root", summary="Get a user's root folder")
 def user_root_folder(
-    user_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+    user_id: str, request: Request, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
-    return _root_folder(request, session, principal, "User", user_id)
+    return _root_folder(request, ctx, session, principal, "User", user_id)
 
 
 @router.post("/api/v1/folders/{folder_id}/copy_file", summary="Copy a file")

@@ -128,9 +128,10 @@ def folder_for_path(session: Session, context: Context, path: str | None) -> Fol
     return folder
 
 
-def read_root_folder(session: Session, principal: Principal, context: Context) -> Folder:
+def find_root_folder(session: Session, principal: Principal, context: Context) -> Folder | None:
+    """The context's root folder if it exists yet (read-only; see ``root_folder``)."""
     accounts.require_permission(session, principal, context, READ_CONTENTS)
-    return root_folder(session, context)
+    return repo.get_root_folder(session, context.type, context.id)
 
 
 def folder_counts(session: Session, folder: Folder) -> tuple[int, int]:

@@ -20,6 +20,16 @@ def _check_account(account_id: str) -> None:
         raise NotFound()
 
 
+@router.get("/accounts/{account_id}", summary="Get a single account")
+def show_account(
+    account_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> Response:
+    _check_account(account_id)
+    accounts.require_site_admin(principal)
+    account = accounts.ensure_root_account_exists(session)
+    return canvas_json(request, schemas.account_json(account))
+
+
 @router.post("/accounts/{account_id}/users", summary="Create a user")
 def create_user(
     account_id: str,

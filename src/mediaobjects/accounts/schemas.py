@@ -7,6 +7,7 @@ from typing import Any
 
 from mediaobjects.accounts.models import (
     AccessToken,
+    Account,
     Course,
     Enrollment,
     Group,
@@ -23,6 +24,18 @@ ENROLLMENT_ROLE = {
     "StudentEnrollment": "StudentEnrollment",
     "ObserverEnrollment": "ObserverEnrollment",
 }
+
+
+def account_json(account: Account) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "name": account.name,
+        "uuid": f"mediaobjects-account-{account.id}",
+        "parent_account_id": None,
+        "root_account_id": None,
+        "workflow_state": "active",
+        "default_time_zone": "Etc/UTC",
+    }
 
 
 def user_json(user: User, *, include_login: bool = True) -> dict[str, Any]:

@@ -112,6 +112,14 @@ def ensure_root_account(session: Session) -> Account:
     return account
 
 
+def ensure_root_account_exists(session: Session) -> Account:
+    """The root account, which ``create-admin-token`` creates with the first admin."""
+    account = repo.get_root_account(session)
+    if account is None:
+        raise NotFound()
+    return account
+
+
 def _new_user(session: Session, name: str, login_id: str) -> User:
     folded = login_id.strip().casefold()
     if not folded:

@@ -1,0 +1,1 @@
+"""Tests of mediaobjects.storage: one contract suite over every backend, plus backend details."""

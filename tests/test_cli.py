@@ -1,0 +1,103 @@
+"""The ``mediaobjects`` command as operators' scripts use it: create-admin-token prints a
+working token and nothing else (migrating a fresh data dir first), db upgrade and db check."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mediaobjects.app import create_app
+from mediaobjects.settings import Settings
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mediaobjects.cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def fresh_env(tmp_path: Path, db_kind: str, database_url: str) -> dict[str, str]:
+    env = {"MEDIAOBJECTS_DATA_DIR": str(tmp_path / "fresh")}
+    if db_kind == "postgresql":
+        env["MEDIAOBJECTS_DATABASE_URL"] = database_url
+    return env
+
+
+def test_create_admin_token_on_a_fresh_data_dir(fresh_env: dict[str, str], tmp_path: Path) -> None:
+    result = run_cli("create-admin-token", env=fresh_env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    token = lines[0]
+    assert token.startswith("1~") and len(token) > 40
+    second = run_cli("create-admin-token", env=fresh_env).stdout.strip()
+    assert second != token
+    settings = Settings(
+        data_dir=Path(fresh_env["MEDIAOBJECTS_DATA_DIR"]),
+        database_url=fresh_env.get("MEDIAOBJECTS_DATABASE_URL"),
+    )
+    with TestClient(create_app(settings)) as client:
+        for raw in (token, second):
+            me = client.get("/api/v1/users/self", headers={"Authorization": f"Bearer {raw}"})
+            assert me.status_code == 200
+            assert me.json()["login_id"] == "admin"
+        made = client.post(
+            "/api/v1/accounts/self/courses",
+            headers={"Authorization": f"Bearer {token}"},
+            data={"course[name]": "From the CLI"},
+        )
+        assert made.status_code == 200
+
+
+def test_secret_key_is_generated_once_and_kept(fresh_env: dict[str, str]) -> None:
+    run_cli("db", "upgrade", env=fresh_env)
+    assert run_cli("create-admin-token", env=fresh_env).returncode == 0
+    key_file = Path(fresh_env["MEDIAOBJECTS_DATA_DIR"]) / "secret_key"
+    first = key_file.read_text()
+    assert len(first.strip()) >= 32
+    assert run_cli("create-admin-token", env=fresh_env).returncode == 0
+    assert key_file.read_text() == first
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_db_upgrade_then_check(fresh_env: dict[str, str]) -> None:
+    upgraded = run_cli("db", "upgrade", env=fresh_env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    checked = run_cli("db", "check", env=fresh_env)
+    assert checked.returncode == 0, checked.stderr
+    assert "up to date" in checked.stderr
+
+
+def test_db_check_fails_on_an_unmigrated_database(tmp_path: Path, db_kind: str) -> None:
+    if db_kind != "sqlite":
+        pytest.skip("an empty database is only cheap to make on SQLite")
+    env = {"MEDIAOBJECTS_DATA_DIR": str(tmp_path / "empty")}
+    checked = run_cli("db", "check", env=env)
+    assert checked.returncode == 1
+    assert "db upgrade" in checked.stderr
+
+
+def test_invalid_setting_is_reported(tmp_path: Path) -> None:
+    env = {"MEDIAOBJECTS_DATA_DIR": str(tmp_path), "MEDIAOBJECTS_MAX_UPLOAD_BYTES": "lots"}
+    result = run_cli("db", "check", env=env)
+    assert result.returncode == 2
+    assert "MAX_UPLOAD_BYTES".lower() in result.stderr.lower()
+
+
+def test_help_lists_the_commands_operators_use() -> None:
+    result = run_cli("--help", env={})
+    assert result.returncode == 0
+    for name in ("serve", "create-admin-token", "db"):
+        assert name in result.stdout
+    serve_help = run_cli("serve", "--help", env={}).stdout
+    assert "--host" in serve_help and "--port" in serve_help

@@ -4,7 +4,7 @@ stable code. Services raise these; only ``mediaobjects.http.errors`` turns them 
     MediaObjectsError
     ├── BadRequest            400  bad_request        (a parameter is missing or malformed)
     ├── Unauthenticated       401  unauthenticated    (no valid credentials; see InvalidToken)
-    │   └── InvalidToken      401  invalid_token      (a token was sent but is unknown/expired/revoked)
+    │   └── InvalidToken      401  invalid_token      (unknown, expired or revoked token)
     ├── Forbidden             403  unauthorized       (authenticated but not allowed)
     ├── NotFound              404  not_found
     ├── Conflict              409  conflict

@@ -18,8 +18,12 @@ from tests.support.media import fake_mp4
 
 def test_the_table_covers_every_enrollment_role() -> None:
     for role in ("TeacherEnrollment", "TaEnrollment", "DesignerEnrollment"):
-        assert {READ_CONTENTS, MANAGE_FILES_EDIT, MANAGE_COURSE_CONTENT_ADD,
-                MANAGE_COURSE_CONTENT_DELETE} <= ROLE_PERMISSIONS[role]
+        assert {
+            READ_CONTENTS,
+            MANAGE_FILES_EDIT,
+            MANAGE_COURSE_CONTENT_ADD,
+            MANAGE_COURSE_CONTENT_DELETE,
+        } <= ROLE_PERMISSIONS[role]
     for role in ("StudentEnrollment", "ObserverEnrollment"):
         assert ROLE_PERMISSIONS[role] == frozenset({READ_CONTENTS})
 

@@ -123,6 +123,7 @@ def test_unknown_api_route_is_canvas_404(api: Api) -> None:
 def test_absolute_form_request_target_is_served(api: Api) -> None:
     # urllib3 2.x sends absolute-form targets when following Link headers (client-contract 1.1.6).
     r = api.client.get(
-        "http://testserver/api/v1/users/self", headers={"Authorization": f"Bearer {api.admin.token}"}
+        "http://testserver/api/v1/users/self",
+        headers={"Authorization": f"Bearer {api.admin.token}"},
     )
     assert r.status_code == 200

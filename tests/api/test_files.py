@@ -42,10 +42,12 @@ def media_object_for(api: Api, media_id: str) -> MediaObject:
         return session.scalars(select(MediaObject).where(MediaObject.media_id == media_id)).one()
 
 
-# ---- step one ------------------------------------------------------------------------------------
+# ---- step one -------------------------------------------------------------------------------
 
 
-def test_step_one_returns_upload_url_params_and_file_param(api: Api, course: dict[str, Any]) -> None:
+def test_step_one_returns_upload_url_params_and_file_param(
+    api: Api, course: dict[str, Any]
+) -> None:
     r = api.start_upload(f"courses/{course['id']}", course["teacher"], "lecture.mp4", 2048)
     assert r.status_code == 200
     body = r.json()
@@ -98,7 +100,9 @@ def test_step_one_permissions(api: Api, course: dict[str, Any]) -> None:
     assert rows(api, UploadTicket) == 0
 
 
-def test_students_upload_to_their_own_files_and_their_groups(api: Api, course: dict[str, Any]) -> None:
+def test_students_upload_to_their_own_files_and_their_groups(
+    api: Api, course: dict[str, Any]
+) -> None:
     student: Person = course["student"]
     mine = api.upload("users/self", student, "me.mp4", fake_mp4())
     assert mine["media_entry_id"].startswith("m-")
@@ -110,14 +114,26 @@ def test_students_upload_to_their_own_files_and_their_groups(api: Api, course: d
     assert api.start_upload(f"users/{other.id}", student, "x.mp4", 10).status_code == 403
 
 
-# ---- step two -----------------------------------------------------------------------------------
+# ---- step two -------------------------------------------------------------------------------
 
 
 def test_upload_creates_file_and_media_object(api: Api, course: dict[str, Any]) -> None:
     content = fake_mp4(5000)
-    body = api.upload(f"courses/{course['id']}", course["teacher"], "Lecture 1.mp4", content, "video/mp4")
-    for key in ("id", "uuid", "display_name", "filename", "content-type", "size", "url",
-                "media_entry_id", "created_at", "updated_at"):
+    body = api.upload(
+        f"courses/{course['id']}", course["teacher"], "Lecture 1.mp4", content, "video/mp4"
+    )
+    for key in (
+        "id",
+        "uuid",
+        "display_name",
+        "filename",
+        "content-type",
+        "size",
+        "url",
+        "media_entry_id",
+        "created_at",
+        "updated_at",
+    ):
         assert key in body
     assert body["display_name"] == "Lecture 1.mp4"
     assert body["filename"] == "Lecture 1.mp4"
@@ -150,7 +166,9 @@ def test_audio_recognised_by_content(api: Api, course: dict[str, Any]) -> None:
 
 
 def test_file_that_only_claims_to_be_media_is_registered(api: Api, course: dict[str, Any]) -> None:
-    by_type = api.upload(f"courses/{course['id']}", course["teacher"], "notes", b"hello", "video/mp4")
+    by_type = api.upload(
+        f"courses/{course['id']}", course["teacher"], "notes", b"hello", "video/mp4"
+    )
     assert by_type["media_entry_id"] is not None
     by_name = api.upload(f"courses/{course['id']}", course["teacher"], "voice.mp3", b"hello")
     assert media_object_for(api, by_name["media_entry_id"]).media_type == "audio"
@@ -167,7 +185,9 @@ def test_upload_over_the_limit_is_413_and_keeps_nothing(api: Api, course: dict[s
     limit = api.ctx.settings.max_upload_bytes
     step1 = api.start_upload(f"courses/{course['id']}", course["teacher"], "huge.mp4", 100).json()
     r = api.client.post(
-        step1["upload_url"], data=step1["upload_params"], files={"file": ("huge.mp4", b"\0" * (limit + 1))}
+        step1["upload_url"],
+        data=step1["upload_params"],
+        files={"file": ("huge.mp4", b"\0" * (limit + 1))},
     )
     assert r.status_code == 413
     assert r.json()["errors"][0]["error_code"] == "payload_too_large"
@@ -178,9 +198,13 @@ def test_upload_over_the_limit_is_413_and_keeps_nothing(api: Api, course: dict[s
 
 def test_upload_token_is_single_use(api: Api, course: dict[str, Any]) -> None:
     step1 = api.start_upload(f"courses/{course['id']}", course["teacher"], "a.mp4", 10).json()
-    first = api.client.post(step1["upload_url"], data=step1["upload_params"], files={"file": ("a.mp4", fake_mp4())})
+    first = api.client.post(
+        step1["upload_url"], data=step1["upload_params"], files={"file": ("a.mp4", fake_mp4())}
+    )
     assert first.status_code == 201
-    second = api.client.post(step1["upload_url"], data=step1["upload_params"], files={"file": ("a.mp4", fake_mp4())})
+    second = api.client.post(
+        step1["upload_url"], data=step1["upload_params"], files={"file": ("a.mp4", fake_mp4())}
+    )
     assert second.status_code == 400
     assert "already been used" in second.json()["errors"][0]["message"]
     assert rows(api, Attachment) == 1
@@ -190,8 +214,12 @@ def test_upload_token_is_single_use(api: Api, course: dict[str, Any]) -> None:
 def test_expired_upload_token_is_rejected(api: Api, course: dict[str, Any]) -> None:
     step1 = api.start_upload(f"courses/{course['id']}", course["teacher"], "a.mp4", 10).json()
     with api.ctx.write() as session:
-        session.execute(update(UploadTicket).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
-    r = api.client.post(step1["upload_url"], data=step1["upload_params"], files={"file": ("a.mp4", fake_mp4())})
+        session.execute(
+            update(UploadTicket).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    r = api.client.post(
+        step1["upload_url"], data=step1["upload_params"], files={"file": ("a.mp4", fake_mp4())}
+    )
     assert r.status_code == 400
     assert "expired" in r.json()["errors"][0]["message"]
     assert rows(api, Attachment) == 0
@@ -217,31 +245,43 @@ def test_upload_without_file_part_is_400(api: Api, course: dict[str, Any]) -> No
 
 def test_upload_with_non_multipart_body_is_400(api: Api, course: dict[str, Any]) -> None:
     step1 = api.start_upload(f"courses/{course['id']}", course["teacher"], "a.mp4", 10).json()
-    r = api.client.post(step1["upload_url"], content=b"raw bytes", headers={"Content-Type": "video/mp4"})
+    r = api.client.post(
+        step1["upload_url"], content=b"raw bytes", headers={"Content-Type": "video/mp4"}
+    )
     assert r.status_code == 400
     assert rows(api, Attachment) == 0
 
 
-def test_upload_with_truncated_multipart_is_400_and_keeps_nothing(api: Api, course: dict[str, Any]) -> None:
+def test_upload_with_truncated_multipart_is_400_and_keeps_nothing(
+    api: Api, course: dict[str, Any]
+) -> None:
     step1 = api.start_upload(f"courses/{course['id']}", course["teacher"], "a.mp4", 10).json()
     body = (
-        b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp4\"\r\n"
+        b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n'
         b"Content-Type: video/mp4\r\n\r\n" + fake_mp4(4000)
     )
     r = api.client.post(
-        step1["upload_url"], content=body, headers={"Content-Type": "multipart/form-data; boundary=XyZ"}
+        step1["upload_url"],
+        content=body,
+        headers={"Content-Type": "multipart/form-data; boundary=XyZ"},
     )
     assert r.status_code == 400
     assert rows(api, Attachment) == 0
     assert stored_files(api) == []
     # The ticket was not used up by the failed attempt.
-    retry = api.client.post(step1["upload_url"], data=step1["upload_params"], files={"file": ("a.mp4", fake_mp4())})
+    retry = api.client.post(
+        step1["upload_url"], data=step1["upload_params"], files={"file": ("a.mp4", fake_mp4())}
+    )
     assert retry.status_code == 201
 
 
 def test_parent_folder_path_creates_folders(api: Api, course: dict[str, Any]) -> None:
     body = api.upload(
-        f"courses/{course['id']}", course["teacher"], "a.mp4", fake_mp4(), parent_folder_path="Week 1/Videos"
+        f"courses/{course['id']}",
+        course["teacher"],
+        "a.mp4",
+        fake_mp4(),
+        parent_folder_path="Week 1/Videos",
     )
     root = api.ok("GET", f"/api/v1/courses/{course['id']}/folders/root", course["teacher"])
     assert root["name"] == "course files"
@@ -249,7 +289,9 @@ def test_parent_folder_path_creates_folders(api: Api, course: dict[str, Any]) ->
     assert body["folder_id"] != root["id"]
 
 
-def test_upload_same_name_overwrites_by_default_and_renames_on_request(api: Api, course: dict[str, Any]) -> None:
+def test_upload_same_name_overwrites_by_default_and_renames_on_request(
+    api: Api, course: dict[str, Any]
+) -> None:
     path = f"courses/{course['id']}"
     first = api.upload(path, course["teacher"], "a.mp4", fake_mp4())
     second = api.upload(path, course["teacher"], "a.mp4", fake_mp4())
@@ -259,7 +301,7 @@ def test_upload_same_name_overwrites_by_default_and_renames_on_request(api: Api,
     assert api.request("GET", f"/api/v1/files/{second['id']}", course["teacher"]).status_code == 200
 
 
-# ---- reading, downloading, deleting -----------------------------------------------------------------
+# ---- reading, downloading, deleting ---------------------------------------------------------
 
 
 def test_get_file_access_rules(api: Api, course: dict[str, Any]) -> None:
@@ -315,7 +357,13 @@ def test_download_without_verifier_follows_file_access(api: Api, course: dict[st
 
 
 def test_html_is_never_served_inline(api: Api, course: dict[str, Any]) -> None:
-    body = api.upload(f"courses/{course['id']}", course["teacher"], "x.html", b"<script>alert(1)</script>", "text/html")
+    body = api.upload(
+        f"courses/{course['id']}",
+        course["teacher"],
+        "x.html",
+        b"<script>alert(1)</script>",
+        "text/html",
+    )
     r = api.client.get(body["url"])
     assert r.headers["content-disposition"].startswith("attachment")
     assert r.headers["x-content-type-options"] == "nosniff"
@@ -323,7 +371,9 @@ def test_html_is_never_served_inline(api: Api, course: dict[str, Any]) -> None:
 
 def test_delete_is_soft_and_permissioned(api: Api, course: dict[str, Any]) -> None:
     body = api.upload(f"courses/{course['id']}", course["teacher"], "a.mp4", fake_mp4())
-    assert api.request("DELETE", f"/api/v1/files/{body['id']}", course["student"]).status_code == 403
+    assert (
+        api.request("DELETE", f"/api/v1/files/{body['id']}", course["student"]).status_code == 403
+    )
     r = api.request("DELETE", f"/api/v1/files/{body['id']}", course["teacher"])
     assert r.status_code == 200
     with api.ctx.read() as session:
@@ -331,10 +381,12 @@ def test_delete_is_soft_and_permissioned(api: Api, course: dict[str, Any]) -> No
         assert row is not None and row.workflow_state == "deleted"
     assert api.request("GET", f"/api/v1/files/{body['id']}", course["teacher"]).status_code == 404
     assert api.client.get(body["url"]).status_code == 404
-    assert api.request("DELETE", f"/api/v1/files/{body['id']}", course["teacher"]).status_code == 404
+    assert (
+        api.request("DELETE", f"/api/v1/files/{body['id']}", course["teacher"]).status_code == 404
+    )
 
 
-# ---- copies -------------------------------------------------------------------------------------------
+# ---- copies ---------------------------------------------------------------------------------
 
 
 def test_copy_file_shares_media_entry_id(api: Api, course: dict[str, Any]) -> None:
@@ -343,7 +395,10 @@ def test_copy_file_shares_media_entry_id(api: Api, course: dict[str, Any]) -> No
     api.enroll(other, course["teacher"], "teacher")
     folder = api.ok("GET", f"/api/v1/courses/{other}/folders/root", course["teacher"])
     copy = api.ok(
-        "POST", f"/api/v1/folders/{folder['id']}/copy_file", course["teacher"], data={"source_file_id": body["id"]}
+        "POST",
+        f"/api/v1/folders/{folder['id']}/copy_file",
+        course["teacher"],
+        data={"source_file_id": body["id"]},
     )
     assert copy["id"] != body["id"]
     assert copy["media_entry_id"] == body["media_entry_id"]
@@ -367,10 +422,26 @@ def test_copy_file_rejections(api: Api, course: dict[str, Any]) -> None:
     # Same folder, same name, no on_duplicate: Canvas refuses.
     r = api.request("POST", url, course["teacher"], data={"source_file_id": body["id"]})
     assert r.status_code == 409
-    assert api.request("POST", url, course["student"], data={"source_file_id": body["id"]}).status_code == 403
-    assert api.request("POST", "/api/v1/folders/98765/copy_file", course["teacher"], data={"source_file_id": body["id"]}).status_code == 404
+    assert (
+        api.request("POST", url, course["student"], data={"source_file_id": body["id"]}).status_code
+        == 403
+    )
+    assert (
+        api.request(
+            "POST",
+            "/api/v1/folders/98765/copy_file",
+            course["teacher"],
+            data={"source_file_id": body["id"]},
+        ).status_code
+        == 404
+    )
     assert rows(api, Attachment) == before
-    renamed = api.ok("POST", url, course["teacher"], data={"source_file_id": body["id"], "on_duplicate": "rename"})
+    renamed = api.ok(
+        "POST",
+        url,
+        course["teacher"],
+        data={"source_file_id": body["id"], "on_duplicate": "rename"},
+    )
     assert renamed["display_name"] == "a-1.mp4"
 
 
@@ -378,11 +449,29 @@ def test_copy_from_unreadable_source_is_403(api: Api, course: dict[str, Any]) ->
     body = api.upload(f"courses/{course['id']}", course["teacher"], "a.mp4", fake_mp4())
     stranger = api.user()
     folder = api.ok("GET", "/api/v1/users/self/folders/root", stranger)
-    r = api.request("POST", f"/api/v1/folders/{folder['id']}/copy_file", stranger, data={"source_file_id": body["id"]})
+    r = api.request(
+        "POST",
+        f"/api/v1/folders/{folder['id']}/copy_file",
+        stranger,
+        data={"source_file_id": body["id"]},
+    )
     assert r.status_code == 403
 
 
 def test_root_folder_rules(api: Api, course: dict[str, Any]) -> None:
-    assert api.request("GET", f"/api/v1/courses/{course['id']}/folders/root", course["student"]).json()["can_upload"] is False
-    assert api.request("GET", f"/api/v1/courses/{course['id']}/folders/root", course["outsider"]).status_code == 403
-    assert api.request("GET", "/api/v1/courses/31337/folders/root", course["teacher"]).status_code == 404
+    assert (
+        api.request(
+            "GET", f"/api/v1/courses/{course['id']}/folders/root", course["student"]
+        ).json()["can_upload"]
+        is False
+    )
+    assert (
+        api.request(
+            "GET", f"/api/v1/courses/{course['id']}/folders/root", course["outsider"]
+        ).status_code
+        == 403
+    )
+    assert (
+        api.request("GET", "/api/v1/courses/31337/folders/root", course["teacher"]).status_code
+        == 404
+    )

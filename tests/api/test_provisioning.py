@@ -69,7 +69,11 @@ def test_create_user_rejects_missing_or_bad_fields(
 
 
 def test_create_user_rejects_taken_login_case_insensitively(api: Api) -> None:
-    api.ok("POST", "/api/v1/accounts/self/users", data={"user[name]": "A", "pseudonym[unique_id]": "Same@x"})
+    api.ok(
+        "POST",
+        "/api/v1/accounts/self/users",
+        data={"user[name]": "A", "pseudonym[unique_id]": "Same@x"},
+    )
     before = count(api, User)
     r = api.request(
         "POST",
@@ -124,7 +128,10 @@ def test_create_user_rejects_oversized_body(api: Api) -> None:
 
 def test_create_user_unknown_account_is_404(api: Api) -> None:
     r = api.request(
-        "POST", "/api/v1/accounts/7/users", api.admin, data={"user[name]": "A", "pseudonym[unique_id]": "a"}
+        "POST",
+        "/api/v1/accounts/7/users",
+        api.admin,
+        data={"user[name]": "A", "pseudonym[unique_id]": "a"},
     )
     assert r.status_code == 404
 
@@ -154,15 +161,28 @@ def test_create_token_returns_full_token_once(api: Api) -> None:
     assert body["purpose"] == "scripts"
     assert body["user_id"] == user.id
     assert body["token"].startswith("1~")
-    assert api.client.get(
-        "/api/v1/users/self", headers={"Authorization": f"Bearer {body['token']}"}
-    ).json()["id"] == user.id
+    assert (
+        api.client.get(
+            "/api/v1/users/self", headers={"Authorization": f"Bearer {body['token']}"}
+        ).json()["id"]
+        == user.id
+    )
 
 
 def test_user_may_create_own_token_but_not_others(api: Api) -> None:
     a, b = api.user(), api.user()
-    assert api.request("POST", "/api/v1/users/self/tokens", a, data={"token[purpose]": "me"}).status_code == 200
-    assert api.request("POST", f"/api/v1/users/{b.id}/tokens", a, data={"token[purpose]": "x"}).status_code == 403
+    assert (
+        api.request(
+            "POST", "/api/v1/users/self/tokens", a, data={"token[purpose]": "me"}
+        ).status_code
+        == 200
+    )
+    assert (
+        api.request(
+            "POST", f"/api/v1/users/{b.id}/tokens", a, data={"token[purpose]": "x"}
+        ).status_code
+        == 403
+    )
 
 
 @pytest.mark.parametrize(
@@ -187,7 +207,9 @@ def test_create_token_for_unknown_user_is_404(api: Api) -> None:
 
 def test_revoke_unknown_token_is_404(api: Api) -> None:
     user = api.user()
-    assert api.request("DELETE", f"/api/v1/users/{user.id}/tokens/99999", api.admin).status_code == 404
+    assert (
+        api.request("DELETE", f"/api/v1/users/{user.id}/tokens/99999", api.admin).status_code == 404
+    )
 
 
 # ---- courses and enrollments ------------------------------------------------------------------
@@ -255,9 +277,21 @@ def test_enroll_json_body(api: Api) -> None:
     ("data", "status", "field"),
     [
         ({"enrollment[type]": "StudentEnrollment"}, 400, "enrollment[user_id]"),
-        ({"enrollment[user_id]": "abc", "enrollment[type]": "StudentEnrollment"}, 400, "enrollment[user_id]"),
-        ({"enrollment[user_id]": "99999", "enrollment[type]": "StudentEnrollment"}, 400, "enrollment[user_id]"),
-        ({"enrollment[user_id]": "USER", "enrollment[type]": "KingEnrollment"}, 400, "enrollment[type]"),
+        (
+            {"enrollment[user_id]": "abc", "enrollment[type]": "StudentEnrollment"},
+            400,
+            "enrollment[user_id]",
+        ),
+        (
+            {"enrollment[user_id]": "99999", "enrollment[type]": "StudentEnrollment"},
+            400,
+            "enrollment[user_id]",
+        ),
+        (
+            {"enrollment[user_id]": "USER", "enrollment[type]": "KingEnrollment"},
+            400,
+            "enrollment[type]",
+        ),
         ({"enrollment[user_id]": "USER"}, 400, "enrollment[type]"),
     ],
 )
@@ -302,14 +336,20 @@ def test_group_category_group_and_membership(api: Api) -> None:
     category = api.ok("POST", f"/api/v1/courses/{course}/group_categories", data={"name": "Labs"})
     assert category["name"] == "Labs"
     assert category["course_id"] == course
-    group = api.ok("POST", f"/api/v1/group_categories/{category['id']}/groups", data={"name": "Lab A"})
+    group = api.ok(
+        "POST", f"/api/v1/group_categories/{category['id']}/groups", data={"name": "Lab A"}
+    )
     assert group["group_category_id"] == category["id"]
     assert group["course_id"] == course
-    membership = api.ok("POST", f"/api/v1/groups/{group['id']}/memberships", data={"user_id": student.id})
+    membership = api.ok(
+        "POST", f"/api/v1/groups/{group['id']}/memberships", data={"user_id": student.id}
+    )
     assert membership["group_id"] == group["id"]
     assert membership["user_id"] == student.id
     assert membership["workflow_state"] == "accepted"
-    again = api.ok("POST", f"/api/v1/groups/{group['id']}/memberships", data={"user_id": student.id})
+    again = api.ok(
+        "POST", f"/api/v1/groups/{group['id']}/memberships", data={"user_id": student.id}
+    )
     assert again["id"] == membership["id"]
     shown = api.ok("GET", f"/api/v1/groups/{group['id']}", student)
     assert shown["members_count"] == 1
@@ -318,7 +358,9 @@ def test_group_category_group_and_membership(api: Api) -> None:
 def test_account_group_category(api: Api) -> None:
     category = api.ok("POST", "/api/v1/accounts/self/group_categories", data={"name": "Staff"})
     assert category["account_id"] == 1
-    group = api.ok("POST", f"/api/v1/group_categories/{category['id']}/groups", data={"name": "Office"})
+    group = api.ok(
+        "POST", f"/api/v1/group_categories/{category['id']}/groups", data={"name": "Office"}
+    )
     assert group["context_type"] == "Account"
 
 
@@ -340,17 +382,29 @@ def test_membership_rejections(api: Api) -> None:
     r = api.request("POST", f"/api/v1/groups/{group}/memberships", api.admin, data={})
     assert r.status_code == 400
     assert r.json()["errors"][0]["field"] == "user_id"
-    r = api.request("POST", f"/api/v1/groups/{group}/memberships", api.admin, data={"user_id": "99999"})
+    r = api.request(
+        "POST", f"/api/v1/groups/{group}/memberships", api.admin, data={"user_id": "99999"}
+    )
     assert r.status_code == 400
-    r = api.request("POST", f"/api/v1/groups/{group}/memberships", api.admin, data={"user_id": outsider.id})
+    r = api.request(
+        "POST", f"/api/v1/groups/{group}/memberships", api.admin, data={"user_id": outsider.id}
+    )
     assert r.status_code == 400
     assert "not enrolled" in r.json()["errors"][0]["message"]
-    assert api.request("POST", "/api/v1/groups/4444/memberships", api.admin, data={"user_id": outsider.id}).status_code == 404
+    assert (
+        api.request(
+            "POST", "/api/v1/groups/4444/memberships", api.admin, data={"user_id": outsider.id}
+        ).status_code
+        == 404
+    )
     assert count(api, GroupMembership) == 0
 
 
 def test_string_ids_on_request(api: Api) -> None:
     r = api.request(
-        "GET", "/api/v1/users/self", api.admin, headers={"Accept": "application/json+canvas-string-ids"}
+        "GET",
+        "/api/v1/users/self",
+        api.admin,
+        headers={"Accept": "application/json+canvas-string-ids"},
     )
     assert r.json()["id"] == str(api.admin.id)

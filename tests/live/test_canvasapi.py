@@ -32,8 +32,12 @@ def base_url(app: Any, api: Api) -> Iterator[str]:
 def test_provisioning_and_upload_with_canvasapi(base_url: str, api: Api, tmp_path: Path) -> None:
     canvas = Canvas(base_url, api.admin.token)
     account = canvas.get_account(1)
-    teacher = account.create_user(pseudonym={"unique_id": "teach@example.edu"}, user={"name": "Tea Cher"})
-    student = account.create_user(pseudonym={"unique_id": "stu@example.edu"}, user={"name": "Stu Dent"})
+    teacher = account.create_user(
+        pseudonym={"unique_id": "teach@example.edu"}, user={"name": "Tea Cher"}
+    )
+    student = account.create_user(
+        pseudonym={"unique_id": "stu@example.edu"}, user={"name": "Stu Dent"}
+    )
     assert teacher.name == "Tea Cher"
     assert teacher.login_id == "teach@example.edu"
     course = account.create_course(course={"name": "Media 101"})

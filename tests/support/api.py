@@ -41,7 +41,9 @@ class Api:
             self.admin = Person(admin.id, raw)
         self._n = 0
 
-    def request(self, method: str, url: str, who: Person | None = None, **kw: Any) -> httpx.Response:
+    def request(
+        self, method: str, url: str, who: Person | None = None, **kw: Any
+    ) -> httpx.Response:
         headers = dict(kw.pop("headers", {}) or {})
         if who is not None:
             headers.update(who.headers)
@@ -64,7 +66,9 @@ class Api:
         return Person(body["id"], token["token"])
 
     def course(self, name: str = "Course") -> int:
-        return int(self.ok("POST", "/api/v1/accounts/self/courses", data={"course[name]": name})["id"])
+        return int(
+            self.ok("POST", "/api/v1/accounts/self/courses", data={"course[name]": name})["id"]
+        )
 
     def enroll(self, course_id: int, person: Person, role: str) -> dict[str, Any]:
         return dict(
@@ -79,9 +83,13 @@ class Api:
         category = self.ok(
             "POST", f"/api/v1/courses/{course_id}/group_categories", data={"name": "Projects"}
         )
-        group = self.ok("POST", f"/api/v1/group_categories/{category['id']}/groups", data={"name": "G"})
+        group = self.ok(
+            "POST", f"/api/v1/group_categories/{category['id']}/groups", data={"name": "G"}
+        )
         for member in members:
-            self.ok("POST", f"/api/v1/groups/{group['id']}/memberships", data={"user_id": member.id})
+            self.ok(
+                "POST", f"/api/v1/groups/{group['id']}/memberships", data={"user_id": member.id}
+            )
         return int(group["id"])
 
     def start_upload(

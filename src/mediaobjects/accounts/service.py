@@ -33,7 +33,7 @@ from mediaobjects.accounts.permissions import (
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.errors import BadRequest, Forbidden, InvalidToken, NotFound, Unauthenticated
 
-TOKEN_PREFIX = "1~"
+TOKEN_PREFIX = "1~"  # noqa: S105 -- a format prefix, not a secret
 # Refreshing last_used_at on every request would turn every read into a write.
 LAST_USED_GRANULARITY = timedelta(minutes=10)
 
@@ -65,6 +65,13 @@ def require_site_admin(principal: Principal) -> User:
 
 def principal_for_user(session: Session, user: User) -> Principal:
     return Principal(user=user, is_site_admin=repo.is_site_admin(session, user.id))
+
+
+def principal_for_token(session: Session, token: AccessToken) -> Principal:
+    user = repo.get_user(session, token.user_id)
+    if user is None:
+        raise InvalidToken()
+    return principal_for_user(session, user)
 
 
 def authenticate_token(session: Session, raw: str, now: datetime | None = None) -> AccessToken:
@@ -229,7 +236,9 @@ def create_token(
     return issue_token(session, user, purpose.strip(), expires_at)
 
 
-def revoke_token(session: Session, principal: Principal, user_ref: str, token_id: int) -> AccessToken:
+def revoke_token(
+    session: Session, principal: Principal, user_ref: str, token_id: int
+) -> AccessToken:
     me = require_user(principal)
     user = get_user(session, principal, user_ref)
     if user.id != me.id and not principal.is_site_admin:
@@ -349,9 +358,7 @@ def enroll_user(
         )
     user = repo.get_user(session, user_id)
     if user is None:
-        raise BadRequest.for_field(
-            "enrollment[user_id]", f"no user with id {user_id}", "not_found"
-        )
+        raise BadRequest.for_field("enrollment[user_id]", f"no user with id {user_id}", "not_found")
     existing = repo.find_enrollment(session, course.id, user.id, enrollment_type)
     if existing is not None:
         # Canvas answers a repeated enrollment with the existing one.
@@ -388,9 +395,7 @@ def create_group_category(
     return category
 
 
-def create_group(
-    session: Session, principal: Principal, category_ref: str, name: str
-) -> Group:
+def create_group(session: Session, principal: Principal, category_ref: str, name: str) -> Group:
     require_site_admin(principal)
     category = repo.get_group_category(session, parse_id(category_ref))
     if category is None:

@@ -167,7 +167,9 @@ async def receive_upload(nonce: str, request: Request, token: str = "") -> Respo
             max_file_bytes=limit,
         )
         if not result.file_seen:
-            raise BadRequest.for_field("file", "The upload has no file part named 'file'", "required")
+            raise BadRequest.for_field(
+                "file", "The upload has no file part named 'file'", "required"
+            )
         stored = await run_in_threadpool(writer.commit)
     except ClientDisconnect:
         writer.abort()
@@ -273,9 +275,7 @@ def copy_file(
     source = params.raw("source_file_id")
     if source is None or source == "":
         raise BadRequest.for_field("source_file_id", "source_file_id is required", "required")
-    copy = files.copy_file(
-        session, principal, folder_id, source, params.text("on_duplicate")
-    )
+    copy = files.copy_file(session, principal, folder_id, source, params.text("on_duplicate"))
     return canvas_json(request, file_payload(request, ctx, copy))
 
 
@@ -288,8 +288,9 @@ def _disposition(attachment: Attachment) -> str:
     return f"{kind}; filename*=UTF-8''{quote(attachment.display_name, safe='')}"
 
 
-@router.api_route(
-    "/files/{file_id}/download", methods=["GET", "HEAD"], summary="Download a file's bytes"
+@router.get("/files/{file_id}/download", summary="Download a file's bytes")
+@router.head(
+    "/files/{file_id}/download", summary="Headers of a file download", operation_id="head_file"
 )
 def download_file(
     file_id: str,

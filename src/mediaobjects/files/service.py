@@ -23,7 +23,14 @@ from mediaobjects.accounts.permissions import (
     ContextType,
 )
 from mediaobjects.accounts.principal import Principal
-from mediaobjects.errors import BadRequest, Conflict, FieldError, Forbidden, NotFound, PayloadTooLarge
+from mediaobjects.errors import (
+    BadRequest,
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+)
 from mediaobjects.files import repository as repo
 from mediaobjects.files.models import Attachment, Folder, UploadTicket
 from mediaobjects.files.sniff import classify
@@ -32,7 +39,9 @@ from mediaobjects.storage.interfaces import StoredObject
 
 ROOT_FOLDER_NAMES: dict[str, str] = {"Course": "course files", "Group": "files", "User": "my files"}
 ON_DUPLICATE = ("overwrite", "rename")
-_CONTENT_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}")
+_CONTENT_TYPE = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 UPLOAD_PURPOSE = "upload"
 

@@ -104,7 +104,10 @@ def classify(
     content_type = content_type or "application/octet-stream"
     if sniffed is not None:
         kind: MediaKind | None = sniffed[0]
-        if kind_from_content_type(declared) == "audio" or kind_from_content_type(by_name) == "audio":
+        if (
+            kind_from_content_type(declared) == "audio"
+            or kind_from_content_type(by_name) == "audio"
+        ):
             # An MP4 container holding only sound is announced as audio by its uploader.
             kind = "audio" if sniffed[1] in ("video/mp4", "video/webm", "video/ogg") else kind
         if kind_from_content_type(content_type) is None:

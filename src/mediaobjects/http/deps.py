@@ -67,10 +67,7 @@ def get_principal(request: Request, session: DbSession, ctx: Ctx) -> Principal:
             # A writer session already holds SQLite's write lock: a second writer would wait
             # for it forever, so the touch joins the request's own transaction.
             accounts.touch_token(session, token.id)
-    user = accounts.repo.get_user(session, token.user_id)
-    if user is None:
-        raise InvalidToken()
-    return accounts.principal_for_user(session, user)
+    return accounts.principal_for_token(session, token)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -89,16 +89,14 @@ class Params:
     def _name(path: tuple[str, ...]) -> str:
         return path[0] + "".join(f"[{p}]" for p in path[1:])
 
-    def text(
-        self, *path: str, required: bool = False, max_length: int | None = 255
-    ) -> str | None:
+    def text(self, *path: str, required: bool = False, max_length: int | None = 255) -> str | None:
         value = self.raw(*path)
         name = self._name(path)
         if value is None:
             if required:
                 raise BadRequest.for_field(name, f"{name} is required", "required")
             return None
-        if isinstance(value, bool) or isinstance(value, dict | list):
+        if isinstance(value, bool | dict | list):
             raise BadRequest.for_field(name, f"{name} must be a string")
         if isinstance(value, int | float):
             value = str(value)
@@ -195,7 +193,9 @@ async def parse_params(request: Request, limit: int) -> Params:
     if not body.strip():
         return Params(data, pairs)
     text = _decode(body)
-    if "json" in ctype or (ctype not in ("application/x-www-form-urlencoded",) and text.lstrip()[:1] in "{["):
+    if "json" in ctype or (
+        ctype not in ("application/x-www-form-urlencoded",) and text.lstrip()[:1] in "{["
+    ):
         try:
             parsed = json.loads(text)
         except ValueError:

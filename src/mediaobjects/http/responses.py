@@ -45,6 +45,4 @@ def canvas_json(
     if wants_string_ids(request):
         data = stringify_ids(data)
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Response(
-        body, status_code=status_code, headers=headers, media_type="application/json"
-    )
+    return Response(body, status_code=status_code, headers=headers, media_type="application/json")

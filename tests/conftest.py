@@ -22,6 +22,7 @@ from mediaobjects.db.models import metadata
 from mediaobjects.settings import Settings
 from mediaobjects.storage.local import LocalStorage
 from tests.support.api import Api
+from tests.support.seaweed import SeaweedFS, run_seaweedfs
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,6 +36,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"mediaobjects database: {config.getoption('--db')}"
+
+
+@pytest.fixture(scope="session")
+def seaweedfs() -> Iterator[SeaweedFS]:
+    """One real S3 server (SeaweedFS on loopback) for the whole session."""
+    with run_seaweedfs() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -34,6 +34,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     _upgrade(settings)
     app = create_app(settings)
+    storage = app.state.ctx.storage
+    ensure_bucket = getattr(storage, "ensure_bucket", None)
+    if ensure_bucket is not None:
+        # A missing bucket should fail at start-up, not at the first upload.
+        ensure_bucket()
     print(
         f"mediaobjects: serving on http://{args.host}:{args.port}/ "
         f"(data in {settings.data_dir.resolve()}).\n"

@@ -45,15 +45,16 @@ def build_context(settings: Settings, *, storage: Storage | None = None) -> AppC
     if storage is None:
         from mediaobjects.storage import build_storage
 
+        secret = settings.s3_secret_access_key
         storage = build_storage(
             settings.storage_backend,
             data_dir=settings.data_dir,
-            s3_bucket=None,
-            s3_endpoint_url=None,
-            s3_region="us-east-1",
-            s3_access_key_id=None,
-            s3_secret_access_key=None,
-            s3_prefix="",
+            s3_bucket=settings.s3_bucket,
+            s3_endpoint_url=settings.s3_endpoint_url,
+            s3_region=settings.s3_region,
+            s3_access_key_id=settings.s3_access_key_id,
+            s3_secret_access_key=secret.get_secret_value() if secret is not None else None,
+            s3_prefix=settings.s3_prefix,
         )
     return AppContext(
         settings=settings,

@@ -59,9 +59,20 @@ class Settings(BaseSettings):
         gt=0,
         description="How long signed download URLs (the file `url` field) stay valid.",
     )
-    storage_backend: Literal["local"] = Field(
+    storage_backend: Literal["local", "s3"] = Field(
         default="local",
-        description="Where file bytes are kept. `local`: under <data_dir>/files.",
+        description="Where file bytes are kept: `local` (under <data_dir>/files) or `s3`.",
+    )
+    s3_bucket: str | None = Field(default=None, description="S3 bucket (storage_backend=s3).")
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="S3 endpoint, e.g. http://127.0.0.1:8333 for SeaweedFS; unset means AWS.",
+    )
+    s3_region: str = Field(default="us-east-1", description="S3 region.")
+    s3_access_key_id: str | None = Field(default=None, description="S3 access key id.")
+    s3_secret_access_key: SecretStr | None = Field(default=None, description="S3 secret key.")
+    s3_prefix: str = Field(
+        default="", description="Key prefix inside the bucket, e.g. `mediaobjects/`."
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server."

@@ -14,17 +14,11 @@ import pytest
 from mediaobjects.storage.interfaces import Storage
 from mediaobjects.storage.local import LocalStorage
 from mediaobjects.storage.s3 import MIN_PART_SIZE, S3Storage
-from tests.support.seaweed import SeaweedFS, run_seaweedfs
+from tests.support.seaweed import SeaweedFS
 
 BUCKET = "mediaobjects-test"
 # The smallest part S3 accepts keeps multipart tests fast.
 PART_SIZE = MIN_PART_SIZE
-
-
-@pytest.fixture(scope="session")
-def seaweedfs() -> Iterator[SeaweedFS]:
-    with run_seaweedfs() as server:
-        yield server
 
 
 def make_s3_storage(

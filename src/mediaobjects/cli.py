@@ -10,12 +10,6 @@ from collections.abc import Sequence
 from mediaobjects.settings import Settings
 
 
-def _context(settings: Settings):  # type: ignore[no-untyped-def]
-    from mediaobjects.context import build_context
-
-    return build_context(settings)
-
-
 def _upgrade(settings: Settings) -> None:
     from mediaobjects.db.engine import build_engine
     from mediaobjects.db.migrate import upgrade
@@ -52,9 +46,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_create_admin_token(settings: Settings, _args: argparse.Namespace) -> int:
     from mediaobjects.accounts import service as accounts
+    from mediaobjects.context import build_context
 
     _upgrade(settings)
-    ctx = _context(settings)
+    ctx = build_context(settings)
     try:
         with ctx.write() as session:
             admin = accounts.ensure_admin_user(session)

@@ -26,7 +26,7 @@ def show_account(
 ) -> Response:
     _check_account(account_id)
     accounts.require_site_admin(principal)
-    account = accounts.ensure_root_account_exists(session)
+    account = accounts.get_root_account(session)
     return canvas_json(request, schemas.account_json(account))
 
 

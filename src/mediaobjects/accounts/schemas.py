@@ -17,15 +17,6 @@ from mediaobjects.accounts.models import (
 )
 from mediaobjects.timestamps import iso
 
-ENROLLMENT_ROLE = {
-    "TeacherEnrollment": "TeacherEnrollment",
-    "TaEnrollment": "TaEnrollment",
-    "DesignerEnrollment": "DesignerEnrollment",
-    "StudentEnrollment": "StudentEnrollment",
-    "ObserverEnrollment": "ObserverEnrollment",
-}
-
-
 def account_json(account: Account) -> dict[str, Any]:
     return {
         "id": account.id,
@@ -102,7 +93,8 @@ def enrollment_json(enrollment: Enrollment, user: User) -> dict[str, Any]:
         "course_id": enrollment.course_id,
         "user_id": enrollment.user_id,
         "type": enrollment.type,
-        "role": ENROLLMENT_ROLE[enrollment.type],
+        # Canvas's built-in roles are named after their enrollment types.
+        "role": enrollment.type,
         "enrollment_state": enrollment.workflow_state,
         "created_at": iso(enrollment.created_at),
         "updated_at": iso(enrollment.updated_at),

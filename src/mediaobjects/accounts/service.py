@@ -119,7 +119,7 @@ def ensure_root_account(session: Session) -> Account:
     return account
 
 
-def ensure_root_account_exists(session: Session) -> Account:
+def get_root_account(session: Session) -> Account:
     """The root account, which ``create-admin-token`` creates with the first admin."""
     account = repo.get_root_account(session)
     if account is None:

@@ -1,0 +1,238 @@
+"""Properties that must hold for every input: documents survive write/parse round trips, the
+parsers never fail with anything but CaptionError, and whatever we write parses again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mediaobjects.captions import (
+    CaptionDocument,
+    CaptionError,
+    Cue,
+    Note,
+    escape_cue_text,
+    normalise_caption,
+    parse_srt,
+    parse_webvtt,
+    plain_text,
+    srt_to_webvtt,
+    write_srt,
+    write_webvtt,
+)
+from mediaobjects.captions.srt import looks_like_timing
+
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+THOROUGH = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+_chars = st.characters(codec="utf-8")  # no lone surrogates: uploads are decoded UTF-8
+_line_chars = st.characters(codec="utf-8", exclude_characters="\r\n")
+
+# Pieces that exercise the escaping rules far more often than random text would.
+_MARKUP = st.sampled_from(
+    ["&", "<", ">", "-", "--", "-->", "<i>", "</i>", "<I>", "<b>", "</u>", "&amp;", "&lt;",
+     "&gt;", "&#169;", "&#x1F600;", "&#0;", "&nbsp;", "&copy;", "<font color=red>", "</font>",
+     "<v Bob>", "<v>", "</v>", "<c.x.y>", "<lang en>", "<00:00:01.000>", "<script>", "<<", ">>",
+     " ", "\t", "0", ":", ","]
+)  # fmt: skip
+
+
+def _line(extra: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    pieces = st.lists(st.one_of(st.text(_line_chars, max_size=8), extra), min_size=1, max_size=6)
+    return pieces.map("".join).filter(lambda line: line.strip(" \t") != "")
+
+
+_text_line = _line(_MARKUP)
+_cue_text = st.lists(_text_line, max_size=3).map("\n".join)
+_srt_text = st.lists(_text_line.filter(lambda line: not looks_like_timing(line)), max_size=3).map(
+    "\n".join
+)
+_plain_line = _line(st.sampled_from(["-", ":", " "])).filter(lambda line: "-->" not in line)
+
+
+@st.composite
+def _times(draw: st.DrawFn) -> tuple[int, int]:
+    start = draw(st.one_of(st.integers(0, 3_600_000), st.integers(0, 400 * 3_600_000)))
+    return start, start + draw(st.integers(1, 2 * 3_600_000))
+
+
+@st.composite
+def srt_documents(draw: st.DrawFn) -> CaptionDocument:
+    cues = []
+    for _ in range(draw(st.integers(1, 5))):
+        start, end = draw(_times())
+        cues.append(Cue(start, end, draw(_srt_text)))
+    return CaptionDocument(cues=tuple(cues))
+
+
+_SETTINGS = st.lists(
+    st.sampled_from(["align:start", "line:0", "line:-1,end", "position:10%", "size:50%",
+                     "vertical:rl", "region:fred"]),
+    max_size=3,
+).map(" ".join)  # fmt: skip
+
+
+@st.composite
+def webvtt_documents(draw: st.DrawFn) -> CaptionDocument:
+    """Documents as parse_webvtt could return them (so that equality after a round trip is
+    exact); cue text is anything, since the writer must escape it."""
+    cues = []
+    for _ in range(draw(st.integers(0, 5))):
+        start, end = draw(_times())
+        identifier = draw(st.none() | _plain_line)
+        cues.append(Cue(start, end, draw(_cue_text), identifier, draw(_SETTINGS)))
+    block_body = st.lists(_plain_line, max_size=3).map("\n".join)
+    note_text = st.one_of(block_body, block_body.filter(bool).map(lambda text: "\n" + text))
+    note_positions = st.lists(st.integers(0, len(cues)), max_size=3).map(sorted)
+    notes = tuple(Note(draw(note_text), position) for position in draw(note_positions))
+    return CaptionDocument(
+        cues=tuple(cues),
+        header=draw(st.just("") | _plain_line.map(lambda text: text.strip(" \t"))),
+        header_lines=tuple(draw(st.lists(_plain_line, max_size=2))),
+        styles=tuple(draw(st.lists(block_body, max_size=2))),
+        regions=tuple(draw(st.lists(block_body, max_size=2))),
+        notes=notes,
+    )
+
+
+@st.composite
+def any_documents(draw: st.DrawFn) -> CaptionDocument:
+    """Documents a program could build, with any text in every field."""
+    cues = []
+    for _ in range(draw(st.integers(1, 4))):
+        start, end = draw(_times())
+        text = draw(st.one_of(st.text(_chars, max_size=40), _cue_text))
+        identifier = draw(st.none() | st.text(_chars, max_size=10))
+        cues.append(Cue(start, end, text, identifier, draw(st.text(_chars, max_size=15))))
+    anything = st.text(_chars, max_size=20)
+    return CaptionDocument(
+        cues=tuple(cues),
+        header=draw(anything),
+        header_lines=tuple(draw(st.lists(anything, max_size=2))),
+        styles=tuple(draw(st.lists(anything, max_size=2))),
+        regions=tuple(draw(st.lists(anything, max_size=2))),
+        notes=tuple(
+            Note(draw(anything), draw(st.integers(-2, 8))) for _ in range(draw(st.integers(0, 3)))
+        ),
+    )
+
+
+def _visible(text: str) -> list[str]:
+    """The non-blank lines a viewer reads (a line of nothing but <font> disappears)."""
+    return [line for line in plain_text(text).split("\n") if line.strip(" \t")]
+
+
+# (1) round trips ------------------------------------------------------------------------
+
+
+@THOROUGH
+@given(srt_documents())
+def test_srt_write_then_parse_keeps_times_and_text(doc: CaptionDocument) -> None:
+    parsed = parse_srt(write_srt(doc))
+    assert [(c.start_ms, c.end_ms, c.text) for c in parsed.cues] == [
+        (c.start_ms, c.end_ms, c.text) for c in doc.cues
+    ]
+    assert [c.identifier for c in parsed.cues] == [str(n) for n in range(1, len(doc.cues) + 1)]
+
+
+@THOROUGH
+@given(webvtt_documents())
+def test_webvtt_write_then_parse_keeps_the_document(doc: CaptionDocument) -> None:
+    parsed = parse_webvtt(write_webvtt(doc))
+    # Cue text comes back in its escaped form: the same markup, with every bare "&" and "<"
+    # written as a character reference, so the viewer reads exactly the same text.
+    escaped = tuple(replace(cue, text=escape_cue_text(cue.text)) for cue in doc.cues)
+    assert parsed == replace(doc, cues=escaped)
+    for before, after in zip(doc.cues, parsed.cues, strict=True):
+        assert _visible(after.text) == _visible(before.text)
+        if not ({"&", "<"} & set(before.text)) and "-->" not in before.text:
+            assert after.text == before.text
+
+
+# (2) nothing but CaptionError ------------------------------------------------------------
+
+_VOCABULARY = st.sampled_from(
+    ["WEBVTT", "WEBVTT x", "1", "00:00:01,000 --> 00:00:02,000", "00:01.000 --> 00:02.000",
+     "00:01.000 --> 00:02.000 align:start", "0:0:1,5 --> 0:0:2,25", "99999999999:00:00,000",
+     "00:00:00,000 --> 00:00:00,000", "-->", "NOTE", "NOTE x", "STYLE", "REGION", "", " ",
+     "\ufeff", "<tt xml>", "&amp;", "<i>", "&#99999999;", "٠٠:٠١.٠٠٠ --> ٠٠:٠٢.٠٠٠",
+     "00:00:01,000 --> 00:00:02,000 X1:1", "١"]
+)  # fmt: skip
+
+
+@st.composite
+def caption_like_text(draw: st.DrawFn) -> str:
+    lines = draw(st.lists(st.one_of(_VOCABULARY, st.text(_line_chars, max_size=12)), max_size=12))
+    endings = st.sampled_from(["\n", "\r\n", "\r"])
+    return "".join(line + draw(endings) for line in lines)
+
+
+_any_input = st.one_of(
+    st.text(),
+    st.binary(max_size=200).map(lambda data: data.decode("utf-8", errors="replace")),
+    st.text().map(lambda text: "WEBVTT\n" + text),
+    caption_like_text(),
+)
+
+
+def _only_caption_errors(function: Callable[[str], object], text: str) -> None:
+    try:
+        function(text)
+    except CaptionError as error:
+        assert error.message
+        assert error.line is None or error.line >= 1
+
+
+@THOROUGH
+@given(_any_input)
+def test_parsers_raise_nothing_but_caption_error(text: str) -> None:
+    for function in (parse_srt, parse_webvtt, srt_to_webvtt, normalise_caption):
+        _only_caption_errors(function, text)
+    normalised = None
+    try:
+        normalised = normalise_caption(text, lenient=True)
+    except CaptionError as error:
+        assert error.line is None  # only TTML and blank content are refused when lenient
+    if normalised is not None and not normalised.legacy:
+        # Whatever we accept strictly, we serve as WebVTT that we would accept ourselves.
+        served = parse_webvtt(normalised.webvtt)
+        assert [(c.start_ms, c.end_ms) for c in served.cues] == [
+            (c.start_ms, c.end_ms) for c in normalised.document.cues
+        ]
+
+
+# (3) what we write always parses ---------------------------------------------------------
+
+
+@THOROUGH
+@given(any_documents())
+def test_written_webvtt_always_parses(doc: CaptionDocument) -> None:
+    parsed = parse_webvtt(write_webvtt(doc))
+    assert [(c.start_ms, c.end_ms, c.text) for c in parsed.cues] == [
+        (c.start_ms, c.end_ms, escape_cue_text(c.text)) for c in doc.cues
+    ]
+
+
+@FAST
+@given(any_documents())
+def test_written_srt_always_parses(doc: CaptionDocument) -> None:
+    parsed = parse_srt(write_srt(doc))
+    assert [(c.start_ms, c.end_ms) for c in parsed.cues] == [
+        (c.start_ms, c.end_ms) for c in doc.cues
+    ]
+
+
+# escaping ----------------------------------------------------------------------------------
+
+
+@THOROUGH
+@given(st.one_of(st.text(_chars), _cue_text, st.lists(_text_line, max_size=4).map("\r\n".join)))
+def test_escaping_is_idempotent_safe_and_keeps_what_viewers_read(text: str) -> None:
+    escaped = escape_cue_text(text)
+    assert escape_cue_text(escaped) == escaped
+    assert "-->" not in escaped
+    assert all(line.strip(" \t") for line in escaped.split("\n")) or escaped == ""
+    assert _visible(escaped) == _visible(text)

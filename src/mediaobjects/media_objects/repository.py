@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects.models import MediaObject
 
 
@@ -20,3 +23,162 @@ def add(session: Session, media_object: MediaObject) -> MediaObject:
     session.add(media_object)
     session.flush()
     return media_object
+
+
+# ---- listing (media_objects.listing) ---------------------------------------------------------
+
+
+def _case_variants(char: str) -> str:
+    """``char`` and every one-character upper/lower/case-folded form reachable from it."""
+    found = {char}
+    frontier = [char]
+    while frontier:
+        current = frontier.pop()
+        for other in (current.lower(), current.upper(), current.casefold()):
+            if len(other) == 1 and other not in found:
+                found.add(other)
+                frontier.append(other)
+    return "".join(sorted(found))
+
+
+def _glob_pattern(term: str) -> str:
+    # SQLite's GLOB is case-sensitive and understands [...] classes over UTF-8 characters;
+    # inside a class, * ? [ are literal and "]" is literal when it comes first.
+    pieces = []
+    for char in term:
+        variants = _case_variants(char)
+        pieces.append(f"[{variants}]" if len(variants) > 1 or char in "*?[]" else char)
+    return "*" + "".join(pieces) + "*"
+
+
+def _regex_pattern(term: str) -> str:
+    # A PostgreSQL regular expression: ASCII punctuation escaped with a backslash (a backslash
+    # before a non-alphanumeric character is that character), letters as explicit classes.
+    pieces = []
+    for char in term:
+        variants = _case_variants(char)
+        if len(variants) > 1:
+            pieces.append(f"[{variants}]")
+        elif char.isascii() and not char.isalnum():
+            pieces.append("\\" + char)
+        else:
+            pieces.append(char)
+    return "".join(pieces)
+
+
+def _displayed_title() -> ColumnElement[str]:
+    """SQL for the title shown in JSON: user_entered_title if present, else title, else
+    "Untitled" (canvas-media-api.md §1.1)."""
+    return case(
+        (func.trim(MediaObject.user_entered_title) != "", MediaObject.user_entered_title),
+        (func.trim(MediaObject.title) != "", MediaObject.title),
+        else_=literal("Untitled"),
+    )
+
+
+def _title_contains(session: Session, term: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match of the displayed title (decision D10).
+
+    Neither SQLite's lower()/LIKE nor PostgreSQL's lower()/ILIKE in the C locale fold
+    non-ASCII letters, so each letter of the term becomes an explicit class of its case forms
+    ("É" -> [Éé]); the result is the same on both databases whatever their locale. % and _ are
+    ordinary characters in both patterns, so no LIKE escaping is needed."""
+    if session.get_bind().dialect.name == "sqlite":
+        return _displayed_title().op("GLOB", is_comparison=True)(_glob_pattern(term))
+    return _displayed_title().op("~", is_comparison=True)(_regex_pattern(term))
+
+
+def _listing_filter(
+    session: Session,
+    *,
+    context_type: str,
+    context_id: int,
+    include_restricted: bool,
+    search: str | None,
+) -> list[ColumnElement[bool]]:
+    """Media objects of the not-deleted media files of one context that the caller may read.
+
+    The read rule of files (hidden and locked files only for those who manage the context's
+    files) is applied here as a filter, never row by row, so one restricted file can neither
+    leak nor fail the whole list (Canvas bug, canvas-media-api.md §5.15). IN (subquery)
+    lists an object once however many of the context's files share it."""
+    files = select(Attachment.media_entry_id).where(
+        Attachment.context_type == context_type,
+        Attachment.context_id == context_id,
+        Attachment.workflow_state != "deleted",
+        Attachment.media_entry_id.is_not(None),
+    )
+    if not include_restricted:
+        files = files.where(Attachment.hidden.is_(False), Attachment.locked.is_(False))
+    conditions: list[ColumnElement[bool]] = [
+        MediaObject.media_id.in_(files),
+        # Decision D16: deleted media objects are not listed.
+        MediaObject.workflow_state != "deleted",
+    ]
+    if search is not None:
+        conditions.append(_title_contains(session, search))
+    return conditions
+
+
+def count_listed(
+    session: Session,
+    *,
+    context_type: str,
+    context_id: int,
+    include_restricted: bool,
+    search: str | None,
+) -> int:
+    conditions = _listing_filter(
+        session,
+        context_type=context_type,
+        context_id=context_id,
+        include_restricted=include_restricted,
+        search=search,
+    )
+    stmt = select(func.count()).select_from(MediaObject).where(*conditions)
+    return int(session.scalar(stmt) or 0)
+
+
+def listed_ids(
+    session: Session,
+    *,
+    context_type: str,
+    context_id: int,
+    include_restricted: bool,
+    search: str | None,
+    sort: str,
+    descending: bool,
+    limit: int,
+    offset: int,
+) -> list[int]:
+    """One page of ids. Only the narrow (sort key, id) pairs are sorted and skipped; the full
+    rows of the page are loaded afterwards by ``get_many``."""
+    conditions = _listing_filter(
+        session,
+        context_type=context_type,
+        context_id=context_id,
+        include_restricted=include_restricted,
+        search=search,
+    )
+    key: ColumnElement[Any]
+    if sort == "created_at":
+        key = MediaObject.created_at.desc() if descending else MediaObject.created_at.asc()
+    elif descending:
+        # Canvas: untitled objects (NULL key) last when ascending, first when descending.
+        key = MediaObject.title_sort_key.desc().nulls_first()
+    else:
+        key = MediaObject.title_sort_key.asc().nulls_last()
+    # The id tie-break makes pages stable when keys repeat.
+    tie = MediaObject.id.desc() if descending else MediaObject.id.asc()
+    stmt = select(MediaObject.id).where(*conditions).order_by(key, tie).limit(limit).offset(offset)
+    return [int(i) for i in session.scalars(stmt)]
+
+
+def get_many(session: Session, ids: list[int]) -> list[MediaObject]:
+    """The media objects with these ids, in the order of ``ids``."""
+    if not ids:
+        return []
+    found = {
+        mo.id: mo for mo in session.scalars(select(MediaObject).where(MediaObject.id.in_(ids)))
+    }
+    return [found[i] for i in ids if i in found]

@@ -1,0 +1,82 @@
+"""Every query of the media tracks domain, above all the two visibility rules of
+canvas-media-api.md §1.3: which tracks a media object shows, and which an attachment shows
+(its own plus those it inherits from the media object's default attachment)."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from mediaobjects.media_tracks.models import MediaTrack
+
+
+def media_object_view(
+    session: Session, media_object_id: int, default_attachment_id: int | None
+) -> list[MediaTrack]:
+    """Tracks of the media object that belong to no attachment (legacy) or to its default
+    attachment, every user's, ordered by locale. Tracks of other attachments are not here."""
+    on_default: ColumnElement[bool] = MediaTrack.attachment_id.is_(None)
+    if default_attachment_id is not None:
+        on_default = or_(on_default, MediaTrack.attachment_id == default_attachment_id)
+    stmt = (
+        select(MediaTrack)
+        .where(MediaTrack.media_object_id == media_object_id, on_default)
+        .order_by(MediaTrack.locale, MediaTrack.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def attachment_view(
+    session: Session, attachment_id: int, default_attachment_id: int | None
+) -> list[tuple[MediaTrack, bool]]:
+    """Attachment X's own tracks and the default attachment's tracks for every locale X has
+    none of, each paired with ``inherited``; ordered by locale (Canvas leaves the order to the
+    database, which would make the list differ between SQLite and PostgreSQL).
+
+    Locales are compared without regard to case (decision D9) so that a legacy ``EN`` of X
+    hides an inherited ``en``. Tracks with no attachment never appear here, as in Canvas."""
+    condition: ColumnElement[bool] = MediaTrack.attachment_id == attachment_id
+    if default_attachment_id is not None and default_attachment_id != attachment_id:
+        own = aliased(MediaTrack)
+        shadowed = exists().where(
+            own.attachment_id == attachment_id,
+            own.media_object_id == MediaTrack.media_object_id,
+            func.lower(own.locale) == func.lower(MediaTrack.locale),
+        )
+        condition = or_(
+            condition, and_(MediaTrack.attachment_id == default_attachment_id, ~shadowed)
+        )
+    stmt = select(MediaTrack).where(condition).order_by(MediaTrack.locale, MediaTrack.id)
+    return [(track, track.attachment_id != attachment_id) for track in session.scalars(stmt)]
+
+
+def get_track(session: Session, track_id: int) -> MediaTrack | None:
+    return session.get(MediaTrack, track_id)
+
+
+def add_track(session: Session, track: MediaTrack) -> MediaTrack:
+    """Adds the track to the session; the caller flushes (inside a savepoint, since the
+    (attachment_id, locale) constraint can fail)."""
+    session.add(track)
+    return track
+
+
+def update_track(
+    session: Session,
+    track: MediaTrack,
+    *,
+    locale: str,
+    kind: str | None,
+    content: str,
+    webvtt_content: str | None,
+) -> MediaTrack:
+    track.locale = locale
+    if kind is not None:
+        track.kind = kind
+    track.content = content
+    track.webvtt_content = webvtt_content
+    return track
+
+
+def delete_track(session: Session, track: MediaTrack) -> None:
+    session.delete(track)

@@ -1,0 +1,532 @@
+"""Rules of the media tracks domain: listing, replacing (PUT), upserting, reading and deleting
+the caption tracks of a media object, reached either by its media id or through one of its
+attachments (canvas-media-api.md §1.3, §2.5–2.9, as amended by decisions.md).
+
+Every function takes the route's objects: ``media_object=`` alone for
+``/media_objects/:media_id``; ``attachment=`` for ``/media_attachments/:attachment_id``, with
+``media_object=`` its media object when the caller already loaded it (else it is looked up)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts.principal import Principal
+from mediaobjects.captions import (
+    BLANK_MESSAGE,
+    DEFAULT_KIND,
+    TTML_MESSAGE,
+    CaptionError,
+    KindError,
+    LocaleError,
+    looks_like_ttml,
+    normalise_caption,
+    normalise_locale,
+    validate_kind,
+)
+from mediaobjects.db.base import utcnow
+from mediaobjects.errors import (
+    BadRequest,
+    FieldError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+    UnprocessableEntity,
+)
+from mediaobjects.files import service as files
+from mediaobjects.files.models import Attachment
+from mediaobjects.media_objects import service as media_objects
+from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_objects.rights import (
+    CaptionRights,
+    attachment_caption_rights,
+    caption_rights,
+)
+from mediaobjects.media_tracks import repository as repo
+from mediaobjects.media_tracks.models import MediaTrack
+
+TAKEN_MESSAGE = "has already been taken"
+
+
+@dataclass(frozen=True)
+class TrackView:
+    """A track as one route shows it: ``inherited`` is True when an attachment shows a track
+    of the media object's default attachment rather than one of its own."""
+
+    track: MediaTrack
+    inherited: bool = False
+
+
+@dataclass(frozen=True)
+class _Route:
+    media_object: MediaObject
+    # None on the media-object route.
+    attachment: Attachment | None
+
+
+@dataclass(frozen=True)
+class _Element:
+    """One validated track of a request. ``content`` None means "keep the track as it is"
+    (PUT elements without content); ``locale`` is canonical except for a content-less element
+    naming a legacy track by its stored, no longer valid, locale."""
+
+    index: int | None
+    locale: str | None
+    kind: str | None
+    content: str | None
+    webvtt: str | None
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+def list_tracks(
+    session: Session,
+    principal: Principal,
+    *,
+    media_object: MediaObject | None = None,
+    attachment: Attachment | None = None,
+) -> list[TrackView]:
+    """The tracks the route shows, every user's (decision D4), ordered by locale."""
+    accounts.require_user(principal)
+    route = _resolve(session, media_object, attachment)
+    _require_read(session, principal, route)
+    return _visible(session, route)
+
+
+def visible_tracks(
+    session: Session,
+    *,
+    media_object: MediaObject | None = None,
+    attachment: Attachment | None = None,
+) -> list[TrackView]:
+    """The tracks the route shows, with no access check: for serializers whose caller has
+    already been allowed to see the media object or the attachment."""
+    return _visible(session, _resolve(session, media_object, attachment))
+
+
+def get_track_content(
+    session: Session,
+    principal: Principal,
+    track_id: int,
+    *,
+    media_object: MediaObject | None = None,
+    attachment: Attachment | None = None,
+    verified: bool = False,
+) -> MediaTrack:
+    """The track to serve (see ``served_webvtt``). ``verified`` means the caller checked a
+    signed verifier for this route, which stands in for read access (decision D5)."""
+    if not verified:
+        accounts.require_user(principal)
+    route = _resolve(session, media_object, attachment)
+    if not verified:
+        _require_read(session, principal, route)
+    view = _find_visible(session, route, track_id)
+    # Legacy rows are re-checked before serving, as Canvas does: TTML can carry script.
+    if looks_like_ttml(view.track.content) or looks_like_ttml(served_webvtt(view.track)):
+        raise UnprocessableEntity(
+            TTML_MESSAGE, errors=[FieldError("content", TTML_MESSAGE, "invalid")]
+        )
+    return view.track
+
+
+def served_webvtt(track: MediaTrack) -> str:
+    """The body a player gets: the normalised WebVTT, or the raw content for legacy rows that
+    never had one computed (§3.3; decision D7 fills ``webvtt_content`` on every save)."""
+    return track.webvtt_content if track.webvtt_content is not None else track.content
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+
+def replace_tracks(
+    session: Session,
+    principal: Principal,
+    body: object,
+    *,
+    media_object: MediaObject | None = None,
+    attachment: Attachment | None = None,
+    max_caption_bytes: int,
+    lenient: bool = False,
+) -> list[TrackView]:
+    """PUT: the body (a JSON array) becomes the route's set of tracks. Visible tracks whose
+    locale the body omits are deleted; elements with content create or update their locale;
+    elements without content keep theirs as they are (§2.6).
+
+    Unlike Canvas, the whole body is validated before anything changes and every problem is
+    reported at once (decision D1), and a caller without both caption rights gets 403/401
+    instead of a silent 204 (decision D2)."""
+    user = accounts.require_user(principal)
+    route = _resolve(session, media_object, attachment)
+    rights = _rights(session, principal, route)
+    if not (rights.add and rights.delete):
+        raise Forbidden()
+    if body is None:
+        body = []
+    if not isinstance(body, list):
+        raise BadRequest("The request body must be a JSON array of tracks.")
+    visible = _visible(session, route)
+    legacy_locales = {view.track.locale for view in visible}
+    errors: list[FieldError] = []
+    oversized: list[FieldError] = []
+    elements: list[_Element] = []
+    for index, item in enumerate(body):
+        if not isinstance(item, dict):
+            errors.append(
+                FieldError(None, "each track must be a JSON object", "invalid", index=index)
+            )
+            continue
+        element = _check_element(
+            index,
+            item.get("locale"),
+            item.get("kind"),
+            item.get("content"),
+            errors=errors,
+            oversized=oversized,
+            max_caption_bytes=max_caption_bytes,
+            lenient=lenient,
+            content_required=False,
+            legacy_locales=legacy_locales,
+        )
+        if element is not None:
+            elements.append(element)
+    _raise_problems(errors, oversized, max_caption_bytes)
+
+    keep = {_key(e.locale) for e in elements if e.locale is not None}
+    position: list[int | None] = [None]
+
+    def apply() -> None:
+        doomed = [view.track for view in visible if _key(view.track.locale) not in keep]
+        for track in doomed:
+            repo.delete_track(session, track)
+        session.flush()
+        remaining = [view for view in visible if view.track not in doomed]
+        for element in elements:
+            if element.content is None:
+                continue
+            position[0] = element.index
+            _upsert(session, route, remaining, element, user.id)
+        if doomed or any(e.content is not None for e in elements):
+            route.media_object.updated_at = utcnow()
+        session.flush()
+
+    _in_savepoint(session, apply, lambda: position[0])
+    return _visible(session, route)
+
+
+def upsert_track(
+    session: Session,
+    principal: Principal,
+    *,
+    media_object: MediaObject | None = None,
+    attachment: Attachment | None = None,
+    locale: str | None,
+    kind: str | None,
+    content: str | None,
+    max_caption_bytes: int,
+    lenient: bool = False,
+) -> MediaTrack:
+    """POST one track: creates the locale's track, or updates it when the route already
+    shows one of that locale (whoever created it; its ``user_id`` stays). ``kind`` None
+    means ``subtitles`` for a new track and "unchanged" for an existing one (§2.7)."""
+    user = accounts.require_user(principal)
+    route = _resolve(session, media_object, attachment)
+    if not _rights(session, principal, route).add:
+        raise Forbidden()
+    errors: list[FieldError] = []
+    oversized: list[FieldError] = []
+    element = _check_element(
+        None,
+        locale,
+        kind,
+        content,
+        errors=errors,
+        oversized=oversized,
+        max_caption_bytes=max_caption_bytes,
+        lenient=lenient,
+        content_required=True,
+        legacy_locales=set(),
+    )
+    _raise_problems(errors, oversized, max_caption_bytes)
+    assert element is not None
+    visible = _visible(session, route)
+    saved: list[MediaTrack] = []
+
+    def apply() -> None:
+        saved.append(_upsert(session, route, visible, element, user.id))
+        route.media_object.updated_at = utcnow()
+        session.flush()
+
+    _in_savepoint(session, apply, lambda: None)
+    return saved[0]
+
+
+def delete_track(
+    session: Session,
+    principal: Principal,
+    track_id: int,
+    *,
+    media_object: MediaObject | None = None,
+    attachment: Attachment | None = None,
+) -> MediaTrack:
+    """Hard-deletes a track the route shows, whoever created it. Through an attachment this
+    includes a track it inherits from the default attachment, as in Canvas (§5 item 16)."""
+    accounts.require_user(principal)
+    route = _resolve(session, media_object, attachment)
+    if not _rights(session, principal, route).delete:
+        raise Forbidden()
+    view = _find_visible(session, route, track_id)
+    repo.delete_track(session, view.track)
+    route.media_object.updated_at = utcnow()
+    session.flush()
+    return view.track
+
+
+# ---- routes, access and visibility -----------------------------------------------------------
+
+
+def _resolve(
+    session: Session, media_object: MediaObject | None, attachment: Attachment | None
+) -> _Route:
+    if attachment is not None:
+        media_entry_id = attachment.media_entry_id
+        if attachment.workflow_state == "deleted" or media_entry_id is None:
+            raise NotFound()
+        if media_object is None:
+            media_object = media_objects.find_media_object(session, media_entry_id)
+            if media_object is None:
+                raise NotFound()
+        elif media_entry_id not in (media_object.media_id, media_object.old_media_id):
+            raise ValueError("the attachment is not a file of this media object")
+    if media_object is None:
+        raise TypeError("pass media_object=, attachment=, or both")
+    if media_object.workflow_state == "deleted":  # decision D16
+        raise NotFound()
+    return _Route(media_object, attachment)
+
+
+def _visible(session: Session, route: _Route) -> list[TrackView]:
+    media_object = route.media_object
+    if route.attachment is None:
+        tracks = repo.media_object_view(session, media_object.id, media_object.attachment_id)
+        return [TrackView(track, False) for track in tracks]
+    pairs = repo.attachment_view(session, route.attachment.id, media_object.attachment_id)
+    return [TrackView(track, inherited) for track, inherited in pairs]
+
+
+def _find_visible(session: Session, route: _Route, track_id: int) -> TrackView:
+    for view in _visible(session, route):
+        if view.track.id == track_id:
+            return view
+    raise NotFound()
+
+
+def _require_read(session: Session, principal: Principal, route: _Route) -> None:
+    if route.attachment is not None:
+        allowed = files.can_read(session, principal, route.attachment)
+    else:
+        # Decision D5: the owner, whoever may read the default file, or (media without a
+        # file) whoever may read its context.
+        allowed = media_objects.can_read(session, principal, route.media_object)
+    if not allowed:
+        raise Forbidden()
+
+
+def _rights(session: Session, principal: Principal, route: _Route) -> CaptionRights:
+    if principal.user is None:
+        raise Unauthenticated()
+    if route.attachment is not None:
+        return attachment_caption_rights(session, principal, route.attachment)
+    return caption_rights(session, principal, route.media_object)
+
+
+# ---- validation ---------------------------------------------------------------------------
+
+
+def _key(locale: str) -> str:
+    # Decision D9: locales compare without regard to case (stored ones are canonical, but
+    # legacy rows imported from Canvas may not be).
+    return locale.lower()
+
+
+def _check_element(
+    index: int | None,
+    locale: object,
+    kind: object,
+    content: object,
+    *,
+    errors: list[FieldError],
+    oversized: list[FieldError],
+    max_caption_bytes: int,
+    lenient: bool,
+    content_required: bool,
+    legacy_locales: set[str],
+) -> _Element | None:
+    """Validates one track, appending a FieldError per problem; None when it has any."""
+    found = len(errors) + len(oversized)
+
+    has_content = isinstance(content, str) and content.strip() != ""
+    checked_content: str | None = None
+    webvtt: str | None = None
+    if content is not None and not isinstance(content, str):
+        errors.append(FieldError("content", "must be a string", "invalid", index))
+    elif not has_content:
+        if content_required:
+            errors.append(FieldError("content", BLANK_MESSAGE, "blank", index))
+    else:
+        assert isinstance(content, str)
+        if len(content.encode("utf-8", "surrogatepass")) > max_caption_bytes:
+            # Not parsed: the limit is there to bound the work a request can cause.
+            message = f"is larger than the limit of {max_caption_bytes} bytes"
+            oversized.append(FieldError("content", message, "too_large", index))
+        else:
+            try:
+                webvtt = _normalise_content(content, lenient)
+                checked_content = content
+            except CaptionError as exc:
+                errors.append(FieldError("content", str(exc), "invalid", index))
+
+    checked_locale: str | None = None
+    if locale is None:
+        if has_content or content_required:
+            errors.append(FieldError("locale", BLANK_MESSAGE, "blank", index))
+    elif not isinstance(locale, str):
+        errors.append(FieldError("locale", "must be a string", "invalid", index))
+    else:
+        try:
+            checked_locale = normalise_locale(locale)
+        except LocaleError as exc:
+            if not has_content and locale in legacy_locales:
+                # Keeps a legacy track whose stored locale fails today's rules (zh_CN), so
+                # that a client can still send back the list it was given.
+                checked_locale = locale
+            else:
+                errors.append(FieldError("locale", exc.message, "invalid", index))
+
+    checked_kind: str | None = None
+    if kind is not None:
+        if not isinstance(kind, str):
+            errors.append(FieldError("kind", "must be a string", "invalid", index))
+        else:
+            try:
+                checked_kind = validate_kind(kind)
+            except KindError as exc:
+                errors.append(FieldError("kind", exc.message, "inclusion", index))
+
+    if len(errors) + len(oversized) > found:
+        return None
+    return _Element(index, checked_locale, checked_kind, checked_content, webvtt)
+
+
+def _normalise_content(content: str, lenient: bool) -> str:
+    # The caption library accepts any text; the database cannot store NUL (PostgreSQL) or
+    # lone surrogates (neither can be encoded), so they are refused here rather than as a 500.
+    if "\x00" in content:
+        raise CaptionError("must not contain NUL characters")
+    try:
+        content.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CaptionError("is not valid Unicode text") from exc
+    return normalise_caption(content, lenient=lenient).webvtt
+
+
+def _raise_problems(
+    errors: list[FieldError], oversized: list[FieldError], max_caption_bytes: int
+) -> None:
+    if oversized:
+        raise PayloadTooLarge(
+            f"Caption content must not be larger than {max_caption_bytes} bytes.",
+            errors=oversized,
+        )
+    if errors:
+        raise UnprocessableEntity(errors=errors)
+
+
+# ---- saving -------------------------------------------------------------------------------
+
+
+def _upsert(
+    session: Session, route: _Route, visible: list[TrackView], element: _Element, user_id: int
+) -> MediaTrack:
+    """Creates or updates the track of ``element``'s locale and records it in ``visible`` so
+    that a later element of the same locale updates it (last one wins)."""
+    assert element.locale is not None and element.content is not None
+    target = _target(route, visible, _key(element.locale), user_id)
+    media_object = route.media_object
+    attachment_id = route.attachment.id if route.attachment else media_object.attachment_id
+    if target is None:
+        target = repo.add_track(
+            session,
+            MediaTrack(
+                media_object_id=media_object.id,
+                attachment_id=attachment_id,
+                user_id=user_id,
+                kind=element.kind or DEFAULT_KIND,
+                locale=element.locale,
+                content=element.content,
+                webvtt_content=element.webvtt,
+            ),
+        )
+        visible.append(TrackView(target, False))
+    else:
+        # A legacy track without attachment joins the default attachment when written to,
+        # as Canvas does before validating a track.
+        target.attachment_id = attachment_id
+        repo.update_track(
+            session,
+            target,
+            locale=element.locale,
+            kind=element.kind,
+            content=element.content,
+            webvtt_content=element.webvtt,
+        )
+    session.flush()
+    return target
+
+
+def _target(route: _Route, visible: list[TrackView], key: str, user_id: int) -> MediaTrack | None:
+    """The track a write of locale ``key`` updates. Through the media id: the visible track of
+    that locale, whoever made it (decision D4), preferring one on the default attachment (it
+    holds the unique locale), then the caller's, then the oldest. Through an attachment: the
+    attachment's own track; an inherited one is copied, never edited in place."""
+    candidates = [
+        view.track
+        for view in visible
+        if _key(view.track.locale) == key
+        and not view.inherited
+        and view.track.media_object_id == route.media_object.id
+        and (route.attachment is None or view.track.attachment_id == route.attachment.id)
+    ]
+    if not candidates:
+        return None
+    default_id = route.media_object.attachment_id
+    return min(
+        candidates,
+        key=lambda t: (
+            not (default_id is not None and t.attachment_id == default_id),
+            t.user_id != user_id,
+            t.id if t.id is not None else 1 << 62,
+        ),
+    )
+
+
+def _in_savepoint(
+    session: Session, apply: Callable[[], None], position: Callable[[], int | None]
+) -> None:
+    """Runs ``apply`` in a savepoint of the caller's transaction: when the database refuses a
+    row (a concurrent writer took the locale first), nothing of this call stays, the caller's
+    transaction remains usable, and the caller gets a 422 instead of a 500."""
+    try:
+        with session.begin_nested():
+            apply()
+    except IntegrityError as exc:
+        if "unique" not in str(exc.orig).lower():
+            raise
+        raise UnprocessableEntity(
+            errors=[FieldError("locale", TAKEN_MESSAGE, "taken", position())]
+        ) from exc

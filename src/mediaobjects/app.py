@@ -11,6 +11,9 @@ from mediaobjects.accounts.routes import router as accounts_router
 from mediaobjects.context import AppContext, build_context
 from mediaobjects.files.routes import router as files_router
 from mediaobjects.http.errors import install_error_handlers
+from mediaobjects.http.middleware import AbsoluteFormTargets
+from mediaobjects.media_objects.routes import router as media_objects_router
+from mediaobjects.media_tracks.routes import router as media_tracks_router
 from mediaobjects.settings import Settings
 from mediaobjects.storage.interfaces import Storage
 
@@ -38,6 +41,9 @@ def create_app(
     )
     app.state.ctx = ctx
     install_error_handlers(app)
+    app.add_middleware(AbsoluteFormTargets)
     app.include_router(accounts_router)
     app.include_router(files_router)
+    app.include_router(media_objects_router)
+    app.include_router(media_tracks_router)
     return app

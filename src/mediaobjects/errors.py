@@ -3,6 +3,7 @@ stable code. Services raise these; only ``mediaobjects.http.errors`` turns them 
 
     MediaObjectsError
     ├── BadRequest            400  bad_request        (a parameter is missing or malformed)
+    │   └── BadRequestMessage 400  bad_request        (rendered as Canvas's bare {"message": ...})
     ├── Unauthenticated       401  unauthenticated    (no valid credentials; see InvalidToken)
     │   └── InvalidToken      401  invalid_token      (unknown, expired or revoked token)
     ├── Forbidden             403  unauthorized       (authenticated but not allowed)
@@ -48,6 +49,11 @@ class BadRequest(MediaObjectsError):
     @classmethod
     def for_field(cls, field_name: str, message: str, code: str = "invalid") -> BadRequest:
         return cls(message, errors=[FieldError(field_name, message, code)])
+
+
+class BadRequestMessage(BadRequest):
+    """A 400 whose body is Canvas's bare ``{"message": ...}``, kept where clients expect it
+    (a blank retitle, canvas-media-api.md §2.2)."""
 
 
 class Unauthenticated(MediaObjectsError):
@@ -105,6 +111,7 @@ class StorageFailure(MediaObjectsError):
 
 __all__ = [
     "BadRequest",
+    "BadRequestMessage",
     "Conflict",
     "FieldError",
     "Forbidden",

@@ -49,6 +49,18 @@ class Settings(BaseSettings):
             "Largest JSON or form body accepted by API endpoints (uploads excepted), in bytes."
         ),
     )
+    max_caption_bytes: int = Field(
+        default=2 * MiB,
+        gt=0,
+        description="Largest caption track content accepted, in bytes (UTF-8); larger gets 413.",
+    )
+    captions_lenient: bool = Field(
+        default=False,
+        description=(
+            "Accept caption content that is neither valid SRT nor WebVTT and convert it the way "
+            "Canvas does (for importing legacy data). Off: such content gets 422 naming the line."
+        ),
+    )
     upload_token_ttl_seconds: int = Field(
         default=3600,
         gt=0,

@@ -9,9 +9,10 @@ from mediaobjects.accounts import schemas
 from mediaobjects.accounts import service as accounts
 from mediaobjects.errors import NotFound
 from mediaobjects.http.deps import CanvasParams, CurrentPrincipal, DbSession
+from mediaobjects.http.openapi import ERROR_RESPONSES
 from mediaobjects.http.responses import canvas_json
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=ERROR_RESPONSES)
 
 
 def _check_account(account_id: str) -> None:

@@ -17,6 +17,7 @@ from mediaobjects.accounts.models import (
 )
 from mediaobjects.timestamps import iso
 
+
 def account_json(account: Account) -> dict[str, Any]:
     return {
         "id": account.id,

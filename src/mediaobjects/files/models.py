@@ -42,7 +42,9 @@ class Attachment(Base):
     __tablename__ = "attachments"
     __table_args__ = (
         CheckConstraint(_CONTEXT_CHECK, name="context_type"),
-        CheckConstraint("workflow_state IN ('processed', 'deleted')", name="workflow_state"),
+        CheckConstraint(
+            "workflow_state IN ('processed', 'pending_upload', 'deleted')", name="workflow_state"
+        ),
         Index(None, "context_type", "context_id", "workflow_state"),
         Index(None, "folder_id", "display_name"),
     )

@@ -3,7 +3,6 @@ and the byte download (Range, ETag, signed verifier)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import quote
 
@@ -22,30 +21,21 @@ from mediaobjects.files import service as files
 from mediaobjects.files.models import Attachment
 from mediaobjects.http.deps import CanvasParams, Ctx, CurrentPrincipal, DbSession, get_ctx
 from mediaobjects.http.multipart import stream_multipart
+from mediaobjects.http.openapi import ERROR_RESPONSES
 from mediaobjects.http.ranges import RangeNotSatisfiable, etag_matches, parse_range
 from mediaobjects.http.responses import canvas_json
+from mediaobjects.http.urls import Urls, base_url, verify_download
 
-router = APIRouter(tags=["files"])
+router = APIRouter(tags=["files"], responses=ERROR_RESPONSES)
 
-DOWNLOAD_PURPOSE = "download"
 # Types a browser may render inline from our origin without running script in it.
 INLINE_SAFE = ("audio/", "video/", "image/png", "image/jpeg", "image/gif", "image/webp", "text/vtt")
 MULTIPART_OVERHEAD = 1024 * 1024
 SNIFF_BYTES = 4096
 
 
-def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-def download_url(request: Request, ctx: AppContext, attachment: Attachment) -> str:
-    expires = datetime.now(UTC) + timedelta(seconds=ctx.settings.signed_url_ttl_seconds)
-    verifier = ctx.signer.sign(DOWNLOAD_PURPOSE, f"attachment:{attachment.id}", expires)
-    return f"{base_url(request)}/files/{attachment.id}/download?download_frd=1&verifier={verifier}"
-
-
 def file_payload(request: Request, ctx: AppContext, attachment: Attachment) -> dict[str, object]:
-    return schemas.file_json(attachment, download_url(request, ctx, attachment))
+    return schemas.file_json(attachment, Urls(request, ctx).file_download(attachment.id))
 
 
 # ---- step one: ask for an upload URL --------------------------------------------------------
@@ -300,9 +290,7 @@ def download_file(
     verifier: str | None = None,
 ) -> Response:
     attachment_id = accounts.parse_id(file_id)
-    verified = verifier is not None and ctx.signer.verify(
-        DOWNLOAD_PURPOSE, f"attachment:{attachment_id}", verifier
-    )
+    verified = verify_download(ctx, attachment_id, verifier)
     attachment = files.file_for_download(session, principal, attachment_id, verified=verified)
     etag = f'"{attachment.sha256}"'
     headers = {

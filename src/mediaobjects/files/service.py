@@ -34,7 +34,7 @@ from mediaobjects.errors import (
 from mediaobjects.files import repository as repo
 from mediaobjects.files.models import Attachment, Folder, UploadTicket
 from mediaobjects.files.sniff import classify
-from mediaobjects.media_objects import service as media_objects
+from mediaobjects.media_objects import creation as media_objects
 from mediaobjects.storage.interfaces import StoredObject
 
 ROOT_FOLDER_NAMES: dict[str, str] = {"Course": "course files", "Group": "files", "User": "my files"}
@@ -188,6 +188,8 @@ def file_for_download(
 ) -> Attachment:
     """The file to stream. A valid signed verifier stands in for the caller's credentials."""
     attachment = load_attachment(session, attachment_id)
+    if attachment.workflow_state == "pending_upload":
+        raise NotFound()
     if verified:
         return attachment
     accounts.require_user(principal)
@@ -385,6 +387,41 @@ def complete_upload(
 
 def new_file_uuid() -> str:
     return uuid.uuid4().hex
+
+
+def create_placeholder(
+    session: Session,
+    context: Context,
+    *,
+    folder_path: str,
+    name: str,
+    content_type: str,
+    media_entry_id: str,
+    user_id: int,
+) -> Attachment:
+    """A hidden file with no bytes yet, standing for media registered from elsewhere (Canvas's
+    ``pending_upload`` attachment of §1.1). It is never downloadable."""
+    folder = folder_for_path(session, context, folder_path)
+    file_uuid = new_file_uuid()
+    attachment = Attachment(
+        context_type=context.type,
+        context_id=context.id,
+        folder_id=folder.id,
+        user_id=user_id,
+        display_name=clean_file_name(name[:255] or "media"),
+        filename=clean_file_name(name[:255] or "media"),
+        content_type=content_type,
+        size=0,
+        uuid=file_uuid,
+        storage_key="",
+        sha256="",
+        media_entry_id=media_entry_id,
+        hidden=True,
+        workflow_state="pending_upload",
+    )
+    session.add(attachment)
+    session.flush()
+    return attachment
 
 
 # ---- copies ----------------------------------------------------------------------------------

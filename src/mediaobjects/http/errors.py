@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mediaobjects.errors import (
+    BadRequestMessage,
     FieldError,
     Forbidden,
     InvalidToken,
@@ -36,6 +37,8 @@ def _field_error_json(err: FieldError) -> dict[str, Any]:
 
 
 def error_body(exc: MediaObjectsError) -> dict[str, Any]:
+    if isinstance(exc, BadRequestMessage):
+        return {"message": exc.message}
     if isinstance(exc, InvalidToken):
         return {"errors": [{"message": exc.message}]}
     if isinstance(exc, Unauthenticated):

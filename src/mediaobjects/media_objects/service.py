@@ -1,54 +1,278 @@
-"""Rules of the media objects domain. Media enters the system through an upload (the files
-service calls ``register_uploaded_media``) or, later, through the registration endpoint."""
+"""Rules of the media objects domain: finding media and who may read or manage it, retitling,
+and registration (``POST /api/v1/media_objects``). Uploads create media through
+``media_objects.creation``."""
 
 from __future__ import annotations
 
-import secrets
-import string
+import re
+from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts.permissions import MANAGE_COURSE_CONTENT_ADD, READ_CONTENTS, Context
+from mediaobjects.accounts.principal import Principal
+from mediaobjects.errors import (
+    BadRequest,
+    BadRequestMessage,
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+)
+from mediaobjects.files import service as files
+from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects import repository as repo
+from mediaobjects.media_objects import rights
+from mediaobjects.media_objects.creation import truncate_title
 from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_objects.sorting import display_title_key
 
-_MEDIA_ID_ALPHABET = string.ascii_letters + string.digits + "-_"
-TITLE_LIMIT = 255
+# ---- finding media and who may see it -------------------------------------------------------
 
 
-def new_media_id() -> str:
-    """Kaltura-like, unguessable: ``m-`` and 32 URL-safe characters."""
-    return "m-" + "".join(secrets.choice(_MEDIA_ID_ALPHABET) for _ in range(32))
+def find_media_object(session: Session, media_id: str) -> MediaObject | None:
+    """The media object with this media id or old media id, deleted or not; no access check."""
+    return repo.get_by_media_id(session, media_id) if len(media_id) <= 255 else None
 
 
-def truncate_title(title: str) -> str:
-    """Canvas keeps 252 characters and appends "..." to anything longer than 255."""
-    if len(title) <= TITLE_LIMIT:
-        return title
-    return title[: TITLE_LIMIT - 3] + "..."
+def load_media_object(session: Session, principal: Principal, media_id: str) -> MediaObject:
+    """The active media object with this media id (or old media id). Unknown or deleted ids are
+    404 for a signed-in caller and 401 for an anonymous one (decisions D3, D16)."""
+    media_object = repo.get_by_media_id(session, media_id) if len(media_id) <= 255 else None
+    if media_object is None or media_object.workflow_state == "deleted":
+        if principal.user is None:
+            raise Unauthenticated()
+        raise NotFound()
+    return media_object
 
 
-def register_uploaded_media(
-    session: Session,
-    *,
-    attachment_id: int,
-    context_type: str,
-    context_id: int,
-    owner_id: int,
-    media_type: str,
-    title: str,
-) -> MediaObject:
-    """A MediaObject for a freshly uploaded audio/video file, the file as default attachment.
+def load_media_attachment(
+    session: Session, principal: Principal, attachment_ref: str
+) -> tuple[Attachment, MediaObject]:
+    """A media file (an attachment with a ``media_entry_id``) and its media object."""
+    try:
+        attachment = files.load_attachment(session, accounts.parse_id(attachment_ref))
+        if attachment.media_entry_id is None:
+            raise NotFound()
+        media_object = repo.get_by_media_id(session, attachment.media_entry_id)
+        if media_object is None or media_object.workflow_state == "deleted":
+            raise NotFound()
+    except NotFound:
+        if principal.user is None:
+            raise Unauthenticated() from None
+        raise
+    return attachment, media_object
 
-    Called inside the upload's transaction: both rows exist, or neither does."""
-    media_object = MediaObject(
-        media_id=new_media_id(),
-        context_type=context_type,
-        context_id=context_id,
-        user_id=owner_id,
-        title=truncate_title(title),
-        title_sort_key=display_title_key(None, truncate_title(title)),
-        media_type=media_type,
-        attachment_id=attachment_id,
+
+def can_read(session: Session, principal: Principal, media_object: MediaObject) -> bool:
+    """Read access to a media object: through its default file when it has one, else through
+    its context; owners and site admins always."""
+    user = principal.user
+    if user is None:
+        return False
+    if principal.is_site_admin or media_object.user_id == user.id:
+        return True
+    attachment = rights.default_attachment(session, media_object)
+    if attachment is not None:
+        return files.can_read(session, principal, attachment)
+    context = rights.context_of(media_object)
+    if context is None:
+        return False
+    return READ_CONTENTS in accounts.permissions_in(session, principal, context)
+
+
+def require_read(session: Session, principal: Principal, media_object: MediaObject) -> None:
+    accounts.require_user(principal)
+    if not can_read(session, principal, media_object):
+        raise Forbidden()
+
+
+def require_read_attachment(session: Session, principal: Principal, attachment: Attachment) -> None:
+    accounts.require_user(principal)
+    if not files.can_read(session, principal, attachment):
+        raise Forbidden()
+
+
+# ---- retitle ---------------------------------------------------------------------------------
+
+BLANK_TITLE = "The user_entered_title parameter must have a value"
+
+
+def can_manage(session: Session, principal: Principal, media_object: MediaObject) -> bool:
+    """Who may rename or re-register a media object (decision D12): its owner, whoever may edit
+    its default file, whoever manages course content in its context, a site admin."""
+    user = principal.user
+    if user is None:
+        return False
+    if principal.is_site_admin or media_object.user_id == user.id:
+        return True
+    attachment = rights.default_attachment(session, media_object)
+    if attachment is not None and files.can_update(session, principal, attachment):
+        return True
+    context = rights.context_of(media_object)
+    if context is None:
+        return False
+    return MANAGE_COURSE_CONTENT_ADD in accounts.permissions_in(session, principal, context)
+
+
+def _set_user_entered_title(media_object: MediaObject, title: str | None) -> None:
+    if title is None or not title.strip():
+        raise BadRequestMessage(BLANK_TITLE)
+    media_object.user_entered_title = truncate_title(title)
+    media_object.title_sort_key = display_title_key(
+        media_object.user_entered_title, media_object.title
     )
-    return repo.add(session, media_object)
+
+
+def retitle_media_object(
+    session: Session, principal: Principal, media_object: MediaObject, title: str | None
+) -> MediaObject:
+    accounts.require_user(principal)
+    if not can_manage(session, principal, media_object):
+        raise Forbidden()
+    _set_user_entered_title(media_object, title)
+    session.flush()
+    return media_object
+
+
+def retitle_media_attachment(
+    session: Session,
+    principal: Principal,
+    attachment: Attachment,
+    media_object: MediaObject,
+    title: str | None,
+) -> MediaObject:
+    """Through a file: whoever may edit that file. The media object is shared, so every copy of
+    the file shows the new title (as in Canvas)."""
+    accounts.require_user(principal)
+    if not files.can_update(session, principal, attachment):
+        raise Forbidden()
+    _set_user_entered_title(media_object, title)
+    session.flush()
+    return media_object
+
+
+# ---- register ----------------------------------------------------------------------------------
+
+_MEDIA_ID = re.compile(r"[A-Za-z0-9._~-]{1,255}")
+_CONTEXT_CODE = re.compile(r"(course|group|user)_([0-9]{1,18})")
+UPLOADED_MEDIA_FOLDER = "Uploaded Media"
+
+
+@dataclass(frozen=True)
+class Registration:
+    media_id: str | None
+    media_type: str | None
+    context_code: str | None
+    title: str | None
+    user_entered_title: str | None
+
+
+def _validate_registration(reg: Registration) -> tuple[str, str, str]:
+    errors: list[FieldError] = []
+    if not reg.media_id:
+        errors.append(FieldError("id", "id is required", "required"))
+    elif not _MEDIA_ID.fullmatch(reg.media_id):
+        errors.append(
+            FieldError("id", "id may contain only letters, digits, '.', '_', '~' and '-'")
+        )
+    media_type = (reg.media_type or "").strip().lower()
+    if not media_type:
+        errors.append(FieldError("type", "type is required", "required"))
+    elif not (
+        media_type in ("audio", "video")
+        or media_type.startswith(("audio/", "video/"))
+        and len(media_type) <= 255
+    ):
+        errors.append(
+            FieldError("type", "type must be audio, video, or an audio/* or video/* type")
+        )
+    if not reg.context_code:
+        errors.append(FieldError("context_code", "context_code is required", "required"))
+    elif not _CONTEXT_CODE.fullmatch(reg.context_code):
+        errors.append(
+            FieldError(
+                "context_code",
+                "context_code must name a course, group or user, e.g. course_12 or user_5",
+            )
+        )
+    if errors:
+        raise BadRequest(errors[0].message, errors=errors)
+    assert reg.media_id is not None and reg.context_code is not None
+    return reg.media_id, media_type, reg.context_code
+
+
+def _resolve_context(session: Session, principal: Principal, context_code: str) -> Context:
+    match = _CONTEXT_CODE.fullmatch(context_code)
+    assert match is not None
+    kind = {"course": "Course", "group": "Group", "user": "User"}[match.group(1)]
+    try:
+        return accounts.load_context(session, kind, match.group(2), principal)
+    except NotFound:
+        raise BadRequest.for_field(
+            "context_code", f"context_code {context_code} does not exist", "not_found"
+        ) from None
+
+
+def register_media_object(
+    session: Session, principal: Principal, reg: Registration
+) -> tuple[MediaObject, Attachment | None, bool]:
+    """``POST /api/v1/media_objects`` (§2.3 with D15): (media object, its file, created?).
+
+    An existing media id is updated only by someone who may manage it; ownership never moves.
+    A new one is created in the context, with a hidden placeholder file in "Uploaded Media" as
+    Canvas does, so that it can be addressed as a media attachment."""
+    user = accounts.require_user(principal)
+    media_id, media_type, context_code = _validate_registration(reg)
+    context = _resolve_context(session, principal, context_code)
+    accounts.require_permission(session, principal, context, READ_CONTENTS)
+    existing = repo.get_by_media_id(session, media_id)
+    if existing is not None:
+        if existing.workflow_state == "deleted" or not can_manage(session, principal, existing):
+            raise Forbidden()
+        if reg.title is not None:
+            existing.title = truncate_title(reg.title)
+        existing.media_type = media_type
+        if reg.user_entered_title is not None and reg.user_entered_title.strip():
+            existing.user_entered_title = truncate_title(reg.user_entered_title)
+        existing.title_sort_key = display_title_key(existing.user_entered_title, existing.title)
+        session.flush()
+        return existing, rights.default_attachment(session, existing), False
+    title = truncate_title(reg.title) if reg.title is not None else None
+    user_title = (
+        truncate_title(reg.user_entered_title)
+        if reg.user_entered_title is not None and reg.user_entered_title.strip()
+        else None
+    )
+    media_object = MediaObject(
+        media_id=media_id,
+        context_type=context.type,
+        context_id=context.id,
+        user_id=user.id,
+        title=title,
+        user_entered_title=user_title,
+        title_sort_key=display_title_key(user_title, title),
+        media_type=media_type,
+    )
+    try:
+        with session.begin_nested():
+            repo.add(session, media_object)
+    except IntegrityError:
+        # Registered concurrently by someone else: D15 says one row per media id.
+        raise Conflict(f"media id {media_id} is already registered") from None
+    display = user_title or title or "Untitled"
+    attachment = files.create_placeholder(
+        session,
+        context,
+        folder_path=UPLOADED_MEDIA_FOLDER,
+        name=display,
+        content_type=media_type,
+        media_entry_id=media_id,
+        user_id=user.id,
+    )
+    media_object.attachment_id = attachment.id
+    session.flush()
+    return media_object, attachment, True

@@ -181,7 +181,8 @@ def upgrade() -> None:
             "context_type IN ('Course', 'Group', 'User')", name=op.f("ck_attachments_context_type")
         ),
         sa.CheckConstraint(
-            "workflow_state IN ('processed', 'deleted')", name=op.f("ck_attachments_workflow_state")
+            "workflow_state IN ('processed', 'pending_upload', 'deleted')",
+            name=op.f("ck_attachments_workflow_state"),
         ),
         sa.ForeignKeyConstraint(
             ["folder_id"], ["folders.id"], name=op.f("fk_attachments_folder_id_folders")

@@ -1,0 +1,59 @@
+"""Absolute URLs the API hands out, built from the request's own scheme, host and port, with
+signed expiring verifiers where a browser must fetch without an Authorization header
+(file downloads, caption tracks: decision D5)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import Request
+
+from mediaobjects.context import AppContext
+
+DOWNLOAD_PURPOSE = "download"
+TRACK_PURPOSE = "track"
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+class Urls:
+    def __init__(self, request: Request, ctx: AppContext) -> None:
+        self.base = base_url(request)
+        self._signer = ctx.signer
+        self._expires = datetime.now(UTC) + timedelta(seconds=ctx.settings.signed_url_ttl_seconds)
+
+    def file_download(self, attachment_id: int) -> str:
+        verifier = self._signer.sign(DOWNLOAD_PURPOSE, f"attachment:{attachment_id}", self._expires)
+        return f"{self.base}/files/{attachment_id}/download?download_frd=1&verifier={verifier}"
+
+    def _track_verifier(self, track_id: int) -> str:
+        return self._signer.sign(TRACK_PURPOSE, f"track:{track_id}", self._expires)
+
+    def media_object_track(self, media_id: str, track_id: int) -> str:
+        verifier = self._track_verifier(track_id)
+        return f"{self.base}/media_objects/{media_id}/media_tracks/{track_id}?verifier={verifier}"
+
+    def attachment_track(self, attachment_id: int, track_id: int) -> str:
+        verifier = self._track_verifier(track_id)
+        return (
+            f"{self.base}/media_attachments/{attachment_id}/media_tracks/{track_id}"
+            f"?verifier={verifier}"
+        )
+
+    def media_object_iframe(self, media_id: str) -> str:
+        return f"{self.base}/media_objects_iframe/{media_id}"
+
+    def attachment_iframe(self, attachment_id: int) -> str:
+        return f"{self.base}/media_attachments_iframe/{attachment_id}"
+
+
+def verify_track(ctx: AppContext, track_id: int, verifier: str | None) -> bool:
+    return verifier is not None and ctx.signer.verify(TRACK_PURPOSE, f"track:{track_id}", verifier)
+
+
+def verify_download(ctx: AppContext, attachment_id: int, verifier: str | None) -> bool:
+    return verifier is not None and ctx.signer.verify(
+        DOWNLOAD_PURPOSE, f"attachment:{attachment_id}", verifier
+    )

@@ -1,0 +1,269 @@
+"""Media object routes: the six list routes, retitle, register, and the non-API info routes.
+Thin handlers: parameters in, service call, JSON out."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
+
+from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts.principal import Principal
+from mediaobjects.context import AppContext
+from mediaobjects.http.arrays import array_param
+from mediaobjects.http.deps import CanvasParams, Ctx, CurrentPrincipal, DbSession
+from mediaobjects.http.openapi import ERROR_RESPONSES
+from mediaobjects.http.pagination import link_header
+from mediaobjects.http.params import Params
+from mediaobjects.http.responses import canvas_json
+from mediaobjects.http.urls import Urls
+from mediaobjects.media_objects import listing
+from mediaobjects.media_objects import service as media
+from mediaobjects.media_objects.schemas import register_json
+from mediaobjects.media_objects.views import attachment_payload, media_object_payload
+
+router = APIRouter(tags=["media objects"], responses=ERROR_RESPONSES)
+
+
+# ---- list ------------------------------------------------------------------------------------
+
+
+def _list(
+    request: Request,
+    ctx: AppContext,
+    session: Session,
+    principal: Principal,
+    params: Params,
+    context_type: Literal["Course", "Group"] | None,
+    context_ref: str | None,
+) -> Response:
+    accounts.require_user(principal)
+    context_id = None
+    if context_type is not None and context_ref is not None:
+        context_id = accounts.load_context(session, context_type, context_ref, principal).id
+    query = listing.parse_list_query(params.pairs)
+    exclude = set(array_param(params.pairs, "exclude"))
+    page = listing.list_media_objects(
+        session, principal, context_type=context_type, context_id=context_id, query=query
+    )
+    urls = Urls(request, ctx)
+    body = [
+        media_object_payload(
+            session,
+            principal,
+            urls,
+            item,
+            include_tracks="tracks" not in exclude,
+            include_sources="sources" not in exclude,
+        )
+        for item in page.items
+    ]
+    link = link_header(str(request.url), page.page, page.per_page, page.total)
+    return canvas_json(request, body, headers={"Link": link})
+
+
+@router.get("/api/v1/media_objects", summary="List the caller's media objects")
+def list_media_objects(
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    params: CanvasParams,
+) -> Response:
+    return _list(request, ctx, session, principal, params, None, None)
+
+
+@router.get("/api/v1/media_attachments", summary="List the caller's media attachments")
+def list_media_attachments(
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    params: CanvasParams,
+) -> Response:
+    return _list(request, ctx, session, principal, params, None, None)
+
+
+@router.get("/api/v1/courses/{course_id}/media_objects", summary="List a course's media objects")
+def list_course_media_objects(
+    course_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    params: CanvasParams,
+) -> Response:
+    return _list(request, ctx, session, principal, params, "Course", course_id)
+
+
+@router.get(
+    "/api/v1/courses/{course_id}/media_attachments", summary="List a course's media attachments"
+)
+def list_course_media_attachments(
+    course_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    params: CanvasParams,
+) -> Response:
+    return _list(request, ctx, session, principal, params, "Course", course_id)
+
+
+@router.get("/api/v1/groups/{group_id}/media_objects", summary="List a group's media objects")
+def list_group_media_objects(
+    group_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    params: CanvasParams,
+) -> Response:
+    return _list(request, ctx, session, principal, params, "Group", group_id)
+
+
+@router.get(
+    "/api/v1/groups/{group_id}/media_attachments", summary="List a group's media attachments"
+)
+def list_group_media_attachments(
+    group_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    params: CanvasParams,
+) -> Response:
+    return _list(request, ctx, session, principal, params, "Group", group_id)
+
+
+# ---- retitle ---------------------------------------------------------------------------------
+
+
+@router.put("/api/v1/media_objects/{media_object_id}", summary="Update a media object's title")
+def update_media_object(
+    media_object_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    params: CanvasParams,
+) -> Response:
+    accounts.require_user(principal)
+    media_object = media.load_media_object(session, principal, media_object_id)
+    title = params.text("user_entered_title", max_length=None)
+    media.retitle_media_object(session, principal, media_object, title)
+    payload = media_object_payload(
+        session,
+        principal,
+        Urls(request, ctx),
+        media_object,
+        include_tracks=False,
+        include_sources=False,
+    )
+    return canvas_json(request, payload)
+
+
+@router.put(
+    "/api/v1/media_attachments/{attachment_id}", summary="Update a media attachment's title"
+)
+def update_media_attachment(
+    attachment_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    params: CanvasParams,
+) -> Response:
+    accounts.require_user(principal)
+    attachment, media_object = media.load_media_attachment(session, principal, attachment_id)
+    title = params.text("user_entered_title", max_length=None)
+    media.retitle_media_attachment(session, principal, attachment, media_object, title)
+    # Canvas answers with the media-object serializer on this route too (§2.2).
+    payload = media_object_payload(
+        session,
+        principal,
+        Urls(request, ctx),
+        media_object,
+        include_tracks=False,
+        include_sources=False,
+    )
+    return canvas_json(request, payload)
+
+
+# ---- register ----------------------------------------------------------------------------------
+
+
+def _register(
+    request: Request, ctx: AppContext, session: Session, principal: Principal, params: Params
+) -> Response:
+    accounts.require_user(principal)
+    registration = media.Registration(
+        media_id=params.text("id", max_length=None),
+        media_type=params.text("type", max_length=None),
+        context_code=params.text("context_code", max_length=None),
+        title=params.text("title", max_length=None),
+        user_entered_title=params.text("user_entered_title", max_length=None),
+    )
+    media_object, attachment, _created = media.register_media_object(
+        session, principal, registration
+    )
+    urls = Urls(request, ctx)
+    iframe = (
+        urls.attachment_iframe(attachment.id)
+        if attachment is not None
+        else urls.media_object_iframe(media_object.media_id)
+    )
+    return canvas_json(request, register_json(media_object, attachment, iframe))
+
+
+@router.post("/api/v1/media_objects", summary="Register a media object")
+def create_media_object(
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    params: CanvasParams,
+) -> Response:
+    return _register(request, ctx, session, principal, params)
+
+
+@router.post("/api/v1/media_attachments", summary="Register a media attachment")
+def create_media_attachment(
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    params: CanvasParams,
+) -> Response:
+    return _register(request, ctx, session, principal, params)
+
+
+# ---- info (non-API) ------------------------------------------------------------------------------
+
+
+@router.get("/media_objects/{media_object_id}/info", summary="Media object details")
+def show_media_object(
+    media_object_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+) -> Response:
+    media_object = media.load_media_object(session, principal, media_object_id)
+    media.require_read(session, principal, media_object)
+    return canvas_json(
+        request, media_object_payload(session, principal, Urls(request, ctx), media_object)
+    )
+
+
+@router.get("/media_attachments/{attachment_id}/info", summary="Media attachment details")
+def show_media_attachment(
+    attachment_id: str, request: Request, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
+) -> Response:
+    attachment, media_object = media.load_media_attachment(session, principal, attachment_id)
+    media.require_read_attachment(session, principal, attachment)
+    return canvas_json(
+        request,
+        attachment_payload(session, principal, Urls(request, ctx), attachment, media_object),
+    )

@@ -1,0 +1,96 @@
+"""Canvas JSON shapes of a MediaObject: the media-object serializer (§2.1), the attachment
+serializer differences (§2.4), and the register response (§2.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mediaobjects.files.models import Attachment
+from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.timestamps import iso
+
+UNTITLED = "Untitled"
+
+
+def display_title(media_object: MediaObject) -> str:
+    """Canvas's ``guaranteed_title``: the user's title, else the title, else "Untitled"."""
+    for candidate in (media_object.user_entered_title, media_object.title):
+        if candidate is not None and candidate.strip():
+            return candidate
+    return UNTITLED
+
+
+def media_object_json(
+    media_object: MediaObject,
+    *,
+    can_add_captions: bool,
+    embedded_iframe_url: str,
+    tracks: list[dict[str, Any]] | None,
+    sources: list[dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """``tracks``/``sources`` None means excluded (``exclude[]``): the key is left out."""
+    out: dict[str, Any] = {
+        "can_add_captions": can_add_captions,
+        "media_id": media_object.media_id,
+        "title": display_title(media_object),
+        # Decision D14: Canvas documents this field but never sends it.
+        "user_entered_title": media_object.user_entered_title,
+        "media_type": media_object.media_type,
+        "created_at": iso(media_object.created_at),
+        "embedded_iframe_url": embedded_iframe_url,
+        "auto_caption_status": None,
+    }
+    if tracks is not None:
+        out["media_tracks"] = tracks
+    if sources is not None:
+        out["media_sources"] = sources
+    return out
+
+
+def _file_ext(name: str) -> str:
+    _, dot, ext = name.rpartition(".")
+    return ext.lower() if dot and ext.isalnum() and len(ext) <= 5 else ""
+
+
+def original_source_json(attachment: Attachment, url: str) -> dict[str, Any]:
+    """The uploaded file itself as a Kaltura-shaped flavor (``isOriginal`` "1"). Values are
+    strings, as Kaltura returns them; the media pipeline fills in the probed dimensions."""
+    bitrate = ""
+    ext = _file_ext(attachment.filename)
+    return {
+        "height": "",
+        "width": "",
+        "content_type": attachment.content_type,
+        "containerFormat": ext,
+        "url": url,
+        "src": url,
+        "bitrate": bitrate,
+        "size": str(attachment.size // 1024),
+        "isOriginal": "1",
+        "fileExt": ext,
+        "label": "original",
+    }
+
+
+def register_json(
+    media_object: MediaObject, attachment: Attachment | None, embedded_iframe_url: str
+) -> dict[str, Any]:
+    """``{"media_object": {columns..., "uuid"}, "embedded_iframe_url"}`` (§2.3)."""
+    columns: dict[str, Any] = {
+        "id": media_object.id,
+        "media_id": media_object.media_id,
+        "old_media_id": media_object.old_media_id,
+        "context_type": media_object.context_type,
+        "context_id": media_object.context_id,
+        "user_id": media_object.user_id,
+        "title": media_object.title,
+        "user_entered_title": media_object.user_entered_title,
+        "media_type": media_object.media_type,
+        "attachment_id": media_object.attachment_id,
+        "workflow_state": media_object.workflow_state,
+        "root_account_id": 1,
+        "created_at": iso(media_object.created_at),
+        "updated_at": iso(media_object.updated_at),
+        "uuid": attachment.uuid if attachment is not None else None,
+    }
+    return {"media_object": columns, "embedded_iframe_url": embedded_iframe_url}

@@ -1,0 +1,77 @@
+"""Assembles MediaObject JSON for a request: the caller's caption rights, the tracks visible on
+the route, the media sources, and the signed URLs. Shared by the media object and media track
+routes (both answer with MediaObject JSON somewhere)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from mediaobjects.accounts.principal import Principal
+from mediaobjects.files import service as files
+from mediaobjects.files.models import Attachment
+from mediaobjects.http.urls import Urls
+from mediaobjects.media_objects import rights, schemas
+from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_tracks import service as tracks
+from mediaobjects.media_tracks.schemas import track_summary_json
+
+
+def _sources(urls: Urls, attachment: Attachment | None) -> list[dict[str, Any]]:
+    if attachment is None or attachment.workflow_state != "processed":
+        return []
+    return [schemas.original_source_json(attachment, urls.file_download(attachment.id))]
+
+
+def media_object_payload(
+    session: Session,
+    principal: Principal,
+    urls: Urls,
+    media_object: MediaObject,
+    *,
+    include_tracks: bool = True,
+    include_sources: bool = True,
+) -> dict[str, Any]:
+    """The media-object serializer (§2.1): tracks of the media-object view, every user's."""
+    track_list = None
+    if include_tracks:
+        track_list = [
+            track_summary_json(
+                view.track, urls.media_object_track(media_object.media_id, view.track.id)
+            )
+            for view in tracks.visible_tracks(session, media_object=media_object)
+        ]
+    sources = None
+    if include_sources:
+        sources = _sources(urls, rights.default_attachment(session, media_object))
+    return schemas.media_object_json(
+        media_object,
+        can_add_captions=rights.caption_rights(session, principal, media_object).add,
+        embedded_iframe_url=urls.media_object_iframe(media_object.media_id),
+        tracks=track_list,
+        sources=sources,
+    )
+
+
+def attachment_payload(
+    session: Session,
+    principal: Principal,
+    urls: Urls,
+    attachment: Attachment,
+    media_object: MediaObject,
+) -> dict[str, Any]:
+    """The attachment serializer (§2.4): rights and tracks as seen through this file."""
+    track_list = [
+        track_summary_json(
+            view.track, urls.attachment_track(attachment.id, view.track.id), view.inherited
+        )
+        for view in tracks.visible_tracks(session, media_object=media_object, attachment=attachment)
+    ]
+    return schemas.media_object_json(
+        media_object,
+        can_add_captions=files.can_update(session, principal, attachment),
+        embedded_iframe_url=urls.attachment_iframe(attachment.id),
+        tracks=track_list,
+        sources=_sources(urls, attachment),
+    )

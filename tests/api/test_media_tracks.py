@@ -1,0 +1,467 @@
+"""The media track routes over HTTP: list/replace (API), create/show/delete (non-API), the
+attachment inheritance rules, WebVTT serving with ETag/304 and signed verifiers — Canvas cases
+of canvas-media-api.md §4 by number, adapted where decisions.md differs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support.api import Api
+from tests.support.world import World, build_world
+
+DOCS_SRT = "1\r\n00:00:00,000 --> 00:00:01,251\r\nThis is the content\r\n"
+
+
+def srt(text: str, start: str = "00:00:01,000", end: str = "00:00:02,000") -> str:
+    return f"1\n{start} --> {end}\n{text}\n"
+
+
+@pytest.fixture
+def world(api: Api) -> World:
+    return build_world(api)
+
+
+def put_tracks(world: World, body: Any, route: str | None = None, query: str = "") -> Any:
+    url = route or f"/api/v1/media_objects/{world.media_id}/media_tracks"
+    return world.api.request("PUT", url + query, world.teacher, json=body)
+
+
+def track_ids(world: World, route: str | None = None) -> dict[str, int]:
+    url = route or f"/api/v1/media_objects/{world.media_id}/media_tracks"
+    return {t["locale"]: t["id"] for t in world.api.ok("GET", url, world.teacher)}
+
+
+def content_of(world: World, track_id: int, route: str | None = None) -> Any:
+    url = route or f"/media_objects/{world.media_id}/media_tracks"
+    return world.api.request("GET", f"{url}/{track_id}", world.teacher)
+
+
+# ---- conversion and serving -------------------------------------------------------------------
+
+
+def test_case_15_docs_srt_is_served_exactly_as_canvas(world: World) -> None:
+    put_tracks(world, [{"locale": "en", "content": DOCS_SRT}])
+    r = content_of(world, track_ids(world)["en"])
+    assert r.status_code == 200
+    assert r.text == "WEBVTT\n\n1\n00:00:00.000 --> 00:00:01.251\nThis is the content"
+    assert r.headers["content-type"] == "text/vtt; charset=utf-8"
+
+
+def test_case_16_and_16b_single_digit_hours_are_repaired_d7(world: World) -> None:
+    put_tracks(world, [{"locale": "en", "content": "1\n0:00:01,000 --> 0:00:04,000\nHi"}])
+    r = content_of(world, track_ids(world)["en"])
+    # D7 fixes Canvas's bug: the end time is repaired too.
+    assert r.text == "WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\nHi"
+
+
+def test_case_14_18_garbage_is_422_naming_the_line_d8(world: World) -> None:
+    r = put_tracks(world, [{"locale": "en", "content": "subs"}])
+    assert r.status_code == 422
+    err = r.json()["errors"][0]
+    assert err["index"] == 0 and err["field"] == "content"
+    assert err["message"].startswith("line 1:")
+
+
+def test_case_17_webvtt_upload_is_served_and_exposed(world: World) -> None:
+    vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n"
+    body = put_tracks(
+        world,
+        [{"locale": "en", "content": vtt}],
+        query="?include[]=webvtt_content&include[]=content",
+    )
+    track = body.json()[0]
+    assert track["content"] == vtt
+    # D7: webvtt_content is the normalised WebVTT, not null as in Canvas.
+    assert track["webvtt_content"].startswith("WEBVTT")
+    assert content_of(world, track["id"]).text.startswith(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello"
+    )
+
+
+def test_case_19_no_trailing_whitespace(world: World) -> None:
+    put_tracks(world, [{"locale": "en", "content": srt("Hi") + "\n\n   \n"}])
+    assert not content_of(world, track_ids(world)["en"]).text.endswith(("\n", " "))
+
+
+def test_case_37_revalidation_gives_304(world: World) -> None:
+    put_tracks(world, [{"locale": "en", "content": srt("Hi")}])
+    first = content_of(world, track_ids(world)["en"])
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    url = f"/media_objects/{world.media_id}/media_tracks/{track_ids(world)['en']}"
+    again = world.api.request("GET", url, world.teacher, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    since = world.api.request("GET", url, world.teacher, headers={"If-Modified-Since": modified})
+    assert since.status_code == 304
+
+
+def test_d5_track_url_works_without_authorization_header(world: World) -> None:
+    put_tracks(world, [{"locale": "en", "content": srt("Hi")}])
+    info = world.api.ok("GET", f"/media_objects/{world.media_id}/info", world.student)
+    url = info["media_tracks"][0]["url"]
+    assert "verifier=" in url
+    assert world.api.client.get(url).status_code == 200
+    bare = url.split("?")[0]
+    assert world.api.client.get(bare).status_code == 401
+    assert world.api.request("GET", bare, world.outsider).status_code == 403
+    assert world.api.client.get(bare + "?verifier=1.forged").status_code == 401
+
+
+# ---- list and replace (API) ------------------------------------------------------------------------
+
+
+def test_case_44_list_with_content(world: World) -> None:
+    put_tracks(
+        world,
+        [{"locale": "en", "content": srt("en subs")}, {"locale": "af", "content": srt("af subs")}],
+    )
+    body = world.api.ok(
+        "GET",
+        f"/api/v1/media_objects/{world.media_id}/media_tracks?include[]=content",
+        world.teacher,
+    )
+    assert [t["locale"] for t in body] == ["af", "en"]
+    for t in body:
+        assert {"id", "locale", "kind", "media_object_id", "user_id", "content"} <= set(t)
+        assert t["user_id"] == world.teacher.id
+
+
+def test_case_46_50_default_fields_and_unknown_include(world: World) -> None:
+    put_tracks(world, [{"locale": "en", "content": srt("x")}])
+    track = world.api.ok(
+        "GET", f"/api/v1/media_objects/{world.media_id}/media_tracks?include[]=bogus", world.teacher
+    )[0]
+    assert track["workflow_state"] == "ready" and track["asr"] is False
+    assert "content" not in track and "created_at" not in track
+
+
+def test_d4_every_users_tracks_are_listed(world: World) -> None:
+    world.api.request(
+        "POST",
+        f"/media_objects/{world.media_id}/media_tracks",
+        world.ta,
+        data={"locale": "fr", "content": srt("fr")},
+    )
+    put_tracks(world, [{"locale": "fr"}, {"locale": "en", "content": srt("en")}])
+    # Canvas case 49 shows only the caller's own tracks; D4 shows everyone's.
+    assert set(track_ids(world)) == {"en", "fr"}
+
+
+def test_case_51_replace_semantics(world: World) -> None:
+    put_tracks(
+        world, [{"locale": loc, "content": srt(f"{loc} subs")} for loc in ("en", "af", "br")]
+    )
+    r = put_tracks(
+        world,
+        [
+            {"locale": "en", "content": srt("new en")},
+            {"locale": "es", "content": srt("es subs")},
+            {"locale": "br"},
+        ],
+        query="?include[]=content",
+    )
+    assert r.status_code == 200
+    got = {t["locale"]: t["content"] for t in r.json()}
+    assert got == {"br": srt("br subs"), "en": srt("new en"), "es": srt("es subs")}
+
+
+def test_case_58_empty_array_deletes_everything(world: World) -> None:
+    put_tracks(world, [{"locale": "en", "content": srt("x")}])
+    r = put_tracks(world, [])
+    assert r.status_code == 200 and r.json() == []
+    assert track_ids(world) == {}
+
+
+def test_case_59_d1_invalid_element_changes_nothing(world: World) -> None:
+    put_tracks(world, [{"locale": "fr", "content": srt("fr")}])
+    r = put_tracks(
+        world,
+        [
+            {"locale": "en", "content": srt("x"), "kind": "bogus"},
+            {"locale": "pt_BR", "content": "garbage"},
+        ],
+    )
+    assert r.status_code == 422
+    problems = {(e["index"], e["field"]) for e in r.json()["errors"]}
+    assert {(0, "kind"), (1, "locale"), (1, "content")} <= problems
+    assert "pt-BR" in " ".join(e["message"] for e in r.json()["errors"])
+    assert set(track_ids(world)) == {"fr"}
+
+
+def test_case_61_last_duplicate_wins(world: World) -> None:
+    r = put_tracks(
+        world,
+        [{"locale": "en", "content": srt("a")}, {"locale": "en", "content": srt("b")}],
+        query="?include[]=content",
+    )
+    assert [t["content"] for t in r.json()] == [srt("b")]
+
+
+def test_d9_locales_canonical_and_case_insensitive(world: World) -> None:
+    put_tracks(
+        world, [{"locale": "en-us", "content": srt("x")}, {"locale": "es-419", "content": srt("y")}]
+    )
+    assert set(track_ids(world)) == {"en-US", "es-419"}
+    put_tracks(world, [{"locale": "EN-US"}, {"locale": "es-419"}])
+    assert set(track_ids(world)) == {"en-US", "es-419"}
+
+
+def test_d2_put_without_rights_is_403_and_changes_nothing(world: World) -> None:
+    put_tracks(world, [{"locale": "en", "content": srt("x")}])
+    r = world.api.request(
+        "PUT", f"/api/v1/media_objects/{world.media_id}/media_tracks", world.student, json=[]
+    )
+    assert r.status_code == 403
+    assert set(track_ids(world)) == {"en"}
+
+
+def test_d13_oversized_caption_is_413(world: World) -> None:
+    limit = world.api.ctx.settings.max_caption_bytes
+    big = "1\n00:00:01,000 --> 00:00:02,000\n" + "x" * limit + "\n"
+    r = put_tracks(world, [{"locale": "en", "content": big}])
+    assert r.status_code == 413
+    assert track_ids(world) == {}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"{not json", b'{"media_tracks": []}', b"[1, 2]", b'"en"'],
+)
+def test_put_body_must_be_an_array_of_objects(world: World, raw: bytes) -> None:
+    r = world.api.request(
+        "PUT",
+        f"/api/v1/media_objects/{world.media_id}/media_tracks",
+        world.teacher,
+        content=raw,
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code in (400, 422)
+    assert "errors" in r.json()
+
+
+def test_put_body_sent_as_form_content_type_is_read_raw(world: World) -> None:
+    body = b'[{"locale": "en", "content": "1\\n00:00:01,000 --> 00:00:02,000\\nHi\\n"}]'
+    r = world.api.request(
+        "PUT",
+        f"/api/v1/media_objects/{world.media_id}/media_tracks",
+        world.teacher,
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 200
+    assert r.json()[0]["locale"] == "en"
+
+
+def test_ttml_is_refused(world: World) -> None:
+    ttml = '<tt xmlns="http://www.w3.org/ns/ttml"><body><p onerror="alert(1)">x</p></body></tt>'
+    r = put_tracks(world, [{"locale": "en", "content": ttml}])
+    assert r.status_code == 422
+    assert "TTML" in r.json()["errors"][0]["message"]
+
+
+# ---- the attachment views ----------------------------------------------------------------------------
+
+
+def test_cases_52_57_attachment_inheritance(world: World) -> None:
+    api = world.api
+    _, copy = world.copy_to_new_course()
+    a2 = f"/api/v1/media_attachments/{copy['id']}/media_tracks"
+    put_tracks(
+        world,
+        [
+            {"locale": "en", "content": srt("en subs")},
+            {"locale": "af", "content": srt("af subs 1")},
+        ],
+    )
+    # A2 sees A1's tracks as inherited.
+    inherited = api.ok("GET", f"/media_attachments/{copy['id']}/info", world.teacher)[
+        "media_tracks"
+    ]
+    assert {(t["locale"], t["inherited"]) for t in inherited} == {("en", True), ("af", True)}
+    # Case 57: a PUT through A2 copies on write; A1 keeps its tracks except omitted inherited ones.
+    r = put_tracks(
+        world,
+        [
+            {"locale": "en", "content": srt("new en")},
+            {"locale": "es", "content": srt("es subs")},
+            {"locale": "af"},
+        ],
+        route=a2,
+        query="?include[]=content",
+    )
+    assert r.status_code == 200
+    assert {t["locale"]: t["content"] for t in r.json()} == {
+        "af": srt("af subs 1"),
+        "en": srt("new en"),
+        "es": srt("es subs"),
+    }
+    a1 = api.ok(
+        "GET",
+        f"/api/v1/media_objects/{world.media_id}/media_tracks?include[]=content",
+        world.teacher,
+    )
+    assert {t["locale"]: t["content"] for t in a1} == {"af": srt("af subs 1"), "en": srt("en subs")}
+    # Case 45: the media object view never shows A2's own tracks.
+    assert "es" not in track_ids(world)
+
+
+def test_cases_26_28_post_through_attachments(world: World) -> None:
+    api = world.api
+    _, copy = world.copy_to_new_course()
+    r = api.request(
+        "POST",
+        f"/media_attachments/{world.attachment_id}/media_tracks",
+        world.teacher,
+        data={"locale": "en", "content": srt("first en subs")},
+    )
+    assert r.status_code == 200
+    assert r.json()["locale"] == "en" and "media_object_id" in r.json()
+    r2 = api.request(
+        "POST",
+        f"/media_attachments/{copy['id']}/media_tracks",
+        world.teacher,
+        data={"locale": "en", "content": srt("second en subs")},
+    )
+    assert r2.status_code == 200 and r2.json()["id"] != r.json()["id"]
+    assert content_of(world, r.json()["id"]).text.endswith("first en subs")
+    again = api.request(
+        "POST",
+        f"/media_attachments/{copy['id']}/media_tracks",
+        world.teacher,
+        data={"locale": "en", "content": srt("third")},
+    )
+    assert again.json()["id"] == r2.json()["id"]
+
+
+def test_cases_21_23_post_through_media_object(world: World) -> None:
+    api = world.api
+    url = f"/media_objects/{world.media_id}/media_tracks"
+    r = api.request(
+        "POST",
+        url,
+        world.teacher,
+        data={"kind": "subtitles", "locale": "en", "content": srt("one track mind")},
+    )
+    assert r.status_code == 200
+    assert r.json()["media_id"] == world.media_id
+    assert [t["locale"] for t in r.json()["media_tracks"]] == ["en"]
+    r2 = api.request(
+        "POST",
+        url + "?exclude[]=tracks",
+        world.teacher,
+        data={"locale": "en", "content": srt("again")},
+    )
+    assert "media_tracks" not in r2.json()
+    assert len(track_ids(world)) == 1
+
+
+def test_case_11_12_kind_default_and_locale_required(world: World) -> None:
+    api = world.api
+    url = f"/media_objects/{world.media_id}/media_tracks"
+    assert api.request("POST", url, world.teacher, data={"content": srt("x")}).status_code == 422
+    api.request("POST", url, world.teacher, data={"locale": "en", "content": srt("x")})
+    assert (
+        api.ok("GET", f"/api/v1/media_objects/{world.media_id}/media_tracks", world.teacher)[0][
+            "kind"
+        ]
+        == "subtitles"
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"locale": "en", "kind": "unkind", "content": srt("x")}, "kind"),
+        ({"locale": '<img src="lolcats.gif">', "content": srt("x")}, "locale"),
+        ({"locale": "5", "content": srt("x")}, "locale"),
+        ({"locale": "en", "content": "   "}, "content"),
+        ({"locale": "en"}, "content"),
+    ],
+)
+def test_cases_6_to_10_post_rejections(world: World, data: dict[str, str], field: str) -> None:
+    r = world.api.request(
+        "POST", f"/media_objects/{world.media_id}/media_tracks", world.teacher, data=data
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == field
+    assert track_ids(world) == {}
+
+
+def test_cases_29_to_35_show_visibility(world: World) -> None:
+    api = world.api
+    _, copy = world.copy_to_new_course()
+    put_tracks(world, [{"locale": "en", "content": srt("subs")}])
+    t1 = track_ids(world)["en"]
+    own = api.request(
+        "POST",
+        f"/media_attachments/{copy['id']}/media_tracks",
+        world.teacher,
+        data={"locale": "fr", "content": srt("subs 2")},
+    ).json()["id"]
+    assert content_of(world, own).status_code == 404  # case 30
+    a2 = f"/media_attachments/{copy['id']}/media_tracks"
+    assert content_of(world, own, a2).status_code == 200  # case 33
+    assert content_of(world, t1, a2).status_code == 200  # case 34 (inherited)
+    assert content_of(world, 999999).status_code == 404
+
+
+def test_cases_38_to_43_delete(world: World) -> None:
+    api = world.api
+    _, copy = world.copy_to_new_course()
+    put_tracks(world, [{"locale": "en", "content": srt("x")}])
+    t1 = track_ids(world)["en"]
+    own = api.request(
+        "POST",
+        f"/media_attachments/{copy['id']}/media_tracks",
+        world.teacher,
+        data={"locale": "en", "content": srt("y")},
+    ).json()["id"]
+    assert (
+        api.request(
+            "DELETE", f"/media_objects/{world.media_id}/media_tracks/{own}", world.teacher
+        ).status_code
+        == 404
+    )
+    assert (
+        api.request(
+            "DELETE", f"/media_attachments/{world.attachment_id}/media_tracks/{own}", world.teacher
+        ).status_code
+        == 404
+    )
+    r = api.request("DELETE", f"/media_objects/{world.media_id}/media_tracks/{t1}", world.teacher)
+    assert r.status_code == 200 and r.json()["media_tracks"] == []
+    gone = api.request(
+        "DELETE", f"/media_attachments/{copy['id']}/media_tracks/{own}", world.teacher
+    )
+    assert gone.status_code == 200 and gone.json()["id"] == own
+    assert (
+        api.ok("GET", f"/api/v1/media_attachments/{copy['id']}/media_tracks", world.teacher) == []
+    )
+
+
+def test_unknown_media_on_track_routes_d3(world: World) -> None:
+    api = world.api
+    assert (
+        api.request("GET", "/api/v1/media_objects/0_nope/media_tracks", world.teacher).status_code
+        == 404
+    )
+    assert api.client.get("/api/v1/media_objects/0_nope/media_tracks").status_code == 401
+    assert (
+        api.request(
+            "PUT", "/api/v1/media_attachments/424242/media_tracks", world.teacher, json=[]
+        ).status_code
+        == 404
+    )
+    # Canvas answered the anonymous list with a 500 (§5.8).
+    assert api.client.get(f"/api/v1/media_objects/{world.media_id}/media_tracks").status_code == 401
+
+
+def test_include_as_comma_list_d6(world: World) -> None:
+    put_tracks(world, [{"locale": "en", "content": srt("x")}])
+    t = world.api.ok(
+        "GET",
+        f"/api/v1/media_objects/{world.media_id}/media_tracks?include=content,created_at",
+        world.teacher,
+    )[0]
+    assert "content" in t and "created_at" in t

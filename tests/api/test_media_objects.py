@@ -231,13 +231,18 @@ def test_deleted_media_is_not_listed_d16(world: World) -> None:
 
 def test_string_ids_d17(world: World) -> None:
     api = world.api
-    r = api.request(
-        "GET",
-        f"/api/v1/media_objects/{world.media_id}/media_tracks",
-        world.teacher,
-        headers={"Accept": "application/json+canvas-string-ids"},
-    )
-    assert r.status_code == 200
+    api.ok("PUT", f"/api/v1/media_objects/{world.media_id}/media_tracks", world.teacher,
+           json=[{"locale": "en", "content": "1\n00:00:01,000 --> 00:00:02,000\nHi\n"}])
+    accept = {"Accept": "application/json+canvas-string-ids"}
+    tracks = api.request("GET", f"/api/v1/media_objects/{world.media_id}/media_tracks",
+                         world.teacher, headers=accept).json()
+    assert isinstance(tracks[0]["id"], str)
+    assert tracks[0]["media_object_id"].isdigit() and tracks[0]["user_id"] == str(world.teacher.id)
+    listed = api.request("GET", f"/api/v1/courses/{world.course}/media_objects", world.teacher,
+                         headers=accept).json()
+    assert isinstance(listed[0]["media_tracks"][0]["id"], str)
+    plain = api.ok("GET", f"/api/v1/media_objects/{world.media_id}/media_tracks", world.teacher)
+    assert isinstance(plain[0]["id"], int)
 
 
 # ---- retitle --------------------------------------------------------------------------------------

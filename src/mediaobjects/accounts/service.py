@@ -280,7 +280,24 @@ def create_course(
 
 
 def permissions_in(session: Session, principal: Principal, context: Context) -> frozenset[str]:
-    """Every permission ``principal`` holds in ``context`` (see permissions.ROLE_PERMISSIONS)."""
+    """Every permission ``principal`` holds in ``context`` (see permissions.ROLE_PERMISSIONS).
+
+    Remembered for the rest of the unit of work (``session.info``): a page of a hundred media
+    objects asks about the same course a hundred times. Enrollment changes clear it."""
+    cache: dict[tuple[int | None, bool, Context], frozenset[str]] = session.info.setdefault(
+        "permissions", {}
+    )
+    key = (principal.user_id, principal.is_site_admin, context)
+    if key not in cache:
+        cache[key] = _permissions_in(session, principal, context)
+    return cache[key]
+
+
+def forget_permissions(session: Session) -> None:
+    session.info.pop("permissions", None)
+
+
+def _permissions_in(session: Session, principal: Principal, context: Context) -> frozenset[str]:
     user = principal.user
     if user is None:
         return frozenset()
@@ -349,6 +366,7 @@ def enroll_user(
     session: Session, principal: Principal, course_ref: str, user_id: int, enrollment_type: str
 ) -> tuple[Enrollment, User]:
     require_site_admin(principal)
+    forget_permissions(session)
     course = load_course(session, course_ref)
     if enrollment_type not in ENROLLMENT_TYPES:
         raise BadRequest.for_field(
@@ -417,6 +435,7 @@ def add_group_member(
     session: Session, principal: Principal, group_ref: str, user_id: int
 ) -> GroupMembership:
     require_site_admin(principal)
+    forget_permissions(session)
     group = load_group(session, group_ref)
     user = repo.get_user(session, user_id)
     if user is None:

@@ -44,6 +44,12 @@ def get_attachment(session: Session, attachment_id: int) -> Attachment | None:
     return session.get(Attachment, attachment_id)
 
 
+def get_attachments(session: Session, attachment_ids: list[int]) -> list[Attachment]:
+    if not attachment_ids:
+        return []
+    return list(session.scalars(select(Attachment).where(Attachment.id.in_(attachment_ids))))
+
+
 def active_files_named(session: Session, folder_id: int, display_name: str) -> list[Attachment]:
     stmt = select(Attachment).where(
         Attachment.folder_id == folder_id,

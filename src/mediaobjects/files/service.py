@@ -175,6 +175,13 @@ def load_attachment(session: Session, attachment_id: int) -> Attachment:
     return attachment
 
 
+def preload_attachments(session: Session, attachment_ids: list[int]) -> list[Attachment]:
+    """Loads many files in one query, so that later look-ups by id in this unit of work are
+    answered from the session instead of one query each (list serializers). Keep the result
+    referenced while those look-ups happen."""
+    return repo.get_attachments(session, sorted(set(attachment_ids)))
+
+
 def get_file(session: Session, principal: Principal, file_ref: str) -> Attachment:
     accounts.require_user(principal)
     attachment = load_attachment(session, accounts.parse_id(file_ref))

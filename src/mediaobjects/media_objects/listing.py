@@ -126,6 +126,9 @@ def parse_list_query(pairs: Iterable[tuple[str, str]]) -> ListQuery:
     )
 
 
+MAX_OFFSET = 10**12
+
+
 def list_media_objects(
     session: Session,
     principal: Principal,
@@ -158,19 +161,21 @@ def list_media_objects(
     if query.search_term is not None and len(query.search_term) > MAX_TITLE_LENGTH:
         # No title is that long, and a pattern of thousands of characters is work for nothing.
         return Page(items=[], total=0, page=query.page, per_page=query.per_page)
-    total = repo.count_listed(
-        session,
-        context_type=scope_type,
-        context_id=scope_id,
-        include_restricted=include_restricted,
-        search=query.search_term,
-    )
+
+    def count() -> int:
+        return repo.count_listed(
+            session,
+            context_type=scope_type,
+            context_id=scope_id,
+            include_restricted=include_restricted,
+            search=query.search_term,
+        )
+
     offset = (query.page - 1) * query.per_page
-    if offset >= total:
-        # Past the end: Canvas answers 200 []. Skipping the query also keeps absurd page
-        # numbers from overflowing the database's OFFSET.
-        return Page(items=[], total=total, page=query.page, per_page=query.per_page)
-    ids = repo.listed_ids(
+    if offset > MAX_OFFSET:
+        # Absurd page numbers would overflow the database's OFFSET; no page is that far.
+        return Page(items=[], total=count(), page=query.page, per_page=query.per_page)
+    ids, counted = repo.listed_ids(
         session,
         context_type=scope_type,
         context_id=scope_id,
@@ -181,6 +186,8 @@ def list_media_objects(
         limit=query.per_page,
         offset=offset,
     )
+    # An empty page carries no count: past the end (Canvas answers 200 []) or nothing at all.
+    total = counted if counted is not None else count()
     return Page(
         items=repo.get_many(session, ids), total=total, page=query.page, per_page=query.per_page
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from mediaobjects.files.models import Attachment
@@ -12,10 +12,12 @@ from mediaobjects.media_objects.models import MediaObject
 
 
 def get_by_media_id(session: Session, media_id: str) -> MediaObject | None:
-    """Canvas looks media up by ``media_id`` or, when set, ``old_media_id``."""
-    stmt = select(MediaObject).where(
-        or_(MediaObject.media_id == media_id, MediaObject.old_media_id == media_id)
-    )
+    """Canvas looks media up by ``media_id`` or, when set, ``old_media_id``. An exact
+    ``media_id`` wins: another object's old id must never hide a current one."""
+    exact = session.scalars(select(MediaObject).where(MediaObject.media_id == media_id)).first()
+    if exact is not None:
+        return exact
+    stmt = select(MediaObject).where(MediaObject.old_media_id == media_id)
     return session.scalars(stmt.order_by(MediaObject.id)).first()
 
 
@@ -150,9 +152,10 @@ def listed_ids(
     descending: bool,
     limit: int,
     offset: int,
-) -> list[int]:
-    """One page of ids. Only the narrow (sort key, id) pairs are sorted and skipped; the full
-    rows of the page are loaded afterwards by ``get_many``."""
+) -> tuple[list[int], int | None]:
+    """One page of ids and the total number listed (None when the page is empty). Only the
+    narrow (sort key, id) pairs are sorted and skipped; the full rows of the page are loaded
+    afterwards by ``get_many``."""
     conditions = _listing_filter(
         session,
         context_type=context_type,
@@ -170,8 +173,16 @@ def listed_ids(
         key = MediaObject.title_sort_key.asc().nulls_last()
     # The id tie-break makes pages stable when keys repeat.
     tie = MediaObject.id.desc() if descending else MediaObject.id.asc()
-    stmt = select(MediaObject.id).where(*conditions).order_by(key, tie).limit(limit).offset(offset)
-    return [int(i) for i in session.scalars(stmt)]
+    # count(*) OVER () gives the total with the page, saving a second pass over the scope.
+    stmt = (
+        select(MediaObject.id, func.count().over())
+        .where(*conditions)
+        .order_by(key, tie)
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = session.execute(stmt).all()
+    return [int(row[0]) for row in rows], (int(rows[0][1]) if rows else None)
 
 
 def get_many(session: Session, ids: list[int]) -> list[MediaObject]:

@@ -5,7 +5,7 @@ canvas-media-api.md §1.3: which tracks a media object shows, and which an attac
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, defer
 
 from mediaobjects.media_tracks.models import MediaTrack
 
@@ -24,6 +24,28 @@ def media_object_view(
         .order_by(MediaTrack.locale, MediaTrack.id)
     )
     return list(session.scalars(stmt))
+
+
+def media_object_views(
+    session: Session, defaults: dict[int, int | None]
+) -> dict[int, list[MediaTrack]]:
+    """``media_object_view`` for many media objects in one query (``defaults`` maps a media
+    object id to its default attachment id). The caption texts are not loaded: the list
+    serializers never show them."""
+    if not defaults:
+        return {}
+    stmt = (
+        select(MediaTrack)
+        .where(MediaTrack.media_object_id.in_(list(defaults)))
+        .options(defer(MediaTrack.content), defer(MediaTrack.webvtt_content))
+        .order_by(MediaTrack.locale, MediaTrack.id)
+    )
+    views: dict[int, list[MediaTrack]] = {media_object_id: [] for media_object_id in defaults}
+    for track in session.scalars(stmt):
+        default = defaults[track.media_object_id]
+        if track.attachment_id is None or track.attachment_id == default:
+            views[track.media_object_id].append(track)
+    return views
 
 
 def attachment_view(

@@ -110,6 +110,16 @@ def visible_tracks(
     return _visible(session, _resolve(session, media_object, attachment))
 
 
+def visible_tracks_of_many(
+    session: Session, media_objects: list[MediaObject]
+) -> dict[int, list[TrackView]]:
+    """``visible_tracks`` on the media-object route for a whole page of media objects, in one
+    query; keyed by media object id. No access check (for list serializers)."""
+    defaults = {mo.id: mo.attachment_id for mo in media_objects}
+    views = repo.media_object_views(session, defaults)
+    return {mo_id: [TrackView(track) for track in tracks] for mo_id, tracks in views.items()}
+
+
 def get_track_content(
     session: Session,
     principal: Principal,

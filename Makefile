@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider
 
-.PHONY: run test test-sqlite test-postgresql check bench system-deps clean
+.PHONY: run run-deps test test-sqlite test-postgresql check bench system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml
 system-deps:
 	@bash scripts/system-deps.sh
 
-run: $(STAMP)
+run: $(STAMP) run-deps
 	$(BIN)/mediaobjects serve
+
+# The service itself needs only ffmpeg from the system.
+run-deps:
+	@bash scripts/system-deps.sh --run
 
 test: $(STAMP) system-deps
 	$(PYTEST) --db=sqlite

@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
-# Installs the system tools the test suite needs when they are missing (as root, with apt);
-# otherwise says exactly what to install.
+# Installs the system tools the service and its tests need when they are missing (as root,
+# with apt): ffmpeg for the media pipeline; curl and jq for the README examples; PostgreSQL,
+# Redis and Chromium for the test suite. Otherwise it says exactly what to install.
 set -euo pipefail
 missing=()
+if [ "${1:-}" = "--run" ]; then
+  # make run: only what the server needs.
+  command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null && exit 0
+  missing=(ffmpeg)
+else
 command -v curl >/dev/null || missing+=(curl)
 command -v jq >/dev/null || missing+=(jq)
+command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+command -v ffprobe >/dev/null || missing+=(ffmpeg)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v redis-server >/dev/null || missing+=(redis-server)
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
+fi
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing: ${missing[*]}"
   apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+  # shellcheck disable=SC2046
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
 else
   echo "missing system packages: ${missing[*]} — install them with: sudo apt-get install -y ${missing[*]}" >&2
   exit 1

@@ -12,10 +12,12 @@ from mediaobjects.context import AppContext, build_context
 from mediaobjects.files.routes import router as files_router
 from mediaobjects.http.errors import install_error_handlers
 from mediaobjects.http.middleware import AbsoluteFormTargets
+from mediaobjects.media_objects.delivery import router as delivery_router
 from mediaobjects.media_objects.routes import router as media_objects_router
 from mediaobjects.media_tracks.routes import router as media_tracks_router
 from mediaobjects.settings import Settings
 from mediaobjects.storage.interfaces import Storage
+from mediaobjects.web.routes import router as web_router
 
 
 def create_app(
@@ -29,9 +31,18 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if context is None:
-            ctx.close()
+        # The default install consumes its SQLite job queue inside the server: nothing else
+        # to start. A context handed in (tests, the worker) is run by its owner.
+        consume = context is None and ctx.jobs is not None and ctx.settings.workers > 0
+        if consume:
+            ctx.jobs.start_in_process(ctx.settings.workers)
+        try:
+            yield
+        finally:
+            if consume:
+                ctx.jobs.stop()
+            if context is None:
+                ctx.close()
 
     app = FastAPI(
         title="mediaobjects",
@@ -46,4 +57,6 @@ def create_app(
     app.include_router(files_router)
     app.include_router(media_objects_router)
     app.include_router(media_tracks_router)
+    app.include_router(delivery_router)
+    app.include_router(web_router)
     return app

@@ -28,6 +28,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     _upgrade(settings)
     app = create_app(settings)
+    transcoder = app.state.ctx.transcoder
+    try:
+        transcoder.check_tools()
+    except Exception as exc:  # ToolMissing: say what to install, then serve anyway
+        print(
+            f"mediaobjects: {exc} Media will stay pending until it is installed.", file=sys.stderr
+        )
     storage = app.state.ctx.storage
     ensure_bucket = getattr(storage, "ensure_bucket", None)
     if ensure_bucket is not None:
@@ -44,12 +51,32 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """Consumes the job queue (MEDIAOBJECTS_QUEUE_URL) until SIGTERM or SIGINT."""
+    from mediaobjects.context import build_context
+
+    _upgrade(settings)
+    ctx = build_context(settings)
+    try:
+        ctx.transcoder.check_tools()
+        print(
+            f"mediaobjects: worker consuming {settings.resolved_queue_url().split('@')[-1]} "
+            f"with {args.workers} thread(s)",
+            file=sys.stderr,
+            flush=True,
+        )
+        ctx.jobs.run_worker(args.workers)
+    finally:
+        ctx.close()
+    return 0
+
+
 def cmd_create_admin_token(settings: Settings, _args: argparse.Namespace) -> int:
     from mediaobjects.accounts import service as accounts
     from mediaobjects.context import build_context
 
     _upgrade(settings)
-    ctx = build_context(settings)
+    ctx = build_context(settings, with_jobs=False)
     try:
         with ctx.write() as session:
             admin = accounts.ensure_admin_user(session)
@@ -105,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     serve.set_defaults(func=cmd_serve)
+    worker = sub.add_parser(
+        "worker", help="run media jobs from the queue (for Redis or PostgreSQL queues)"
+    )
+    worker.add_argument("--workers", type=int, default=2, help="worker threads (default 2)")
+    worker.set_defaults(func=cmd_worker)
     token = sub.add_parser(
         "create-admin-token",
         help="print a new site-admin access token (creates the admin user if needed)",

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +25,18 @@ class AppContext:
     reader: sessionmaker[Session]
     storage: Storage
     signer: Signer
+    # The job queue (mediaobjects.jobs) and the transcoder (mediaobjects.transcoding); None
+    # where a caller has no use for them.
+    jobs: Any = None
+    transcoder: Any = None
+    _pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def enqueue(self, name: str, **kwargs: Any) -> None:
+        """Queues a job; without a queue (some tests) the job is remembered for inspection."""
+        if self.jobs is None:
+            self._pending.append((name, kwargs))
+            return
+        self.jobs.enqueue(name, **kwargs)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -36,11 +49,17 @@ class AppContext:
             yield session
 
     def close(self) -> None:
+        if self.jobs is not None:
+            self.jobs.close()
         self.storage.close()
         self.engine.dispose()
 
 
-def build_context(settings: Settings, *, storage: Storage | None = None) -> AppContext:
+def build_context(
+    settings: Settings, *, storage: Storage | None = None, with_jobs: bool = True
+) -> AppContext:
+    """Everything a process needs. ``with_jobs=False`` leaves out the job queue (commands
+    that never enqueue)."""
     engine = build_engine(settings.resolved_database_url())
     if storage is None:
         from mediaobjects.storage import build_storage
@@ -56,11 +75,28 @@ def build_context(settings: Settings, *, storage: Storage | None = None) -> AppC
             s3_secret_access_key=secret.get_secret_value() if secret is not None else None,
             s3_prefix=settings.s3_prefix,
         )
-    return AppContext(
+    from mediaobjects.transcoding import FFmpegTranscoder, parse_ladder
+
+    ctx = AppContext(
         settings=settings,
         engine=engine,
         writer=build_session_factory(engine, writer=True),
         reader=build_session_factory(engine, writer=False),
         storage=storage,
         signer=Signer(settings.resolved_secret_key()),
+        transcoder=FFmpegTranscoder(
+            settings.ffmpeg,
+            settings.ffprobe,
+            settings.transcode_timeout_seconds,
+            parse_ladder(settings.renditions),
+            max_duration=settings.max_media_duration_seconds,
+            max_pixels=settings.max_media_pixels,
+        ),
     )
+    if with_jobs:
+        from mediaobjects.jobs import build_job_queue
+        from mediaobjects.media_objects.tasks import register_media_jobs
+
+        ctx.jobs = build_job_queue(settings.resolved_queue_url())
+        register_media_jobs(ctx.jobs, ctx)
+    return ctx

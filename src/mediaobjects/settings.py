@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GiB = 1024**3
@@ -86,14 +86,70 @@ class Settings(BaseSettings):
     s3_prefix: str = Field(
         default="", description="Key prefix inside the bucket, e.g. `mediaobjects/`."
     )
+    ffmpeg: str = Field(default="ffmpeg", description="The ffmpeg executable (Debian: ffmpeg).")
+    ffprobe: str = Field(default="ffprobe", description="The ffprobe executable.")
+    renditions: str = Field(
+        default="video:360,720;audio:m4a,mp3",
+        description=(
+            "The rendition ladder: video heights (never upscaled) and audio formats, e.g. "
+            "`video:360,720,1080;audio:m4a,mp3`."
+        ),
+    )
+    max_media_duration_seconds: float = Field(
+        default=6 * 3600, gt=0, description="Longest audio or video accepted by the pipeline."
+    )
+    max_media_pixels: int = Field(
+        default=3840 * 2160, gt=0, description="Largest video frame (width x height) accepted."
+    )
+    transcode_timeout_seconds: float = Field(
+        default=3 * 3600, gt=0, description="Time limit of one probe+transcode job."
+    )
+    queue_url: str | None = Field(
+        default=None,
+        description=(
+            "The job queue: default SQLite at <data_dir>/jobs.db, consumed inside "
+            "`mediaobjects serve`; `redis://host:6379/0` or `postgresql://...` for separate "
+            "`mediaobjects worker` processes."
+        ),
+    )
+    workers: int = Field(
+        default=1,
+        ge=0,
+        description=(
+            "Job worker threads inside `mediaobjects serve` (0: none; run `mediaobjects "
+            "worker` instead)."
+        ),
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server."
     )
+
+    @field_validator("renditions")
+    @classmethod
+    def _check_renditions(cls, value: str) -> str:
+        from mediaobjects.transcoding import parse_ladder
+
+        parse_ladder(value)  # ValueError says what is wrong with the spec
+        return value
+
+    @field_validator("queue_url")
+    @classmethod
+    def _check_queue_url(cls, value: str | None) -> str | None:
+        if value:
+            from mediaobjects.jobs.queue import parse_queue_url
+
+            parse_queue_url(value)
+        return value
 
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'mediaobjects.db').resolve()}"
+
+    def resolved_queue_url(self) -> str:
+        if self.queue_url:
+            return self.queue_url
+        return f"sqlite:///{(self.data_dir / 'jobs.db').resolve()}"
 
     def resolved_secret_key(self) -> str:
         """The configured key, else the key stored in the data dir (created on first use).

@@ -70,4 +70,5 @@ def test_media_objects_by_course_across_pages(
     assert first.media_id == world.media_id
     assert [t.locale for t in first.media_tracks] == ["en", "fr"]
     assert first.media_tracks[0].created_at is not None
-    assert first.media_sources and first.media_sources[0].is_original == "1"
+    # No worker runs here, so nothing is transcoded: uw_canvas must cope with no sources.
+    assert first.media_sources == []

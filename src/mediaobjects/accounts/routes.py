@@ -9,7 +9,19 @@ from mediaobjects.accounts import schemas
 from mediaobjects.accounts import service as accounts
 from mediaobjects.errors import NotFound
 from mediaobjects.http.deps import CanvasParams, CurrentPrincipal, DbSession
-from mediaobjects.http.openapi import ERROR_RESPONSES
+from mediaobjects.http.openapi import (
+    ACCOUNT,
+    COURSE,
+    ENROLLMENT,
+    ERROR_RESPONSES,
+    GROUP,
+    GROUP_CATEGORY,
+    GROUP_MEMBERSHIP,
+    TOKEN,
+    TOKEN_CREATED,
+    USER,
+    ok,
+)
 from mediaobjects.http.responses import canvas_json
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=ERROR_RESPONSES)
@@ -21,7 +33,11 @@ def _check_account(account_id: str) -> None:
         raise NotFound()
 
 
-@router.get("/accounts/{account_id}", summary="Get a single account")
+@router.get(
+    "/accounts/{account_id}",
+    summary="Get a single account",
+    responses=ok("The account", ACCOUNT),
+)
 def show_account(
     account_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
@@ -31,7 +47,9 @@ def show_account(
     return canvas_json(request, schemas.account_json(account))
 
 
-@router.post("/accounts/{account_id}/users", summary="Create a user")
+@router.post(
+    "/accounts/{account_id}/users", summary="Create a user", responses=ok("The new user", USER)
+)
 def create_user(
     account_id: str,
     request: Request,
@@ -47,7 +65,7 @@ def create_user(
     return canvas_json(request, schemas.user_json(user))
 
 
-@router.get("/users/{user_id}", summary="Show user details")
+@router.get("/users/{user_id}", summary="Show user details", responses=ok("The user", USER))
 def show_user(
     user_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
@@ -55,7 +73,11 @@ def show_user(
     return canvas_json(request, schemas.user_json(user))
 
 
-@router.post("/users/{user_id}/tokens", summary="Create an access token")
+@router.post(
+    "/users/{user_id}/tokens",
+    summary="Create an access token",
+    responses=ok("The new token, with the token itself (shown only here)", TOKEN_CREATED),
+)
 def create_token(
     user_id: str,
     request: Request,
@@ -70,7 +92,11 @@ def create_token(
     return canvas_json(request, schemas.token_json(token, raw))
 
 
-@router.delete("/users/{user_id}/tokens/{token_id}", summary="Revoke an access token")
+@router.delete(
+    "/users/{user_id}/tokens/{token_id}",
+    summary="Revoke an access token",
+    responses=ok("The revoked token", TOKEN),
+)
 def delete_token(
     user_id: str,
     token_id: str,
@@ -82,7 +108,11 @@ def delete_token(
     return canvas_json(request, schemas.token_json(token))
 
 
-@router.post("/accounts/{account_id}/courses", summary="Create a course")
+@router.post(
+    "/accounts/{account_id}/courses",
+    summary="Create a course",
+    responses=ok("The new course", COURSE),
+)
 def create_course(
     account_id: str,
     request: Request,
@@ -98,7 +128,9 @@ def create_course(
     return canvas_json(request, schemas.course_json(course))
 
 
-@router.get("/courses/{course_id}", summary="Get a single course")
+@router.get(
+    "/courses/{course_id}", summary="Get a single course", responses=ok("The course", COURSE)
+)
 def show_course(
     course_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
@@ -106,7 +138,11 @@ def show_course(
     return canvas_json(request, schemas.course_json(course))
 
 
-@router.post("/courses/{course_id}/enrollments", summary="Enroll a user")
+@router.post(
+    "/courses/{course_id}/enrollments",
+    summary="Enroll a user",
+    responses=ok("The enrollment", ENROLLMENT),
+)
 def enroll_user(
     course_id: str,
     request: Request,
@@ -122,7 +158,11 @@ def enroll_user(
     return canvas_json(request, schemas.enrollment_json(enrollment, user))
 
 
-@router.post("/courses/{course_id}/group_categories", summary="Create a group category")
+@router.post(
+    "/courses/{course_id}/group_categories",
+    summary="Create a group category",
+    responses=ok("The new group category", GROUP_CATEGORY),
+)
 def create_course_group_category(
     course_id: str,
     request: Request,
@@ -137,7 +177,11 @@ def create_course_group_category(
     return canvas_json(request, schemas.group_category_json(category))
 
 
-@router.post("/accounts/{account_id}/group_categories", summary="Create an account group category")
+@router.post(
+    "/accounts/{account_id}/group_categories",
+    summary="Create an account group category",
+    responses=ok("The new group category", GROUP_CATEGORY),
+)
 def create_account_group_category(
     account_id: str,
     request: Request,
@@ -152,7 +196,11 @@ def create_account_group_category(
     return canvas_json(request, schemas.group_category_json(category))
 
 
-@router.post("/group_categories/{group_category_id}/groups", summary="Create a group")
+@router.post(
+    "/group_categories/{group_category_id}/groups",
+    summary="Create a group",
+    responses=ok("The new group", GROUP),
+)
 def create_group(
     group_category_id: str,
     request: Request,
@@ -166,7 +214,7 @@ def create_group(
     return canvas_json(request, schemas.group_json(group, 0))
 
 
-@router.get("/groups/{group_id}", summary="Get a single group")
+@router.get("/groups/{group_id}", summary="Get a single group", responses=ok("The group", GROUP))
 def show_group(
     group_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
@@ -175,7 +223,11 @@ def show_group(
     return canvas_json(request, schemas.group_json(group, count))
 
 
-@router.post("/groups/{group_id}/memberships", summary="Create a membership")
+@router.post(
+    "/groups/{group_id}/memberships",
+    summary="Create a membership",
+    responses=ok("The membership", GROUP_MEMBERSHIP),
+)
 def create_membership(
     group_id: str,
     request: Request,

@@ -86,3 +86,10 @@ def consume_ticket(session: Session, ticket_id: int, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def count_media_files(session: Session, media_entry_id: str) -> int:
+    stmt = select(func.count(Attachment.id)).where(
+        Attachment.media_entry_id == media_entry_id, Attachment.workflow_state != "deleted"
+    )
+    return int(session.scalar(stmt) or 0)

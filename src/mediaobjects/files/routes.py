@@ -4,12 +4,11 @@ and the byte download (Range, ETag, signed verifier)."""
 from __future__ import annotations
 
 from typing import Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 
 from mediaobjects.accounts import service as accounts
@@ -21,15 +20,21 @@ from mediaobjects.files import service as files
 from mediaobjects.files.models import Attachment
 from mediaobjects.http.deps import CanvasParams, Ctx, CurrentPrincipal, DbSession, get_ctx
 from mediaobjects.http.multipart import stream_multipart
-from mediaobjects.http.openapi import ERROR_RESPONSES
-from mediaobjects.http.ranges import RangeNotSatisfiable, etag_matches, parse_range
+from mediaobjects.http.openapi import (
+    DOWNLOAD_RESPONSES,
+    ERROR_RESPONSES,
+    FILE,
+    FOLDER,
+    UPLOAD_TICKET,
+    UPLOADED_HEADERS,
+    ok,
+)
 from mediaobjects.http.responses import canvas_json
+from mediaobjects.http.streaming import stream_stored
 from mediaobjects.http.urls import Urls, base_url, verify_download
 
 router = APIRouter(tags=["files"], responses=ERROR_RESPONSES)
 
-# Types a browser may render inline from our origin without running script in it.
-INLINE_SAFE = ("audio/", "video/", "image/png", "image/jpeg", "image/gif", "image/webp", "text/vtt")
 MULTIPART_OVERHEAD = 1024 * 1024
 SNIFF_BYTES = 4096
 
@@ -83,7 +88,11 @@ def _start_upload(
     )
 
 
-@router.post("/api/v1/courses/{course_id}/files", summary="Upload a file to a course")
+@router.post(
+    "/api/v1/courses/{course_id}/files",
+    summary="Upload a file to a course",
+    responses=ok("Where and how to send the bytes (step two)", UPLOAD_TICKET),
+)
 def start_course_upload(
     course_id: str,
     request: Request,
@@ -95,7 +104,11 @@ def start_course_upload(
     return _start_upload(request, ctx, session, principal, params, "Course", course_id)
 
 
-@router.post("/api/v1/groups/{group_id}/files", summary="Upload a file to a group")
+@router.post(
+    "/api/v1/groups/{group_id}/files",
+    summary="Upload a file to a group",
+    responses=ok("Where and how to send the bytes (step two)", UPLOAD_TICKET),
+)
 def start_group_upload(
     group_id: str,
     request: Request,
@@ -107,7 +120,11 @@ def start_group_upload(
     return _start_upload(request, ctx, session, principal, params, "Group", group_id)
 
 
-@router.post("/api/v1/users/{user_id}/files", summary="Upload a file to a user's files")
+@router.post(
+    "/api/v1/users/{user_id}/files",
+    summary="Upload a file to a user's files",
+    responses=ok("Where and how to send the bytes (step two)", UPLOAD_TICKET),
+)
 def start_user_upload(
     user_id: str,
     request: Request,
@@ -122,7 +139,12 @@ def start_user_upload(
 # ---- step two: the bytes ----------------------------------------------------------------------
 
 
-@router.post("/files_api/uploads/{nonce}", status_code=201, summary="Send the file bytes")
+@router.post(
+    "/files_api/uploads/{nonce}",
+    status_code=201,
+    summary="Send the file bytes",
+    responses=ok("The stored file", FILE, status=201, headers=UPLOADED_HEADERS),
+)
 async def receive_upload(nonce: str, request: Request, token: str = "") -> Response:
     """No Authorization header here: the signed, single-use token in the URL is the grant."""
     ctx = get_ctx(request)
@@ -180,6 +202,11 @@ async def receive_upload(nonce: str, request: Request, token: str = "") -> Respo
         # Nothing is half-stored: no row means no bytes either.
         ctx.storage.delete(key)
         raise
+    if payload.get("media_entry_id"):
+        # Committed: the media pipeline may start on it.
+        await run_in_threadpool(
+            ctx.enqueue, "process_media", media_entry_id=payload["media_entry_id"]
+        )
     return canvas_json(
         request,
         payload,
@@ -191,7 +218,7 @@ async def receive_upload(nonce: str, request: Request, token: str = "") -> Respo
 # ---- files and folders ------------------------------------------------------------------------
 
 
-@router.get("/api/v1/files/{file_id}", summary="Get file")
+@router.get("/api/v1/files/{file_id}", summary="Get file", responses=ok("The file", FILE))
 def show_file(
     file_id: str, request: Request, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
@@ -199,12 +226,21 @@ def show_file(
     return canvas_json(request, file_payload(request, ctx, attachment))
 
 
-@router.delete("/api/v1/files/{file_id}", summary="Delete file")
+@router.delete(
+    "/api/v1/files/{file_id}", summary="Delete file", responses=ok("The deleted file", FILE)
+)
 def delete_file(
     file_id: str, request: Request, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     attachment = files.delete_file(session, principal, file_id)
-    return canvas_json(request, file_payload(request, ctx, attachment))
+    response = canvas_json(request, file_payload(request, ctx, attachment))
+    if attachment.media_entry_id is not None:
+        # After the commit (background tasks run once the response is out): the job checks
+        # whether any file still uses the media, and only then removes its renditions.
+        response.background = BackgroundTask(
+            ctx.enqueue, "release_media", media_entry_id=attachment.media_entry_id
+        )
+    return response
 
 
 def _root_folder(
@@ -231,28 +267,44 @@ def _root_folder(
     )
 
 
-@router.get("/api/v1/courses/{course_id}/folders/root", summary="Get a course's root folder")
+@router.get(
+    "/api/v1/courses/{course_id}/folders/root",
+    summary="Get a course's root folder",
+    responses=ok("The root folder", FOLDER),
+)
 def course_root_folder(
     course_id: str, request: Request, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     return _root_folder(request, ctx, session, principal, "Course", course_id)
 
 
-@router.get("/api/v1/groups/{group_id}/folders/root", summary="Get a group's root folder")
+@router.get(
+    "/api/v1/groups/{group_id}/folders/root",
+    summary="Get a group's root folder",
+    responses=ok("The root folder", FOLDER),
+)
 def group_root_folder(
     group_id: str, request: Request, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     return _root_folder(request, ctx, session, principal, "Group", group_id)
 
 
-@router.get("/api/v1/users/{user_id}/folders/root", summary="Get a user's root folder")
+@router.get(
+    "/api/v1/users/{user_id}/folders/root",
+    summary="Get a user's root folder",
+    responses=ok("The root folder", FOLDER),
+)
 def user_root_folder(
     user_id: str, request: Request, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     return _root_folder(request, ctx, session, principal, "User", user_id)
 
 
-@router.post("/api/v1/folders/{folder_id}/copy_file", summary="Copy a file")
+@router.post(
+    "/api/v1/folders/{folder_id}/copy_file",
+    summary="Copy a file",
+    responses=ok("The copy", FILE),
+)
 def copy_file(
     folder_id: str,
     request: Request,
@@ -272,14 +324,18 @@ def copy_file(
 # ---- bytes out ----------------------------------------------------------------------------------
 
 
-def _disposition(attachment: Attachment) -> str:
-    kind = "inline" if attachment.content_type.startswith(INLINE_SAFE) else "attachment"
-    return f"{kind}; filename*=UTF-8''{quote(attachment.display_name, safe='')}"
-
-
-@router.get("/files/{file_id}/download", summary="Download a file's bytes")
+@router.get(
+    "/files/{file_id}/download",
+    summary="Download a file's bytes",
+    response_class=Response,
+    responses=DOWNLOAD_RESPONSES,
+)
 @router.head(
-    "/files/{file_id}/download", summary="Headers of a file download", operation_id="head_file"
+    "/files/{file_id}/download",
+    summary="Headers of a file download",
+    operation_id="head_file",
+    response_class=Response,
+    responses=DOWNLOAD_RESPONSES,
 )
 def download_file(
     file_id: str,
@@ -292,49 +348,12 @@ def download_file(
     attachment_id = accounts.parse_id(file_id)
     verified = verify_download(ctx, attachment_id, verifier)
     attachment = files.file_for_download(session, principal, attachment_id, verified=verified)
-    etag = f'"{attachment.sha256}"'
-    headers = {
-        "ETag": etag,
-        "Accept-Ranges": "bytes",
-        "Content-Disposition": _disposition(attachment),
-        # User-uploaded bytes must never run as a page of ours.
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "sandbox; default-src 'none'; media-src 'self'",
-        "Cache-Control": "private, max-age=0, must-revalidate",
-    }
-    inline = attachment.content_type.startswith(INLINE_SAFE)
-    presigned = ctx.storage.presigned_url(
-        attachment.storage_key,
-        expires_in=ctx.settings.signed_url_ttl_seconds,
+    return stream_stored(
+        request,
+        ctx,
+        key=attachment.storage_key,
+        size=attachment.size,
+        etag_value=attachment.sha256,
         content_type=attachment.content_type,
-        filename=None if inline else attachment.display_name,
-    )
-    if presigned is not None:
-        # Object storage serves the bytes (and Range requests) itself; we only authorise.
-        return Response(
-            status_code=302, headers={"Location": presigned, "Cache-Control": "private, no-store"}
-        )
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    range_header = request.headers.get("range")
-    if_range = request.headers.get("if-range")
-    if if_range is not None and if_range.strip() != etag:
-        range_header = None
-    try:
-        byte_range = parse_range(range_header, attachment.size)
-    except RangeNotSatisfiable:
-        headers["Content-Range"] = f"bytes */{attachment.size}"
-        return Response(status_code=416, headers=headers)
-    status = 200
-    start, end = 0, attachment.size - 1
-    if byte_range is not None:
-        status = 206
-        start, end = byte_range.start, byte_range.end
-        headers["Content-Range"] = f"bytes {start}-{end}/{attachment.size}"
-    headers["Content-Length"] = str(max(0, end - start + 1))
-    if request.method == "HEAD" or attachment.size == 0:
-        return Response(status_code=status, headers=headers, media_type=attachment.content_type)
-    body = ctx.storage.read_range(attachment.storage_key, start, end)
-    return StreamingResponse(
-        body, status_code=status, headers=headers, media_type=attachment.content_type
+        filename=attachment.display_name,
     )

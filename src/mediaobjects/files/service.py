@@ -182,6 +182,11 @@ def preload_attachments(session: Session, attachment_ids: list[int]) -> list[Att
     return repo.get_attachments(session, sorted(set(attachment_ids)))
 
 
+def media_in_use(session: Session, media_entry_id: str) -> bool:
+    """Whether any file that is not deleted still names this media."""
+    return repo.count_media_files(session, media_entry_id) > 0
+
+
 def get_file(session: Session, principal: Principal, file_ref: str) -> Attachment:
     accounts.require_user(principal)
     attachment = load_attachment(session, accounts.parse_id(file_ref))

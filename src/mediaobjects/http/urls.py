@@ -12,6 +12,8 @@ from mediaobjects.context import AppContext
 
 DOWNLOAD_PURPOSE = "download"
 TRACK_PURPOSE = "track"
+SOURCE_PURPOSE = "source"
+MEDIA_PURPOSE = "media"
 
 
 def base_url(request: Request) -> str:
@@ -42,11 +44,28 @@ class Urls:
             f"?verifier={verifier}"
         )
 
-    def media_object_iframe(self, media_id: str) -> str:
-        return f"{self.base}/media_objects_iframe/{media_id}"
+    def media_source(self, source_id: int, name: str, ext: str) -> str:
+        verifier = self._signer.sign(SOURCE_PURPOSE, f"source:{source_id}", self._expires)
+        return f"{self.base}/media_sources/{source_id}/{name}.{ext}?verifier={verifier}"
 
-    def attachment_iframe(self, attachment_id: int) -> str:
-        return f"{self.base}/media_attachments_iframe/{attachment_id}"
+    def media_verifier(self, media_id: str) -> str:
+        """Grants reading one media object's player page, poster and thumbnails."""
+        return self._signer.sign(MEDIA_PURPOSE, f"media:{media_id}", self._expires)
+
+    def thumbnail(self, media_id: str, width: int = 640, height: int = 360) -> str:
+        return (
+            f"{self.base}/media_objects/{media_id}/thumbnail?width={width}&height={height}"
+            f"&verifier={self.media_verifier(media_id)}"
+        )
+
+    # The player pages carry a media verifier: a browser framing them sends no credentials.
+    def media_object_iframe(self, media_id: str) -> str:
+        verifier = self.media_verifier(media_id)
+        return f"{self.base}/media_objects_iframe/{media_id}?verifier={verifier}"
+
+    def attachment_iframe(self, attachment_id: int, media_id: str) -> str:
+        verifier = self.media_verifier(media_id)
+        return f"{self.base}/media_attachments_iframe/{attachment_id}?verifier={verifier}"
 
 
 def verify_track(ctx: AppContext, track_id: int, verifier: str | None) -> bool:
@@ -57,3 +76,13 @@ def verify_download(ctx: AppContext, attachment_id: int, verifier: str | None) -
     return verifier is not None and ctx.signer.verify(
         DOWNLOAD_PURPOSE, f"attachment:{attachment_id}", verifier
     )
+
+
+def verify_source(ctx: AppContext, source_id: int, verifier: str | None) -> bool:
+    return verifier is not None and ctx.signer.verify(
+        SOURCE_PURPOSE, f"source:{source_id}", verifier
+    )
+
+
+def verify_media(ctx: AppContext, media_id: str, verifier: str | None) -> bool:
+    return verifier is not None and ctx.signer.verify(MEDIA_PURPOSE, f"media:{media_id}", verifier)

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mediaobjects.db.base import Base, utcnow
@@ -15,6 +24,10 @@ class MediaObject(Base):
     __tablename__ = "media_objects"
     __table_args__ = (
         CheckConstraint("workflow_state IN ('active', 'deleted')", name="workflow_state"),
+        CheckConstraint(
+            "processing_state IN ('pending', 'processing', 'ready', 'failed')",
+            name="processing_state",
+        ),
         Index(None, "context_type", "context_id"),
         Index("ix_media_objects_context_sort", "context_type", "context_id", "title_sort_key"),
     )
@@ -40,5 +53,54 @@ class MediaObject(Base):
         ForeignKey("attachments.id", ondelete="SET NULL"), index=True, default=None
     )
     workflow_state: Mapped[str] = mapped_column(String(16), default="active")
+    # The media pipeline: pending -> processing -> ready | failed (with a reason users read).
+    processing_state: Mapped[str] = mapped_column(String(16), default="pending")
+    processing_error: Mapped[str | None] = mapped_column(Text, default=None)
+    duration: Mapped[float | None] = mapped_column(Float, default=None)
+    poster_key: Mapped[str | None] = mapped_column(String(512), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MediaSource(Base):
+    """One playable file of a media object (a Kaltura "flavor"): a rendition made by the
+    pipeline, or the original upload itself (``is_original``), whose bytes stay where the
+    upload put them."""
+
+    __tablename__ = "media_sources"
+    __table_args__ = (UniqueConstraint("media_object_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    media_object_id: Mapped[int] = mapped_column(
+        ForeignKey("media_objects.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(32))
+    is_original: Mapped[bool] = mapped_column(default=False)
+    content_type: Mapped[str] = mapped_column(String(255))
+    container_format: Mapped[str] = mapped_column(String(64))
+    file_ext: Mapped[str] = mapped_column(String(16))
+    width: Mapped[int | None] = mapped_column(default=None)
+    height: Mapped[int | None] = mapped_column(default=None)
+    bitrate: Mapped[int | None] = mapped_column(default=None)  # kbps, as Kaltura reports it
+    size: Mapped[int] = mapped_column(BigInteger)
+    storage_key: Mapped[str] = mapped_column(String(512))
+    etag: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MediaThumbnail(Base):
+    """A resized poster, made once on first request and then served from storage."""
+
+    __tablename__ = "media_thumbnails"
+    __table_args__ = (UniqueConstraint("media_object_id", "width", "height"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    media_object_id: Mapped[int] = mapped_column(
+        ForeignKey("media_objects.id", ondelete="CASCADE"), index=True
+    )
+    width: Mapped[int]
+    height: Mapped[int]
+    storage_key: Mapped[str] = mapped_column(String(512))
+    size: Mapped[int] = mapped_column(BigInteger)
+    etag: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import ColumnElement, case, delete, func, literal, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mediaobjects.files.models import Attachment
-from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_objects.models import MediaObject, MediaSource, MediaThumbnail
 
 
 def get_by_media_id(session: Session, media_id: str) -> MediaObject | None:
@@ -193,3 +194,69 @@ def get_many(session: Session, ids: list[int]) -> list[MediaObject]:
         mo.id: mo for mo in session.scalars(select(MediaObject).where(MediaObject.id.in_(ids)))
     }
     return [found[i] for i in ids if i in found]
+
+
+def replace_sources(session: Session, media_object_id: int, sources: list[MediaSource]) -> None:
+    """The media object's sources become exactly ``sources`` (a re-run replaces, never adds)."""
+    session.execute(delete(MediaSource).where(MediaSource.media_object_id == media_object_id))
+    for source in sources:
+        source.media_object_id = media_object_id
+        session.add(source)
+    session.flush()
+
+
+def sources_of_many(session: Session, media_object_ids: list[int]) -> dict[int, list[MediaSource]]:
+    found: dict[int, list[MediaSource]] = {i: [] for i in media_object_ids}
+    if not media_object_ids:
+        return found
+    stmt = select(MediaSource).where(MediaSource.media_object_id.in_(media_object_ids))
+    for source in session.scalars(stmt):
+        found[source.media_object_id].append(source)
+    return found
+
+
+def get_source(session: Session, source_id: int) -> MediaSource | None:
+    return session.get(MediaSource, source_id)
+
+
+def delete_sources(session: Session, media_object_id: int) -> list[str]:
+    """Removes the source rows and returns the storage keys of the renditions (not of the
+    original upload, which belongs to its file)."""
+    stmt = select(MediaSource).where(MediaSource.media_object_id == media_object_id)
+    keys = [s.storage_key for s in session.scalars(stmt) if not s.is_original]
+    session.execute(delete(MediaSource).where(MediaSource.media_object_id == media_object_id))
+    return keys
+
+
+def get_thumbnail(
+    session: Session, media_object_id: int, width: int, height: int
+) -> MediaThumbnail | None:
+    stmt = select(MediaThumbnail).where(
+        MediaThumbnail.media_object_id == media_object_id,
+        MediaThumbnail.width == width,
+        MediaThumbnail.height == height,
+    )
+    return session.scalars(stmt).first()
+
+
+def save_thumbnail(session: Session, thumbnail: MediaThumbnail) -> MediaThumbnail:
+    """Saves a new thumbnail row; when another request saved the same size first, that one."""
+    try:
+        with session.begin_nested():
+            session.add(thumbnail)
+            session.flush()
+    except IntegrityError:
+        found = get_thumbnail(session, thumbnail.media_object_id, thumbnail.width, thumbnail.height)
+        if found is None:
+            raise
+        return found
+    return thumbnail
+
+
+def delete_thumbnails(session: Session, media_object_id: int) -> list[str]:
+    stmt = select(MediaThumbnail.storage_key).where(
+        MediaThumbnail.media_object_id == media_object_id
+    )
+    keys = list(session.scalars(stmt))
+    session.execute(delete(MediaThumbnail).where(MediaThumbnail.media_object_id == media_object_id))
+    return keys

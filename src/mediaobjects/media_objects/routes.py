@@ -13,7 +13,13 @@ from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
 from mediaobjects.http.arrays import array_param
 from mediaobjects.http.deps import CanvasParams, Ctx, CurrentPrincipal, DbSession
-from mediaobjects.http.openapi import ERROR_RESPONSES
+from mediaobjects.http.openapi import (
+    ERROR_RESPONSES,
+    MEDIA_OBJECT,
+    MEDIA_OBJECT_REGISTERED,
+    ok,
+    paginated,
+)
 from mediaobjects.http.pagination import link_header
 from mediaobjects.http.params import Params
 from mediaobjects.http.responses import canvas_json
@@ -21,7 +27,11 @@ from mediaobjects.http.urls import Urls
 from mediaobjects.media_objects import listing
 from mediaobjects.media_objects import service as media
 from mediaobjects.media_objects.schemas import register_json
-from mediaobjects.media_objects.views import attachment_payload, media_object_payload
+from mediaobjects.media_objects.views import (
+    attachment_payload,
+    media_object_page_payload,
+    media_object_payload,
+)
 
 router = APIRouter(tags=["media objects"], responses=ERROR_RESPONSES)
 
@@ -48,22 +58,23 @@ def _list(
         session, principal, context_type=context_type, context_id=context_id, query=query
     )
     urls = Urls(request, ctx)
-    body = [
-        media_object_payload(
-            session,
-            principal,
-            urls,
-            item,
-            include_tracks="tracks" not in exclude,
-            include_sources="sources" not in exclude,
-        )
-        for item in page.items
-    ]
+    body = media_object_page_payload(
+        session,
+        principal,
+        urls,
+        page.items,
+        include_tracks="tracks" not in exclude,
+        include_sources="sources" not in exclude,
+    )
     link = link_header(str(request.url), page.page, page.per_page, page.total)
     return canvas_json(request, body, headers={"Link": link})
 
 
-@router.get("/api/v1/media_objects", summary="List the caller's media objects")
+@router.get(
+    "/api/v1/media_objects",
+    summary="List the caller's media objects",
+    responses=paginated("A page of media objects", MEDIA_OBJECT),
+)
 def list_media_objects(
     request: Request,
     ctx: Ctx,
@@ -74,7 +85,11 @@ def list_media_objects(
     return _list(request, ctx, session, principal, params, None, None)
 
 
-@router.get("/api/v1/media_attachments", summary="List the caller's media attachments")
+@router.get(
+    "/api/v1/media_attachments",
+    summary="List the caller's media attachments",
+    responses=paginated("A page of media objects", MEDIA_OBJECT),
+)
 def list_media_attachments(
     request: Request,
     ctx: Ctx,
@@ -85,7 +100,11 @@ def list_media_attachments(
     return _list(request, ctx, session, principal, params, None, None)
 
 
-@router.get("/api/v1/courses/{course_id}/media_objects", summary="List a course's media objects")
+@router.get(
+    "/api/v1/courses/{course_id}/media_objects",
+    summary="List a course's media objects",
+    responses=paginated("A page of media objects", MEDIA_OBJECT),
+)
 def list_course_media_objects(
     course_id: str,
     request: Request,
@@ -98,7 +117,9 @@ def list_course_media_objects(
 
 
 @router.get(
-    "/api/v1/courses/{course_id}/media_attachments", summary="List a course's media attachments"
+    "/api/v1/courses/{course_id}/media_attachments",
+    summary="List a course's media attachments",
+    responses=paginated("A page of media objects", MEDIA_OBJECT),
 )
 def list_course_media_attachments(
     course_id: str,
@@ -111,7 +132,11 @@ def list_course_media_attachments(
     return _list(request, ctx, session, principal, params, "Course", course_id)
 
 
-@router.get("/api/v1/groups/{group_id}/media_objects", summary="List a group's media objects")
+@router.get(
+    "/api/v1/groups/{group_id}/media_objects",
+    summary="List a group's media objects",
+    responses=paginated("A page of media objects", MEDIA_OBJECT),
+)
 def list_group_media_objects(
     group_id: str,
     request: Request,
@@ -124,7 +149,9 @@ def list_group_media_objects(
 
 
 @router.get(
-    "/api/v1/groups/{group_id}/media_attachments", summary="List a group's media attachments"
+    "/api/v1/groups/{group_id}/media_attachments",
+    summary="List a group's media attachments",
+    responses=paginated("A page of media objects", MEDIA_OBJECT),
 )
 def list_group_media_attachments(
     group_id: str,
@@ -140,7 +167,11 @@ def list_group_media_attachments(
 # ---- retitle ---------------------------------------------------------------------------------
 
 
-@router.put("/api/v1/media_objects/{media_object_id}", summary="Update a media object's title")
+@router.put(
+    "/api/v1/media_objects/{media_object_id}",
+    summary="Update a media object's title",
+    responses=ok("The media object, without tracks or sources", MEDIA_OBJECT),
+)
 def update_media_object(
     media_object_id: str,
     request: Request,
@@ -165,7 +196,9 @@ def update_media_object(
 
 
 @router.put(
-    "/api/v1/media_attachments/{attachment_id}", summary="Update a media attachment's title"
+    "/api/v1/media_attachments/{attachment_id}",
+    summary="Update a media attachment's title",
+    responses=ok("The media object, without tracks or sources", MEDIA_OBJECT),
 )
 def update_media_attachment(
     attachment_id: str,
@@ -210,14 +243,18 @@ def _register(
     )
     urls = Urls(request, ctx)
     iframe = (
-        urls.attachment_iframe(attachment.id)
+        urls.attachment_iframe(attachment.id, media_object.media_id)
         if attachment is not None
         else urls.media_object_iframe(media_object.media_id)
     )
     return canvas_json(request, register_json(media_object, attachment, iframe))
 
 
-@router.post("/api/v1/media_objects", summary="Register a media object")
+@router.post(
+    "/api/v1/media_objects",
+    summary="Register a media object",
+    responses=ok("The media object's columns and its player URL", MEDIA_OBJECT_REGISTERED),
+)
 def create_media_object(
     request: Request,
     ctx: Ctx,
@@ -228,7 +265,11 @@ def create_media_object(
     return _register(request, ctx, session, principal, params)
 
 
-@router.post("/api/v1/media_attachments", summary="Register a media attachment")
+@router.post(
+    "/api/v1/media_attachments",
+    summary="Register a media attachment",
+    responses=ok("The media object's columns and its player URL", MEDIA_OBJECT_REGISTERED),
+)
 def create_media_attachment(
     request: Request,
     ctx: Ctx,
@@ -242,7 +283,11 @@ def create_media_attachment(
 # ---- info (non-API) ------------------------------------------------------------------------------
 
 
-@router.get("/media_objects/{media_object_id}/info", summary="Media object details")
+@router.get(
+    "/media_objects/{media_object_id}/info",
+    summary="Media object details",
+    responses=ok("The media object", MEDIA_OBJECT),
+)
 def show_media_object(
     media_object_id: str,
     request: Request,
@@ -257,7 +302,11 @@ def show_media_object(
     )
 
 
-@router.get("/media_attachments/{attachment_id}/info", summary="Media attachment details")
+@router.get(
+    "/media_attachments/{attachment_id}/info",
+    summary="Media attachment details",
+    responses=ok("The media object as seen through this attachment", MEDIA_OBJECT),
+)
 def show_media_attachment(
     attachment_id: str, request: Request, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
 ) -> Response:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mediaobjects.files.models import Attachment
-from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.timestamps import iso
 
 UNTITLED = "Untitled"
@@ -39,6 +39,8 @@ def media_object_json(
         "created_at": iso(media_object.created_at),
         "embedded_iframe_url": embedded_iframe_url,
         "auto_caption_status": None,
+        "processing_state": media_object.processing_state,
+        "processing_error": media_object.processing_error,
     }
     if tracks is not None:
         out["media_tracks"] = tracks
@@ -47,28 +49,40 @@ def media_object_json(
     return out
 
 
-def _file_ext(name: str) -> str:
-    _, dot, ext = name.rpartition(".")
-    return ext.lower() if dot and ext.isalnum() and len(ext) <= 5 else ""
+_CONTAINER_ORDER = {"mp4": 0, "mp3": 1, "flv": 2}
 
 
-def original_source_json(attachment: Attachment, url: str) -> dict[str, Any]:
-    """The uploaded file itself as a Kaltura-shaped flavor (``isOriginal`` "1"). Values are
-    strings, as Kaltura returns them; the media pipeline fills in the probed dimensions."""
-    bitrate = ""
-    ext = _file_ext(attachment.filename)
+def ordered_sources(sources: list[MediaSource]) -> list[MediaSource]:
+    """Kaltura's flavor order: converted before original; mp4, then mp3, then flv, then the
+    rest; higher bitrate first."""
+    return sorted(
+        sources,
+        key=lambda s: (
+            s.is_original,
+            _CONTAINER_ORDER.get(s.file_ext, 3),
+            -(s.bitrate or 0),
+            s.id or 0,
+        ),
+    )
+
+
+def source_json(source: MediaSource, url: str) -> dict[str, Any]:
+    """A Kaltura-shaped flavor: values are strings, as Kaltura returns them; ``size`` in KB,
+    ``bitrate`` in kbps. ``label`` names the bitrate truthfully (Canvas divides an already-kbps
+    value by 1024 again, canvas-media-api.md §5.12)."""
+    bitrate = str(source.bitrate) if source.bitrate is not None else ""
     return {
-        "height": "",
-        "width": "",
-        "content_type": attachment.content_type,
-        "containerFormat": ext,
+        "height": str(source.height) if source.height is not None else "",
+        "width": str(source.width) if source.width is not None else "",
+        "content_type": source.content_type,
+        "containerFormat": source.container_format,
         "url": url,
         "src": url,
         "bitrate": bitrate,
-        "size": str(attachment.size // 1024),
-        "isOriginal": "1",
-        "fileExt": ext,
-        "label": "original",
+        "size": str(source.size // 1024),
+        "isOriginal": "1" if source.is_original else "0",
+        "fileExt": source.file_ext,
+        "label": f"{bitrate} kbps" if bitrate else source.name,
     }
 
 

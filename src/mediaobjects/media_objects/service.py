@@ -27,7 +27,7 @@ from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects import repository as repo
 from mediaobjects.media_objects import rights
 from mediaobjects.media_objects.creation import truncate_title
-from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.media_objects.sorting import display_title_key
 
 # ---- finding media and who may see it -------------------------------------------------------
@@ -276,3 +276,19 @@ def register_media_object(
     media_object.attachment_id = attachment.id
     session.flush()
     return media_object, attachment, True
+
+
+def sources_of(session: Session, media_object_ids: list[int]) -> dict[int, list[MediaSource]]:
+    """The playable sources of each media object (renditions and the probed original)."""
+    return repo.sources_of_many(session, media_object_ids)
+
+
+def load_source(session: Session, source_id: int) -> tuple[MediaSource, MediaObject]:
+    """A media source and its media object; 404 when either is gone or deleted."""
+    source = repo.get_source(session, source_id)
+    if source is None:
+        raise NotFound()
+    media_object = session.get(MediaObject, source.media_object_id)
+    if media_object is None or media_object.workflow_state == "deleted":
+        raise NotFound()
+    return source, media_object

@@ -13,15 +13,17 @@ from mediaobjects.files import service as files
 from mediaobjects.files.models import Attachment
 from mediaobjects.http.urls import Urls
 from mediaobjects.media_objects import rights, schemas
-from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_objects import service as media
+from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.media_tracks import service as tracks
 from mediaobjects.media_tracks.schemas import track_summary_json
 
 
-def _sources(urls: Urls, attachment: Attachment | None) -> list[dict[str, Any]]:
-    if attachment is None or attachment.workflow_state != "processed":
-        return []
-    return [schemas.original_source_json(attachment, urls.file_download(attachment.id))]
+def _sources_json(urls: Urls, sources: list[MediaSource]) -> list[dict[str, Any]]:
+    return [
+        schemas.source_json(source, urls.media_source(source.id, source.name, source.file_ext))
+        for source in schemas.ordered_sources(sources)
+    ]
 
 
 def media_object_payload(
@@ -44,7 +46,8 @@ def media_object_payload(
         ]
     sources = None
     if include_sources:
-        sources = _sources(urls, rights.default_attachment(session, media_object))
+        found = media.sources_of(session, [media_object.id])
+        sources = _sources_json(urls, found[media_object.id])
     return schemas.media_object_json(
         media_object,
         can_add_captions=rights.caption_rights(session, principal, media_object).add,
@@ -71,6 +74,7 @@ def media_object_page_payload(
         session, [mo.attachment_id for mo in items if mo.attachment_id is not None]
     )
     page_tracks = tracks.visible_tracks_of_many(session, items) if include_tracks else {}
+    page_sources = media.sources_of(session, [mo.id for mo in items]) if include_sources else {}
     out = []
     for media_object in items:
         track_list = None
@@ -83,7 +87,7 @@ def media_object_page_payload(
             ]
         sources = None
         if include_sources:
-            sources = _sources(urls, rights.default_attachment(session, media_object))
+            sources = _sources_json(urls, page_sources[media_object.id])
         out.append(
             schemas.media_object_json(
                 media_object,
@@ -114,7 +118,7 @@ def attachment_payload(
     return schemas.media_object_json(
         media_object,
         can_add_captions=files.can_update(session, principal, attachment),
-        embedded_iframe_url=urls.attachment_iframe(attachment.id),
+        embedded_iframe_url=urls.attachment_iframe(attachment.id, media_object.media_id),
         tracks=track_list,
-        sources=_sources(urls, attachment),
+        sources=_sources_json(urls, media.sources_of(session, [media_object.id])[media_object.id]),
     )

@@ -20,7 +20,14 @@ from mediaobjects.errors import BadRequest
 from mediaobjects.files.models import Attachment
 from mediaobjects.http.arrays import array_param
 from mediaobjects.http.deps import Ctx, CurrentPrincipal, DbSession, get_ctx
-from mediaobjects.http.openapi import ERROR_RESPONSES
+from mediaobjects.http.openapi import (
+    ERROR_RESPONSES,
+    MEDIA_OBJECT,
+    MEDIA_TRACK,
+    WEBVTT_RESPONSES,
+    array_of,
+    ok,
+)
 from mediaobjects.http.params import Params, parse_params, read_body
 from mediaobjects.http.ranges import etag_matches
 from mediaobjects.http.responses import canvas_json
@@ -69,7 +76,9 @@ async def _json_array_body(request: Request, limit: int) -> Any:
 
 
 @router.get(
-    "/api/v1/media_objects/{media_object_id}/media_tracks", summary="List a media object's tracks"
+    "/api/v1/media_objects/{media_object_id}/media_tracks",
+    summary="List a media object's tracks",
+    responses=ok("The tracks", array_of(MEDIA_TRACK)),
 )
 def list_media_object_tracks(
     media_object_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
@@ -83,6 +92,7 @@ def list_media_object_tracks(
 @router.get(
     "/api/v1/media_attachments/{attachment_id}/media_tracks",
     summary="List a media attachment's tracks",
+    responses=ok("The tracks", array_of(MEDIA_TRACK)),
 )
 def list_media_attachment_tracks(
     attachment_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
@@ -128,6 +138,7 @@ def _replace(
 @router.put(
     "/api/v1/media_objects/{media_object_id}/media_tracks",
     summary="Replace a media object's tracks",
+    responses=ok("The tracks now", array_of(MEDIA_TRACK)),
 )
 def update_media_object_tracks(
     media_object_id: str,
@@ -143,6 +154,7 @@ def update_media_object_tracks(
 @router.put(
     "/api/v1/media_attachments/{attachment_id}/media_tracks",
     summary="Replace a media attachment's tracks",
+    responses=ok("The tracks now", array_of(MEDIA_TRACK)),
 )
 def update_media_attachment_tracks(
     attachment_id: str,
@@ -217,7 +229,11 @@ def _create(
     return canvas_json(request, payload)
 
 
-@router.post("/media_objects/{media_object_id}/media_tracks", summary="Add or replace one track")
+@router.post(
+    "/media_objects/{media_object_id}/media_tracks",
+    summary="Add or replace one track",
+    responses=ok("The media object", MEDIA_OBJECT),
+)
 def create_media_object_track(
     media_object_id: str,
     request: Request,
@@ -229,7 +245,11 @@ def create_media_object_track(
     return _create(request, ctx, session, principal, params, media_object_id=media_object_id)
 
 
-@router.post("/media_attachments/{attachment_id}/media_tracks", summary="Add or replace one track")
+@router.post(
+    "/media_attachments/{attachment_id}/media_tracks",
+    summary="Add or replace one track",
+    responses=ok("The track", MEDIA_TRACK),
+)
 def create_media_attachment_track(
     attachment_id: str,
     request: Request,
@@ -284,7 +304,12 @@ def _show(
     return Response(body, headers=headers, media_type="text/vtt; charset=utf-8")
 
 
-@router.get("/media_objects/{media_object_id}/media_tracks/{track_id}", summary="A track as WebVTT")
+@router.get(
+    "/media_objects/{media_object_id}/media_tracks/{track_id}",
+    summary="A track as WebVTT",
+    response_class=Response,
+    responses=WEBVTT_RESPONSES,
+)
 def show_media_object_track(
     media_object_id: str,
     track_id: str,
@@ -300,7 +325,10 @@ def show_media_object_track(
 
 
 @router.get(
-    "/media_attachments/{attachment_id}/media_tracks/{track_id}", summary="A track as WebVTT"
+    "/media_attachments/{attachment_id}/media_tracks/{track_id}",
+    summary="A track as WebVTT",
+    response_class=Response,
+    responses=WEBVTT_RESPONSES,
 )
 def show_media_attachment_track(
     attachment_id: str,
@@ -315,7 +343,9 @@ def show_media_attachment_track(
 
 
 @router.delete(
-    "/media_objects/{media_object_id}/media_tracks/{track_id}", summary="Delete one track"
+    "/media_objects/{media_object_id}/media_tracks/{track_id}",
+    summary="Delete one track",
+    responses=ok("The media object", MEDIA_OBJECT),
 )
 def delete_media_object_track(
     media_object_id: str,
@@ -334,7 +364,9 @@ def delete_media_object_track(
 
 
 @router.delete(
-    "/media_attachments/{attachment_id}/media_tracks/{track_id}", summary="Delete one track"
+    "/media_attachments/{attachment_id}/media_tracks/{track_id}",
+    summary="Delete one track",
+    responses=ok("The deleted track", MEDIA_TRACK),
 )
 def delete_media_attachment_track(
     attachment_id: str,

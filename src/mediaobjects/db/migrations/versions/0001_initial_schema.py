@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 23:10:41.451368
+Create Date: 2026-11-27 23:52:52.322044
 """
 
 from collections.abc import Sequence
@@ -384,8 +384,16 @@ def upgrade() -> None:
             "attachment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
         sa.Column("workflow_state", sa.String(length=16), nullable=False),
+        sa.Column("processing_state", sa.String(length=16), nullable=False),
+        sa.Column("processing_error", sa.Text(), nullable=True),
+        sa.Column("duration", sa.Float(), nullable=True),
+        sa.Column("poster_key", sa.String(length=512), nullable=True),
         sa.Column("created_at", mediaobjects.db.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", mediaobjects.db.types.UTCDateTime(), nullable=False),
+        sa.CheckConstraint(
+            "processing_state IN ('pending', 'processing', 'ready', 'failed')",
+            name=op.f("ck_media_objects_processing_state"),
+        ),
         sa.CheckConstraint(
             "workflow_state IN ('active', 'deleted')", name=op.f("ck_media_objects_workflow_state")
         ),
@@ -422,6 +430,71 @@ def upgrade() -> None:
             batch_op.f("ix_media_objects_old_media_id"), ["old_media_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_media_objects_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "media_sources",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "media_object_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("is_original", sa.Boolean(), nullable=False),
+        sa.Column("content_type", sa.String(length=255), nullable=False),
+        sa.Column("container_format", sa.String(length=64), nullable=False),
+        sa.Column("file_ext", sa.String(length=16), nullable=False),
+        sa.Column("width", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("height", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("bitrate", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("storage_key", sa.String(length=512), nullable=False),
+        sa.Column("etag", sa.String(length=64), nullable=False),
+        sa.Column("created_at", mediaobjects.db.types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["media_object_id"],
+            ["media_objects.id"],
+            name=op.f("fk_media_sources_media_object_id_media_objects"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_sources")),
+        sa.UniqueConstraint(
+            "media_object_id", "name", name=op.f("uq_media_sources_media_object_id_name")
+        ),
+    )
+    with op.batch_alter_table("media_sources", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_media_sources_media_object_id"), ["media_object_id"], unique=False
+        )
+
+    op.create_table(
+        "media_thumbnails",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "media_object_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("width", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("height", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("storage_key", sa.String(length=512), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("etag", sa.String(length=64), nullable=False),
+        sa.Column("created_at", mediaobjects.db.types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["media_object_id"],
+            ["media_objects.id"],
+            name=op.f("fk_media_thumbnails_media_object_id_media_objects"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_thumbnails")),
+        sa.UniqueConstraint(
+            "media_object_id",
+            "width",
+            "height",
+            name=op.f("uq_media_thumbnails_media_object_id_width_height"),
+        ),
+    )
+    with op.batch_alter_table("media_thumbnails", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_media_thumbnails_media_object_id"), ["media_object_id"], unique=False
+        )
 
     op.create_table(
         "media_tracks",
@@ -492,6 +565,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_media_tracks_attachment_id"))
 
     op.drop_table("media_tracks")
+    with op.batch_alter_table("media_thumbnails", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_media_thumbnails_media_object_id"))
+
+    op.drop_table("media_thumbnails")
+    with op.batch_alter_table("media_sources", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_media_sources_media_object_id"))
+
+    op.drop_table("media_sources")
     with op.batch_alter_table("media_objects", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_media_objects_user_id"))
         batch_op.drop_index(batch_op.f("ix_media_objects_old_media_id"))

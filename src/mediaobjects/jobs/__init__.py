@@ -1,0 +1,25 @@
+"""Background jobs on Huey: a SQLite queue consumed inside ``mediaobjects serve`` by default,
+or a PostgreSQL or Redis queue consumed by ``mediaobjects worker``; lease records make a job
+whose worker died run again. See ``runner`` for the contract job functions must meet."""
+
+from mediaobjects.jobs.errors import JobError, JobTimeout, UnknownJobError
+from mediaobjects.jobs.leases import JobRecord, JobState, Leases, build_leases
+from mediaobjects.jobs.queue import build_huey, parse_queue_url
+from mediaobjects.jobs.runner import JobContext, JobFunction, JobQueue, JobSpec, build_job_queue
+
+__all__ = [
+    "JobContext",
+    "JobError",
+    "JobFunction",
+    "JobQueue",
+    "JobRecord",
+    "JobSpec",
+    "JobState",
+    "JobTimeout",
+    "Leases",
+    "UnknownJobError",
+    "build_huey",
+    "build_job_queue",
+    "build_leases",
+    "parse_queue_url",
+]

@@ -1,0 +1,205 @@
+"""Delivery routes: a media source's bytes (signed URL, Range, ETag; a presigned redirect on
+S3), the Canvas ``redirect`` route that picks a rendition by bitrate, and thumbnails."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.orm import Session
+
+from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts.principal import Principal
+from mediaobjects.context import AppContext
+from mediaobjects.errors import NotFound
+from mediaobjects.files.models import Attachment
+from mediaobjects.http.deps import Ctx, CurrentPrincipal, DbSession
+from mediaobjects.http.openapi import ERROR_RESPONSES
+from mediaobjects.http.streaming import stream_stored
+from mediaobjects.http.urls import Urls, verify_media, verify_source
+from mediaobjects.media_objects import schemas
+from mediaobjects.media_objects import service as media
+from mediaobjects.media_objects.models import MediaObject, MediaSource
+from mediaobjects.media_objects.processing import ensure_thumbnail
+from mediaobjects.media_objects.tasks import pipeline_for
+
+router = APIRouter(tags=["delivery"], responses=ERROR_RESPONSES)
+MAX_THUMBNAIL_SIDE = 2000
+
+
+def _readable(
+    session: Session,
+    ctx: AppContext,
+    principal: Principal,
+    media_object: MediaObject,
+    attachment: Attachment | None,
+    verifier: str | None,
+) -> None:
+    """A signed media verifier, or read access (to the attachment on attachment routes)."""
+    if verify_media(ctx, media_object.media_id, verifier):
+        return
+    if attachment is not None:
+        media.require_read_attachment(session, principal, attachment)
+    else:
+        media.require_read(session, principal, media_object)
+
+
+@router.get("/media_sources/{source_id}/{filename}", summary="A media source's bytes")
+@router.head(
+    "/media_sources/{source_id}/{filename}",
+    summary="Headers of a media source",
+    operation_id="head_media_source",
+)
+def show_media_source(
+    source_id: str,
+    filename: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    verifier: str | None = None,
+) -> Response:
+    source, media_object = media.load_source(session, accounts.parse_id(source_id))
+    if not verify_source(ctx, source.id, verifier):
+        media.require_read(session, principal, media_object)
+    return stream_stored(
+        request,
+        ctx,
+        key=source.storage_key,
+        size=source.size,
+        etag_value=source.etag,
+        content_type=source.content_type,
+        filename=f"{schemas.display_title(media_object)}.{source.file_ext}",
+    )
+
+
+def _pick(sources: list[MediaSource], bitrate: str | None) -> MediaSource:
+    """Canvas: the source whose bitrate equals the parameter (compared as strings), else the
+    lowest bitrate."""
+    if not sources:
+        raise NotFound()
+    if bitrate is not None:
+        for source in sources:
+            if str(source.bitrate) == bitrate:
+                return source
+    return min(sources, key=lambda s: (s.bitrate is None, s.bitrate or 0, s.id))
+
+
+def _redirect(
+    request: Request,
+    ctx: AppContext,
+    session: Session,
+    principal: Principal,
+    media_object: MediaObject,
+    attachment: Attachment | None,
+    bitrate: str | None,
+    verifier: str | None,
+) -> Response:
+    _readable(session, ctx, principal, media_object, attachment, verifier)
+    source = _pick(media.sources_of(session, [media_object.id])[media_object.id], bitrate)
+    url = Urls(request, ctx).media_source(source.id, source.name, source.file_ext)
+    return Response(
+        status_code=302, headers={"Location": url, "Cache-Control": "private, no-store"}
+    )
+
+
+@router.get("/media_objects/{media_object_id}/redirect", summary="Redirect to a rendition")
+def redirect_media_object(
+    media_object_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    bitrate: str | None = None,
+    verifier: str | None = None,
+) -> Response:
+    media_object = media.load_media_object(session, principal, media_object_id)
+    return _redirect(request, ctx, session, principal, media_object, None, bitrate, verifier)
+
+
+@router.get("/media_attachments/{attachment_id}/redirect", summary="Redirect to a rendition")
+def redirect_media_attachment(
+    attachment_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    bitrate: str | None = None,
+    verifier: str | None = None,
+) -> Response:
+    attachment, media_object = media.load_media_attachment(session, principal, attachment_id)
+    return _redirect(request, ctx, session, principal, media_object, attachment, bitrate, verifier)
+
+
+def _thumbnail(
+    request: Request,
+    ctx: AppContext,
+    session: Session,
+    principal: Principal,
+    media_object: MediaObject,
+    attachment: Attachment | None,
+    width: int | None,
+    height: int | None,
+    verifier: str | None,
+) -> Response:
+    _readable(session, ctx, principal, media_object, attachment, verifier)
+    if media_object.poster_key is None:
+        raise NotFound("This media has no picture (yet).")
+    name = f"{schemas.display_title(media_object)}.jpg"
+    if width is None and height is None:
+        stat = ctx.storage.stat(media_object.poster_key)
+        key, size, etag = stat.key, stat.size, stat.etag
+    else:
+        thumbnail = ensure_thumbnail(
+            pipeline_for(ctx),
+            media_object.id,
+            media_object.poster_key,
+            width,
+            height,
+        )
+        key, size, etag = thumbnail.storage_key, thumbnail.size, thumbnail.etag
+    return stream_stored(
+        request,
+        ctx,
+        key=key,
+        size=size,
+        etag_value=etag,
+        content_type="image/jpeg",
+        filename=name,
+        cache_control="private, max-age=3600",
+    )
+
+
+Side = Annotated[int | None, Query(ge=1, le=MAX_THUMBNAIL_SIDE)]
+
+
+@router.get("/media_objects/{media_object_id}/thumbnail", summary="A media object's picture")
+def thumbnail_media_object(
+    media_object_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    width: Side = None,
+    height: Side = None,
+    verifier: str | None = None,
+) -> Response:
+    media_object = media.load_media_object(session, principal, media_object_id)
+    return _thumbnail(request, ctx, session, principal, media_object, None, width, height, verifier)
+
+
+@router.get("/media_attachments/{attachment_id}/thumbnail", summary="A media file's picture")
+def thumbnail_media_attachment(
+    attachment_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    width: Side = None,
+    height: Side = None,
+    verifier: str | None = None,
+) -> Response:
+    attachment, media_object = media.load_media_attachment(session, principal, attachment_id)
+    return _thumbnail(
+        request, ctx, session, principal, media_object, attachment, width, height, verifier
+    )

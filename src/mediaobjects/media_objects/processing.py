@@ -1,0 +1,283 @@
+"""The media pipeline job: probe an uploaded media file, refuse what is not playable with a
+reason a teacher can read, transcode it through the rendition ladder in one ffmpeg pass, take
+a poster, and publish the renditions as the media object's sources.
+
+The job is idempotent (decision: it may run twice, after a worker died): storage keys are
+derived from the media id and the rendition name, writes replace atomically, and the source
+rows are replaced in one transaction."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from mediaobjects.errors import NotFound, StorageFailure
+from mediaobjects.files import service as files
+from mediaobjects.files.models import Attachment
+from mediaobjects.media_objects import repository as repo
+from mediaobjects.media_objects.models import MediaObject, MediaSource, MediaThumbnail
+from mediaobjects.storage.interfaces import Storage, StoredObject
+from mediaobjects.transcoding import (
+    MediaRejected,
+    ProbeResult,
+    ToolMissing,
+    TranscodeFailed,
+    Transcoder,
+)
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_FAILURE = "The media could not be processed."
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """What the job needs, handed in by whoever runs it (server or worker)."""
+
+    write: Callable[[], AbstractContextManager[Session]]
+    storage: Storage
+    transcoder: Transcoder
+    workdir: Path | None = None
+
+
+def rendition_key(media_id: str, name: str, ext: str) -> str:
+    return f"renditions/{media_id}/{name}.{ext}"
+
+
+def poster_key(media_id: str) -> str:
+    return f"thumbnails/{media_id}/poster.jpg"
+
+
+def thumbnail_key(media_id: str, width: int | None, height: int | None) -> str:
+    return f"thumbnails/{media_id}/{width or 0}x{height or 0}.jpg"
+
+
+@contextmanager
+def _scratch(pipeline: Pipeline) -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="mediaobjects-job-", dir=pipeline.workdir))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _original(pipeline: Pipeline, storage_key: str, scratch: Path) -> Path:
+    """A local path to the uploaded bytes: the file itself on local disk, else a copy."""
+    local = pipeline.storage.local_path(storage_key)
+    if local is not None:
+        return local
+    target = scratch / "original"
+    with target.open("wb") as out:
+        for chunk in pipeline.storage.read_range(storage_key):
+            out.write(chunk)
+    return target
+
+
+def _claim(pipeline: Pipeline, media_id: str) -> tuple[int, str, str] | None:
+    """Marks the media object as processing; None when there is nothing to do (deleted, gone,
+    already ready, or no bytes to process)."""
+    with pipeline.write() as session:
+        media_object = repo.get_by_media_id(session, media_id)
+        if media_object is None or media_object.workflow_state == "deleted":
+            return None
+        if media_object.processing_state == "ready":
+            return None
+        attachment = _default_file(session, media_object)
+        if attachment is None:
+            media_object.processing_state = "failed"
+            media_object.processing_error = "No file was uploaded for this media."
+            return None
+        media_object.processing_state = "processing"
+        media_object.processing_error = None
+        return media_object.id, attachment.storage_key, attachment.content_type
+
+
+def _default_file(session: Session, media_object: MediaObject) -> Attachment | None:
+    if media_object.attachment_id is None:
+        return None
+    try:
+        attachment = files.load_attachment(session, media_object.attachment_id)
+    except NotFound:
+        return None
+    if attachment.workflow_state != "processed" or not attachment.storage_key:
+        return None
+    return attachment
+
+
+def _fail(pipeline: Pipeline, media_object_id: int, reason: str) -> None:
+    with pipeline.write() as session:
+        media_object = session.get(MediaObject, media_object_id)
+        if media_object is not None:
+            media_object.processing_state = "failed"
+            media_object.processing_error = reason
+
+
+def process_media(pipeline: Pipeline, media_id: str) -> str:
+    """Runs the pipeline for one media object; returns the state it ends in.
+
+    Bad media ends ``failed`` with its reason; storage or tool trouble raises, so that the
+    job runner retries it (and the object stays ``processing`` until a retry settles it)."""
+    claimed = _claim(pipeline, media_id)
+    if claimed is None:
+        return "skipped"
+    media_object_id, storage_key, content_type = claimed
+    with _scratch(pipeline) as scratch:
+        source = _original(pipeline, storage_key, scratch)
+        try:
+            result = pipeline.transcoder.probe(source)
+            pipeline.transcoder.check_limits(result)
+        except MediaRejected as exc:
+            _fail(pipeline, media_object_id, exc.reason)
+            return "failed"
+        try:
+            outputs = pipeline.transcoder.transcode(source, result, scratch)
+            poster = pipeline.transcoder.poster(source, result, scratch / "poster.jpg")
+        except MediaRejected as exc:
+            _fail(pipeline, media_object_id, exc.reason)
+            return "failed"
+        except TranscodeFailed as exc:
+            _fail(pipeline, media_object_id, exc.reason)
+            return "failed"
+        except ToolMissing:
+            raise
+        sources: list[MediaSource] = []
+        for output in outputs:
+            key = rendition_key(media_id, output.rendition.name, output.rendition.file_ext)
+            stored = _store_file(pipeline.storage, key, output.path)
+            sources.append(
+                MediaSource(
+                    name=output.rendition.name,
+                    is_original=False,
+                    content_type=output.rendition.content_type,
+                    container_format=output.rendition.container,
+                    file_ext=output.rendition.file_ext,
+                    width=output.width,
+                    height=output.height,
+                    bitrate=output.bitrate,
+                    size=stored.size,
+                    storage_key=key,
+                    etag=stored.etag,
+                )
+            )
+        poster_stored = None
+        if poster is not None and poster.exists():
+            poster_stored = _store_file(pipeline.storage, poster_key(media_id), poster)
+    sources.append(_original_source(result, storage_key, content_type, pipeline.storage))
+    with pipeline.write() as session:
+        media_object = session.get(MediaObject, media_object_id)
+        if media_object is None or media_object.workflow_state == "deleted":
+            return "skipped"
+        repo.replace_sources(session, media_object.id, sources)
+        media_object.duration = result.duration
+        media_object.media_type = result.media_type
+        media_object.poster_key = poster_stored.key if poster_stored is not None else None
+        media_object.processing_state = "ready"
+        media_object.processing_error = None
+    return "ready"
+
+
+def _store_file(storage: Storage, key: str, path: Path) -> StoredObject:
+    writer = storage.begin_write(key)
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                writer.write(chunk)
+        return writer.commit()
+    except OSError as exc:
+        raise StorageFailure(f"could not read {path.name}: {exc}") from exc
+    finally:
+        writer.abort()
+
+
+def _original_source(
+    result: ProbeResult, storage_key: str, content_type: str, storage: Storage
+) -> MediaSource:
+    stored = storage.stat(storage_key)
+    ext = _ext_for(content_type, result.container)
+    return MediaSource(
+        name="original",
+        is_original=True,
+        content_type=content_type,
+        container_format=result.container.split(",")[0],
+        file_ext=ext,
+        width=result.width,
+        height=result.height,
+        bitrate=(result.bit_rate // 1000) if result.bit_rate else None,
+        size=stored.size,
+        storage_key=storage_key,
+        etag=stored.etag,
+    )
+
+
+def _ext_for(content_type: str, container: str) -> str:
+    by_type = {
+        "video/mp4": "mp4",
+        "audio/mp4": "m4a",
+        "audio/mpeg": "mp3",
+        "video/webm": "webm",
+        "audio/ogg": "ogg",
+        "video/quicktime": "mov",
+        "audio/wav": "wav",
+        "video/x-matroska": "mkv",
+    }
+    return by_type.get(content_type, container.split(",")[0][:16])
+
+
+def release_media(pipeline: Pipeline, media_entry_id: str) -> str:
+    """After a file was deleted: when no file uses the media any more, its renditions, poster
+    and thumbnails leave storage and the media object is marked deleted. A media object that
+    still has files keeps everything. Idempotent."""
+    with pipeline.write() as session:
+        media_object = repo.get_by_media_id(session, media_entry_id)
+        if media_object is None:
+            return "gone"
+        if files.media_in_use(session, media_entry_id):
+            return "kept"
+        keys = repo.delete_sources(session, media_object.id)
+        keys += repo.delete_thumbnails(session, media_object.id)
+        if media_object.poster_key:
+            keys.append(media_object.poster_key)
+        media_object.poster_key = None
+        media_object.workflow_state = "deleted"
+    # Storage deletes are idempotent: a retry after a crash here simply deletes again.
+    for key in keys:
+        pipeline.storage.delete(key)
+    return "released"
+
+
+def ensure_thumbnail(
+    pipeline: Pipeline, media_object_id: int, poster: str, width: int | None, height: int | None
+) -> MediaThumbnail:
+    """The poster resized to fit ``width`` x ``height`` (either may be None: keep the aspect
+    ratio), made once and then reused. Stored with 0 for a side that was not given."""
+    width_key, height_key = width or 0, height or 0
+    with pipeline.write() as session:
+        found = repo.get_thumbnail(session, media_object_id, width_key, height_key)
+        if found is not None:
+            return found
+        media_id = session.get(MediaObject, media_object_id).media_id  # type: ignore[union-attr]
+    key = thumbnail_key(media_id, width_key, height_key)
+    with _scratch(pipeline) as scratch:
+        source = _original(pipeline, poster, scratch)
+        out = scratch / "thumbnail.jpg"
+        pipeline.transcoder.resize(source, out, width=width, height=height)
+        stored = _store_file(pipeline.storage, key, out)
+    with pipeline.write() as session:
+        return repo.save_thumbnail(
+            session,
+            MediaThumbnail(
+                media_object_id=media_object_id,
+                width=width_key,
+                height=height_key,
+                storage_key=key,
+                size=stored.size,
+                etag=stored.etag,
+            ),
+        )

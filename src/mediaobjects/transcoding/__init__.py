@@ -1,0 +1,39 @@
+"""Transcoding: probe uploads with ffprobe, reject unusable ones with a readable reason, and
+turn the rest into a ladder of web renditions, a poster and thumbnails with one ffmpeg pass."""
+
+from mediaobjects.transcoding.errors import MediaRejected, ToolMissing, TranscodeFailed
+from mediaobjects.transcoding.ffmpeg import Output, build_command, poster, resize, run, transcode
+from mediaobjects.transcoding.interfaces import Transcoder
+from mediaobjects.transcoding.ladder import DEFAULT_LADDER, Rendition, parse_ladder, plan
+from mediaobjects.transcoding.local import FFmpegTranscoder, thumbnail_name
+from mediaobjects.transcoding.probe import (
+    ProbeResult,
+    StreamInfo,
+    check_limits,
+    probe,
+    verify_decodable,
+)
+
+__all__ = [
+    "DEFAULT_LADDER",
+    "FFmpegTranscoder",
+    "MediaRejected",
+    "Output",
+    "ProbeResult",
+    "Rendition",
+    "StreamInfo",
+    "ToolMissing",
+    "TranscodeFailed",
+    "Transcoder",
+    "build_command",
+    "check_limits",
+    "parse_ladder",
+    "plan",
+    "poster",
+    "probe",
+    "resize",
+    "run",
+    "thumbnail_name",
+    "transcode",
+    "verify_decodable",
+]

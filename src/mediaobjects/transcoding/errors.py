@@ -1,0 +1,40 @@
+"""The transcoding exception tree. Every failure of ffprobe or ffmpeg is translated into one of
+these where the subprocess is run, so callers never see ``subprocess`` or ``OSError``.
+
+    Exception
+    ├── MediaRejected    the upload itself is unusable (not media, truncated, over a limit);
+    │                    ``reason`` is a sentence a teacher understands; retrying cannot help
+    ├── TranscodeFailed  ffmpeg/ffprobe failed or timed out on a file that looked usable;
+    │                    ``reason`` ends with a short tail of the tool's stderr
+    └── ToolMissing      the ffmpeg or ffprobe executable (or an encoder) is not installed
+"""
+
+from __future__ import annotations
+
+
+class MediaRejected(Exception):
+    """The uploaded file cannot become a media object; ``reason`` is shown to the uploader."""
+
+    def __init__(self, reason: str, *, detail: str = "") -> None:
+        self.reason = reason
+        # Technical text for logs (ffprobe's own message); never shown to the uploader.
+        self.detail = detail
+        super().__init__(reason)
+
+
+class TranscodeFailed(Exception):
+    """ffmpeg or ffprobe exited with an error or ran past its timeout."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class ToolMissing(Exception):
+    """An executable (or an encoder inside it) that transcoding needs is not installed."""
+
+    def __init__(self, executable: str, what: str = "") -> None:
+        self.executable = executable
+        lacking = what or f"The executable {executable!r} was not found"
+        self.reason = f"{lacking}; install it with `apt-get install ffmpeg`."
+        super().__init__(self.reason)

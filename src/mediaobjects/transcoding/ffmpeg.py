@@ -1,0 +1,251 @@
+"""The ffmpeg commands: one process that decodes a source once and writes every rendition,
+atomic publication of the outputs, the poster frame and image resizing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from mediaobjects.transcoding._process import file_url, run_tool, stderr_tail
+from mediaobjects.transcoding.errors import MediaRejected, TranscodeFailed
+from mediaobjects.transcoding.ladder import Rendition
+from mediaobjects.transcoding.probe import ProbeResult, probe
+
+# Measured on 2 cores (bench/transcode.py): veryfast is about twice as fast as the default
+# "medium" for a few percent more bits at the same bitrate; the ladder caps the bitrate anyway.
+X264_PRESET = "veryfast"
+MAX_IMAGE_SIDE = 2000
+NO_PICTURE = "The file has no picture to take a poster from."
+_BASE = ["-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y"]
+# Uploads from phones carry GPS positions and device names; published renditions must not.
+_STRIP_METADATA = ["-map_metadata", "-1", "-map_chapters", "-1"]
+
+
+@dataclass(frozen=True)
+class Output:
+    """A finished rendition, measured by probing the file ffmpeg wrote."""
+
+    rendition: Rendition
+    path: Path
+    width: int | None
+    height: int | None
+    bitrate: int | None  # kbit/s, whole file
+    size: int  # bytes
+
+
+def build_command(
+    source: Path,
+    outputs: list[tuple[Rendition, Path]],
+    result: ProbeResult,
+    *,
+    ffmpeg: str = "ffmpeg",
+    preset: str = X264_PRESET,
+) -> list[str]:
+    """One ffmpeg invocation writing every ``(rendition, path)``. The video is decoded once,
+    scaled once to the largest rung, then split; smaller rungs are scaled from that copy."""
+    if not outputs:
+        raise ValueError("No outputs to write.")
+    video_outs = [(r, p) for r, p in outputs if r.kind == "video"]
+    if any(r.kind == "audio" for r, _ in outputs) and result.audio is None:
+        raise ValueError("An audio rendition was asked for but the source has no audio.")
+    cmd = [ffmpeg, *_BASE, "-i", file_url(source)]
+    labels: dict[str, str] = {}
+    if video_outs:
+        cmd += ["-filter_complex", _filter_graph(video_outs, result, labels)]
+    audio = result.audio
+    for rendition, path in outputs:
+        if rendition.kind == "video":
+            cmd += ["-map", labels[rendition.name]]
+            if audio is not None:
+                cmd += ["-map", f"0:{audio.index}"]
+            cmd += _x264(rendition, preset)
+            if audio is not None:
+                cmd += ["-c:a", "aac", "-b:a", f"{rendition.audio_bitrate}k", *_stereo(result)]
+            cmd += [*_STRIP_METADATA, "-movflags", "+faststart", "-f", "mp4"]
+        else:
+            assert audio is not None  # checked above
+            cmd += ["-map", f"0:{audio.index}", *_audio_codec(rendition), *_stereo(result)]
+            cmd += _STRIP_METADATA
+            if rendition.container == "m4a":
+                # "ipod" is ffmpeg's name for the .m4a flavour of MP4.
+                cmd += ["-movflags", "+faststart", "-f", "ipod"]
+            else:
+                cmd += ["-f", "mp3"]
+        cmd.append(file_url(path))
+    return cmd
+
+
+def _filter_graph(
+    video_outs: list[tuple[Rendition, Path]], result: ProbeResult, labels: dict[str, str]
+) -> str:
+    video = result.video
+    if video is None or result.width is None or result.height is None:
+        raise ValueError("A video rendition was asked for but the source has no video.")
+    names = [r.name for r, _ in video_outs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Rendition names repeat: {names}.")
+    portrait = result.height > result.width
+    rungs = sorted((r for r, _ in video_outs), key=lambda r: r.height or 0, reverse=True)
+
+    def scale(r: Rendition) -> str:
+        if r.height is None:
+            raise ValueError(f"Video rendition {r.name!r} has no height.")
+        return f"scale={r.height}:-2" if portrait else f"scale=-2:{r.height}"
+
+    graph = f"[0:{video.index}]{scale(rungs[0])},format=yuv420p"
+    if len(rungs) == 1:
+        labels[rungs[0].name] = "[v0]"
+        return graph + "[v0]"
+    graph += f",split={len(rungs)}" + "".join(f"[s{i}]" for i in range(len(rungs)))
+    labels[rungs[0].name] = "[s0]"
+    for i, r in enumerate(rungs[1:], start=1):
+        graph += f";[s{i}]{scale(r)}[v{i}]"
+        labels[r.name] = f"[v{i}]"
+    return graph
+
+
+def _x264(r: Rendition, preset: str) -> list[str]:
+    kbps = r.video_bitrate or 1000
+    return [
+        *("-c:v", "libx264", "-preset", preset, "-profile:v", "high", "-pix_fmt", "yuv420p"),
+        *("-b:v", f"{kbps}k", "-maxrate", f"{kbps * 3 // 2}k", "-bufsize", f"{kbps * 2}k"),
+    ]
+
+
+def _audio_codec(r: Rendition) -> list[str]:
+    codec = "libmp3lame" if r.container == "mp3" else "aac"
+    return ["-c:a", codec, "-b:a", f"{r.audio_bitrate}k"]
+
+
+def _stereo(result: ProbeResult) -> list[str]:
+    # Browsers play stereo everywhere; 5.1 is folded down, mono stays mono.
+    channels = result.audio.channels if result.audio is not None else None
+    return ["-ac", "2"] if channels is None or channels > 2 else []
+
+
+def run(cmd: list[str], *, timeout: float) -> None:
+    """Run an ffmpeg command; TranscodeFailed (with a stderr tail) on failure or timeout."""
+    done = run_tool(cmd, timeout=timeout)
+    if done.returncode != 0:
+        raise TranscodeFailed(
+            f"ffmpeg exited with status {done.returncode}: {stderr_tail(done.stderr)}"
+        )
+
+
+def temp_name(workdir: Path, final_name: str) -> Path:
+    """A hidden, unique name in ``workdir`` for a file that is not finished yet."""
+    return workdir / f".{final_name}.{secrets.token_hex(6)}.part"
+
+
+def transcode(
+    source: Path,
+    renditions: list[Rendition],
+    workdir: Path,
+    result: ProbeResult,
+    *,
+    ffmpeg: str = "ffmpeg",
+    ffprobe: str = "ffprobe",
+    timeout: float,
+) -> list[Output]:
+    """Write every rendition to ``workdir/<name>.<ext>``. ffmpeg writes to temporary names;
+    only when it has exited 0 and each file probes correctly are they renamed into place, so
+    a reader never sees a partial file and a failure leaves nothing behind."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    pending = [(r, temp_name(workdir, r.filename), workdir / r.filename) for r in renditions]
+    try:
+        run(
+            build_command(source, [(r, tmp) for r, tmp, _ in pending], result, ffmpeg=ffmpeg),
+            timeout=timeout,
+        )
+        measured = [(r, _measure(tmp, ffprobe), tmp, final) for r, tmp, final in pending]
+        outputs = []
+        for r, (width, height, kbps), tmp, final in measured:
+            size = tmp.stat().st_size
+            os.replace(tmp, final)
+            outputs.append(Output(r, final, width, height, kbps, size))
+        return outputs
+    finally:
+        for _, tmp, _ in pending:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+
+def _measure(path: Path, ffprobe: str) -> tuple[int | None, int | None, int | None]:
+    try:
+        made = probe(path, ffprobe=ffprobe)
+    except MediaRejected as exc:
+        raise TranscodeFailed(f"ffmpeg wrote an unreadable file: {exc.detail or exc}") from exc
+    kbps = round(made.bit_rate / 1000) if made.bit_rate else None
+    return made.width, made.height, kbps
+
+
+def _check_side(name: str, value: int | None) -> None:
+    if value is not None and not 1 <= value <= MAX_IMAGE_SIDE:
+        raise ValueError(f"The {name} must be between 1 and {MAX_IMAGE_SIDE} pixels.")
+
+
+def _write_jpeg(cmd_head: list[str], vf: str | None, out: Path, *, timeout: float) -> None:
+    tmp = temp_name(out.parent, out.name)
+    try:
+        cmd = [*cmd_head, *(["-vf", vf] if vf else []), "-frames:v", "1", "-q:v", "3"]
+        cmd += ["-c:v", "mjpeg", "-f", "image2", "-update", "1", file_url(tmp)]
+        done = run_tool(cmd, timeout=timeout)
+        no_picture = "does not contain any stream" in done.stderr
+        if done.returncode != 0 and not no_picture:
+            raise TranscodeFailed(
+                f"ffmpeg exited with status {done.returncode}: {stderr_tail(done.stderr)}"
+            )
+        if no_picture or not tmp.exists() or tmp.stat().st_size == 0:
+            raise MediaRejected(NO_PICTURE, detail=stderr_tail(done.stderr))
+        os.replace(tmp, out)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def poster(
+    source: Path,
+    at: float,
+    out: Path,
+    *,
+    ffmpeg: str = "ffmpeg",
+    timeout: float = 60,
+    width: int | None = None,
+) -> Path:
+    """Write one JPEG frame taken ``at`` seconds into ``source`` (cover art is never used).
+
+    A source without a video stream raises MediaRejected; callers with a probe result skip
+    audio-only files (``FFmpegTranscoder.poster`` returns None for them)."""
+    _check_side("width", width)
+    head = [ffmpeg, *_BASE, "-ss", f"{max(0.0, at):.3f}", "-i", file_url(source)]
+    head += ["-map", "0:V:0?", "-an", "-sn", "-dn"]
+    _write_jpeg(head, f"scale={width}:-2" if width else None, out, timeout=timeout)
+    return out
+
+
+def resize(
+    image: Path,
+    width: int | None,
+    height: int | None,
+    out: Path,
+    *,
+    ffmpeg: str = "ffmpeg",
+    timeout: float = 60,
+) -> Path:
+    """Write ``image`` as a JPEG fitting in ``width`` x ``height`` (either may be None),
+    keeping its aspect ratio. Sides must be 1..2000 pixels."""
+    if width is None and height is None:
+        raise ValueError("Give a width, a height or both.")
+    _check_side("width", width)
+    _check_side("height", height)
+    if width is not None and height is not None:
+        vf = f"scale={width}:{height}:force_original_aspect_ratio=decrease"
+    elif width is not None:
+        vf = f"scale={width}:-1"
+    else:
+        vf = f"scale=-1:{height}"
+    _write_jpeg([ffmpeg, *_BASE, "-i", file_url(image)], vf, out, timeout=timeout)
+    return out

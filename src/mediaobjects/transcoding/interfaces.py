@@ -1,0 +1,44 @@
+"""The Transcoder Protocol: what the media pipeline needs from a transcoding backend. The
+backend holds the tools, limits, ladder and timeouts; methods take only what varies per file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from mediaobjects.transcoding.ffmpeg import Output
+from mediaobjects.transcoding.ladder import Rendition
+from mediaobjects.transcoding.probe import ProbeResult
+
+
+class Transcoder(Protocol):
+    def probe(self, path: Path) -> ProbeResult:
+        """Read ``path``; MediaRejected when it is not whole, readable audio or video."""
+        ...
+
+    def check_limits(self, result: ProbeResult) -> None:
+        """MediaRejected when the file is longer or larger than the configured limits."""
+        ...
+
+    def plan(self, result: ProbeResult) -> list[Rendition]:
+        """The renditions the ladder gives this source (never upscaled)."""
+        ...
+
+    def transcode(
+        self,
+        source: Path,
+        result: ProbeResult,
+        workdir: Path,
+        renditions: list[Rendition] | None = None,
+    ) -> list[Output]:
+        """Write the renditions (default: ``plan(result)``) into ``workdir`` in one pass;
+        final names appear only when complete."""
+        ...
+
+    def poster(self, source: Path, result: ProbeResult, out: Path) -> Path | None:
+        """A JPEG at 10% of the duration; None for audio-only sources."""
+        ...
+
+    def resize(self, image: Path, out: Path, *, width: int | None, height: int | None) -> Path:
+        """``out``, a resized copy of ``image``; made once, then returned from the cache."""
+        ...

@@ -1,0 +1,115 @@
+"""The player iframe routes (``embedded_iframe_url``). The page needs read access to the media
+(a token, e.g. ``?access_token=``) or the signed ``verifier`` that ``embedded_iframe_url``
+carries, since a browser embedding the page sends no Authorization header."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from mediaobjects.accounts.principal import Principal
+from mediaobjects.context import AppContext
+from mediaobjects.files.models import Attachment
+from mediaobjects.http.deps import Ctx, CurrentPrincipal, DbSession
+from mediaobjects.http.openapi import ERROR_RESPONSES
+from mediaobjects.http.urls import Urls, verify_media
+from mediaobjects.media_objects import schemas
+from mediaobjects.media_objects import service as media
+from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_tracks import service as tracks
+from mediaobjects.web.player import PlayerSource, PlayerTrack, render_player
+
+router = APIRouter(tags=["player"], responses=ERROR_RESPONSES)
+
+PAGE_HEADERS = {
+    # The page is meant to be framed by the LMS; it runs only our own inline script.
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+        "media-src 'self' https: http:; img-src 'self' https: http:; connect-src 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "private, no-store",
+}
+
+
+def _page(
+    request: Request,
+    ctx: AppContext,
+    session: Session,
+    principal: Principal,
+    media_object: MediaObject,
+    attachment: Attachment | None,
+    verifier: str | None,
+) -> Response:
+    if not verify_media(ctx, media_object.media_id, verifier):
+        if attachment is not None:
+            media.require_read_attachment(session, principal, attachment)
+        else:
+            media.require_read(session, principal, media_object)
+    urls = Urls(request, ctx)
+    sources = [
+        PlayerSource(urls.media_source(s.id, s.name, s.file_ext), s.content_type)
+        for s in schemas.ordered_sources(
+            media.sources_of(session, [media_object.id])[media_object.id]
+        )
+    ]
+    views = tracks.visible_tracks(session, media_object=media_object, attachment=attachment)
+    track_list = [
+        PlayerTrack(
+            urls.attachment_track(attachment.id, v.track.id)
+            if attachment is not None
+            else urls.media_object_track(media_object.media_id, v.track.id),
+            v.track.kind,
+            v.track.locale,
+        )
+        for v in views
+        if v.track.workflow_state == "ready"
+    ]
+    poster = urls.thumbnail(media_object.media_id) if media_object.poster_key else None
+    html = render_player(
+        title=schemas.display_title(media_object),
+        media_type=media_object.media_type or "video",
+        processing_state=media_object.processing_state,
+        processing_error=media_object.processing_error,
+        poster_url=poster,
+        sources=sources,
+        tracks=track_list,
+        accept_language=request.headers.get("accept-language"),
+    )
+    return HTMLResponse(html, headers=PAGE_HEADERS)
+
+
+@router.get(
+    "/media_objects_iframe/{media_object_id}",
+    summary="Player page for a media object",
+    response_class=HTMLResponse,
+)
+def media_object_iframe(
+    media_object_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    verifier: str | None = None,
+) -> Response:
+    media_object = media.load_media_object(session, principal, media_object_id)
+    return _page(request, ctx, session, principal, media_object, None, verifier)
+
+
+@router.get(
+    "/media_attachments_iframe/{attachment_id}",
+    summary="Player page for a media attachment",
+    response_class=HTMLResponse,
+)
+def media_attachment_iframe(
+    attachment_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    verifier: str | None = None,
+) -> Response:
+    attachment, media_object = media.load_media_attachment(session, principal, attachment_id)
+    return _page(request, ctx, session, principal, media_object, attachment, verifier)

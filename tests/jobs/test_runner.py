@@ -1,0 +1,308 @@
+"""JobQueue behaviour a user of the service would notice: jobs run with their arguments, failed
+jobs are retried with growing delays and then recorded as failed, deadlines are enforced, the
+in-process consumer starts and stops promptly, and a job whose worker vanished runs again."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mediaobjects.jobs import JobContext, JobQueue, JobTimeout, UnknownJobError, build_job_queue
+from tests.jobs.conftest import MakeQueue
+from tests.jobs.worker_script import FAST_TIMINGS
+
+
+@pytest.fixture
+def sqlite_queue(tmp_path: Path) -> Any:
+    queue = build_job_queue(f"sqlite:///{tmp_path / 'jobs.db'}", name="unit", **FAST_TIMINGS)
+    yield queue
+    queue.close()
+
+
+def wait_until(condition: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(0.02)
+
+
+def test_enqueued_jobs_run_in_order_with_their_arguments(make_queue: MakeQueue) -> None:
+    queue = make_queue()
+    seen: list[tuple[str, dict[str, Any], int]] = []
+    queue.register("probe", lambda ctx, **kw: seen.append((ctx.name, kw, ctx.attempt)))
+    first = queue.enqueue("probe", media_id="m-1", sizes=[240, 720])
+    queue.enqueue("probe", media_id="m-2", sizes=[])
+    assert queue.status(first) is not None  # recorded as queued until it has run
+
+    assert queue.run_pending_now() == 2
+
+    assert seen == [
+        ("probe", {"media_id": "m-1", "sizes": [240, 720]}, 1),
+        ("probe", {"media_id": "m-2", "sizes": []}, 1),
+    ]
+    assert queue.status(first) is None
+    assert queue.run_pending_now() == 0
+
+
+def test_a_job_failing_twice_runs_three_times_with_growing_delays(make_queue: MakeQueue) -> None:
+    queue = make_queue()
+    runs: list[float] = []
+
+    def flaky(ctx: JobContext) -> None:
+        runs.append(time.monotonic())
+        if ctx.attempt < 3:
+            raise OSError(f"transient failure {ctx.attempt}")
+
+    queue.register("flaky", flaky, tries=3, retry_delay=0.05, backoff=4.0)
+    job_id = queue.enqueue("flaky")
+
+    assert queue.run_pending_now() == 3
+
+    assert len(runs) == 3
+    assert runs[1] - runs[0] >= 0.05
+    assert runs[2] - runs[1] >= 0.2  # 0.05 * 4
+    assert queue.status(job_id) is None
+    assert queue.failed_jobs() == []
+
+
+def test_a_job_that_always_fails_stops_after_three_tries_and_is_recorded(
+    make_queue: MakeQueue,
+) -> None:
+    queue = make_queue()
+    attempts: list[int] = []
+
+    def broken(ctx: JobContext, *, media_id: str) -> None:
+        attempts.append(ctx.attempt)
+        raise ValueError(f"cannot decode {media_id}")
+
+    queue.register("broken", broken, retry_delay=0.01, backoff=2.0)
+    job_id = queue.enqueue("broken", media_id="m-9")
+
+    assert queue.run_pending_now() == 3
+
+    assert attempts == [1, 2, 3]
+    record = queue.status(job_id)
+    assert record is not None
+    assert (record.state, record.attempts, record.kwargs) == ("failed", 3, {"media_id": "m-9"})
+    assert record.last_error == "ValueError: cannot decode m-9"
+    assert [r.job_id for r in queue.failed_jobs()] == [job_id]
+    assert queue.run_pending_now() == 0
+
+
+def test_the_default_backoff_is_five_then_twenty_five_seconds(sqlite_queue: JobQueue) -> None:
+    sqlite_queue.register("slow_retry", lambda ctx: None)
+    spec = sqlite_queue.spec("slow_retry")
+    assert spec.tries == 3
+    assert [spec.delay_after(n) for n in (1, 2, 3)] == [5.0, 25.0, 125.0]
+
+
+def test_a_job_past_its_deadline_is_a_failed_try(sqlite_queue: JobQueue) -> None:
+    remaining: list[float] = []
+
+    def slow(ctx: JobContext) -> None:
+        remaining.append(ctx.remaining())
+        time.sleep(0.1)
+        ctx.check_deadline()
+
+    sqlite_queue.register("slow", slow, tries=2, retry_delay=0.01, timeout=0.05)
+    job_id = sqlite_queue.enqueue("slow")
+
+    assert sqlite_queue.run_pending_now() == 2
+
+    assert all(0 < left <= 0.05 for left in remaining)
+    record = sqlite_queue.status(job_id)
+    assert record is not None and record.state == "failed"
+    assert record.last_error is not None and record.last_error.startswith("JobTimeout")
+    assert issubclass(JobTimeout, TimeoutError)
+
+
+def test_unknown_jobs_and_non_json_arguments_are_refused(sqlite_queue: JobQueue) -> None:
+    sqlite_queue.register("probe", lambda ctx, **kw: None)
+    with pytest.raises(UnknownJobError, match="transcode"):
+        sqlite_queue.enqueue("transcode")
+    with pytest.raises(ValueError, match="JSON"):
+        sqlite_queue.enqueue("probe", path=Path("/tmp/x"))
+    assert sqlite_queue.leases.records() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "message"),
+    [
+        ("bad name", {}, "job name"),
+        ("probe", {"tries": 0}, "tries"),
+        ("probe", {"timeout": 0}, "timeout"),
+        ("probe", {"backoff": 0.5}, "backoff"),
+    ],
+)
+def test_bad_registrations_are_refused(
+    sqlite_queue: JobQueue, name: str, options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        sqlite_queue.register(name, lambda ctx: None, **options)
+
+
+def test_a_name_is_registered_once(sqlite_queue: JobQueue) -> None:
+    sqlite_queue.register("probe", lambda ctx: None)
+    with pytest.raises(ValueError, match="already registered"):
+        sqlite_queue.register("probe", lambda ctx: None)
+
+
+def test_in_process_consumer_runs_jobs_and_stops_quickly(make_queue: MakeQueue) -> None:
+    queue = make_queue()
+    done: list[int] = []
+    lock = threading.Lock()
+
+    def work(ctx: JobContext, *, n: int) -> None:
+        if n == 0 and ctx.attempt == 1:
+            raise OSError("first try of job 0 fails")
+        with lock:
+            done.append(n)
+
+    queue.register("work", work, retry_delay=0.01)
+    queue.start_in_process(workers=2)
+    try:
+        with pytest.raises(RuntimeError, match="consuming"):
+            queue.start_in_process(workers=1)
+        with pytest.raises(RuntimeError, match="consuming"):
+            queue.run_pending_now()
+        for n in range(5):
+            queue.enqueue("work", n=n)
+        wait_until(lambda: len(done) == 5)
+    finally:
+        started = time.monotonic()
+        queue.stop()
+        stopped_in = time.monotonic() - started
+    assert sorted(done) == [0, 1, 2, 3, 4]
+    assert stopped_in < 2.0
+    assert not any(t.name.startswith(("Worker-", "Scheduler")) for t in threading.enumerate())
+    assert queue.leases.records() == []
+
+
+def test_stop_does_not_wait_past_its_timeout_for_a_stuck_job(sqlite_queue: JobQueue) -> None:
+    running, release = threading.Event(), threading.Event()
+
+    def stuck(ctx: JobContext) -> None:
+        running.set()
+        release.wait(10)
+
+    sqlite_queue.register("stuck", stuck)
+    sqlite_queue.start_in_process(workers=1)
+    sqlite_queue.enqueue("stuck")
+    assert running.wait(10)
+    started = time.monotonic()
+    sqlite_queue.stop(timeout=0.3)
+    assert time.monotonic() - started < 1.0
+    record = sqlite_queue.leases.records()[0]
+    assert record.state == "running"  # left to expire if this process exits now
+    release.set()
+    wait_until(lambda: sqlite_queue.leases.records() == [])
+    wait_until(lambda: not any(t.name.startswith("Worker-") for t in threading.enumerate()))
+
+
+def test_a_job_whose_worker_vanished_runs_again(make_queue: MakeQueue) -> None:
+    queue = make_queue()
+    attempts: list[int] = []
+    queue.register("probe", lambda ctx, **kw: attempts.append(ctx.attempt))
+    job_id = queue.enqueue("probe", media_id="m-1")
+    # What a killed worker leaves behind: the message gone from the queue, a running lease
+    # that nobody renews.
+    assert queue.huey.dequeue() is not None
+    now = time.time()
+    assert queue.leases.start(job_id, "dead-worker", now=now - 5, until=now - 1) == 1
+    assert queue.run_pending_now() == 0
+
+    assert queue.recover_expired() == 1
+
+    assert queue.run_pending_now() == 1
+    assert attempts == [2]
+    assert queue.status(job_id) is None
+
+
+def test_a_worker_dying_on_the_last_try_fails_the_job(make_queue: MakeQueue) -> None:
+    queue = make_queue()
+    queue.register("probe", lambda ctx: None, tries=1)
+    job_id = queue.enqueue("probe")
+    queue.huey.dequeue()
+    now = time.time()
+    queue.leases.start(job_id, "dead-worker", now=now - 5, until=now - 1)
+
+    assert queue.recover_expired() == 0
+
+    record = queue.status(job_id)
+    assert record is not None and record.state == "failed"
+    assert record.last_error is not None and "stopped renewing the lease" in record.last_error
+
+
+def test_a_job_leased_by_a_live_worker_is_not_run_twice(make_queue: MakeQueue) -> None:
+    queue = make_queue()
+    runs: list[int] = []
+    queue.register("probe", lambda ctx: runs.append(ctx.attempt))
+    job_id = queue.enqueue("probe")
+    now = time.time()
+    queue.leases.start(job_id, "live-worker", now=now, until=now + 60)
+
+    assert queue.run_pending_now() == 0
+    assert queue.recover_expired() == 0
+    assert runs == []
+
+
+def test_a_second_process_recovers_while_consuming(make_queue: MakeQueue) -> None:
+    dead, alive = make_queue(), make_queue()
+    attempts: list[int] = []
+    for queue in (dead, alive):
+        queue.register("probe", lambda ctx: attempts.append(ctx.attempt))
+    job_id = dead.enqueue("probe")
+    dead.huey.dequeue()
+    now = time.time()
+    # The lease expires a moment after the surviving worker has started.
+    dead.leases.start(job_id, "dead-worker", now=now, until=now + 0.5)
+    alive.start_in_process(workers=1)
+    try:
+        wait_until(lambda: attempts == [2])
+        wait_until(lambda: alive.status(job_id) is None)
+    finally:
+        alive.stop()
+
+
+def test_a_recorded_job_missing_from_the_queue_is_requeued(make_queue: MakeQueue) -> None:
+    queue = make_queue()
+    attempts: list[int] = []
+    queue.register("probe", lambda ctx: attempts.append(ctx.attempt))
+    lost = queue.enqueue("probe")
+    # A worker killed between taking the message and leasing it.
+    assert queue.huey.dequeue() is not None
+    kept = queue.enqueue("probe")
+
+    assert queue.requeue_lost(older_than=3600) == 0
+    assert queue.requeue_lost(older_than=0) == 1
+
+    assert queue.run_pending_now() == 2
+    assert attempts == [1, 1]
+    assert queue.status(lost) is None and queue.status(kept) is None
+
+
+def test_a_job_running_past_its_deadline_is_reported(
+    sqlite_queue: JobQueue, caplog: pytest.LogCaptureFixture
+) -> None:
+    finished = threading.Event()
+
+    def overrun(ctx: JobContext) -> None:
+        time.sleep(0.6)
+        finished.set()
+
+    sqlite_queue.register("overrun", overrun, timeout=0.1)
+    sqlite_queue.start_in_process(workers=1)
+    try:
+        sqlite_queue.enqueue("overrun")
+        assert finished.wait(10)
+        wait_until(lambda: sqlite_queue.leases.records() == [])
+    finally:
+        sqlite_queue.stop()
+    messages = [r.getMessage() for r in caplog.records if r.name == "mediaobjects.jobs"]
+    assert any("still running past its time limit" in m for m in messages)
+    assert any("finished but overran its" in m for m in messages)

@@ -1,0 +1,246 @@
+"""The media pipeline end to end through the HTTP API: an upload is probed and transcoded by
+the job, its renditions appear as media_sources in Kaltura's shape and order and stream with
+Range; bad media ends failed with a reason a teacher can read; deleting the last file removes
+the renditions from storage, while a copied file keeps them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from mediaobjects.media_objects.models import MediaObject, MediaSource
+from tests.support.api import Api
+from tests.support.clips import make_audio, make_video
+from tests.support.world import World, build_world
+
+SRT = "1\n00:00:00,000 --> 00:00:01,500\nHello there\n"
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("clips")
+    video = make_video(root / "clip.mp4", seconds=2, size="640x480")
+    whole = video.read_bytes()
+    truncated = root / "cut.mp4"
+    truncated.write_bytes(whole[: len(whole) // 2])
+    return {
+        "video": video,
+        "small": make_video(root / "small.mp4", seconds=1, size="160x120"),
+        "silent": make_video(root / "silent.mp4", seconds=1, audio=False),
+        "audio": make_audio(root / "talk.mp3", seconds=2),
+        "truncated": truncated,
+    }
+
+
+@pytest.fixture
+def world(api: Api) -> World:
+    return build_world(api)
+
+
+def upload(world: World, path: Path, content_type: str) -> dict[str, Any]:
+    return world.api.upload(
+        f"courses/{world.course}", world.teacher, path.name, path.read_bytes(), content_type
+    )
+
+
+def run_jobs(api: Api) -> int:
+    return int(api.ctx.jobs.run_pending_now())
+
+
+def info(world: World, media_id: str) -> dict[str, Any]:
+    return dict(world.api.ok("GET", f"/media_objects/{media_id}/info", world.teacher))
+
+
+def test_upload_is_transcoded_into_kaltura_shaped_sources(
+    world: World, clips: dict[str, Path]
+) -> None:
+    api = world.api
+    file = upload(world, clips["video"], "video/mp4")
+    media_id = file["media_entry_id"]
+    assert info(world, media_id)["processing_state"] == "pending"
+    assert run_jobs(api) >= 1
+    body = info(world, media_id)
+    assert body["processing_state"] == "ready" and body["processing_error"] is None
+    sources = body["media_sources"]
+    # 640x480: the 360p rung only (never upscaled to 720p), then the original.
+    assert [(s["height"], s["isOriginal"]) for s in sources] == [("360", "0"), ("480", "1")]
+    for source in sources:
+        for key in (
+            "height",
+            "width",
+            "bitrate",
+            "size",
+            "isOriginal",
+            "content_type",
+            "containerFormat",
+            "fileExt",
+            "url",
+            "src",
+            "label",
+        ):
+            assert isinstance(source[key], str), key
+        assert source["url"] == source["src"]
+    converted = sources[0]
+    assert converted["content_type"] == "video/mp4" and converted["fileExt"] == "mp4"
+    assert int(converted["bitrate"]) > 0 and converted["label"].endswith("kbps")
+    # The source URL streams without an Authorization header, with ranges.
+    full = api.client.get(converted["url"])
+    assert full.status_code == 200 and full.headers["content-type"] == "video/mp4"
+    assert full.headers["accept-ranges"] == "bytes" and full.headers["etag"]
+    part = api.client.get(converted["url"], headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and part.content == full.content[:100]
+    assert full.content[4:8] == b"ftyp"
+    assert api.client.get(converted["url"].split("?")[0]).status_code == 401
+
+
+def test_redirect_and_thumbnails(world: World, clips: dict[str, Path]) -> None:
+    api = world.api
+    media_id = upload(world, clips["video"], "video/mp4")["media_entry_id"]
+    run_jobs(api)
+    sources = info(world, media_id)["media_sources"]
+    lowest = min(sources, key=lambda s: int(s["bitrate"] or 0))
+    r = api.request(
+        "GET", f"/media_objects/{media_id}/redirect", world.student, follow_redirects=False
+    )
+    assert r.status_code == 302
+    assert r.headers["location"].split("?")[0] == lowest["url"].split("?")[0]
+    exact = api.request(
+        "GET",
+        f"/media_objects/{media_id}/redirect?bitrate={sources[0]['bitrate']}",
+        world.student,
+        follow_redirects=False,
+    )
+    assert exact.headers["location"].split("?")[0] == sources[0]["url"].split("?")[0]
+    assert (
+        api.request("GET", f"/media_objects/{media_id}/redirect", world.outsider).status_code == 403
+    )
+    poster = api.request("GET", f"/media_objects/{media_id}/thumbnail", world.student)
+    assert poster.status_code == 200 and poster.headers["content-type"] == "image/jpeg"
+    assert poster.content[:2] == b"\xff\xd8"
+    small = api.request(
+        "GET", f"/media_objects/{media_id}/thumbnail?width=64&height=48", world.student
+    )
+    assert small.status_code == 200 and small.content[:2] == b"\xff\xd8"
+    assert len(small.content) < len(poster.content)
+    again = api.request(
+        "GET", f"/media_objects/{media_id}/thumbnail?width=64&height=48", world.student
+    )
+    assert again.headers["etag"] == small.headers["etag"]
+    too_big = api.request("GET", f"/media_objects/{media_id}/thumbnail?width=5000", world.student)
+    assert too_big.status_code == 400
+
+
+def test_audio_gets_m4a_and_mp3(world: World, clips: dict[str, Path]) -> None:
+    media_id = upload(world, clips["audio"], "audio/mpeg")["media_entry_id"]
+    run_jobs(world.api)
+    body = info(world, media_id)
+    assert body["processing_state"] == "ready"
+    assert body["media_type"] == "audio"
+    kinds = [(s["fileExt"], s["isOriginal"]) for s in body["media_sources"]]
+    assert ("m4a", "0") in kinds and ("mp3", "0") in kinds and kinds[-1][1] == "1"
+    assert (
+        world.api.request("GET", f"/media_objects/{media_id}/thumbnail", world.teacher).status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize(
+    ("clip", "content_type", "reason_part"),
+    [
+        ("text", "video/mp4", "not audio or video"),
+        ("truncated", "video/mp4", "truncated"),
+    ],
+)
+def test_bad_media_fails_with_a_reason(
+    world: World,
+    clips: dict[str, Path],
+    tmp_path: Path,
+    clip: str,
+    content_type: str,
+    reason_part: str,
+) -> None:
+    if clip == "text":
+        path = tmp_path / "notes.mp4"
+        path.write_text("these are my lecture notes, not a video")
+    else:
+        path = clips[clip]
+    media_id = upload(world, path, content_type)["media_entry_id"]
+    run_jobs(world.api)
+    body = info(world, media_id)
+    assert body["processing_state"] == "failed"
+    assert reason_part in body["processing_error"].lower()
+    assert body["media_sources"] == []
+    # The service keeps serving: other media still process.
+    ok = upload(world, clips["small"], "video/mp4")["media_entry_id"]
+    run_jobs(world.api)
+    assert info(world, ok)["processing_state"] == "ready"
+
+
+def test_limits_fail_with_reason(api: Api, clips: dict[str, Path]) -> None:
+    api.ctx.transcoder.max_duration = 0.5
+    world = build_world(api)
+    media_id = upload(world, clips["video"], "video/mp4")["media_entry_id"]
+    run_jobs(api)
+    body = info(world, media_id)
+    assert body["processing_state"] == "failed" and "limit" in body["processing_error"]
+
+
+def test_running_the_job_twice_leaves_one_set_of_sources(
+    world: World, clips: dict[str, Path]
+) -> None:
+    api = world.api
+    media_id = upload(world, clips["small"], "video/mp4")["media_entry_id"]
+    run_jobs(api)
+    with api.ctx.write() as session:
+        mo = session.scalars(select(MediaObject).where(MediaObject.media_id == media_id)).one()
+        mo.processing_state = "pending"
+    api.ctx.enqueue("process_media", media_entry_id=media_id)
+    run_jobs(api)
+    with api.ctx.read() as session:
+        mo = session.scalars(select(MediaObject).where(MediaObject.media_id == media_id)).one()
+        names = sorted(
+            s.name
+            for s in session.scalars(
+                select(MediaSource).where(MediaSource.media_object_id == mo.id)
+            )
+        )
+    assert names == sorted(set(names)) and "original" in names
+
+
+def test_deleting_the_last_file_removes_renditions(world: World, clips: dict[str, Path]) -> None:
+    api = world.api
+    file = upload(world, clips["small"], "video/mp4")
+    media_id = file["media_entry_id"]
+    run_jobs(api)
+    with api.ctx.read() as session:
+        mo = session.scalars(select(MediaObject).where(MediaObject.media_id == media_id)).one()
+        keys = [
+            s.storage_key
+            for s in session.scalars(
+                select(MediaSource).where(MediaSource.media_object_id == mo.id)
+            )
+            if not s.is_original
+        ]
+        poster = mo.poster_key
+    api.request("GET", f"/media_objects/{media_id}/thumbnail?width=32", world.teacher)
+    assert keys and poster and all(api.ctx.storage.exists(k) for k in keys)
+    # A copy keeps the media alive.
+    folder = api.ok("GET", f"/api/v1/courses/{world.course}/folders/root", world.teacher)
+    copy = api.ok(
+        "POST",
+        f"/api/v1/folders/{folder['id']}/copy_file",
+        world.teacher,
+        data={"source_file_id": file["id"], "on_duplicate": "rename"},
+    )
+    assert api.request("DELETE", f"/api/v1/files/{file['id']}", world.teacher).status_code == 200
+    run_jobs(api)
+    assert all(api.ctx.storage.exists(k) for k in keys)
+    # The last file goes: renditions, poster and thumbnails leave storage.
+    assert api.request("DELETE", f"/api/v1/files/{copy['id']}", world.teacher).status_code == 200
+    run_jobs(api)
+    assert not any(api.ctx.storage.exists(k) for k in keys)
+    assert not api.ctx.storage.exists(poster)
+    assert api.request("GET", f"/media_objects/{media_id}/info", world.teacher).status_code == 404

@@ -1,0 +1,65 @@
+"""Short media made by ffmpeg's lavfi sources for the tests (never committed binaries)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+
+def ffmpeg() -> str:
+    found = shutil.which("ffmpeg")
+    if found is None:
+        raise RuntimeError(
+            "ffmpeg is missing: apt-get install -y ffmpeg (make test does it as root)"
+        )
+    return found
+
+
+def make_video(
+    path: Path, *, seconds: float = 2, size: str = "320x240", audio: bool = True
+) -> Path:
+    cmd = [
+        ffmpeg(),
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc=duration={seconds}:size={size}:rate=25",
+    ]
+    if audio:
+        cmd += [
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:duration={seconds}",
+            "-shortest",
+            "-c:a",
+            "aac",
+        ]
+    cmd += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast", str(path)]
+    subprocess.run(cmd, check=True, timeout=120)
+    return path
+
+
+def make_audio(path: Path, *, seconds: float = 2) -> Path:
+    subprocess.run(
+        [
+            ffmpeg(),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=330:duration={seconds}",
+            "-c:a",
+            "libmp3lame",
+            str(path),
+        ],
+        check=True,
+        timeout=120,
+    )
+    return path

@@ -1,0 +1,1 @@
+"""Tests of mediaobjects.transcoding against the real ffmpeg, on clips generated per session."""

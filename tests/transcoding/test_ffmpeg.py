@@ -1,0 +1,235 @@
+"""Transcoding with the real ffmpeg: one process writes every rendition, outputs appear only
+when complete, failures and timeouts leave nothing behind; posters and thumbnails."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mediaobjects.transcoding import (
+    MediaRejected,
+    TranscodeFailed,
+    build_command,
+    parse_ladder,
+    plan,
+    poster,
+    probe,
+    resize,
+    run,
+    transcode,
+)
+from tests.transcoding.conftest import Clips
+
+SMALL = parse_ladder("video:120,240;audio:m4a,mp3")
+
+
+def codecs(path: Path) -> dict[str, str]:
+    return {s.codec_type: s.codec_name for s in probe(path).streams}
+
+
+def counting_ffmpeg(tmp_path: Path, *, extra: str = "") -> tuple[str, Path]:
+    """An ffmpeg wrapper that logs each call (and its pid) before running the real one."""
+    log = tmp_path / "calls.log"
+    script = tmp_path / "ffmpeg-wrapper"
+    script.write_text(f'#!/bin/sh\nffmpeg {extra} "$@" &\necho $! >> {log}\nwait $!\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return str(script), log
+
+
+def test_one_process_writes_every_rendition(clips: Clips, tmp_path: Path) -> None:
+    result = probe(clips.mp4)
+    renditions = plan(result, SMALL)
+    wrapper, log = counting_ffmpeg(tmp_path)
+    outputs = transcode(clips.mp4, renditions, tmp_path / "out", result, ffmpeg=wrapper, timeout=60)
+    assert len(log.read_text().split()) == 1
+    by_name = {o.rendition.name: o for o in outputs}
+    assert sorted(by_name) == ["120p", "240p"]
+    for name, (width, height) in {"120p": (160, 120), "240p": (320, 240)}.items():
+        out = by_name[name]
+        assert out.path == tmp_path / "out" / f"{name}.mp4"
+        assert (out.width, out.height) == (width, height)
+        assert codecs(out.path) == {"video": "h264", "audio": "aac"}
+        assert out.size == out.path.stat().st_size > 0
+        assert out.bitrate is not None and out.bitrate > 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["120p.mp4", "240p.mp4"]
+
+
+def test_command_reads_the_source_once_and_names_each_format(clips: Clips, tmp_path: Path) -> None:
+    result = probe(clips.mp4)
+    outs = [(r, tmp_path / f"t{i}") for i, r in enumerate(SMALL)]
+    cmd = build_command(clips.mp4, outs, result)
+    assert cmd.count("-i") == 1
+    assert cmd.count("-filter_complex") == 1
+    assert [cmd[i + 1] for i, a in enumerate(cmd) if a == "-f"] == ["mp4", "mp4", "ipod", "mp3"]
+
+
+def test_video_with_audio_and_audio_renditions_in_one_pass(clips: Clips, tmp_path: Path) -> None:
+    result = probe(clips.mp4)
+    outputs = transcode(clips.mp4, list(SMALL), tmp_path, result, timeout=60)
+    got = {o.rendition.name: codecs(o.path) for o in outputs}
+    assert got == {
+        "120p": {"video": "h264", "audio": "aac"},
+        "240p": {"video": "h264", "audio": "aac"},
+        "aac": {"audio": "aac"},
+        "mp3": {"audio": "mp3"},
+    }
+
+
+def test_default_ladder_on_a_360p_source(clips: Clips, tmp_path: Path) -> None:
+    result = probe(clips.mp4_360)
+    outputs = transcode(clips.mp4_360, plan(result), tmp_path, result, timeout=60)
+    assert [(o.rendition.name, o.width, o.height) for o in outputs] == [("360p", 640, 360)]
+    assert probe(outputs[0].path).video is not None
+    pix = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=pix_fmt",
+         "-of", "csv=p=0", str(outputs[0].path)],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert pix == "yuv420p"
+
+
+def test_video_without_audio_gets_no_audio_track(clips: Clips, tmp_path: Path) -> None:
+    result = probe(clips.silent)
+    outputs = transcode(clips.silent, plan(result, SMALL), tmp_path, result, timeout=60)
+    assert [codecs(o.path) for o in outputs] == [{"video": "h264"}, {"video": "h264"}]
+
+
+def test_audio_with_cover_art_becomes_audio_only(clips: Clips, tmp_path: Path) -> None:
+    result = probe(clips.cover_mp3)
+    outputs = transcode(clips.cover_mp3, plan(result), tmp_path, result, timeout=60)
+    assert [(o.path.name, codecs(o.path)) for o in outputs] == [
+        ("aac.m4a", {"audio": "aac"}),
+        ("mp3.mp3", {"audio": "mp3"}),
+    ]
+    assert all(o.width is None and o.height is None for o in outputs)
+
+
+def test_portrait_source_keeps_its_orientation(clips: Clips, tmp_path: Path) -> None:
+    result = probe(clips.portrait)
+    (out,) = transcode(clips.portrait, plan(result), tmp_path, result, timeout=60)
+    assert (out.rendition.name, out.width, out.height) == ("240p", 240, 320)
+
+
+def test_readers_never_see_a_partial_final_file(clips: Clips, tmp_path: Path) -> None:
+    result = probe(clips.mp4)
+    workdir = tmp_path / "out"
+    workdir.mkdir()
+    seen: list[tuple[str, int]] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            for entry in os.scandir(workdir):
+                with contextlib.suppress(FileNotFoundError):  # renamed since listed
+                    seen.append((entry.name, entry.stat().st_size))
+            time.sleep(0.002)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        outputs = transcode(clips.mp4, list(SMALL), workdir, result, timeout=60)
+    finally:
+        done.set()
+        watcher.join()
+    final_sizes = {o.path.name: o.size for o in outputs}
+    assert any(name.endswith(".part") for name, _ in seen), "the watcher saw no temporary file"
+    for name, size in seen:
+        if not name.endswith(".part"):
+            assert size == final_sizes[name], f"{name} was visible at {size} bytes"
+
+
+def test_timeout_kills_ffmpeg_and_leaves_nothing(clips: Clips, tmp_path: Path) -> None:
+    result = probe(clips.mp4)
+    # -re makes ffmpeg read at playback speed, so a 2 s clip is still running at 0.8 s.
+    wrapper, log = counting_ffmpeg(tmp_path, extra="-re")
+    workdir = tmp_path / "out"
+    started = time.monotonic()
+    with pytest.raises(TranscodeFailed, match="took longer than 0.8 s"):
+        transcode(clips.mp4, list(SMALL), workdir, result, ffmpeg=wrapper, timeout=0.8)
+    assert time.monotonic() - started < 1.8
+    assert list(workdir.iterdir()) == []
+    (pid,) = log.read_text().split()
+    time.sleep(0.1)
+    status = Path(f"/proc/{pid}/status")
+    # The wrapper's child ffmpeg was in the killed process group: gone, or a zombie.
+    assert not status.exists() or "State:\tZ" in status.read_text()
+
+
+def test_ffmpeg_failure_reports_its_stderr_and_leaves_nothing(clips: Clips, tmp_path: Path) -> None:
+    result = probe(clips.mp4)
+    workdir = tmp_path / "out"
+    fake_source = tmp_path / "gone.mp4"
+    with pytest.raises(TranscodeFailed) as info:
+        transcode(fake_source, list(SMALL), workdir, result, timeout=60)
+    assert "No such file or directory" in info.value.reason
+    assert list(workdir.iterdir()) == []
+
+
+def test_run_reports_exit_status() -> None:
+    with pytest.raises(TranscodeFailed, match=r"exited with status \d+: .*nosuchfilter"):
+        run(
+            ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "nosuchfilter", "-f", "null", "-"],
+            timeout=30,
+        )
+
+
+def luma(image: Path) -> float:
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(image), "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    return sum(raw) / len(raw)
+
+
+def test_poster_is_taken_where_asked(clips: Clips, tmp_path: Path) -> None:
+    # The ramp clip's brightness is 16 + 80 t (video range): 10% of 2 s is about 19 in JPEG's
+    # full range, the first frame 0 and the middle 93.
+    out = poster(clips.ramp, 0.2, tmp_path / "poster.jpg")
+    assert image_info(out)[0] == "mjpeg"
+    assert 12 < luma(out) < 28
+    assert luma(poster(clips.ramp, 1.0, tmp_path / "mid.jpg")) > 80
+
+
+def test_poster_width(clips: Clips, tmp_path: Path) -> None:
+    out = poster(clips.mp4, 0.2, tmp_path / "p.jpg", width=160)
+    assert (probe_size(out)) == (160, 120)
+
+
+def test_audio_only_source_has_no_poster(clips: Clips, tmp_path: Path) -> None:
+    with pytest.raises(MediaRejected, match="no picture"):
+        poster(clips.cover_mp3, 0.2, tmp_path / "p.jpg")
+    assert list(tmp_path.iterdir()) == []
+
+
+def image_info(image: Path) -> tuple[str, int, int]:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", str(image)],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    codec, width, height = out.split(",")
+    return codec, int(width), int(height)
+
+
+def probe_size(image: Path) -> tuple[int, int]:
+    return image_info(image)[1:]
+
+
+def test_resize_keeps_the_aspect_ratio(clips: Clips, tmp_path: Path) -> None:
+    # clips.jpeg is 200x150.
+    assert probe_size(resize(clips.jpeg, 40, None, tmp_path / "w.jpg")) == (40, 30)
+    assert probe_size(resize(clips.jpeg, None, 60, tmp_path / "h.jpg")) == (80, 60)
+    assert probe_size(resize(clips.jpeg, 100, 30, tmp_path / "box.jpg")) == (40, 30)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["box.jpg", "h.jpg", "w.jpg"]
+
+
+@pytest.mark.parametrize(("width", "height"), [(0, None), (None, 2001), (None, None), (-5, 10)])
+def test_resize_bounds(clips: Clips, tmp_path: Path, width: int | None, height: int | None) -> None:
+    with pytest.raises(ValueError):
+        resize(clips.jpeg, width, height, tmp_path / "x.jpg")

@@ -83,3 +83,30 @@ def test_oversized_upload_leaves_nothing_in_the_bucket(s3_api: Api) -> None:
     assert listed.get("KeyCount", 0) == 0
     uploads = storage.client.list_multipart_uploads(Bucket="mediaobjects-api")
     assert not [u for u in uploads.get("Uploads", []) if u["Key"].startswith(storage.prefix)]
+
+
+def test_media_pipeline_on_s3(s3_api: Api, tmp_path: Any) -> None:
+    from tests.support.clips import make_video
+
+    api = s3_api
+    course, teacher = api.course(), api.user()
+    api.enroll(course, teacher, "teacher")
+    clip = make_video(tmp_path / "clip.mp4", seconds=1, size="320x240")
+    file = api.upload(f"courses/{course}", teacher, "clip.mp4", clip.read_bytes(), "video/mp4")
+    api.ctx.jobs.run_pending_now()
+    info = api.ok("GET", f"/media_objects/{file['media_entry_id']}/info", teacher)
+    assert info["processing_state"] == "ready", info["processing_error"]
+    converted = info["media_sources"][0]
+    assert converted["isOriginal"] == "0"
+    redirect = api.client.get(converted["url"], follow_redirects=False)
+    assert redirect.status_code == 302
+    played = httpx2.get(redirect.headers["location"], headers={"Range": "bytes=0-15"}, timeout=10)
+    assert played.status_code == 206 and played.content[4:8] == b"ftyp"
+    thumb = api.request(
+        "GET",
+        f"/media_objects/{file['media_entry_id']}/thumbnail?width=80",
+        teacher,
+        follow_redirects=False,
+    )
+    assert thumb.status_code == 302
+    assert httpx2.get(thumb.headers["location"], timeout=10).content[:2] == b"\xff\xd8"

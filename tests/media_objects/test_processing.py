@@ -244,3 +244,67 @@ def test_deleting_the_last_file_removes_renditions(world: World, clips: dict[str
     assert not any(api.ctx.storage.exists(k) for k in keys)
     assert not api.ctx.storage.exists(poster)
     assert api.request("GET", f"/media_objects/{media_id}/info", world.teacher).status_code == 404
+
+
+def test_file_without_audio_or_video_stream_fails_with_reason(world: World, tmp_path: Path) -> None:
+    # A WebVTT file wrapped in Matroska is a container ffprobe reads, with no playable stream.
+    import subprocess
+
+    from tests.support.clips import ffmpeg
+
+    vtt = tmp_path / "subs.vtt"
+    vtt.write_text("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nhi\n")
+    mkv = tmp_path / "subs.mkv"
+    subprocess.run(
+        [ffmpeg(), "-v", "error", "-y", "-i", str(vtt), "-c", "copy", str(mkv)],
+        check=True,
+        timeout=60,
+    )
+    media_id = upload(world, mkv, "video/x-matroska")["media_entry_id"]
+    run_jobs(world.api)
+    body = info(world, media_id)
+    assert body["processing_state"] == "failed"
+    assert "no audio or video" in body["processing_error"].lower()
+
+
+def test_pixel_limit_fails_with_reason(api: Api, clips: dict[str, Path]) -> None:
+    api.ctx.transcoder.max_pixels = 320 * 240
+    world = build_world(api)
+    media_id = upload(world, clips["video"], "video/mp4")["media_entry_id"]
+    run_jobs(api)
+    body = info(world, media_id)
+    assert body["processing_state"] == "failed"
+    assert "640" in body["processing_error"] and "limit" in body["processing_error"]
+
+
+def test_player_page_lists_sources_and_tracks(world: World, clips: dict[str, Path]) -> None:
+    api = world.api
+    media_id = upload(world, clips["video"], "video/mp4")["media_entry_id"]
+    api.ok(
+        "PUT",
+        f"/api/v1/media_objects/{media_id}/media_tracks",
+        world.teacher,
+        json=[{"locale": "es-419", "content": SRT}, {"locale": "en", "content": SRT}],
+    )
+    pending = api.client.get(info(world, media_id)["embedded_iframe_url"])
+    assert pending.status_code == 200 and "still being processed" in pending.text
+    run_jobs(api)
+    body = info(world, media_id)
+    page = api.client.get(
+        body["embedded_iframe_url"], headers={"Accept-Language": "es-MX,es;q=0.8"}
+    )
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.text.count("<source ") == len(body["media_sources"])
+    assert 'srclang="es-419" label="Spanish (Latin America)" default' in page.text
+    assert 'srclang="en" label="English">' in page.text
+    assert "<script" in page.text and "keydown" in page.text
+    assert api.client.get(body["embedded_iframe_url"].split("?")[0]).status_code == 401
+    assert (
+        api.request("GET", f"/media_objects_iframe/{media_id}", world.outsider).status_code == 403
+    )
+    assert (
+        api.request(
+            "GET", f"/media_attachments_iframe/{world.attachment_id}", world.student
+        ).status_code
+        == 200
+    )

@@ -97,6 +97,12 @@ def build_context(
         from mediaobjects.jobs import build_job_queue
         from mediaobjects.media_objects.tasks import register_media_jobs
 
-        ctx.jobs = build_job_queue(settings.resolved_queue_url())
+        lease = settings.job_lease_seconds
+        ctx.jobs = build_job_queue(
+            settings.resolved_queue_url(),
+            lease_seconds=lease,
+            heartbeat_seconds=lease / 6,
+            recover_seconds=lease / 2,
+        )
         register_media_jobs(ctx.jobs, ctx)
     return ctx

@@ -120,6 +120,14 @@ class Settings(BaseSettings):
             "worker` instead)."
         ),
     )
+    job_lease_seconds: float = Field(
+        default=60,
+        ge=2,
+        description=(
+            "A running job's lease: a worker that stops renewing it (it died) for this long has "
+            "its job handed to another worker."
+        ),
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server."
     )

@@ -48,6 +48,7 @@ class Clips:
     cover_mp3: Path  # MP3 with an attached picture
     cover_m4a: Path
     silent: Path  # video without an audio stream
+    recording: Path  # WebM streamed to a pipe: no duration in its header
     portrait: Path  # 240x320
     ramp: Path  # brightness rises with time, for the poster position
     text: Path
@@ -79,6 +80,15 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Clips:
         "-c:a", "libopus", "-shortest", duration=1,
     )  # fmt: skip
     silent = video("silent.mp4", "320x240", *h264, duration=1)
+    recording = d / "recording.webm"
+    with recording.open("wb") as sink:
+        # Written to a pipe, as a browser's MediaRecorder does: no duration in the header.
+        subprocess.run(
+            ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi",
+             "-i", "testsrc=duration=1:size=160x120:rate=25", "-c:v", "libvpx",
+             "-deadline", "realtime", "-cpu-used", "8", "-f", "webm", "pipe:1"],
+            stdout=sink, check=True, timeout=60,
+        )  # fmt: skip
     portrait = video(
         "portrait.mp4", "240x320", *tone, *h264, "-c:a", "aac", "-shortest", duration=1
     )
@@ -110,6 +120,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Clips:
         cover_mp3=cover_mp3,
         cover_m4a=cover_m4a,
         silent=silent,
+        recording=recording,
         portrait=portrait,
         ramp=ramp,
         text=text,

@@ -59,6 +59,12 @@ def test_video_without_audio(clips: Clips) -> None:
     assert result.audio is None
 
 
+def test_browser_recording_without_a_duration_is_measured(clips: Clips) -> None:
+    result = probe(clips.recording)
+    assert result.media_type == "video"
+    assert result.duration == pytest.approx(1.0, abs=0.1)
+
+
 def test_text_file_is_rejected(clips: Clips) -> None:
     with pytest.raises(MediaRejected) as info:
         probe(clips.text)

@@ -40,10 +40,21 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+# Tables of the job queue (Huey's and the job leases), present when an install points
+# MEDIAOBJECTS_QUEUE_URL at the application database; they are not ours to migrate.
+FOREIGN_TABLE_PREFIXES = ("huey", "job_lease")
+
+
+def _ours(obj: Any, name: str | None, type_: str, reflected: bool, _compare_to: Any) -> bool:
+    foreign = type_ == "table" and reflected and (name or "").startswith(FOREIGN_TABLE_PREFIXES)
+    return not foreign
+
+
 def schema_differences(engine: Engine) -> list[Any]:
     """What autogenerate would write: empty when models and migrations agree."""
     with engine.connect() as connection:
         ctx = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_as_batch": True}
+            connection,
+            opts={"compare_type": True, "render_as_batch": True, "include_object": _ours},
         )
         return list(compare_metadata(ctx, metadata))

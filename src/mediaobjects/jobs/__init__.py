@@ -1,11 +1,12 @@
 """Background jobs on Huey: a SQLite queue consumed inside ``mediaobjects serve`` by default,
 or a PostgreSQL or Redis queue consumed by ``mediaobjects worker``; lease records make a job
-whose worker died run again. See ``runner`` for the contract job functions must meet."""
+whose worker died run again. See ``contract`` for what job functions must guarantee."""
 
+from mediaobjects.jobs.contract import JobContext, JobFunction, JobSpec
 from mediaobjects.jobs.errors import JobError, JobTimeout, UnknownJobError
 from mediaobjects.jobs.leases import JobRecord, JobState, Leases, build_leases
 from mediaobjects.jobs.queue import build_huey, parse_queue_url
-from mediaobjects.jobs.runner import JobContext, JobFunction, JobQueue, JobSpec, build_job_queue
+from mediaobjects.jobs.runner import JobQueue, build_job_queue
 
 __all__ = [
     "JobContext",

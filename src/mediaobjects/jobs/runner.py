@@ -1,24 +1,7 @@
 """The job queue the rest of the service talks to: named job functions, enqueueing, and the
 ways of consuming (threads inside ``mediaobjects serve``, the blocking ``mediaobjects worker``,
-and synchronously for tests).
-
-The contract for job functions:
-
-* A job is called as ``fn(ctx, **kwargs)`` with a :class:`JobContext` and the JSON values it
-  was enqueued with. It succeeds by returning and fails by raising.
-* **Jobs must be idempotent.** The same job may run more than once: after a failed try (up to
-  ``tries`` times, with exponential backoff), after its worker died mid-run (its lease expired
-  and another worker took it over), and, rarely, concurrently with a worker that stalled past
-  its lease. Write results so that running again converges on the same state (upserts, files
-  written to a temporary name and renamed, "skip if already done" checks).
-* **Jobs must honour their deadline.** Workers are threads and Python cannot kill a thread, so
-  the time limit is cooperative: pass ``ctx.remaining()`` as the ``timeout=`` of every
-  subprocess (ffmpeg) and network call, and call ``ctx.check_deadline()`` between steps. A
-  timeout is a failed try like any other. A job that ignores its deadline keeps its worker
-  thread busy until it returns (a warning is logged).
-* Job functions must be registered, under the same names, in every process that enqueues or
-  consumes; a job's kwargs must survive ``json.dumps``.
-"""
+and synchronously for tests). Job functions must meet the contract in
+:mod:`mediaobjects.jobs.contract`: idempotent, deadline-honouring, JSON arguments."""
 
 from __future__ import annotations
 
@@ -32,7 +15,6 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -42,42 +24,15 @@ from huey.consumer import Consumer  # type: ignore[import-untyped]
 from huey.exceptions import RetryTask  # type: ignore[import-untyped]
 from huey.utils import utcnow  # type: ignore[import-untyped]
 
-from mediaobjects.jobs.errors import JobTimeout, UnknownJobError
+from mediaobjects.jobs.contract import JobContext, JobFunction, JobSpec
+from mediaobjects.jobs.errors import UnknownJobError
 from mediaobjects.jobs.leases import JobRecord, Leases, build_leases
 from mediaobjects.jobs.queue import build_huey
 
 logger = logging.getLogger("mediaobjects.jobs")
 
-JobFunction = Callable[..., object]
-"""``fn(ctx: JobContext, **kwargs) -> object``; the return value is ignored."""
-
 _JOB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,99}$")
 WORKER_DIED = "its worker stopped renewing the lease (the process died or hung)"
-
-
-@dataclass(frozen=True)
-class JobContext:
-    """What a running job knows about itself."""
-
-    job_id: str
-    name: str
-    # 1 for the first try; a try whose worker died counts.
-    attempt: int
-    tries: int
-    # time.monotonic() value after which the job should give up.
-    deadline: float
-
-    @property
-    def is_last_try(self) -> bool:
-        return self.attempt >= self.tries
-
-    def remaining(self) -> float:
-        """Seconds left; pass this as the ``timeout=`` of subprocesses and network calls."""
-        return max(0.0, self.deadline - time.monotonic())
-
-    def check_deadline(self) -> None:
-        if time.monotonic() >= self.deadline:
-            raise JobTimeout(f"job {self.name} {self.job_id} went past its time limit")
 
 
 @dataclass
@@ -86,20 +41,6 @@ class _Running:
     name: str
     deadline: float
     overrun_reported: bool = False
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    name: str
-    fn: JobFunction
-    tries: int
-    retry_delay: float
-    backoff: float
-    timeout: float
-
-    def delay_after(self, attempt: int) -> float:
-        """Seconds to wait after try ``attempt`` failed: retry_delay * backoff ** (attempt-1)."""
-        return self.retry_delay * self.backoff ** (attempt - 1)
 
 
 class _Consumer(Consumer):  # type: ignore[misc]

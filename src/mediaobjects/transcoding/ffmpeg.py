@@ -160,7 +160,7 @@ def transcode(
             build_command(source, [(r, tmp) for r, tmp, _ in pending], result, ffmpeg=ffmpeg),
             timeout=timeout,
         )
-        measured = [(r, _measure(tmp, ffprobe), tmp, final) for r, tmp, final in pending]
+        measured = [(r, _measure(tmp, ffprobe, ffmpeg), tmp, final) for r, tmp, final in pending]
         outputs = []
         for r, (width, height, kbps), tmp, final in measured:
             size = tmp.stat().st_size
@@ -173,9 +173,9 @@ def transcode(
                 tmp.unlink()
 
 
-def _measure(path: Path, ffprobe: str) -> tuple[int | None, int | None, int | None]:
+def _measure(path: Path, ffprobe: str, ffmpeg: str) -> tuple[int | None, int | None, int | None]:
     try:
-        made = probe(path, ffprobe=ffprobe)
+        made = probe(path, ffprobe=ffprobe, ffmpeg=ffmpeg)
     except MediaRejected as exc:
         raise TranscodeFailed(f"ffmpeg wrote an unreadable file: {exc.detail or exc}") from exc
     kbps = round(made.bit_rate / 1000) if made.bit_rate else None

@@ -58,7 +58,7 @@ class FFmpegTranscoder:
                 raise ToolMissing(self.ffmpeg, f"{self.ffmpeg} has no {encoder} encoder")
 
     def probe(self, path: Path) -> ProbeResult:
-        result = probe(path, ffprobe=self.ffprobe, timeout=self.timeout)
+        result = probe(path, ffprobe=self.ffprobe, ffmpeg=self.ffmpeg, timeout=self.timeout)
         verify_decodable(path, ffmpeg=self.ffmpeg, timeout=self.timeout, duration=result.duration)
         return result
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -88,11 +88,14 @@ def _quarter_turn(stream: StreamInfo) -> bool:
     return abs(stream.rotation) % 180 == 90
 
 
-def probe(path: Path, *, ffprobe: str = "ffprobe", timeout: float = 60) -> ProbeResult:
+def probe(
+    path: Path, *, ffprobe: str = "ffprobe", timeout: float = 60, ffmpeg: str = "ffmpeg"
+) -> ProbeResult:
     """Probe ``path``; raise MediaRejected when it is not usable audio or video.
 
     A file cut short is rejected here only when ffprobe notices (an MP4 whose index was at the
-    end); :func:`verify_decodable` catches the rest."""
+    end); :func:`verify_decodable` catches the rest. Browser recordings (MediaRecorder WebM)
+    carry no duration in their header: it is then measured by reading the file with ``ffmpeg``."""
     cmd = [ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams"]
     done = run_tool([*cmd, file_url(path)], timeout=timeout)
     if done.returncode != 0:
@@ -109,7 +112,13 @@ def probe(path: Path, *, ffprobe: str = "ffprobe", timeout: float = 60) -> Probe
         data = json.loads(done.stdout)
     except ValueError as exc:
         raise TranscodeFailed(f"ffprobe printed something that is not JSON: {exc}") from exc
-    return _parse(data if isinstance(data, dict) else {})
+    result = _parse(data if isinstance(data, dict) else {})
+    if result.duration <= 0:
+        measured = read_through(path, ffmpeg=ffmpeg, timeout=timeout)
+        if not measured:
+            raise MediaRejected(NO_DURATION)
+        result = replace(result, duration=measured)
+    return result
 
 
 def _starts_like_mp4(path: Path) -> bool:
@@ -147,7 +156,7 @@ def _parse(data: dict[str, Any]) -> ProbeResult:
         ]
         duration = max(stream_durations, default=None)
     if duration is None or not math.isfinite(duration) or duration <= 0:
-        raise MediaRejected(NO_DURATION)
+        duration = 0.0  # unknown: probe() measures it
     return ProbeResult(
         duration=duration, container=container, bit_rate=_int(fmt.get("bit_rate")), streams=streams
     )
@@ -203,32 +212,27 @@ def verify_decodable(
     """Read every packet of ``path`` (stream copy to nowhere: no decoding, so it costs about as
     much as reading the file) and raise MediaRejected when data is missing or corrupt, or when
     the readable part is clearly shorter than the ``duration`` the header claims."""
-    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-xerror"]
-    cmd += [
-        "-i",
-        file_url(path),
-        "-map",
-        "0",
-        "-c",
-        "copy",
-        "-f",
-        "null",
-        "-progress",
-        "pipe:1",
-        "-",
-    ]
-    done = run_tool(cmd, timeout=timeout)
-    detail = stderr_tail(done.stderr)
-    if done.returncode != 0 or "ended prematurely" in done.stderr:
-        raise MediaRejected(TRUNCATED.format("part of its data is missing."), detail=detail)
-    read = _last_out_time(done.stdout.decode("ascii", "replace"))
+    read = read_through(path, ffmpeg=ffmpeg, timeout=timeout)
     if duration is not None and read is not None and duration - read > max(0.5, 0.02 * duration):
         raise MediaRejected(
             TRUNCATED.format(
                 f"it stops after {format_duration(read)} of {format_duration(duration)}."
-            ),
-            detail=detail,
+            )
         )
+
+
+def read_through(path: Path, *, ffmpeg: str = "ffmpeg", timeout: float = 300) -> float | None:
+    """Demux every packet of ``path`` and return how many seconds were read (None if ffmpeg
+    did not say); MediaRejected when ffmpeg meets missing or corrupt data."""
+    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-xerror"]
+    cmd += ["-i", file_url(path), "-map", "0", "-c", "copy", "-f", "null"]
+    cmd += ["-progress", "pipe:1", "-"]
+    done = run_tool(cmd, timeout=timeout)
+    if done.returncode != 0 or "ended prematurely" in done.stderr:
+        raise MediaRejected(
+            TRUNCATED.format("part of its data is missing."), detail=stderr_tail(done.stderr)
+        )
+    return _last_out_time(done.stdout.decode("ascii", "replace"))
 
 
 def _last_out_time(progress: str) -> float | None:

@@ -1,0 +1,89 @@
+"""kill -9 of a worker in the middle of a transcode: after a new worker starts, the job runs
+again and finishes; the media object ends ready with exactly one set of complete renditions and
+no partial file in storage."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from mediaobjects.context import AppContext
+from mediaobjects.media_objects.models import MediaObject, MediaSource
+from tests.support.api import Api
+from tests.support.clips import make_video
+
+
+def state(ctx: AppContext, media_id: str) -> str:
+    with ctx.read() as session:
+        mo = session.scalars(select(MediaObject).where(MediaObject.media_id == media_id)).one()
+        return mo.processing_state
+
+
+def start_worker(ctx: AppContext) -> subprocess.Popen[bytes]:
+    settings = ctx.settings
+    env = {
+        **os.environ,
+        "MEDIAOBJECTS_DATA_DIR": str(settings.data_dir),
+        "MEDIAOBJECTS_DATABASE_URL": settings.resolved_database_url(),
+        "MEDIAOBJECTS_SECRET_KEY": "test-secret-key",
+        "MEDIAOBJECTS_JOB_LEASE_SECONDS": "3",
+    }
+    # Its own session: kill -9 takes ffmpeg down with the worker, as a lost machine would.
+    return subprocess.Popen(
+        [sys.executable, "-m", "mediaobjects.cli", "worker", "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def wait_for(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_kill_9_during_transcode_then_restart(api: Api, tmp_path: Path) -> None:
+    user = api.user()
+    clip = make_video(tmp_path / "long.mp4", seconds=20, size="1280x720")
+    file = api.upload("users/self", user, "long.mp4", clip.read_bytes(), "video/mp4")
+    media_id = file["media_entry_id"]
+    first = start_worker(api.ctx)
+    try:
+        assert wait_for(lambda: state(api.ctx, media_id) == "processing", 60)
+        time.sleep(1.0)  # ffmpeg is writing renditions now
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+        assert state(api.ctx, media_id) == "processing"
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+    second = start_worker(api.ctx)
+    try:
+        assert wait_for(lambda: state(api.ctx, media_id) in ("ready", "failed"), 180)
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=60)
+    assert state(api.ctx, media_id) == "ready"
+    with api.ctx.read() as session:
+        mo = session.scalars(select(MediaObject).where(MediaObject.media_id == media_id)).one()
+        sources = list(session.scalars(select(MediaSource).where(MediaSource.media_object_id == mo.id)))
+    names = [s.name for s in sources]
+    assert sorted(names) == sorted(set(names)) == ["360p", "720p", "original"]
+    for source in sources:
+        stored = api.ctx.storage.stat(source.storage_key)
+        assert stored.size == source.size and stored.etag == source.etag
+        probed = api.ctx.transcoder.probe(Path(api.ctx.storage.local_path(source.storage_key)))
+        assert probed.duration > 19
+    temp = api.ctx.settings.data_dir / "files" / ".tmp"
+    assert not temp.exists() or not any(temp.iterdir())

@@ -58,14 +58,21 @@ def seed(settings: Settings, objects: int) -> tuple[int, str]:
     with ctx.write() as session:
         admin = accounts.ensure_admin_user(session)
         _, token = accounts.issue_token(session, admin, "bench")
-        teacher = User(name="T", sortable_name="T", short_name="T", login_id="t", login_id_folded="t")
+        teacher = User(
+            name="T", sortable_name="T", short_name="T", login_id="t", login_id_folded="t"
+        )
         session.add(teacher)
         course = Course(account_id=1, name="Big", course_code="Big", uuid=uuid.uuid4().hex)
         session.add(course)
         session.flush()
         session.add(Enrollment(course_id=course.id, user_id=teacher.id, type="TeacherEnrollment"))
-        folder = Folder(context_type="Course", context_id=course.id, root_marker=1,
-                        name="course files", full_name="course files")
+        folder = Folder(
+            context_type="Course",
+            context_id=course.id,
+            root_marker=1,
+            name="course files",
+            full_name="course files",
+        )
         session.add(folder)
         session.flush()
         course_id, folder_id, teacher_id = course.id, folder.id, teacher.id
@@ -78,25 +85,59 @@ def seed(settings: Settings, objects: int) -> tuple[int, str]:
                 media_id = f"m-bench{i:027d}"
                 title = f"Lecture {i}"
                 created = now - timedelta(seconds=objects - i)
-                atts.append({"id": i + 1, "context_type": "Course", "context_id": course_id,
-                             "folder_id": folder_id, "user_id": teacher_id, "display_name": title,
-                             "filename": title + ".mp4", "content_type": "video/mp4", "size": 1000,
-                             "uuid": uuid.uuid4().hex, "storage_key": f"attachments/x/{i}",
-                             "sha256": "0" * 64, "media_entry_id": media_id, "hidden": False,
-                             "locked": False, "workflow_state": "processed",
-                             "created_at": created, "updated_at": created})
-                mos.append({"id": i + 1, "media_id": media_id, "context_type": "Course",
-                            "context_id": course_id, "user_id": teacher_id, "title": title,
-                            "title_sort_key": display_title_key(None, title),
-                            "media_type": "video", "attachment_id": i + 1,
-                            "workflow_state": "active", "created_at": created, "updated_at": created})
+                atts.append(
+                    {
+                        "id": i + 1,
+                        "context_type": "Course",
+                        "context_id": course_id,
+                        "folder_id": folder_id,
+                        "user_id": teacher_id,
+                        "display_name": title,
+                        "filename": title + ".mp4",
+                        "content_type": "video/mp4",
+                        "size": 1000,
+                        "uuid": uuid.uuid4().hex,
+                        "storage_key": f"attachments/x/{i}",
+                        "sha256": "0" * 64,
+                        "media_entry_id": media_id,
+                        "hidden": False,
+                        "locked": False,
+                        "workflow_state": "processed",
+                        "created_at": created,
+                        "updated_at": created,
+                    }
+                )
+                mos.append(
+                    {
+                        "id": i + 1,
+                        "media_id": media_id,
+                        "context_type": "Course",
+                        "context_id": course_id,
+                        "user_id": teacher_id,
+                        "title": title,
+                        "title_sort_key": display_title_key(None, title),
+                        "media_type": "video",
+                        "attachment_id": i + 1,
+                        "workflow_state": "active",
+                        "created_at": created,
+                        "updated_at": created,
+                    }
+                )
                 for locale in ("en", "fr"):
-                    tracks.append({"media_object_id": i + 1, "attachment_id": i + 1,
-                                   "user_id": teacher_id, "kind": "captions", "locale": locale,
-                                   "content": "WEBVTT\n\n00:00.000 --> 00:01.000\nHi",
-                                   "webvtt_content": "WEBVTT\n\n00:00.000 --> 00:01.000\nHi",
-                                   "workflow_state": "ready", "created_at": created,
-                                   "updated_at": created})
+                    tracks.append(
+                        {
+                            "media_object_id": i + 1,
+                            "attachment_id": i + 1,
+                            "user_id": teacher_id,
+                            "kind": "captions",
+                            "locale": locale,
+                            "content": "WEBVTT\n\n00:00.000 --> 00:01.000\nHi",
+                            "webvtt_content": "WEBVTT\n\n00:00.000 --> 00:01.000\nHi",
+                            "workflow_state": "ready",
+                            "created_at": created,
+                            "updated_at": created,
+                        }
+                    )
             conn.execute(insert(Attachment), atts)
             conn.execute(insert(MediaObject), mos)
             conn.execute(insert(MediaTrack), tracks)
@@ -120,17 +161,30 @@ def raw_page(db: Path, course_id: int, page: int, base: str) -> bytes:
         tracks: dict[int, list[dict[str, object]]] = {}
         for t in conn.execute(
             f"SELECT id, media_object_id, kind, locale, created_at, updated_at FROM media_tracks "
-            f"WHERE media_object_id IN ({marks}) ORDER BY locale", ids
+            f"WHERE media_object_id IN ({marks}) ORDER BY locale",
+            ids,
         ):
             tracks.setdefault(t[1], []).append(
-                {"id": t[0], "kind": t[2], "locale": t[3], "created_at": t[4], "updated_at": t[5],
-                 "url": f"{base}/media_objects/x/media_tracks/{t[0]}"}
+                {
+                    "id": t[0],
+                    "kind": t[2],
+                    "locale": t[3],
+                    "created_at": t[4],
+                    "updated_at": t[5],
+                    "url": f"{base}/media_objects/x/media_tracks/{t[0]}",
+                }
             )
         body = [
-            {"media_id": r[1], "title": r[3] or r[2] or "Untitled", "media_type": r[4],
-             "created_at": r[5], "can_add_captions": True,
-             "embedded_iframe_url": f"{base}/media_objects_iframe/{r[1]}",
-             "media_tracks": tracks.get(r[0], []), "media_sources": []}
+            {
+                "media_id": r[1],
+                "title": r[3] or r[2] or "Untitled",
+                "media_type": r[4],
+                "created_at": r[5],
+                "can_add_captions": True,
+                "embedded_iframe_url": f"{base}/media_objects_iframe/{r[1]}",
+                "media_tracks": tracks.get(r[0], []),
+                "media_sources": [],
+            }
             for r in rows
         ]
         return json.dumps(body).encode()
@@ -151,7 +205,9 @@ def main() -> int:
     settings = Settings(data_dir=tmp, secret_key="bench")  # type: ignore[arg-type]
     t0 = time.perf_counter()
     course_id, token = seed(settings, args.objects)
-    print(f"seeded {args.objects} media objects with 2 tracks each in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"seeded {args.objects} media objects with 2 tracks each in {time.perf_counter() - t0:.1f} s"
+    )
     last = (args.objects + 99) // 100
     deep = min(900, last)
     app = create_app(settings)
@@ -159,33 +215,66 @@ def main() -> int:
     db = tmp / "mediaobjects.db"
     with TestClient(app) as client:
         url = f"/api/v1/courses/{course_id}/media_objects?per_page=100"
+
         def get(page: int) -> Callable[[], object]:
             def call() -> object:
                 r = client.get(f"{url}&page={page}", headers=headers)
                 assert r.status_code == 200 and len(r.json()) == 100, r.text[:200]
                 return r
+
             return call
+
         p1 = median_ms(get(1), args.repeat)
         p900 = median_ms(get(deep), args.repeat)
         raw1 = median_ms(lambda: raw_page(db, course_id, 1, "http://testserver"), args.repeat)
         raw900 = median_ms(lambda: raw_page(db, course_id, deep, "http://testserver"), args.repeat)
-        print(f"GET page 1:        {p1:8.1f} ms   raw sqlite3+json: {raw1:8.1f} ms   ratio {p1 / raw1:5.2f} (target <= 3)")
-        print(f"GET page {deep}:      {p900:8.1f} ms   raw sqlite3+json: {raw900:8.1f} ms   ratio {p900 / raw900:5.2f} (target <= 3)")
+        print(
+            f"GET page 1:        {p1:8.1f} ms   raw sqlite3+json: {raw1:8.1f} ms   ratio {p1 / raw1:5.2f} (target <= 3)"
+        )
+        print(
+            f"GET page {deep}:      {p900:8.1f} ms   raw sqlite3+json: {raw900:8.1f} ms   ratio {p900 / raw900:5.2f} (target <= 3)"
+        )
         print(f"page {deep} / page 1: {p900 / p1:5.2f} (target <= 2)")
 
         files = [srt_file(500) for _ in range(20)]
-        locales = ["en", "fr", "de", "es", "it", "pt", "nl", "sv", "da", "fi", "nb", "pl", "cs",
-                   "hu", "ro", "tr", "el", "ru", "ja", "ko"]
+        locales = [
+            "en",
+            "fr",
+            "de",
+            "es",
+            "it",
+            "pt",
+            "nl",
+            "sv",
+            "da",
+            "fi",
+            "nb",
+            "pl",
+            "cs",
+            "hu",
+            "ro",
+            "tr",
+            "el",
+            "ru",
+            "ja",
+            "ko",
+        ]
         body = [{"locale": loc, "content": f} for loc, f in zip(locales, files, strict=True)]
         media_id = "m-bench" + f"{0:027d}"
         put_url = f"/api/v1/media_objects/{media_id}/media_tracks"
+
         def put() -> object:
             r = client.put(put_url, headers=headers, json=body)
             assert r.status_code == 200, r.text[:300]
             return r
+
         put_ms = median_ms(put, max(3, args.repeat // 3))
-        parse_ms = median_ms(lambda: [normalise_caption(f) for f in files], max(3, args.repeat // 3))
-        print(f"PUT 20 tracks x 500 cues: {put_ms:8.1f} ms   parsing them alone: {parse_ms:8.1f} ms   ratio {put_ms / parse_ms:5.2f}")
+        parse_ms = median_ms(
+            lambda: [normalise_caption(f) for f in files], max(3, args.repeat // 3)
+        )
+        print(
+            f"PUT 20 tracks x 500 cues: {put_ms:8.1f} ms   parsing them alone: {parse_ms:8.1f} ms   ratio {put_ms / parse_ms:5.2f}"
+        )
     return 0
 
 

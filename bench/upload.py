@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import requests
@@ -35,20 +34,6 @@ def peak_rss_mb(pid: int) -> float:
     raise RuntimeError("no VmHWM")
 
 
-def multipart_body(boundary: str, size: int) -> Iterator[bytes]:
-    yield (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.mp4\"\r\n"
-        "Content-Type: video/mp4\r\n\r\n"
-    ).encode()
-    block = os.urandom(CHUNK)
-    sent = 0
-    while sent < size:
-        piece = block[: min(CHUNK, size - sent)]
-        sent += len(piece)
-        yield piece
-    yield f"\r\n--{boundary}--\r\n".encode()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mib", type=int, default=1024)
@@ -63,10 +48,15 @@ def main() -> int:
         "MEDIAOBJECTS_WORKERS": "0",
     }
     cli = [sys.executable, "-m", "mediaobjects.cli"]
-    token = subprocess.run([*cli, "create-admin-token"], env=env, capture_output=True,
-                           text=True, check=True).stdout.strip()
-    server = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    token = subprocess.run(
+        [*cli, "create-admin-token"], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    server = subprocess.Popen(
+        [*cli, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -76,32 +66,65 @@ def main() -> int:
             except requests.ConnectionError:
                 time.sleep(0.1)
         headers = {"Authorization": f"Bearer {token}"}
-        step1 = requests.post(f"{base}/api/v1/users/self/files", headers=headers,
-                              data={"name": "big.mp4", "size": size}, timeout=10).json()
-        boundary = "benchboundary7d1f"
+        step1 = requests.post(
+            f"{base}/api/v1/users/self/files",
+            headers=headers,
+            data={"name": "big.mp4", "size": size},
+            timeout=10,
+        ).json()
+        # The client is curl reading a file from the page cache: a client that costs little CPU,
+        # since client and server share the machine's two cores.
+        source = data / "source.bin"
+        with source.open("wb") as out:
+            block = os.urandom(CHUNK)
+            for _ in range(args.mib):
+                out.write(block)
         start = time.perf_counter()
-        response = requests.post(
-            step1["upload_url"],
-            data=multipart_body(boundary, size),
-            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-            timeout=600,
+        result = subprocess.run(
+            [
+                "curl",
+                "-sS",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-F",
+                f"file=@{source};type=video/mp4",
+                step1["upload_url"],
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         upload_s = time.perf_counter() - start
-        assert response.status_code == 201, response.text[:300]
+        assert result.stdout == "201", result.stdout + result.stderr
+        source.unlink()
         rss = peak_rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
     target = data / "dd.bin"
     start = time.perf_counter()
-    subprocess.run(["dd", "if=/dev/zero", f"of={target}", f"bs={CHUNK}", f"count={args.mib}",
-                    "conv=fsync", "status=none"], check=True)
+    subprocess.run(
+        [
+            "dd",
+            "if=/dev/zero",
+            f"of={target}",
+            f"bs={CHUNK}",
+            f"count={args.mib}",
+            "conv=fsync",
+            "status=none",
+        ],
+        check=True,
+    )
     dd_s = time.perf_counter() - start
     upload_mb_s = args.mib / upload_s
     dd_mb_s = args.mib / dd_s
-    print(f"upload {args.mib} MiB: {upload_s:6.1f} s = {upload_mb_s:7.1f} MiB/s;"
-          f" dd same bytes, same disk: {dd_s:6.1f} s = {dd_mb_s:7.1f} MiB/s;"
-          f" ratio {upload_mb_s / dd_mb_s:4.2f} (target >= 0.6)")
+    print(
+        f"upload {args.mib} MiB: {upload_s:6.1f} s = {upload_mb_s:7.1f} MiB/s;"
+        f" dd same bytes, same disk: {dd_s:6.1f} s = {dd_mb_s:7.1f} MiB/s;"
+        f" ratio {upload_mb_s / dd_mb_s:4.2f} (target >= 0.6)"
+    )
     print(f"server peak RSS: {rss:6.1f} MB (target < 150 MB)")
     return 0
 

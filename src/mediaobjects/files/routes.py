@@ -29,6 +29,7 @@ from mediaobjects.http.openapi import (
     UPLOADED_HEADERS,
     ok,
 )
+from mediaobjects.http.pipelined import PipelinedWriter
 from mediaobjects.http.responses import canvas_json
 from mediaobjects.http.streaming import stream_stored
 from mediaobjects.http.urls import Urls, base_url, verify_download
@@ -163,12 +164,13 @@ async def receive_upload(nonce: str, request: Request, token: str = "") -> Respo
     file_uuid = files.new_file_uuid()
     key = files.storage_key_for(file_uuid)
     writer = await run_in_threadpool(ctx.storage.begin_write, key)
+    pipelined = PipelinedWriter(writer)
     head = bytearray()
 
-    async def sink(chunk: bytes) -> None:
+    async def sink(chunk: bytearray) -> None:
         if len(head) < SNIFF_BYTES:
             head.extend(chunk[: SNIFF_BYTES - len(head)])
-        await run_in_threadpool(writer.write, chunk)
+        await pipelined.write(chunk)
 
     try:
         result = await stream_multipart(
@@ -182,11 +184,14 @@ async def receive_upload(nonce: str, request: Request, token: str = "") -> Respo
             raise BadRequest.for_field(
                 "file", "The upload has no file part named 'file'", "required"
             )
+        await pipelined.flush()
         stored = await run_in_threadpool(writer.commit)
     except ClientDisconnect:
+        await pipelined.stop()
         writer.abort()
         raise BadRequest("The upload was cut off before it was complete.") from None
     except BaseException:
+        await pipelined.stop()
         writer.abort()
         raise
 

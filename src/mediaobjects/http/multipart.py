@@ -33,7 +33,7 @@ class MultipartResult:
     file_size: int
 
 
-FileSink = Callable[[bytes], Awaitable[None]]
+FileSink = Callable[[bytearray], Awaitable[None]]
 
 
 async def stream_multipart(
@@ -55,7 +55,9 @@ async def stream_multipart(
     header_field = bytearray()
     header_value = bytearray()
     current = _Part()
-    pending = bytearray()
+    # The file's bytes collect here; a full buffer is handed to the sink as it is and a new one
+    # started (no copy: the sink may still be writing the previous one in another thread).
+    buffers = [bytearray()]
     state = {"file_seen": False, "in_file": False, "file_size": 0, "done_file": False}
     result_meta: dict[str, str | None] = {"name": None, "ctype": None}
     errors: list[Exception] = []
@@ -101,7 +103,7 @@ async def stream_multipart(
                     )
                 )
                 return
-            pending.extend(data[start:end])
+            buffers[0].extend(data[start:end])
         elif current.filename is None:
             if len(current.data) + (end - start) > FIELD_LIMIT:
                 errors.append(BadRequest.for_field(current.name or "field", "Field is too long"))
@@ -134,18 +136,18 @@ async def stream_multipart(
             raise BadRequest.for_field("file", f"The multipart body is malformed: {exc}") from exc
         if errors:
             raise errors[0]
-        if len(pending) >= FLUSH_BYTES:
-            await sink(bytes(pending))
-            pending.clear()
+        if len(buffers[0]) >= FLUSH_BYTES:
+            full, buffers[0] = buffers[0], bytearray()
+            await sink(full)
     try:
         parser.finalize()
     except MultipartParseError as exc:
         raise BadRequest.for_field("file", f"The multipart body is malformed: {exc}") from exc
     if errors:
         raise errors[0]
-    if pending:
-        await sink(bytes(pending))
-        pending.clear()
+    if buffers[0]:
+        full, buffers[0] = buffers[0], bytearray()
+        await sink(full)
     if state["file_seen"] and not state["done_file"]:
         raise BadRequest.for_field("file", "The multipart body ended in the middle of the file")
     return MultipartResult(

@@ -37,7 +37,7 @@ class PendingWrite(Protocol):
     key: str
     bytes_written: int
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes | bytearray) -> None:
         """Append ``chunk``; memory use stays bounded (at most about one S3 part)."""
         ...
 

@@ -72,7 +72,7 @@ class LocalPendingWrite:
             self._state = "failed"
             raise _failure("start a write", exc) from exc
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes | bytearray) -> None:
         if self._state != "open" or self._file is None:
             raise RuntimeError(f"cannot write to a pending write that is {self._state}")
         try:

@@ -103,7 +103,7 @@ class S3PendingWrite:
         self._parts: list[CompletedPartTypeDef] = []
         self._temp_object_exists = False
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes | bytearray) -> None:
         if self._state != "open":
             raise RuntimeError(f"cannot write to a pending write that is {self._state}")
         self._hash.update(chunk)

@@ -22,6 +22,7 @@ import stat as stat_module
 import time
 import uuid
 from collections.abc import Generator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -55,6 +56,9 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+PARALLEL_HASH_BYTES = 256 * 1024
+
+
 class LocalPendingWrite:
     """A file in ``root/.tmp/`` that becomes the object at ``key`` on commit."""
 
@@ -63,6 +67,7 @@ class LocalPendingWrite:
         self.bytes_written = 0
         self._storage = storage
         self._hash = hashlib.sha256()
+        self._hasher: ThreadPoolExecutor | None = None
         self._state = "open"
         self._temp_path = storage.temp_dir / f"{uuid.uuid4().hex}.part"
         try:
@@ -75,17 +80,35 @@ class LocalPendingWrite:
     def write(self, chunk: bytes | bytearray) -> None:
         if self._state != "open" or self._file is None:
             raise RuntimeError(f"cannot write to a pending write that is {self._state}")
+        hashing: Future[None] | None = None
+        if len(chunk) >= PARALLEL_HASH_BYTES:
+            # Hashing and writing both release the GIL: done side by side, a large upload
+            # costs the slower of the two instead of their sum.
+            if self._hasher is None:
+                self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+            hashing = self._hasher.submit(self._hash.update, chunk)
         try:
             self._file.write(chunk)
         except OSError as exc:
+            if hashing is not None:
+                hashing.result()
             self._fail()
             raise _failure("write", exc) from exc
-        self._hash.update(chunk)
+        if hashing is None:
+            self._hash.update(chunk)
+        else:
+            hashing.result()
         self.bytes_written += len(chunk)
+
+    def _stop_hasher(self) -> None:
+        if self._hasher is not None:
+            self._hasher.shutdown(wait=True)
+            self._hasher = None
 
     def commit(self) -> StoredObject:
         if self._state != "open" or self._file is None:
             raise RuntimeError(f"cannot commit a pending write that is {self._state}")
+        self._stop_hasher()
         digest = self._hash.hexdigest()
         final_path = self._storage.object_path(self.key)
         try:
@@ -117,6 +140,7 @@ class LocalPendingWrite:
         self._discard()
 
     def _discard(self) -> None:
+        self._stop_hasher()
         if self._file is not None:
             with contextlib.suppress(OSError):
                 self._file.close()

@@ -87,7 +87,9 @@ def build_context(
         transcoder=FFmpegTranscoder(
             settings.ffmpeg,
             settings.ffprobe,
-            settings.transcode_timeout_seconds,
+            # The limit for probes, posters and thumbnails; a transcode gets this plus a
+            # multiple of the media's duration (the job's own limit is the setting).
+            min(600.0, settings.transcode_timeout_seconds),
             parse_ladder(settings.renditions),
             max_duration=settings.max_media_duration_seconds,
             max_pixels=settings.max_media_pixels,

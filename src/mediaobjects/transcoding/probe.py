@@ -102,7 +102,7 @@ def probe(
         detail = stderr_tail(done.stderr)
         if "moov atom not found" in done.stderr and _starts_like_mp4(path):
             raise MediaRejected(
-                TRUNCATED.format("the end of the file, where its index is, is missing."),
+                TRUNCATED.format("its end is missing (was the upload interrupted?)."),
                 detail=detail,
             )
         if "No such file" in done.stderr:
@@ -230,7 +230,8 @@ def read_through(path: Path, *, ffmpeg: str = "ffmpeg", timeout: float = 300) ->
     done = run_tool(cmd, timeout=timeout)
     if done.returncode != 0 or "ended prematurely" in done.stderr:
         raise MediaRejected(
-            TRUNCATED.format("part of its data is missing."), detail=stderr_tail(done.stderr)
+            TRUNCATED.format("part of its data is missing or corrupt."),
+            detail=stderr_tail(done.stderr),
         )
     return _last_out_time(done.stdout.decode("ascii", "replace"))
 

@@ -36,12 +36,8 @@ def _readable(
     verifier: str | None,
 ) -> None:
     """A signed media verifier, or read access (to the attachment on attachment routes)."""
-    if verify_media(ctx, media_object.media_id, verifier):
-        return
-    if attachment is not None:
-        media.require_read_attachment(session, principal, attachment)
-    else:
-        media.require_read(session, principal, media_object)
+    if not verify_media(ctx, media_object.media_id, verifier):
+        media.require_read_route(session, principal, media_object, attachment)
 
 
 @router.get("/media_sources/{source_id}/{filename}", summary="A media source's bytes")

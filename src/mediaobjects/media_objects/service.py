@@ -90,6 +90,20 @@ def require_read(session: Session, principal: Principal, media_object: MediaObje
         raise Forbidden()
 
 
+def require_read_route(
+    session: Session,
+    principal: Principal,
+    media_object: MediaObject,
+    attachment: Attachment | None,
+) -> None:
+    """Read access as the route asks it: to the attachment on ``/media_attachments/...``
+    routes, to the media object on ``/media_objects/...`` ones."""
+    if attachment is not None:
+        require_read_attachment(session, principal, attachment)
+    else:
+        require_read(session, principal, media_object)
+
+
 def require_read_attachment(session: Session, principal: Principal, attachment: Attachment) -> None:
     accounts.require_user(principal)
     if not files.can_read(session, principal, attachment):

@@ -44,10 +44,7 @@ def _page(
     verifier: str | None,
 ) -> Response:
     if not verify_media(ctx, media_object.media_id, verifier):
-        if attachment is not None:
-            media.require_read_attachment(session, principal, attachment)
-        else:
-            media.require_read(session, principal, media_object)
+        media.require_read_route(session, principal, media_object, attachment)
     urls = Urls(request, ctx)
     sources = [
         PlayerSource(urls.media_source(s.id, s.name, s.file_ext), s.content_type)

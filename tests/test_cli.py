@@ -140,3 +140,56 @@ def test_serve_migrates_and_answers(fresh_env: dict[str, str]) -> None:
         proc.terminate()
         _, err = proc.communicate(timeout=15)
     assert "create-admin-token" in err
+
+
+def test_serve_processes_uploads_by_itself(fresh_env: dict[str, str], tmp_path: Path) -> None:
+    """The default install: `mediaobjects serve` consumes its own SQLite job queue."""
+    import time
+
+    import httpx2
+
+    from tests.support.clips import make_video
+    from tests.support.postgres import free_port
+
+    clip = make_video(tmp_path / "clip.mp4", seconds=1, size="320x240")
+    token = run_cli("create-admin-token", env=fresh_env).stdout.strip()
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mediaobjects.cli", "serve", "--port", str(port)],
+        env={**os.environ, **fresh_env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {token}"}
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx2.get(f"{base}/api/v1/users/self", timeout=2)
+                break
+            except httpx2.TransportError:
+                assert time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.2)
+        step1 = httpx2.post(
+            f"{base}/api/v1/users/self/files",
+            headers=auth,
+            data={"name": "clip.mp4", "size": str(clip.stat().st_size)},
+        ).json()
+        uploaded = httpx2.post(
+            step1["upload_url"], files={"file": ("clip.mp4", clip.read_bytes(), "video/mp4")}
+        )
+        assert uploaded.status_code == 201
+        media_id = uploaded.json()["media_entry_id"]
+        deadline = time.monotonic() + 90
+        while True:
+            info = httpx2.get(f"{base}/media_objects/{media_id}/info", headers=auth).json()
+            if info["processing_state"] in ("ready", "failed"):
+                break
+            assert time.monotonic() < deadline, info
+            time.sleep(0.3)
+        assert info["processing_state"] == "ready", info["processing_error"]
+        assert [s["isOriginal"] for s in info["media_sources"]][-1] == "1"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -40,10 +40,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if ensure_bucket is not None:
         # A missing bucket should fail at start-up, not at the first upload.
         ensure_bucket()
+    command = sys.argv[0] if sys.argv[0].endswith("mediaobjects") else "mediaobjects"
     print(
         f"mediaobjects: serving on http://{args.host}:{args.port}/ "
         f"(data in {settings.data_dir.resolve()}).\n"
-        "mediaobjects: get an admin token with: mediaobjects create-admin-token",
+        f"mediaobjects: get an admin token with: {command} create-admin-token",
         file=sys.stderr,
         flush=True,
     )

@@ -77,7 +77,9 @@ def test_kill_9_during_transcode_then_restart(api: Api, tmp_path: Path) -> None:
     assert state(api.ctx, media_id) == "ready"
     with api.ctx.read() as session:
         mo = session.scalars(select(MediaObject).where(MediaObject.media_id == media_id)).one()
-        sources = list(session.scalars(select(MediaSource).where(MediaSource.media_object_id == mo.id)))
+        sources = list(
+            session.scalars(select(MediaSource).where(MediaSource.media_object_id == mo.id))
+        )
     names = [s.name for s in sources]
     assert sorted(names) == sorted(set(names)) == ["360p", "720p", "original"]
     for source in sources:
@@ -87,3 +89,23 @@ def test_kill_9_during_transcode_then_restart(api: Api, tmp_path: Path) -> None:
         assert probed.duration > 19
     temp = api.ctx.settings.data_dir / "files" / ".tmp"
     assert not temp.exists() or not any(temp.iterdir())
+    # The killed worker's scratch space is the only one left (removed when stale, see below).
+    work = api.ctx.settings.data_dir / "work"
+    assert len([p for p in work.iterdir() if p.name.startswith("mediaobjects-job-")]) <= 1
+
+
+def test_stale_scratch_of_dead_workers_is_removed(api: Api) -> None:
+    from mediaobjects.media_objects.tasks import prepare_worker, scratch_dir
+
+    work = scratch_dir(api.ctx)
+    old = work / "mediaobjects-job-dead"
+    fresh = work / "mediaobjects-job-running"
+    other = work / "keep-me"
+    for path in (old, fresh, other):
+        path.mkdir(parents=True)
+        (path / "part.mp4").write_bytes(b"partial")
+    ancient = time.time() - api.ctx.settings.transcode_timeout_seconds - 7200
+    os.utime(old, (ancient, ancient))
+    os.utime(other, (ancient, ancient))
+    assert prepare_worker(api.ctx) == 1
+    assert not old.exists() and fresh.exists() and other.exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -59,9 +60,32 @@ def thumbnail_key(media_id: str, width: int | None, height: int | None) -> str:
     return f"thumbnails/{media_id}/{width or 0}x{height or 0}.jpg"
 
 
+SCRATCH_PREFIX = "mediaobjects-job-"
+
+
+def cleanup_stale_scratch(workdir: Path, older_than: float) -> int:
+    """Removes the scratch directories of jobs whose worker died (older than ``older_than``
+    seconds); returns how many. Called when a worker starts."""
+    if not workdir.is_dir():
+        return 0
+    cutoff = time.time() - older_than
+    removed = 0
+    for entry in workdir.iterdir():
+        if entry.name.startswith(SCRATCH_PREFIX) and entry.is_dir():
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    shutil.rmtree(entry, ignore_errors=True)
+                    removed += 1
+            except OSError:
+                continue
+    return removed
+
+
 @contextmanager
 def _scratch(pipeline: Pipeline) -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="mediaobjects-job-", dir=pipeline.workdir))
+    if pipeline.workdir is not None:
+        pipeline.workdir.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=pipeline.workdir))
     try:
         yield path
     finally:

@@ -69,7 +69,10 @@ class Settings(BaseSettings):
     signed_url_ttl_seconds: int = Field(
         default=6 * 3600,
         gt=0,
-        description="How long signed download URLs (the file `url` field) stay valid.",
+        description=(
+            "How long signed URLs (file downloads, media sources, tracks, thumbnails) stay "
+            "valid; not embedded_iframe_url, whose embed verifier never expires."
+        ),
     )
     storage_backend: Literal["local", "s3"] = Field(
         default="local",

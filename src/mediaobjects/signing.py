@@ -1,6 +1,7 @@
-"""Signed, expiring tokens for URLs that must work without an Authorization header (upload
-URLs, file downloads). A token binds a purpose and a subject to an expiry time with
-HMAC-SHA256 under the installation's secret key."""
+"""Signed tokens for URLs that must work without an Authorization header (upload URLs, file
+downloads, the player page). A token binds a purpose and a subject to an expiry time, or to
+"never" for the few purposes meant to last (player embeds), with HMAC-SHA256 under the
+installation's secret key: changing the key revokes every token, permanent ones included."""
 
 from __future__ import annotations
 
@@ -9,28 +10,48 @@ import hashlib
 import hmac
 from datetime import UTC, datetime
 
+# Written where an expiring token has its expiry time. The MAC covers this word too, and an
+# expiring token's MAC covers digits, so neither kind can be rewritten into the other.
+NEVER = "never"
+
 
 class Signer:
     def __init__(self, secret_key: str) -> None:
         self._key = hashlib.sha256(("mediaobjects-signing:" + secret_key).encode()).digest()
 
-    def _mac(self, purpose: str, subject: str, expires: int) -> str:
+    def _mac(self, purpose: str, subject: str, expires: str) -> str:
         msg = f"{purpose}\n{subject}\n{expires}".encode()
         digest = hmac.new(self._key, msg, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
-    def sign(self, purpose: str, subject: str, expires_at: datetime) -> str:
-        expires = int(expires_at.timestamp())
+    def sign(self, purpose: str, subject: str, expires_at: datetime | None) -> str:
+        """A token for ``purpose`` and ``subject`` valid until ``expires_at``; with None, one
+        that never expires (only ``verify(..., allow_permanent=True)`` accepts it)."""
+        expires = NEVER if expires_at is None else str(int(expires_at.timestamp()))
         return f"{expires}.{self._mac(purpose, subject, expires)}"
 
-    def verify(self, purpose: str, subject: str, token: str, now: datetime | None = None) -> bool:
+    def verify(
+        self,
+        purpose: str,
+        subject: str,
+        token: str,
+        now: datetime | None = None,
+        *,
+        allow_permanent: bool = False,
+    ) -> bool:
         """True when the token was made by ``sign`` for this purpose and subject and has not
-        expired."""
-        expires_text, _, mac = token.partition(".")
+        expired. A permanent token counts only with ``allow_permanent``, so that a purpose
+        meant to expire cannot be satisfied by one whatever was signed."""
+        expires_text, _, mac_text = token.partition(".")
+        # Compared as bytes: compare_digest raises on str with non-ASCII characters, and the
+        # token comes straight from a query string.
+        mac = mac_text.encode()
+        if expires_text == NEVER:
+            expected = self._mac(purpose, subject, NEVER).encode()
+            return allow_permanent and hmac.compare_digest(mac, expected)
         if not expires_text.isascii() or not expires_text.isdigit() or len(expires_text) > 12:
             return False
-        expires = int(expires_text)
-        if not hmac.compare_digest(mac, self._mac(purpose, subject, expires)):
+        if not hmac.compare_digest(mac, self._mac(purpose, subject, expires_text).encode()):
             return False
         current = (now or datetime.now(UTC)).timestamp()
-        return current < expires
+        return current < int(expires_text)

@@ -24,11 +24,17 @@ from schemathesis.checks import CHECKS
 from mediaobjects.app import create_app
 from mediaobjects.settings import Settings
 from tests.support.api import Api, Person
+from tests.support.clips import make_video
 from tests.support.media import fake_mp4
 from tests.support.world import build_world
 
 SRT = "1\n00:00:01,000 --> 00:00:02,000\nHello\n"
-CHECK_NAMES = ["status_code_conformance", "content_type_conformance", "response_schema_conformance"]
+CHECK_NAMES = [
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+]
 
 
 def _operations() -> list[Any]:
@@ -323,4 +329,82 @@ def test_success_responses_match_schema(app: Any, api: Api) -> None:
         if walked & set(op.definition.raw.get("tags", []))
     }
     assert len(every) >= 47
+    assert sorted(every - call.seen) == []
+
+
+def test_delivery_and_player_responses_match_schema(
+    app: Any, api: Api, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    world = build_world(api)
+    call = _Walk(app, api)
+    teacher = world.teacher
+    clip = make_video(tmp_path_factory.mktemp("clip") / "clip.mp4", seconds=1, size="160x120")
+    file = api.upload(
+        f"courses/{world.course}", teacher, "Clip.mp4", clip.read_bytes(), "video/mp4"
+    )
+    api.ok(
+        "PUT",
+        f"/api/v1/media_objects/{file['media_entry_id']}/media_tracks",
+        teacher,
+        json=[{"locale": "en", "content": SRT}],
+    )
+    api.ctx.jobs.run_pending_now()
+    media = {"media_object_id": file["media_entry_id"]}
+    attachment = {"attachment_id": file["id"]}
+    sources = api.ok("GET", "/media_objects/{media_object_id}/info".format(**media), teacher)[
+        "media_sources"
+    ]
+    assert sources, "the clip was not transcoded"
+
+    # ---- a media source's bytes: whole, a range, not modified, a range past the end; HEAD
+    source = "/media_sources/{source_id}/{filename}"
+    for item in sources:
+        name = urlsplit(item["url"]).path.rsplit("/", 1)[1]
+        where = {"source_id": urlsplit(item["url"]).path.split("/")[2], "filename": name}
+        whole = call("GET", source, teacher, path=where)
+        assert whole.headers["content-type"] == item["content_type"]
+        call("HEAD", source, teacher, path=where)
+        ranged = call("GET", source, teacher, 206, path=where, headers={"Range": "bytes=0-9"})
+        assert ranged.headers["content-range"].startswith("bytes 0-9/")
+        etag = whole.headers["etag"]
+        call("GET", source, teacher, 304, path=where, headers={"If-None-Match": etag})
+        call("GET", source, teacher, 416, path=where, headers={"Range": "bytes=99999999-"})
+
+    # ---- redirects to a rendition, pictures, player pages
+    for template, where in (
+        ("/media_objects/{media_object_id}", media),
+        ("/media_attachments/{attachment_id}", attachment),
+    ):
+        moved = call(
+            "GET", template + "/redirect", teacher, 302, path=where, follow_redirects=False
+        )
+        assert "/media_sources/" in moved.headers["location"]
+        picture = call("GET", template + "/thumbnail", teacher, path=where, params={"width": 80})
+        assert picture.headers["content-type"] == "image/jpeg"
+        etag = picture.headers["etag"]
+        call(
+            "GET",
+            template + "/thumbnail",
+            teacher,
+            304,
+            path=where,
+            params={"width": 80},
+            headers={"If-None-Match": etag},
+        )
+        call("GET", template + "/thumbnail", teacher, path=where)
+    for template, where in (
+        ("/media_objects_iframe/{media_object_id}", media),
+        ("/media_attachments_iframe/{attachment_id}", attachment),
+    ):
+        page = call("GET", template, teacher, path=where)
+        assert "<video" in page.text and "<track" in page.text
+
+    # Every delivery and player operation answered with success above, with the documented
+    # status, content type and headers.
+    every = {
+        (op.method.upper(), op.path)
+        for op in OPERATIONS
+        if {"delivery", "player"} & set(op.definition.raw.get("tags", []))
+    }
+    assert len(every) == 8
     assert sorted(every - call.seen) == []

@@ -1,5 +1,6 @@
-"""OpenAPI descriptions shared by every router: Canvas's error envelopes, so that the
-published schema lists the errors clients actually get (and schemathesis can hold us to it)."""
+"""OpenAPI descriptions shared by every router: Canvas's error envelopes and the success
+responses (JSON bodies; bytes, redirects and pages with their headers), so that the published
+schema lists what clients actually get (and schemathesis can hold us to it)."""
 
 from __future__ import annotations
 
@@ -459,35 +460,68 @@ WEBVTT_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
 }
 
-_BYTES: dict[str, Any] = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
-_DOWNLOAD_HEADERS: dict[str, Any] = {
+_BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
+_BYTES: dict[str, Any] = {"*/*": _BINARY}
+_STORED_HEADERS: dict[str, Any] = {
     **_VALIDATORS,
     "Accept-Ranges": _HEADER,
     "Content-Disposition": _HEADER,
 }
-DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The file's bytes, in its own content type",
-        "headers": _DOWNLOAD_HEADERS,
-        "content": _BYTES,
-    },
-    206: {
-        "description": "The requested byte range (Range, If-Range)",
-        "headers": {**_DOWNLOAD_HEADERS, "Content-Range": _HEADER},
-        "content": _BYTES,
-    },
+_LOCATION: dict[str, Any] = {"required": True, "schema": _URL}
+
+
+def _stored_responses(what: str, content: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for bytes served by ``http.streaming.stream_stored``: whole (200), one
+    range (206), a presigned redirect with object storage (302), not modified (304), an
+    unsatisfiable range (416)."""
+    return {
+        200: {"description": what, "headers": _STORED_HEADERS, "content": content},
+        206: {
+            "description": "The requested byte range (Range, If-Range)",
+            "headers": {**_STORED_HEADERS, "Content-Range": {"required": True, "schema": _STR}},
+            "content": content,
+        },
+        302: {
+            "description": "Object storage serves the bytes: a short-lived presigned URL",
+            "headers": {"Location": _LOCATION, "Cache-Control": _HEADER},
+        },
+        304: {
+            "description": "Not modified: the ETag in If-None-Match is current",
+            "headers": _STORED_HEADERS,
+        },
+        416: {
+            "description": "The Range cannot be satisfied; Content-Range gives the size",
+            "headers": {**_STORED_HEADERS, "Content-Range": {"required": True, "schema": _STR}},
+        },
+    }
+
+
+DOWNLOAD_RESPONSES = _stored_responses("The file's bytes, in its own content type", _BYTES)
+MEDIA_SOURCE_RESPONSES = _stored_responses(
+    "The media's bytes: a rendition (video/*, audio/*), or the original in the content type "
+    "it was uploaded with",
+    {"video/*": _BINARY, "audio/*": _BINARY, "*/*": _BINARY},
+)
+THUMBNAIL_RESPONSES = _stored_responses(
+    "The poster, or a copy resized to fit width and height, as JPEG", {"image/jpeg": _BINARY}
+)
+REDIRECT_RESPONSES: dict[int | str, dict[str, Any]] = {
     302: {
-        "description": "Object storage serves the bytes: a short-lived presigned URL",
-        "headers": {"Location": {"required": True, "schema": _URL}},
-    },
-    304: {
-        "description": "Not modified: the ETag in If-None-Match is current",
-        "headers": _DOWNLOAD_HEADERS,
-    },
-    416: {
-        "description": "The Range cannot be satisfied; Content-Range gives the size",
-        "headers": {"Content-Range": {"required": True, "schema": _STR}},
-    },
+        "description": "Found: Location is the chosen rendition's /media_sources URL, with a "
+        "signed verifier",
+        "headers": {"Location": _LOCATION, "Cache-Control": _HEADER},
+    }
+}
+PLAYER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The player page: HTML5 video or audio with every rendition and caption "
+        "track, or a notice that the media is still processing or failed",
+        "headers": {
+            "Content-Security-Policy": {"required": True, "schema": _STR},
+            "Cache-Control": _HEADER,
+        },
+        "content": {"text/html": {"schema": _STR}},
+    }
 }
 
 UPLOADED_HEADERS: dict[str, Any] = {

@@ -1,6 +1,7 @@
 """Absolute URLs the API hands out, built from the request's own scheme, host and port, with
 signed expiring verifiers where a browser must fetch without an Authorization header
-(file downloads, caption tracks: decision D5)."""
+(file downloads, caption tracks: decision D5), and a permanent embed verifier on the player
+page URLs (``embedded_iframe_url``; see ``media_objects.verifiers``)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from fastapi import Request
 
 from mediaobjects.context import AppContext
+from mediaobjects.media_objects import verifiers
 
 DOWNLOAD_PURPOSE = "download"
 TRACK_PURPOSE = "track"
 SOURCE_PURPOSE = "source"
-MEDIA_PURPOSE = "media"
 
 
 def base_url(request: Request) -> str:
@@ -49,8 +50,9 @@ class Urls:
         return f"{self.base}/media_sources/{source_id}/{name}.{ext}?verifier={verifier}"
 
     def media_verifier(self, media_id: str) -> str:
-        """Grants reading one media object's player page, poster and thumbnails."""
-        return self._signer.sign(MEDIA_PURPOSE, f"media:{media_id}", self._expires)
+        """Grants reading one media object's player page, poster, thumbnails and redirect
+        until the signed URLs expire."""
+        return verifiers.sign_media(self._signer, media_id, self._expires)
 
     def thumbnail(self, media_id: str, width: int = 640, height: int = 360) -> str:
         return (
@@ -58,13 +60,15 @@ class Urls:
             f"&verifier={self.media_verifier(media_id)}"
         )
 
-    # The player pages carry a media verifier: a browser framing them sends no credentials.
+    # The player pages carry an embed verifier: a browser framing them sends no credentials,
+    # and the URL is pasted into course pages, so it must not expire. It opens that page only;
+    # the page hands out short-lived URLs for what it plays.
     def media_object_iframe(self, media_id: str) -> str:
-        verifier = self.media_verifier(media_id)
+        verifier = verifiers.sign_media_object_embed(self._signer, media_id)
         return f"{self.base}/media_objects_iframe/{media_id}?verifier={verifier}"
 
-    def attachment_iframe(self, attachment_id: int, media_id: str) -> str:
-        verifier = self.media_verifier(media_id)
+    def attachment_iframe(self, attachment_id: int) -> str:
+        verifier = verifiers.sign_attachment_embed(self._signer, attachment_id)
         return f"{self.base}/media_attachments_iframe/{attachment_id}?verifier={verifier}"
 
 
@@ -85,4 +89,4 @@ def verify_source(ctx: AppContext, source_id: int, verifier: str | None) -> bool
 
 
 def verify_media(ctx: AppContext, media_id: str, verifier: str | None) -> bool:
-    return verifier is not None and ctx.signer.verify(MEDIA_PURPOSE, f"media:{media_id}", verifier)
+    return verifiers.verify_media(ctx.signer, media_id, verifier)

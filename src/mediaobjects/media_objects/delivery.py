@@ -14,7 +14,12 @@ from mediaobjects.context import AppContext
 from mediaobjects.errors import NotFound
 from mediaobjects.files.models import Attachment
 from mediaobjects.http.deps import Ctx, CurrentPrincipal, DbSession
-from mediaobjects.http.openapi import ERROR_RESPONSES
+from mediaobjects.http.openapi import (
+    ERROR_RESPONSES,
+    MEDIA_SOURCE_RESPONSES,
+    REDIRECT_RESPONSES,
+    THUMBNAIL_RESPONSES,
+)
 from mediaobjects.http.streaming import stream_stored
 from mediaobjects.http.urls import Urls, verify_media, verify_source
 from mediaobjects.media_objects import schemas
@@ -40,11 +45,18 @@ def _readable(
         media.require_read_route(session, principal, media_object, attachment)
 
 
-@router.get("/media_sources/{source_id}/{filename}", summary="A media source's bytes")
+@router.get(
+    "/media_sources/{source_id}/{filename}",
+    summary="A media source's bytes",
+    response_class=Response,
+    responses=MEDIA_SOURCE_RESPONSES,
+)
 @router.head(
     "/media_sources/{source_id}/{filename}",
     summary="Headers of a media source",
     operation_id="head_media_source",
+    response_class=Response,
+    responses=MEDIA_SOURCE_RESPONSES,
 )
 def show_media_source(
     source_id: str,
@@ -99,7 +111,13 @@ def _redirect(
     )
 
 
-@router.get("/media_objects/{media_object_id}/redirect", summary="Redirect to a rendition")
+@router.get(
+    "/media_objects/{media_object_id}/redirect",
+    summary="Redirect to a rendition",
+    status_code=302,
+    response_class=Response,
+    responses=REDIRECT_RESPONSES,
+)
 def redirect_media_object(
     media_object_id: str,
     request: Request,
@@ -113,7 +131,13 @@ def redirect_media_object(
     return _redirect(request, ctx, session, principal, media_object, None, bitrate, verifier)
 
 
-@router.get("/media_attachments/{attachment_id}/redirect", summary="Redirect to a rendition")
+@router.get(
+    "/media_attachments/{attachment_id}/redirect",
+    summary="Redirect to a rendition",
+    status_code=302,
+    response_class=Response,
+    responses=REDIRECT_RESPONSES,
+)
 def redirect_media_attachment(
     attachment_id: str,
     request: Request,
@@ -169,7 +193,12 @@ def _thumbnail(
 Side = Annotated[int | None, Query(ge=1, le=MAX_THUMBNAIL_SIDE)]
 
 
-@router.get("/media_objects/{media_object_id}/thumbnail", summary="A media object's picture")
+@router.get(
+    "/media_objects/{media_object_id}/thumbnail",
+    summary="A media object's picture",
+    response_class=Response,
+    responses=THUMBNAIL_RESPONSES,
+)
 def thumbnail_media_object(
     media_object_id: str,
     request: Request,
@@ -184,7 +213,12 @@ def thumbnail_media_object(
     return _thumbnail(request, ctx, session, principal, media_object, None, width, height, verifier)
 
 
-@router.get("/media_attachments/{attachment_id}/thumbnail", summary="A media file's picture")
+@router.get(
+    "/media_attachments/{attachment_id}/thumbnail",
+    summary="A media file's picture",
+    response_class=Response,
+    responses=THUMBNAIL_RESPONSES,
+)
 def thumbnail_media_attachment(
     attachment_id: str,
     request: Request,

@@ -243,7 +243,7 @@ def _register(
     )
     urls = Urls(request, ctx)
     iframe = (
-        urls.attachment_iframe(attachment.id, media_object.media_id)
+        urls.attachment_iframe(attachment.id)
         if attachment is not None
         else urls.media_object_iframe(media_object.media_id)
     )

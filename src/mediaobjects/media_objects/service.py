@@ -25,10 +25,11 @@ from mediaobjects.errors import (
 from mediaobjects.files import service as files
 from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects import repository as repo
-from mediaobjects.media_objects import rights
+from mediaobjects.media_objects import rights, verifiers
 from mediaobjects.media_objects.creation import truncate_title
 from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.media_objects.sorting import display_title_key
+from mediaobjects.signing import Signer
 
 # ---- finding media and who may see it -------------------------------------------------------
 
@@ -49,22 +50,26 @@ def load_media_object(session: Session, principal: Principal, media_id: str) -> 
     return media_object
 
 
+def _find_media_attachment(session: Session, attachment_ref: str) -> tuple[Attachment, MediaObject]:
+    attachment = files.load_attachment(session, accounts.parse_id(attachment_ref))
+    if attachment.media_entry_id is None:
+        raise NotFound()
+    media_object = repo.get_by_media_id(session, attachment.media_entry_id)
+    if media_object is None or media_object.workflow_state == "deleted":
+        raise NotFound()
+    return attachment, media_object
+
+
 def load_media_attachment(
     session: Session, principal: Principal, attachment_ref: str
 ) -> tuple[Attachment, MediaObject]:
     """A media file (an attachment with a ``media_entry_id``) and its media object."""
     try:
-        attachment = files.load_attachment(session, accounts.parse_id(attachment_ref))
-        if attachment.media_entry_id is None:
-            raise NotFound()
-        media_object = repo.get_by_media_id(session, attachment.media_entry_id)
-        if media_object is None or media_object.workflow_state == "deleted":
-            raise NotFound()
+        return _find_media_attachment(session, attachment_ref)
     except NotFound:
         if principal.user is None:
             raise Unauthenticated() from None
         raise
-    return attachment, media_object
 
 
 def can_read(session: Session, principal: Principal, media_object: MediaObject) -> bool:
@@ -108,6 +113,45 @@ def require_read_attachment(session: Session, principal: Principal, attachment: 
     accounts.require_user(principal)
     if not files.can_read(session, principal, attachment):
         raise Forbidden()
+
+
+# ---- the player page ---------------------------------------------------------------------------
+# The page behind embedded_iframe_url opens with the embed verifier that URL carries (it never
+# expires and opens nothing else), with a media verifier until it expires, or with read access.
+# Behind a valid embed verifier a deleted or unknown id is 404 even to an anonymous browser
+# (not D3's 401): the verifier shows the id was handed out, so "gone" discloses nothing.
+
+
+def open_media_object_player(
+    session: Session, signer: Signer, principal: Principal, media_id: str, verifier: str | None
+) -> MediaObject:
+    """The media object ``/media_objects_iframe/:media_id`` shows, if the caller may see it."""
+    if verifiers.embeds_media_object(signer, media_id, verifier):
+        media_object = find_media_object(session, media_id)
+        if media_object is None or media_object.workflow_state == "deleted":
+            raise NotFound()
+        return media_object
+    media_object = load_media_object(session, principal, media_id)
+    if not verifiers.verify_media(signer, media_object.media_id, verifier):
+        require_read(session, principal, media_object)
+    return media_object
+
+
+def open_attachment_player(
+    session: Session,
+    signer: Signer,
+    principal: Principal,
+    attachment_ref: str,
+    verifier: str | None,
+) -> tuple[Attachment, MediaObject]:
+    """The media file (and its media object) ``/media_attachments_iframe/:id`` shows, if the
+    caller may see it."""
+    if verifiers.embeds_attachment(signer, attachment_ref, verifier):
+        return _find_media_attachment(session, attachment_ref)
+    attachment, media_object = load_media_attachment(session, principal, attachment_ref)
+    if not verifiers.verify_media(signer, media_object.media_id, verifier):
+        require_read_attachment(session, principal, attachment)
+    return attachment, media_object
 
 
 # ---- retitle ---------------------------------------------------------------------------------

@@ -118,7 +118,7 @@ def attachment_payload(
     return schemas.media_object_json(
         media_object,
         can_add_captions=files.can_update(session, principal, attachment),
-        embedded_iframe_url=urls.attachment_iframe(attachment.id, media_object.media_id),
+        embedded_iframe_url=urls.attachment_iframe(attachment.id),
         tracks=track_list,
         sources=_sources_json(urls, media.sources_of(session, [media_object.id])[media_object.id]),
     )

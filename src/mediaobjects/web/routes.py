@@ -1,6 +1,7 @@
 """The player iframe routes (``embedded_iframe_url``). The page needs read access to the media
 (a token, e.g. ``?access_token=``) or the signed ``verifier`` that ``embedded_iframe_url``
-carries, since a browser embedding the page sends no Authorization header."""
+carries, since a browser embedding the page sends no Authorization header; who may open it is
+decided by ``media_objects.service.open_*_player``."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
 from mediaobjects.files.models import Attachment
 from mediaobjects.http.deps import Ctx, CurrentPrincipal, DbSession
-from mediaobjects.http.openapi import ERROR_RESPONSES
-from mediaobjects.http.urls import Urls, verify_media
+from mediaobjects.http.openapi import ERROR_RESPONSES, PLAYER_RESPONSES
+from mediaobjects.http.urls import Urls
 from mediaobjects.media_objects import schemas
 from mediaobjects.media_objects import service as media
 from mediaobjects.media_objects.models import MediaObject
@@ -38,13 +38,9 @@ def _page(
     request: Request,
     ctx: AppContext,
     session: Session,
-    principal: Principal,
     media_object: MediaObject,
     attachment: Attachment | None,
-    verifier: str | None,
 ) -> Response:
-    if not verify_media(ctx, media_object.media_id, verifier):
-        media.require_read_route(session, principal, media_object, attachment)
     urls = Urls(request, ctx)
     sources = [
         PlayerSource(urls.media_source(s.id, s.name, s.file_ext), s.content_type)
@@ -82,6 +78,7 @@ def _page(
     "/media_objects_iframe/{media_object_id}",
     summary="Player page for a media object",
     response_class=HTMLResponse,
+    responses=PLAYER_RESPONSES,
 )
 def media_object_iframe(
     media_object_id: str,
@@ -91,14 +88,17 @@ def media_object_iframe(
     principal: CurrentPrincipal,
     verifier: str | None = None,
 ) -> Response:
-    media_object = media.load_media_object(session, principal, media_object_id)
-    return _page(request, ctx, session, principal, media_object, None, verifier)
+    media_object = media.open_media_object_player(
+        session, ctx.signer, principal, media_object_id, verifier
+    )
+    return _page(request, ctx, session, media_object, None)
 
 
 @router.get(
     "/media_attachments_iframe/{attachment_id}",
     summary="Player page for a media attachment",
     response_class=HTMLResponse,
+    responses=PLAYER_RESPONSES,
 )
 def media_attachment_iframe(
     attachment_id: str,
@@ -108,5 +108,7 @@ def media_attachment_iframe(
     principal: CurrentPrincipal,
     verifier: str | None = None,
 ) -> Response:
-    attachment, media_object = media.load_media_attachment(session, principal, attachment_id)
-    return _page(request, ctx, session, principal, media_object, attachment, verifier)
+    attachment, media_object = media.open_attachment_player(
+        session, ctx.signer, principal, attachment_id, verifier
+    )
+    return _page(request, ctx, session, media_object, attachment)

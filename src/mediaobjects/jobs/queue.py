@@ -11,6 +11,8 @@ from typing import Literal
 
 import huey  # type: ignore[import-untyped]
 
+from mediaobjects.jobs.serializer import JsonSerializer
+
 QueueKind = Literal["sqlite", "redis", "postgresql"]
 
 # Huey keys its tables and Redis keys by queue name; keep the name to characters that every
@@ -97,6 +99,7 @@ def build_huey(queue_url: str, *, name: str = "mediaobjects") -> huey.Huey:
         return huey.SqliteHuey(
             name,
             results=False,
+            serializer=JsonSerializer(),
             filename=str(path),
             journal_mode="wal",
             timeout=SQLITE_BUSY_TIMEOUT_SECONDS,
@@ -105,6 +108,7 @@ def build_huey(queue_url: str, *, name: str = "mediaobjects") -> huey.Huey:
         return huey.RedisHuey(
             name,
             results=False,
+            serializer=JsonSerializer(),
             url=location.target,
             blocking=True,
             read_timeout=BLOCKING_READ_TIMEOUT_SECONDS,
@@ -114,6 +118,7 @@ def build_huey(queue_url: str, *, name: str = "mediaobjects") -> huey.Huey:
     return huey.PostgresHuey(
         name,
         results=False,
+        serializer=JsonSerializer(),
         dsn=location.target,
         blocking=True,
         read_timeout=BLOCKING_READ_TIMEOUT_SECONDS,

@@ -28,6 +28,7 @@ from mediaobjects.jobs.contract import JobContext, JobFunction, JobSpec
 from mediaobjects.jobs.errors import UnknownJobError
 from mediaobjects.jobs.leases import JobRecord, Leases, build_leases
 from mediaobjects.jobs.queue import build_huey
+from mediaobjects.jobs.serializer import MessageRefused
 
 logger = logging.getLogger("mediaobjects.jobs")
 
@@ -331,7 +332,12 @@ class JobQueue:
         storage.blocking = False
         try:
             while True:
-                task = self._huey.dequeue()
+                try:
+                    task = self._huey.dequeue()
+                except MessageRefused:
+                    # As the consumer does: logged and dropped, the queue goes on.
+                    logger.exception("A message on the job queue was refused")
+                    continue
                 if task is not None:
                     self._huey.execute(task)
                     continue

@@ -97,10 +97,17 @@ def test_invalid_setting_is_reported(tmp_path: Path) -> None:
 def test_help_lists_the_commands_operators_use() -> None:
     result = run_cli("--help", env={})
     assert result.returncode == 0
-    for name in ("serve", "create-admin-token", "db"):
+    for name in ("serve", "worker", "create-admin-token", "reprocess", "db"):
         assert name in result.stdout
     serve_help = run_cli("serve", "--help", env={}).stdout
     assert "--host" in serve_help and "--port" in serve_help
+
+
+def test_reprocess_on_an_empty_install_queues_nothing(fresh_env: dict[str, str]) -> None:
+    result = run_cli("reprocess", "--unfinished", env=fresh_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert "0 media queued; mediaobjects serve processes them" in result.stderr
 
 
 def test_serve_migrates_and_answers(fresh_env: dict[str, str]) -> None:

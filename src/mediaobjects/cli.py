@@ -91,6 +91,24 @@ def cmd_create_admin_token(settings: Settings, _args: argparse.Namespace) -> int
     return 0
 
 
+def cmd_reprocess(settings: Settings, args: argparse.Namespace) -> int:
+    """Queues media processing again (after installing ffmpeg, raising a limit...)."""
+    from mediaobjects.context import build_context
+    from mediaobjects.media_objects.tasks import reprocess
+
+    _upgrade(settings)
+    ctx = build_context(settings)
+    try:
+        queued = reprocess(ctx, args.media_ids or None, unfinished=args.unfinished)
+    finally:
+        ctx.close()
+    for media_id in queued:
+        print(media_id)
+    who = "mediaobjects worker" if settings.queue_url else "mediaobjects serve"
+    print(f"mediaobjects: {len(queued)} media queued; {who} processes them", file=sys.stderr)
+    return 0
+
+
 def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     from mediaobjects.db.migrate import head_revision
 
@@ -146,6 +164,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="print a new site-admin access token (creates the admin user if needed)",
     )
     token.set_defaults(func=cmd_create_admin_token)
+    again = sub.add_parser(
+        "reprocess",
+        help="queue media processing again: the named media, or all media that ended failed",
+    )
+    again.add_argument("media_ids", nargs="*", metavar="MEDIA_ID", help="media_ids to process")
+    again.add_argument(
+        "--unfinished",
+        action="store_true",
+        help="also media left pending or processing (when no job is left to finish them)",
+    )
+    again.set_defaults(func=cmd_reprocess)
     db = sub.add_parser("db", help="database migrations")
     dbsub = db.add_subparsers(dest="db_command", required=True)
     dbsub.add_parser("upgrade", help="migrate the database to the newest schema").set_defaults(

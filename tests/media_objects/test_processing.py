@@ -5,13 +5,17 @@ the renditions from storage, while a copied file keeps them."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from mediaobjects.jobs import JobContext
 from mediaobjects.media_objects.models import MediaObject, MediaSource
+from mediaobjects.media_objects.tasks import reprocess
+from mediaobjects.transcoding import ToolMissing
 from tests.support.api import Api
 from tests.support.clips import make_audio, make_video
 from tests.support.world import World, build_world
@@ -308,3 +312,68 @@ def test_player_page_lists_sources_and_tracks(world: World, clips: dict[str, Pat
         ).status_code
         == 200
     )
+
+
+def test_media_the_server_could_not_process_ends_failed_and_reprocess_finishes_it(
+    world: World, clips: dict[str, Path]
+) -> None:
+    """ffmpeg vanished from the server: after the last try the media says so (instead of staying
+    `processing` for ever); once ffmpeg is back, `mediaobjects reprocess` finishes it."""
+    api = world.api
+    transcoder = api.ctx.transcoder
+    media_id = upload(world, clips["small"], "video/mp4")["media_entry_id"]
+    spec = api.ctx.jobs.spec("process_media")
+    tools = (transcoder.ffmpeg, transcoder.ffprobe)
+    transcoder.ffmpeg = transcoder.ffprobe = "/nonexistent/ffmpeg"
+
+    def one_try(attempt: int) -> None:
+        job = JobContext("job-1", "process_media", attempt, spec.tries, time.monotonic() + 60)
+        with pytest.raises(ToolMissing):
+            spec.fn(job, media_entry_id=media_id)
+
+    one_try(1)
+    assert info(world, media_id)["processing_state"] == "processing"  # a retry will come
+    one_try(spec.tries)
+    body = info(world, media_id)
+    assert body["processing_state"] == "failed"
+    assert "no working ffmpeg" in body["processing_error"]
+    assert "mediaobjects reprocess" in body["processing_error"]
+
+    transcoder.ffmpeg, transcoder.ffprobe = tools
+    assert reprocess(api.ctx) == [media_id]
+    run_jobs(api)
+    body = info(world, media_id)
+    assert body["processing_state"] == "ready" and body["processing_error"] is None
+    # Nothing else failed but the world's stand-in file, which is not real media.
+    assert reprocess(api.ctx) == [world.media_id]
+
+
+def test_reprocess_picks_failed_media_and_with_unfinished_the_stuck_ones(
+    world: World, clips: dict[str, Path]
+) -> None:
+    api = world.api
+    bad = upload(world, clips["truncated"], "video/mp4")["media_entry_id"]
+    run_jobs(api)
+    assert info(world, bad)["processing_state"] == "failed"
+    stuck = upload(world, clips["small"], "video/mp4")["media_entry_id"]
+    # Registered without bytes: never offered for processing.
+    registered = api.request(
+        "POST",
+        "/api/v1/media_objects",
+        world.teacher,
+        json={"id": "0_register", "type": "video", "context_code": f"course_{world.course}"},
+    )
+    assert registered.status_code == 200
+    with api.ctx.write() as session:
+        mo = session.scalars(select(MediaObject).where(MediaObject.media_id == stuck)).one()
+        mo.processing_state = "processing"  # its worker and every retry are gone
+
+    stand_in = world.media_id  # the world's fake file, failed like `bad`
+    assert reprocess(api.ctx) == [stand_in, bad]
+    assert reprocess(api.ctx, unfinished=True) == [stand_in, bad, stuck]
+    assert reprocess(api.ctx, [stuck]) == [stuck]
+    run_jobs(api)
+    assert info(world, stuck)["processing_state"] == "ready"
+    # The bad file is still bad: it fails again with the same reason.
+    body = info(world, bad)
+    assert body["processing_state"] == "failed" and body["processing_error"]

@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediaobjects.errors import NotFound, StorageFailure
@@ -141,6 +142,41 @@ def _fail(pipeline: Pipeline, media_object_id: int, reason: str) -> None:
         if media_object is not None:
             media_object.processing_state = "failed"
             media_object.processing_error = reason
+
+
+GAVE_UP = (
+    "Processing could not finish because of a problem on the server, not with the file. "
+    "An administrator can run it again with: mediaobjects reprocess"
+)
+
+
+def give_up(pipeline: Pipeline, media_id: str, reason: str = GAVE_UP) -> bool:
+    """After the last try of a job failed on trouble that was not the file's (a missing tool,
+    storage down, a time limit): the media object ends ``failed`` with ``reason`` instead of
+    staying ``processing`` for ever. Returns whether it changed anything."""
+    with pipeline.write() as session:
+        media_object = repo.get_by_media_id(session, media_id)
+        if media_object is None or media_object.workflow_state == "deleted":
+            return False
+        if media_object.processing_state not in ("pending", "processing"):
+            return False
+        media_object.processing_state = "failed"
+        media_object.processing_error = reason
+        return True
+
+
+def reprocessable(session: Session, *, unfinished: bool = False) -> list[str]:
+    """media_ids of active media objects with uploaded bytes that ended ``failed``, and with
+    ``unfinished`` also those still ``pending`` or ``processing`` (for when no job is left to
+    finish them, e.g. after installing ffmpeg). Oldest first."""
+    states = ["failed", "pending", "processing"] if unfinished else ["failed"]
+    candidates = session.scalars(
+        select(MediaObject)
+        .where(MediaObject.workflow_state != "deleted")
+        .where(MediaObject.processing_state.in_(states))
+        .order_by(MediaObject.id)
+    )
+    return [mo.media_id for mo in candidates if _default_file(session, mo) is not None]
 
 
 def process_media(pipeline: Pipeline, media_id: str) -> str:

@@ -4,16 +4,24 @@ again after its worker died does no harm."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from mediaobjects.context import AppContext
+from mediaobjects.jobs import JobContext, JobTimeout
 from mediaobjects.media_objects.processing import (
+    GAVE_UP,
     Pipeline,
     cleanup_stale_scratch,
+    give_up,
     process_media,
     release_media,
+    reprocessable,
 )
+from mediaobjects.transcoding import ToolMissing
+
+logger = logging.getLogger("mediaobjects.media")
 
 
 def scratch_dir(ctx: AppContext) -> Path:
@@ -35,12 +43,47 @@ def prepare_worker(ctx: AppContext) -> int:
     return cleanup_stale_scratch(scratch_dir(ctx), ctx.settings.transcode_timeout_seconds + 3600)
 
 
+def _gave_up_reason(exc: Exception) -> str:
+    if isinstance(exc, ToolMissing):
+        return (
+            "Processing could not start: the server has no working ffmpeg. "
+            "An administrator can install it and run: mediaobjects reprocess"
+        )
+    if isinstance(exc, JobTimeout):
+        return (
+            "Processing took longer than the server allows "
+            "(MEDIAOBJECTS_TRANSCODE_TIMEOUT_SECONDS). An administrator can raise it and run: "
+            "mediaobjects reprocess"
+        )
+    return GAVE_UP
+
+
+def reprocess(
+    ctx: AppContext, media_ids: list[str] | None = None, *, unfinished: bool = False
+) -> list[str]:
+    """Queues ``process_media`` again: for ``media_ids``, or else for every media object that
+    ended failed (and with ``unfinished``, those left pending or processing). Returns the
+    media_ids queued. Media that is ready or deleted is skipped by the job itself."""
+    if media_ids is None:
+        with ctx.read() as session:
+            media_ids = reprocessable(session, unfinished=unfinished)
+    for media_id in media_ids:
+        ctx.enqueue("process_media", media_entry_id=media_id)
+    return media_ids
+
+
 def register_media_jobs(queue: Any, ctx: AppContext) -> None:
     """Registers the media jobs on ``queue`` (a mediaobjects.jobs JobQueue)."""
     timeout = ctx.settings.transcode_timeout_seconds
 
-    def process(_job: Any, media_entry_id: str) -> str:
-        return process_media(pipeline_for(ctx), media_entry_id)
+    def process(job: JobContext, media_entry_id: str) -> str:
+        try:
+            return process_media(pipeline_for(ctx), media_entry_id)
+        except Exception as exc:
+            if job.is_last_try:
+                logger.error("processing %s failed for good: %r", media_entry_id, exc)
+                give_up(pipeline_for(ctx), media_entry_id, _gave_up_reason(exc))
+            raise
 
     def release(_job: Any, media_entry_id: str) -> str:
         return release_media(pipeline_for(ctx), media_entry_id)

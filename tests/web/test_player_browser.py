@@ -86,8 +86,15 @@ def test_player_plays_and_shows_captions(app: Any, api: Api, browser: Any, tmp_p
         page.evaluate(
             "() => { const v = document.getElementById('media'); v.muted = true; return v.play(); }"
         )
+        # Paused as soon as it has played a little, so that a slow machine cannot run past
+        # the cue before it is read.
         page.wait_for_function(
-            "() => document.getElementById('media').currentTime > 0.3", timeout=15000
+            """() => {
+                const v = document.getElementById('media');
+                if (v.currentTime > 0.3) { v.pause(); return true; }
+                return false;
+            }""",
+            timeout=15000,
         )
         cue = page.wait_for_function(
             """() => {
@@ -102,7 +109,9 @@ def test_player_plays_and_shows_captions(app: Any, api: Api, browser: Any, tmp_p
             timeout=15000,
         ).json_value()
         assert cue == "fr: Bonjour des sous-titres"
-        # Keyboard: the player has focus; k pauses, c moves to the next caption track.
+        # Keyboard: the player has focus; k plays and pauses, c moves to the next caption track.
+        page.keyboard.press("k")
+        page.wait_for_function("() => !document.getElementById('media').paused", timeout=5000)
         page.keyboard.press("k")
         page.wait_for_function("() => document.getElementById('media').paused", timeout=5000)
         page.keyboard.press("c")

@@ -5,10 +5,13 @@ posters and thumbnails."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from mediaobjects.context import AppContext
 from mediaobjects.http.ranges import RangeNotSatisfiable, etag_matches, parse_range
@@ -76,4 +79,25 @@ def stream_stored(
     if request.method == "HEAD" or size == 0:
         return Response(status_code=status, headers=headers, media_type=content_type)
     body = ctx.storage.read_range(key, start, end)
-    return StreamingResponse(body, status_code=status, headers=headers, media_type=content_type)
+    return _ClosingStreamingResponse(
+        body, status_code=status, headers=headers, media_type=content_type
+    )
+
+
+class _ClosingStreamingResponse(StreamingResponse):
+    """Closes the storage stream (its open file) when the response ends for any reason. When a
+    player aborts a Range request, Starlette stops iterating without closing the iterator, and
+    the file would stay open until garbage collection."""
+
+    def __init__(self, chunks: Iterator[bytes], **kwargs: Any) -> None:
+        super().__init__(chunks, **kwargs)
+        self._chunks = chunks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # No thread is inside next() here: a cancelled run_sync waits for it to return.
+            close = getattr(self._chunks, "close", None)
+            if close is not None:
+                close()

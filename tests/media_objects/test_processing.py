@@ -5,6 +5,7 @@ the renditions from storage, while a copied file keeps them."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -145,10 +146,48 @@ def test_audio_gets_m4a_and_mp3(world: World, clips: dict[str, Path]) -> None:
     assert body["media_type"] == "audio"
     kinds = [(s["fileExt"], s["isOriginal"]) for s in body["media_sources"]]
     assert ("m4a", "0") in kinds and ("mp3", "0") in kinds and kinds[-1][1] == "1"
-    assert (
-        world.api.request("GET", f"/media_objects/{media_id}/thumbnail", world.teacher).status_code
-        == 404
+    # No picture in an audio file: a placeholder image (as Kaltura serves), not a 404.
+    picture = world.api.request("GET", f"/media_objects/{media_id}/thumbnail", world.teacher)
+    assert picture.status_code == 200
+    assert picture.headers["content-type"] == "image/jpeg"
+    assert jpeg_size(picture.content) == (640, 360)
+
+
+def jpeg_size(data: bytes) -> tuple[int, int]:
+    done = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0",
+         "-f", "image2pipe", "-i", "pipe:0"],
+        input=data, capture_output=True, check=True,
+    )  # fmt: skip
+    width, height = done.stdout.decode().strip().split(",")
+    return int(width), int(height)
+
+
+def test_media_without_a_picture_yet_gets_a_placeholder_then_its_poster(
+    world: World, clips: dict[str, Path]
+) -> None:
+    api = world.api
+    media_id = upload(world, clips["small"], "video/mp4")["media_entry_id"]
+    url = f"/media_objects/{media_id}/thumbnail?width=96"
+    waiting = api.request("GET", url, world.student)
+    assert waiting.status_code == 200 and waiting.headers["content-type"] == "image/jpeg"
+    assert waiting.headers["cache-control"] == "no-cache"  # the real picture is coming
+    assert jpeg_size(waiting.content) == (96, 54)
+    again = api.request(
+        "GET", url, world.student, headers={"If-None-Match": waiting.headers["etag"]}
     )
+    assert again.status_code == 304
+
+    run_jobs(api)
+    poster = api.request("GET", url, world.student)
+    assert poster.status_code == 200 and poster.content != waiting.content
+    assert jpeg_size(poster.content) == (96, 72)  # the 160x120 clip's own picture, resized
+
+    bad = upload(world, clips["truncated"], "video/mp4")["media_entry_id"]
+    run_jobs(api)
+    failed = api.request("GET", f"/media_objects/{bad}/thumbnail?width=96", world.student)
+    assert failed.status_code == 200 and jpeg_size(failed.content) == (96, 54)
+    assert failed.content != waiting.content  # says failed, not processing
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from mediaobjects.transcoding import (
     run,
     transcode,
 )
+from mediaobjects.transcoding.ffmpeg import PLACEHOLDER_KINDS, placeholder
 from tests.transcoding.conftest import Clips
 
 SMALL = parse_ladder("video:120,240;audio:m4a,mp3")
@@ -233,3 +234,25 @@ def test_resize_keeps_the_aspect_ratio(clips: Clips, tmp_path: Path) -> None:
 def test_resize_bounds(clips: Clips, tmp_path: Path, width: int | None, height: int | None) -> None:
     with pytest.raises(ValueError):
         resize(clips.jpeg, width, height, tmp_path / "x.jpg")
+
+
+def test_placeholders_are_jpegs_of_the_asked_size_one_per_kind(tmp_path: Path) -> None:
+    made = {}
+    for kind in PLACEHOLDER_KINDS:
+        out = placeholder(kind, 120, 68, tmp_path / f"{kind}.jpg")
+        assert out.read_bytes()[:2] == b"\xff\xd8"  # JPEG
+        done = subprocess.run(
+            ["ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0",
+             str(out)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        assert done.stdout.strip() == "120,68"
+        made[kind] = out.read_bytes()
+    assert len(set(made.values())) == len(PLACEHOLDER_KINDS)  # each says something else
+    for width, height in ((1, 1), (1, 9), (2000, 1)):
+        assert placeholder("audio", width, height, tmp_path / "edge.jpg").stat().st_size > 0
+    with pytest.raises(ValueError, match="Unknown placeholder"):
+        placeholder("video", 120, 68, tmp_path / "x.jpg")
+    with pytest.raises(ValueError, match="between 1 and 2000"):
+        placeholder("audio", 2001, 68, tmp_path / "x.jpg")
+    assert not (tmp_path / "x.jpg").exists()

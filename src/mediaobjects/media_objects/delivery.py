@@ -25,7 +25,7 @@ from mediaobjects.http.urls import Urls, verify_media, verify_source
 from mediaobjects.media_objects import schemas
 from mediaobjects.media_objects import service as media
 from mediaobjects.media_objects.models import MediaObject, MediaSource
-from mediaobjects.media_objects.processing import ensure_thumbnail
+from mediaobjects.media_objects.processing import ensure_placeholder, ensure_thumbnail
 from mediaobjects.media_objects.tasks import pipeline_for
 
 router = APIRouter(tags=["delivery"], responses=ERROR_RESPONSES)
@@ -151,6 +151,25 @@ def redirect_media_attachment(
     return _redirect(request, ctx, session, principal, media_object, attachment, bitrate, verifier)
 
 
+def _placeholder_kind(media_object: MediaObject) -> str:
+    if media_object.processing_state == "failed":
+        return "failed"
+    if media_object.processing_state == "ready":
+        return "audio"  # ready without a poster: the file has no picture
+    return "processing"
+
+
+def _placeholder_size(width: int | None, height: int | None) -> tuple[int, int]:
+    """The requested box, 16:9 where a side is missing (640x360 by default)."""
+    if width is not None and height is not None:
+        return width, height
+    if width is not None:
+        return width, max(1, width * 9 // 16)
+    if height is not None:
+        return min(MAX_THUMBNAIL_SIDE, max(1, height * 16 // 9)), height
+    return 640, 360
+
+
 def _thumbnail(
     request: Request,
     ctx: AppContext,
@@ -163,9 +182,23 @@ def _thumbnail(
     verifier: str | None,
 ) -> Response:
     _readable(session, ctx, principal, media_object, attachment, verifier)
-    if media_object.poster_key is None:
-        raise NotFound("This media has no picture (yet).")
     name = f"{schemas.display_title(media_object)}.jpg"
+    if media_object.poster_key is None:
+        # Audio, or no picture yet: a placeholder, as Kaltura serves, rather than a broken
+        # image in a media list. Revalidated each time: the real picture may come.
+        kind = _placeholder_kind(media_object)
+        w, h = _placeholder_size(width, height)
+        stored = ensure_placeholder(pipeline_for(ctx), kind, w, h)
+        return stream_stored(
+            request,
+            ctx,
+            key=stored.key,
+            size=stored.size,
+            etag_value=stored.etag,
+            content_type="image/jpeg",
+            filename=name,
+            cache_control="no-cache",
+        )
     if width is None and height is None:
         stat = ctx.storage.stat(media_object.poster_key)
         key, size, etag = stat.key, stat.size, stat.etag

@@ -312,6 +312,25 @@ def release_media(pipeline: Pipeline, media_entry_id: str) -> str:
     return "released"
 
 
+def placeholder_key(kind: str, width: int, height: int) -> str:
+    return f"placeholders/{kind}-{width}x{height}.jpg"
+
+
+def ensure_placeholder(pipeline: Pipeline, kind: str, width: int, height: int) -> StoredObject:
+    """The placeholder picture of ``kind`` at this size, drawn once and shared by all media.
+    Two requests racing draw it twice and store the same bytes: harmless."""
+    key = placeholder_key(kind, width, height)
+    try:
+        return pipeline.storage.stat(key)
+    except NotFound:
+        pass
+    with _scratch(pipeline) as scratch:
+        out = pipeline.transcoder.placeholder(
+            kind, scratch / "placeholder.jpg", width=width, height=height
+        )
+        return _store_file(pipeline.storage, key, out)
+
+
 def ensure_thumbnail(
     pipeline: Pipeline, media_object_id: int, poster: str, width: int | None, height: int | None
 ) -> MediaThumbnail:

@@ -226,6 +226,64 @@ def poster(
     return out
 
 
+PLACEHOLDER_KINDS = ("audio", "processing", "failed")
+_PLACEHOLDER_BACKGROUND = "0x394B58"
+_PLACEHOLDER_INK = "0xF5F5F5"
+
+
+def _placeholder_boxes(kind: str, width: int, height: int) -> list[tuple[int, int, int, int]]:
+    """The glyph as boxes (x, y, w, h), centred: equaliser bars for audio, three dots while
+    processing, a hollow square for failed media. Boxes only, so no font is needed."""
+    unit = max(1, min(width, height) // 12)
+    cx, cy = width // 2, height // 2
+    if kind == "audio":
+        heights = [2, 4, 6, 4, 2]
+        return [
+            (cx + (i - 2) * 2 * unit - unit // 2, cy - h * unit // 2, unit, h * unit)
+            for i, h in enumerate(heights)
+        ]
+    if kind == "processing":
+        return [(cx + (i - 1) * 2 * unit - unit // 2, cy - unit // 2, unit, unit) for i in range(3)]
+    side = 4 * unit
+    edge = max(1, unit // 2)
+    left, top = cx - side // 2, cy - side // 2
+    return [
+        (left, top, side, edge),
+        (left, top + side - edge, side, edge),
+        (left, top, edge, side),
+        (left + side - edge, top, edge, side),
+    ]
+
+
+def placeholder(
+    kind: str,
+    width: int,
+    height: int,
+    out: Path,
+    *,
+    ffmpeg: str = "ffmpeg",
+    timeout: float = 60,
+) -> Path:
+    """Write a ``width`` x ``height`` JPEG standing in for a picture the media does not have
+    (audio, still processing, failed), as Kaltura serves a default image there."""
+    if kind not in PLACEHOLDER_KINDS:
+        raise ValueError(f"Unknown placeholder {kind!r}.")
+    _check_side("width", width)
+    _check_side("height", height)
+    # lavfi's colour source needs two pixels a side; a 1-pixel placeholder is scaled down.
+    drawn_w, drawn_h = max(2, width), max(2, height)
+    steps = [
+        f"drawbox=x={x}:y={y}:w={w}:h={h}:color={_PLACEHOLDER_INK}:t=fill"
+        for x, y, w, h in _placeholder_boxes(kind, drawn_w, drawn_h)
+    ]
+    if (drawn_w, drawn_h) != (width, height):
+        steps.append(f"scale={width}:{height}")
+    head = [ffmpeg, *_BASE, "-f", "lavfi"]
+    head += ["-i", f"color=c={_PLACEHOLDER_BACKGROUND}:s={drawn_w}x{drawn_h}"]
+    _write_jpeg(head, ",".join(steps), out, timeout=timeout)
+    return out
+
+
 def resize(
     image: Path,
     width: int | None,

@@ -42,3 +42,7 @@ class Transcoder(Protocol):
     def resize(self, image: Path, out: Path, *, width: int | None, height: int | None) -> Path:
         """``out``, a resized copy of ``image``; made once, then returned from the cache."""
         ...
+
+    def placeholder(self, kind: str, out: Path, *, width: int, height: int) -> Path:
+        """A JPEG standing in for a missing picture: ``kind`` is audio, processing or failed."""
+        ...

@@ -97,6 +97,9 @@ class FFmpegTranscoder:
             width=min(result.width, POSTER_MAX_WIDTH) // 2 * 2,
         )
 
+    def placeholder(self, kind: str, out: Path, *, width: int, height: int) -> Path:
+        return ff.placeholder(kind, width, height, out, ffmpeg=self.ffmpeg, timeout=self.timeout)
+
     def resize(self, image: Path, out: Path, *, width: int | None, height: int | None) -> Path:
         if out.exists():
             return out

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from huey.registry import Message  # type: ignore[import-untyped]
 
+from mediaobjects.jobs import JobQueue
 from mediaobjects.jobs.serializer import JsonSerializer, MessageRefused
 from tests.jobs.conftest import MakeQueue
 
@@ -55,16 +56,21 @@ def test_bytes_that_are_not_our_messages_are_refused(planted: bytes) -> None:
         JsonSerializer().deserialize(planted)
 
 
-def test_a_pickle_planted_on_the_queue_runs_nothing_and_the_next_job_still_runs(
-    make_queue: MakeQueue, tmp_path: Path
-) -> None:
+def planted_queue(make_queue: MakeQueue, marker: Path) -> tuple[JobQueue, list[str]]:
+    """A queue holding a pickle that would create ``marker``, then a real job."""
     queue = make_queue()
     ran: list[str] = []
     queue.register("probe", lambda ctx, *, media_id: ran.append(media_id))
-    marker = tmp_path / "planted-code-ran"
     queue.huey.storage.enqueue(pickle.dumps(_Planted(marker)))
     queue.enqueue("probe", media_id="m-after")
+    return queue, ran
 
+
+def test_a_pickle_planted_on_the_queue_runs_nothing_and_the_next_job_still_runs(
+    make_queue: MakeQueue, tmp_path: Path
+) -> None:
+    marker = tmp_path / "planted-code-ran"
+    queue, ran = planted_queue(make_queue, marker)
     queue.start_in_process(workers=1)
     try:
         deadline = time.monotonic() + 15
@@ -81,13 +87,8 @@ def test_a_pickle_planted_on_the_queue_runs_nothing_and_the_next_job_still_runs(
 def test_run_pending_now_also_drops_a_planted_message(
     make_queue: MakeQueue, tmp_path: Path
 ) -> None:
-    queue = make_queue()
-    ran: list[str] = []
-    queue.register("probe", lambda ctx, *, media_id: ran.append(media_id))
     marker = tmp_path / "planted-code-ran"
-    queue.huey.storage.enqueue(pickle.dumps(_Planted(marker)))
-    queue.enqueue("probe", media_id="m-after")
-
+    queue, ran = planted_queue(make_queue, marker)
     assert queue.run_pending_now() == 1
     assert ran == ["m-after"]
     assert not marker.exists()

@@ -182,24 +182,15 @@ def _thumbnail(
     verifier: str | None,
 ) -> Response:
     _readable(session, ctx, principal, media_object, attachment, verifier)
-    name = f"{schemas.display_title(media_object)}.jpg"
+    cache_control = "private, max-age=3600"
     if media_object.poster_key is None:
         # Audio, or no picture yet: a placeholder, as Kaltura serves, rather than a broken
         # image in a media list. Revalidated each time: the real picture may come.
-        kind = _placeholder_kind(media_object)
         w, h = _placeholder_size(width, height)
-        stored = ensure_placeholder(pipeline_for(ctx), kind, w, h)
-        return stream_stored(
-            request,
-            ctx,
-            key=stored.key,
-            size=stored.size,
-            etag_value=stored.etag,
-            content_type="image/jpeg",
-            filename=name,
-            cache_control="no-cache",
-        )
-    if width is None and height is None:
+        stored = ensure_placeholder(pipeline_for(ctx), _placeholder_kind(media_object), w, h)
+        key, size, etag = stored.key, stored.size, stored.etag
+        cache_control = "no-cache"
+    elif width is None and height is None:
         stat = ctx.storage.stat(media_object.poster_key)
         key, size, etag = stat.key, stat.size, stat.etag
     else:
@@ -218,8 +209,8 @@ def _thumbnail(
         size=size,
         etag_value=etag,
         content_type="image/jpeg",
-        filename=name,
-        cache_control="private, max-age=3600",
+        filename=f"{schemas.display_title(media_object)}.jpg",
+        cache_control=cache_control,
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from mediaobjects.jobs import JobContext
 from mediaobjects.media_objects.models import MediaObject, MediaSource
+from mediaobjects.media_objects.processing import MAX_THUMBNAIL_SIZES
 from mediaobjects.media_objects.tasks import reprocess
 from mediaobjects.transcoding import ToolMissing
 from tests.support.api import Api
@@ -416,3 +417,35 @@ def test_reprocess_picks_failed_media_and_with_unfinished_the_stuck_ones(
     # The bad file is still bad: it fails again with the same reason.
     body = info(world, bad)
     assert body["processing_state"] == "failed" and body["processing_error"]
+
+
+def test_asking_for_many_sizes_cannot_fill_storage(world: World, clips: dict[str, Path]) -> None:
+    api = world.api
+    media_id = upload(world, clips["small"], "video/mp4")["media_entry_id"]
+    audio_id = upload(world, clips["audio"], "audio/mpeg")["media_entry_id"]
+    run_jobs(api)
+    stored = api.ctx.settings.data_dir / "files" / "thumbnails"
+
+    def thumbnails_on_disk(media: str) -> list[Path]:
+        return [p for p in (stored / media).glob("*.jpg") if p.name != "poster.jpg"]
+
+    first = api.request("GET", f"/media_objects/{media_id}/thumbnail?width=10", world.student)
+    for width in range(11, 11 + MAX_THUMBNAIL_SIZES + 3):
+        picture = api.request(
+            "GET", f"/media_objects/{media_id}/thumbnail?width={width}", world.student
+        )
+        assert picture.status_code == 200 and jpeg_size(picture.content)[0] == width
+    assert len(thumbnails_on_disk(media_id)) == MAX_THUMBNAIL_SIZES
+    # The oldest size was dropped: asked again, it is drawn again, the same picture.
+    again = api.request("GET", f"/media_objects/{media_id}/thumbnail?width=10", world.student)
+    assert again.status_code == 200 and again.content == first.content
+    assert len(thumbnails_on_disk(media_id)) == MAX_THUMBNAIL_SIZES
+
+    # Placeholders are drawn in memory: nothing of them is stored.
+    for width in range(1, 40):
+        placeholder = api.request(
+            "GET", f"/media_objects/{audio_id}/thumbnail?width={width}", world.student
+        )
+        assert placeholder.status_code == 200
+    assert not (stored / audio_id).exists()
+    assert not (api.ctx.settings.data_dir / "files" / "placeholders").exists()

@@ -3,7 +3,9 @@ S3), the Canvas ``redirect`` route that picks a rendition by bitrate, and thumbn
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
@@ -20,12 +22,13 @@ from mediaobjects.http.openapi import (
     REDIRECT_RESPONSES,
     THUMBNAIL_RESPONSES,
 )
+from mediaobjects.http.ranges import etag_matches
 from mediaobjects.http.streaming import stream_stored
 from mediaobjects.http.urls import Urls, verify_media, verify_source
 from mediaobjects.media_objects import schemas
 from mediaobjects.media_objects import service as media
 from mediaobjects.media_objects.models import MediaObject, MediaSource
-from mediaobjects.media_objects.processing import ensure_placeholder, ensure_thumbnail
+from mediaobjects.media_objects.processing import ensure_thumbnail, placeholder_bytes
 from mediaobjects.media_objects.tasks import pipeline_for
 
 router = APIRouter(tags=["delivery"], responses=ERROR_RESPONSES)
@@ -182,15 +185,14 @@ def _thumbnail(
     verifier: str | None,
 ) -> Response:
     _readable(session, ctx, principal, media_object, attachment, verifier)
-    cache_control = "private, max-age=3600"
+    filename = f"{schemas.display_title(media_object)}.jpg"
     if media_object.poster_key is None:
         # Audio, or no picture yet: a placeholder, as Kaltura serves, rather than a broken
-        # image in a media list. Revalidated each time: the real picture may come.
+        # image in a media list.
         w, h = _placeholder_size(width, height)
-        stored = ensure_placeholder(pipeline_for(ctx), _placeholder_kind(media_object), w, h)
-        key, size, etag = stored.key, stored.size, stored.etag
-        cache_control = "no-cache"
-    elif width is None and height is None:
+        data = placeholder_bytes(pipeline_for(ctx), _placeholder_kind(media_object), w, h)
+        return _placeholder_response(request, data, filename)
+    if width is None and height is None:
         stat = ctx.storage.stat(media_object.poster_key)
         key, size, etag = stat.key, stat.size, stat.etag
     else:
@@ -209,9 +211,23 @@ def _thumbnail(
         size=size,
         etag_value=etag,
         content_type="image/jpeg",
-        filename=f"{schemas.display_title(media_object)}.jpg",
-        cache_control=cache_control,
+        filename=filename,
+        cache_control="private, max-age=3600",
     )
+
+
+def _placeholder_response(request: Request, data: bytes, filename: str) -> Response:
+    etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
+    headers = {
+        "ETag": etag,
+        # Revalidated each time: the real picture may come.
+        "Cache-Control": "no-cache",
+        "Content-Disposition": f"inline; filename*=UTF-8''{quote(filename, safe='')}",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(data, headers=headers, media_type="image/jpeg")
 
 
 Side = Annotated[int | None, Query(ge=1, le=MAX_THUMBNAIL_SIDE)]

@@ -8,10 +8,14 @@ rows are replaced in one transaction."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import secrets
 import shutil
 import tempfile
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -58,7 +62,15 @@ def poster_key(media_id: str) -> str:
 
 
 def thumbnail_key(media_id: str, width: int | None, height: int | None) -> str:
-    return f"thumbnails/{media_id}/{width or 0}x{height or 0}.jpg"
+    # Unique per drawing: an evicted size drawn again never shares a key with the old copy,
+    # whose deletion could otherwise remove the new one.
+    return f"thumbnails/{media_id}/{width or 0}x{height or 0}-{secrets.token_hex(4)}.jpg"
+
+
+# Sizes kept per media object: any width x height from 1 to 2000 may be asked for, and each is
+# drawn and stored; past this many the oldest are dropped, so storage cannot be filled by
+# asking for many sizes.
+MAX_THUMBNAIL_SIZES = 16
 
 
 SCRATCH_PREFIX = "mediaobjects-job-"
@@ -312,23 +324,29 @@ def release_media(pipeline: Pipeline, media_entry_id: str) -> str:
     return "released"
 
 
-def placeholder_key(kind: str, width: int, height: int) -> str:
-    return f"placeholders/{kind}-{width}x{height}.jpg"
+_PLACEHOLDERS: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
+_PLACEHOLDERS_LOCK = threading.Lock()
+MAX_PLACEHOLDERS = 64
 
 
-def ensure_placeholder(pipeline: Pipeline, kind: str, width: int, height: int) -> StoredObject:
-    """The placeholder picture of ``kind`` at this size, drawn once and shared by all media.
-    Two requests racing draw it twice and store the same bytes: harmless."""
-    key = placeholder_key(kind, width, height)
-    try:
-        return pipeline.storage.stat(key)
-    except NotFound:
-        pass
+def placeholder_bytes(pipeline: Pipeline, kind: str, width: int, height: int) -> bytes:
+    """The placeholder picture of ``kind`` at this size. Kept in memory (the last 64 drawn,
+    a few KB each) rather than in storage, so no size asked for can fill the bucket."""
+    wanted = (kind, width, height)
+    with _PLACEHOLDERS_LOCK:
+        if wanted in _PLACEHOLDERS:
+            _PLACEHOLDERS.move_to_end(wanted)
+            return _PLACEHOLDERS[wanted]
     with _scratch(pipeline) as scratch:
         out = pipeline.transcoder.placeholder(
             kind, scratch / "placeholder.jpg", width=width, height=height
         )
-        return _store_file(pipeline.storage, key, out)
+        data = out.read_bytes()
+    with _PLACEHOLDERS_LOCK:
+        _PLACEHOLDERS[wanted] = data
+        while len(_PLACEHOLDERS) > MAX_PLACEHOLDERS:
+            _PLACEHOLDERS.popitem(last=False)
+    return data
 
 
 def ensure_thumbnail(
@@ -349,7 +367,7 @@ def ensure_thumbnail(
         pipeline.transcoder.resize(source, out, width=width, height=height)
         stored = _store_file(pipeline.storage, key, out)
     with pipeline.write() as session:
-        return repo.save_thumbnail(
+        saved = repo.save_thumbnail(
             session,
             MediaThumbnail(
                 media_object_id=media_object_id,
@@ -360,3 +378,11 @@ def ensure_thumbnail(
                 etag=stored.etag,
             ),
         )
+        if saved.storage_key != key:
+            evicted = [key]  # another request stored this size first: ours is not needed
+        else:
+            evicted = repo.evict_thumbnails(session, media_object_id, keep=MAX_THUMBNAIL_SIZES)
+    for old_key in evicted:
+        with contextlib.suppress(StorageFailure):
+            pipeline.storage.delete(old_key)
+    return saved

@@ -253,6 +253,21 @@ def save_thumbnail(session: Session, thumbnail: MediaThumbnail) -> MediaThumbnai
     return thumbnail
 
 
+def evict_thumbnails(session: Session, media_object_id: int, *, keep: int) -> list[str]:
+    """Deletes a media object's oldest thumbnail rows beyond the newest ``keep``; returns their
+    storage keys, for the caller to delete once committed."""
+    stmt = (
+        select(MediaThumbnail)
+        .where(MediaThumbnail.media_object_id == media_object_id)
+        .order_by(MediaThumbnail.id.desc())
+        .offset(keep)
+    )
+    old = list(session.scalars(stmt))
+    for row in old:
+        session.delete(row)
+    return [row.storage_key for row in old]
+
+
 def delete_thumbnails(session: Session, media_object_id: int) -> list[str]:
     stmt = select(MediaThumbnail.storage_key).where(
         MediaThumbnail.media_object_id == media_object_id

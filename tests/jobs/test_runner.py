@@ -80,12 +80,21 @@ def test_a_job_that_always_fails_stops_after_three_tries_and_is_recorded(
         attempts.append(ctx.attempt)
         raise ValueError(f"cannot decode {media_id}")
 
-    queue.register("broken", broken, retry_delay=0.01, backoff=2.0)
+    gave_up: list[tuple[dict[str, Any], str]] = []
+    queue.register(
+        "broken",
+        broken,
+        retry_delay=0.01,
+        backoff=2.0,
+        on_give_up=lambda kw, exc: gave_up.append((kw, repr(exc))),
+    )
     job_id = queue.enqueue("broken", media_id="m-9")
 
     assert queue.run_pending_now() == 3
 
     assert attempts == [1, 2, 3]
+    # Told once, after the last try, with the job's arguments and its last error.
+    assert gave_up == [({"media_id": "m-9"}, "ValueError('cannot decode m-9')")]
     record = queue.status(job_id)
     assert record is not None
     assert (record.state, record.attempts, record.kwargs) == ("failed", 3, {"media_id": "m-9"})
@@ -225,13 +234,20 @@ def test_a_job_whose_worker_vanished_runs_again(make_queue: MakeQueue) -> None:
 
 def test_a_worker_dying_on_the_last_try_fails_the_job(make_queue: MakeQueue) -> None:
     queue = make_queue()
-    queue.register("probe", lambda ctx: None, tries=1)
-    job_id = queue.enqueue("probe")
+    gave_up: list[tuple[dict[str, Any], BaseException | None]] = []
+    queue.register(
+        "probe",
+        lambda ctx, **kw: None,
+        tries=1,
+        on_give_up=lambda kw, exc: gave_up.append((kw, exc)),
+    )
+    job_id = queue.enqueue("probe", media_id="m-2")
     queue.huey.dequeue()
     now = time.time()
     queue.leases.start(job_id, "dead-worker", now=now - 5, until=now - 1)
 
     assert queue.recover_expired() == 0
+    assert gave_up == [({"media_id": "m-2"}, None)]  # no exception: the worker died
 
     record = queue.status(job_id)
     assert record is not None and record.state == "failed"

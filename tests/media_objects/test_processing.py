@@ -366,14 +366,13 @@ def test_media_the_server_could_not_process_ends_failed_and_reprocess_finishes_i
     tools = (transcoder.ffmpeg, transcoder.ffprobe)
     transcoder.ffmpeg = transcoder.ffprobe = "/nonexistent/ffmpeg"
 
-    def one_try(attempt: int) -> None:
-        job = JobContext("job-1", "process_media", attempt, spec.tries, time.monotonic() + 60)
-        with pytest.raises(ToolMissing):
-            spec.fn(job, media_entry_id=media_id)
-
-    one_try(1)
-    assert info(world, media_id)["processing_state"] == "processing"  # a retry will come
-    one_try(spec.tries)
+    job = JobContext("job-1", "process_media", spec.tries, spec.tries, time.monotonic() + 60)
+    with pytest.raises(ToolMissing) as failed_try:
+        spec.fn(job, media_entry_id=media_id)
+    assert info(world, media_id)["processing_state"] == "processing"  # a retry may come
+    # The job runner gives up after the last try (tests/jobs/test_runner.py shows when):
+    assert spec.on_give_up is not None
+    spec.on_give_up({"media_entry_id": media_id}, failed_try.value)
     body = info(world, media_id)
     assert body["processing_state"] == "failed"
     assert "no working ffmpeg" in body["processing_error"]
@@ -449,3 +448,25 @@ def test_asking_for_many_sizes_cannot_fill_storage(world: World, clips: dict[str
         assert placeholder.status_code == 200
     assert not (stored / audio_id).exists()
     assert not (api.ctx.settings.data_dir / "files" / "placeholders").exists()
+
+
+def test_media_whose_worker_died_on_every_try_ends_failed(
+    world: World, clips: dict[str, Path]
+) -> None:
+    api = world.api
+    media_id = upload(world, clips["small"], "video/mp4")["media_entry_id"]
+    with api.ctx.write() as session:
+        mo = session.scalars(select(MediaObject).where(MediaObject.media_id == media_id)).one()
+        mo.processing_state = "processing"
+    on_give_up = api.ctx.jobs.spec("process_media").on_give_up
+    assert on_give_up is not None
+    on_give_up({"media_entry_id": media_id}, None)  # what recover_expired does then
+    body = info(world, media_id)
+    assert body["processing_state"] == "failed"
+    assert "a problem on the server, not with the file" in body["processing_error"]
+    # Giving up never overrides a result: ready media stays ready.
+    run_jobs(api)
+    assert reprocess(api.ctx, [media_id]) == [media_id]
+    run_jobs(api)
+    on_give_up({"media_entry_id": media_id}, None)
+    assert info(world, media_id)["processing_state"] == "ready"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from mediaobjects.jobs.errors import JobTimeout
 
@@ -53,6 +54,11 @@ class JobContext:
             raise JobTimeout(f"job {self.name} {self.job_id} went past its time limit")
 
 
+GiveUp = Callable[[dict[str, Any], BaseException | None], object]
+"""``on_give_up(kwargs, exc)``: called once when a job has failed for good, with its arguments
+and the last try's exception (None when the worker running it died)."""
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """How a registered job is run (see ``JobQueue.register``)."""
@@ -63,6 +69,7 @@ class JobSpec:
     retry_delay: float
     backoff: float
     timeout: float
+    on_give_up: GiveUp | None = None
 
     def delay_after(self, attempt: int) -> float:
         """Seconds to wait after try ``attempt`` failed: retry_delay * backoff ** (attempt-1)."""

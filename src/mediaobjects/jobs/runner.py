@@ -24,7 +24,7 @@ from huey.consumer import Consumer  # type: ignore[import-untyped]
 from huey.exceptions import RetryTask  # type: ignore[import-untyped]
 from huey.utils import utcnow  # type: ignore[import-untyped]
 
-from mediaobjects.jobs.contract import JobContext, JobFunction, JobSpec
+from mediaobjects.jobs.contract import GiveUp, JobContext, JobFunction, JobSpec
 from mediaobjects.jobs.errors import UnknownJobError
 from mediaobjects.jobs.leases import JobRecord, Leases, build_leases
 from mediaobjects.jobs.queue import build_huey
@@ -130,6 +130,7 @@ class JobQueue:
         retry_delay: float = 5.0,
         backoff: float = 5.0,
         timeout: float = 3600.0,
+        on_give_up: GiveUp | None = None,
     ) -> None:
         """Make ``fn`` runnable as job ``name``. ``tries`` counts every run, the first one
         included; the waits between tries are retry_delay, retry_delay*backoff, ... (5 s then
@@ -147,7 +148,7 @@ class JobQueue:
             raise ValueError("retry_delay must be >= 0 and backoff >= 1")
         if timeout <= 0:
             raise ValueError(f"timeout must be positive, not {timeout}")
-        spec = JobSpec(name, fn, tries, retry_delay, backoff, timeout)
+        spec = JobSpec(name, fn, tries, retry_delay, backoff, timeout, on_give_up)
 
         def run(job_kwargs: dict[str, Any], task: Any) -> None:
             self._execute(spec, job_kwargs, str(task.id))
@@ -238,6 +239,7 @@ class JobQueue:
                 exc_info=exc,
             )
             self._leases.fail(job_id, owner, now=time.time(), error=error)
+            self._give_up(spec, job_id, job_kwargs, exc)
             return
         if time.monotonic() > context.deadline:
             logger.warning(
@@ -252,6 +254,17 @@ class JobQueue:
                 spec.name,
                 job_id,
             )
+
+    @staticmethod
+    def _give_up(
+        spec: JobSpec, job_id: str, job_kwargs: dict[str, Any], exc: BaseException | None
+    ) -> None:
+        if spec.on_give_up is None:
+            return
+        try:
+            spec.on_give_up(job_kwargs, exc)
+        except Exception:
+            logger.exception("on_give_up of job %s %s failed", spec.name, job_id)
 
     def recover_expired(self) -> int:
         """Re-enqueue jobs whose worker stopped renewing their lease; a job that has used all
@@ -275,6 +288,7 @@ class JobQueue:
                 self._leases.fail(
                     record.job_id, None, now=time.time(), error=f"{WORKER_DIED} on its last try"
                 )
+                self._give_up(spec, record.job_id, record.kwargs, None)
                 continue
             logger.warning(
                 "job %s %s re-enqueued: %s (%d of %d tries used)",

@@ -4,7 +4,6 @@ again after its worker died does no harm."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,6 @@ from mediaobjects.media_objects.processing import (
     reprocessable,
 )
 from mediaobjects.transcoding import ToolMissing
-
-logger = logging.getLogger("mediaobjects.media")
 
 
 def scratch_dir(ctx: AppContext) -> Path:
@@ -43,7 +40,7 @@ def prepare_worker(ctx: AppContext) -> int:
     return cleanup_stale_scratch(scratch_dir(ctx), ctx.settings.transcode_timeout_seconds + 3600)
 
 
-def _gave_up_reason(exc: Exception) -> str:
+def _gave_up_reason(exc: BaseException | None) -> str:
     if isinstance(exc, ToolMissing):
         return (
             "Processing could not start: the server has no working ffmpeg. "
@@ -76,17 +73,15 @@ def register_media_jobs(queue: Any, ctx: AppContext) -> None:
     """Registers the media jobs on ``queue`` (a mediaobjects.jobs JobQueue)."""
     timeout = ctx.settings.transcode_timeout_seconds
 
-    def process(job: JobContext, media_entry_id: str) -> str:
-        try:
-            return process_media(pipeline_for(ctx), media_entry_id)
-        except Exception as exc:
-            if job.is_last_try:
-                logger.error("processing %s failed for good: %r", media_entry_id, exc)
-                give_up(pipeline_for(ctx), media_entry_id, _gave_up_reason(exc))
-            raise
+    def process(_job: JobContext, media_entry_id: str) -> str:
+        return process_media(pipeline_for(ctx), media_entry_id)
+
+    def gave_up(kwargs: dict[str, Any], exc: BaseException | None) -> None:
+        # Bad media already ended failed with its reason; this is trouble on the server's side.
+        give_up(pipeline_for(ctx), str(kwargs["media_entry_id"]), _gave_up_reason(exc))
 
     def release(_job: Any, media_entry_id: str) -> str:
         return release_media(pipeline_for(ctx), media_entry_id)
 
-    queue.register("process_media", process, tries=3, timeout=timeout)
+    queue.register("process_media", process, tries=3, timeout=timeout, on_give_up=gave_up)
     queue.register("release_media", release, tries=3, timeout=600)

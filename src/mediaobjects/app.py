@@ -11,7 +11,7 @@ from mediaobjects.accounts.routes import router as accounts_router
 from mediaobjects.context import AppContext, build_context
 from mediaobjects.files.routes import router as files_router
 from mediaobjects.http.errors import install_error_handlers
-from mediaobjects.http.middleware import AbsoluteFormTargets
+from mediaobjects.http.middleware import AbsoluteFormTargets, TrustedProxyHeaders
 from mediaobjects.media_objects.delivery import router as delivery_router
 from mediaobjects.media_objects.routes import router as media_objects_router
 from mediaobjects.media_objects.tasks import prepare_worker
@@ -55,6 +55,8 @@ def create_app(
     app.state.ctx = ctx
     install_error_handlers(app)
     app.add_middleware(AbsoluteFormTargets)
+    # Added last, so it runs first: everything after it sees the real client and scheme.
+    app.add_middleware(TrustedProxyHeaders, trusted=ctx.settings.trusted_proxy_networks())
     app.include_router(accounts_router)
     app.include_router(files_router)
     app.include_router(media_objects_router)

@@ -48,7 +48,15 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level)
+    # Forwarded headers are handled by the app itself, from MEDIAOBJECTS_TRUSTED_PROXIES only
+    # (uvicorn would believe them from 127.0.0.1 by default).
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level,
+        proxy_headers=False,
+    )
     return 0
 
 

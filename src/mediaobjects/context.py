@@ -15,6 +15,7 @@ from mediaobjects.db.engine import build_engine, build_session_factory, unit_of_
 from mediaobjects.settings import Settings
 from mediaobjects.signing import Signer
 from mediaobjects.storage.interfaces import Storage
+from mediaobjects.verifiers import Verifiers
 
 
 @dataclass
@@ -25,6 +26,7 @@ class AppContext:
     reader: sessionmaker[Session]
     storage: Storage
     signer: Signer
+    verifiers: Verifiers
     # The job queue (mediaobjects.jobs) and the transcoder (mediaobjects.transcoding); None
     # where a caller has no use for them.
     jobs: Any = None
@@ -77,13 +79,15 @@ def build_context(
         )
     from mediaobjects.transcoding import FFmpegTranscoder, parse_ladder
 
+    signer = Signer(settings.resolved_secret_key())
     ctx = AppContext(
         settings=settings,
         engine=engine,
         writer=build_session_factory(engine, writer=True),
         reader=build_session_factory(engine, writer=False),
         storage=storage,
-        signer=Signer(settings.resolved_secret_key()),
+        signer=signer,
+        verifiers=Verifiers(signer),
         transcoder=FFmpegTranscoder(
             settings.ffmpeg,
             settings.ffprobe,

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +39,25 @@ class Settings(BaseSettings):
             "once and stored in <data_dir>/secret_key."
         ),
     )
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "The service's address as clients reach it, e.g. `https://media.example.edu` (with "
+            "a path if a proxy serves it under one). Every absolute URL the API hands out "
+            "(embedded_iframe_url, media sources, tracks, uploads, pagination links) starts with "
+            "it. Unset: URLs follow each request's own scheme and Host header, which suits a "
+            "single machine but lets any client choose the host its links name; set it behind "
+            "proxies and caches."
+        ),
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Comma-separated addresses or networks (e.g. `127.0.0.1,10.0.0.0/8`) of reverse "
+            "proxies whose `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Forwarded-Host` "
+            "headers are believed. From anyone else these headers are ignored."
+        ),
+    )
     max_upload_bytes: int = Field(
         default=5 * GiB,
         gt=0,
@@ -53,6 +74,22 @@ class Settings(BaseSettings):
         default=2 * MiB,
         gt=0,
         description="Largest caption track content accepted, in bytes (UTF-8); larger gets 413.",
+    )
+    max_tracks_body_bytes: int = Field(
+        default=32 * MiB,
+        gt=0,
+        description=(
+            "Largest body of a `PUT .../media_tracks` (every track of a media object in one "
+            "JSON array), in bytes; larger gets 413."
+        ),
+    )
+    max_tracks_per_media: int = Field(
+        default=100,
+        gt=0,
+        description=(
+            "Most caption and subtitle tracks one media object may have, over all its files; "
+            "a write that would pass it gets 422 and changes nothing."
+        ),
     )
     captions_lenient: bool = Field(
         default=False,
@@ -134,6 +171,33 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server."
     )
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http:// or https:// URL")
+        if parts.query or parts.fragment or "@" in parts.netloc:
+            raise ValueError("must not carry credentials, a query or a fragment")
+        return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        for item in (part.strip() for part in value.split(",")):
+            if item:
+                ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
+
+    def trusted_proxy_networks(self) -> list[IPv4Network | IPv6Network]:
+        return [
+            ip_network(part.strip(), strict=False)
+            for part in self.trusted_proxies.split(",")
+            if part.strip()
+        ]
 
     @field_validator("renditions")
     @classmethod

@@ -465,3 +465,114 @@ def test_include_as_comma_list_d6(world: World) -> None:
         world.teacher,
     )[0]
     assert "content" in t and "created_at" in t
+
+
+# ---- hardening: empty bodies, limits, caption files ------------------------------------------
+
+
+@pytest.mark.parametrize("body", [b"", b"  \n", b"null"], ids=["empty", "blank", "null"])
+def test_d20_an_empty_or_null_body_is_400_and_deletes_nothing(world: World, body: bytes) -> None:
+    put_tracks(world, [{"locale": "en", "content": srt("Hello")}])
+    r = world.api.request(
+        "PUT",
+        f"/api/v1/media_objects/{world.media_id}/media_tracks",
+        world.teacher,
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 400
+    assert r.json() == {
+        "errors": [{"message": "the body must be a JSON array of tracks", "error_code": "bad_request"}]
+    }
+    assert list(track_ids(world)) == ["en"]
+    # An explicit [] still deletes every track, as in Canvas.
+    assert put_tracks(world, []).json() == []
+    assert track_ids(world) == {}
+
+
+@pytest.fixture
+def few_tracks(settings: Any) -> Any:
+    return settings.model_copy(update={"max_tracks_per_media": 3})
+
+
+def test_a_media_object_has_at_most_the_configured_number_of_tracks(
+    few_tracks: Any, api: Api
+) -> None:
+    from mediaobjects.app import create_app
+    from mediaobjects.context import build_context
+    from mediaobjects.storage.local import LocalStorage
+
+    ctx = build_context(few_tracks, storage=LocalStorage(few_tracks.data_dir / "files"))
+    try:
+        from fastapi.testclient import TestClient
+
+        with TestClient(create_app(context=ctx)) as client:
+            local = Api(client, ctx)
+            world = build_world(local)
+            path = f"/api/v1/media_objects/{world.media_id}/media_tracks"
+            three = [{"locale": f"x-{n}", "content": srt(str(n))} for n in range(3)]
+            assert len(local.ok("PUT", path, world.teacher, json=three)) == 3
+            # Private-use locales make thousands of tracks possible: the fourth is refused,
+            # whichever route asks, and nothing of the request stays.
+            four = [*three, {"locale": "x-4", "content": srt("4")}]
+            r = local.request("PUT", path, world.teacher, json=four)
+            assert r.status_code == 422
+            assert "at most 3 tracks" in r.json()["errors"][0]["message"]
+            r = local.request(
+                "POST",
+                f"/media_objects/{world.media_id}/media_tracks",
+                world.teacher,
+                data={"locale": "x-5", "content": srt("5")},
+            )
+            assert r.status_code == 422
+            assert sorted(t["locale"] for t in local.ok("GET", path, world.teacher)) == [
+                "x-0",
+                "x-1",
+                "x-2",
+            ]
+            # Replacing the three with three others is fine: the limit counts what remains.
+            other = [{"locale": f"x-y{n}", "content": srt(str(n))} for n in range(3)]
+            assert len(local.ok("PUT", path, world.teacher, json=other)) == 3
+    finally:
+        ctx.close()
+
+
+def test_content_may_be_sent_as_a_file_part(world: World) -> None:
+    """``curl -F locale=en -F content=@captions.srt``: the file part is the caption text."""
+    caption = "\ufeff1\r\n00:00:01,000 --> 00:00:02,000\r\nFrom a file\r\n".encode()
+    r = world.api.request(
+        "POST",
+        f"/media_objects/{world.media_id}/media_tracks",
+        world.teacher,
+        data={"locale": "en"},
+        files={"content": ("captions.srt", caption, "application/x-subrip")},
+    )
+    assert r.status_code == 200, r.text
+    served = content_of(world, track_ids(world)["en"])
+    assert served.text == "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nFrom a file"
+    # A file that is not UTF-8 text is refused, naming the field.
+    r = world.api.request(
+        "POST",
+        f"/media_objects/{world.media_id}/media_tracks",
+        world.teacher,
+        data={"locale": "fr"},
+        files={"content": ("captions.srt", b"\xff\xfe1\x00\n\x00", "application/x-subrip")},
+    )
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["field"] == "content"
+    assert "fr" not in track_ids(world)
+
+
+def test_a_caption_form_cannot_carry_more_than_one_caption_of_bytes(world: World) -> None:
+    """Every part counts against one total: a thousand fields of the per-part size are not
+    a thousand times the limit (the body is refused at the limit)."""
+    limit = world.api.ctx.settings.max_caption_bytes
+    fields = {f"f{n}": "x" * (64 * 1024) for n in range(limit // (64 * 1024) + 2)}
+    r = world.api.request(
+        "POST",
+        f"/media_objects/{world.media_id}/media_tracks",
+        world.teacher,
+        files={name: (None, value) for name, value in fields.items()},
+    )
+    assert r.status_code == 413
+    assert r.json()["errors"][0]["error_code"] == "payload_too_large"

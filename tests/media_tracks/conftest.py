@@ -22,10 +22,12 @@ from mediaobjects.media_objects import repository as media_objects_repo
 from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_tracks import service as tracks
 from mediaobjects.media_tracks.models import MediaTrack
+from mediaobjects.media_tracks.service import TrackLimits
 from tests.support.api import Api, Person
 from tests.support.media import fake_mp4
 
 LIMIT = 64 * 1024
+LIMITS = TrackLimits(max_caption_bytes=LIMIT, max_tracks=100)
 # Stands for "nobody logged in" where a helper's ``who=None`` already means "the teacher".
 ANON = Person(id=0, token="")
 
@@ -98,7 +100,7 @@ class World:
                 locale=locale,
                 kind=kind,
                 content=srt(text),
-                max_caption_bytes=LIMIT,
+                limits=LIMITS,
             )
             return track.id
 

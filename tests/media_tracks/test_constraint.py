@@ -15,7 +15,7 @@ from mediaobjects.errors import UnprocessableEntity
 from mediaobjects.media_tracks import repository as repo
 from mediaobjects.media_tracks import service as tracks
 from mediaobjects.media_tracks.models import MediaTrack
-from tests.media_tracks.conftest import LIMIT, World, srt
+from tests.media_tracks.conftest import LIMITS, World, srt
 
 
 def test_second_session_cannot_add_a_locale_the_first_committed(world: World) -> None:
@@ -36,7 +36,7 @@ def test_second_session_cannot_add_a_locale_the_first_committed(world: World) ->
             locale="es",
             kind=None,
             content=srt("still works"),
-            max_caption_bytes=LIMIT,
+            limits=LIMITS,
         )
     assert world.tracks_on(world.a2_id) == {"en": "first writer", "es": "still works"}
 
@@ -62,7 +62,7 @@ def test_concurrent_writers_of_one_locale_give_the_loser_a_422(world: World, db_
                 locale="en",
                 kind=None,
                 content=srt("second writer"),
-                max_caption_bytes=LIMIT,
+                limits=LIMITS,
             )
         [error] = info.value.errors
         assert (error.field, error.message) == ("locale", "has already been taken")
@@ -73,7 +73,7 @@ def test_concurrent_writers_of_one_locale_give_the_loser_a_422(world: World, db_
             locale="es",
             kind=None,
             content=srt("after the race"),
-            max_caption_bytes=LIMIT,
+            limits=LIMITS,
         )
     assert world.tracks_on(world.a2_id) == {"en": "first writer", "es": "after the race"}
 
@@ -95,7 +95,7 @@ def test_concurrent_put_loses_nothing_it_had_deleted(world: World, db_kind: str)
                 world.who(session, world.teacher),
                 [{"locale": "de", "content": srt("de")}, {"locale": "en", "content": srt("en")}],
                 attachment=world.att(session, world.a2_id),
-                max_caption_bytes=LIMIT,
+                limits=LIMITS,
             )
         assert [(e.field, e.index) for e in info.value.errors] == [("locale", 1)]
     assert world.tracks_on(world.a2_id) == {"en": "first writer", "fr": "fr subs"}

@@ -21,7 +21,8 @@ from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_tracks import repository as repo
 from mediaobjects.media_tracks import service as tracks
 from mediaobjects.media_tracks.models import MediaTrack
-from tests.media_tracks.conftest import LIMIT, World, copy_file, root_folder, said, srt
+from mediaobjects.media_tracks.service import TrackLimits
+from tests.media_tracks.conftest import LIMIT, LIMITS, World, copy_file, root_folder, said, srt
 from tests.support.media import fake_mp4
 
 DOCS_SRT = "1\r\n00:00:00,000 --> 00:00:01,251\r\nThis is the content\r\n"
@@ -29,7 +30,7 @@ DOCS_SRT = "1\r\n00:00:00,000 --> 00:00:01,251\r\nThis is the content\r\n"
 
 def upsert(world: World, where: str | int, **fields: Any) -> MediaTrack:
     fields.setdefault("kind", None)
-    fields.setdefault("max_caption_bytes", LIMIT)
+    fields["limits"] = TrackLimits(fields.pop("max_caption_bytes", LIMIT), max_tracks=100)
     who = fields.pop("who", world.teacher)
     with world.write() as session:
         return tracks.upsert_track(
@@ -110,7 +111,7 @@ def test_case_03_media_without_attachment_allows_duplicate_locales(world: World)
             locale="en",
             kind=None,
             content=srt("updated"),
-            max_caption_bytes=LIMIT,
+            limits=LIMITS,
         )
         assert said(track) == "updated" and track.attachment_id is None
 

@@ -159,17 +159,51 @@ def test_embed_verifier_is_not_a_download_thumbnail_source_or_track_verifier(
             assert _get(api, f"{path}&verifier={embed}") == 401, path
 
 
-def test_expiring_media_verifier_still_opens_the_player_page(world: World) -> None:
+def test_d21_page_verifiers_open_only_what_they_were_made_for(world: World) -> None:
+    """The public page of a course video hands out short-lived verifiers for its poster and
+    tracks. None of them opens a player page, another route's thumbnail or tracks, or a
+    student's private copy of the video with its private captions (decision D21)."""
     api = world.api
-    iframe = _info(world, f"/media_objects/{world.media_id}/info")["embedded_iframe_url"]
-    poster = _page_urls(api.client.get(iframe).text, "poster")[0]
-    media_verifier = _verifier(poster)
-    assert not media_verifier.startswith("never.")
-    assert _get(api, f"/media_objects_iframe/{world.media_id}?verifier={media_verifier}") == 200
-    assert (
-        _get(api, f"/media_attachments_iframe/{world.attachment_id}?verifier={media_verifier}")
-        == 200
+    student_files = api.ok("GET", "/api/v1/users/self/folders/root", world.student)
+    copy = api.ok(
+        "POST",
+        f"/api/v1/folders/{student_files['id']}/copy_file",
+        world.student,
+        data={"source_file_id": world.attachment_id},
     )
+    private = api.ok(
+        "PUT",
+        f"/api/v1/media_attachments/{copy['id']}/media_tracks",
+        world.student,
+        json=[{"locale": "en"}, {"locale": "fr", "content": SRT}],
+    )
+    private_id = next(t["id"] for t in private if t["locale"] == "fr")
+    course_track_id = next(t["id"] for t in private if t["locale"] == "en")
+
+    iframe = _info(world, f"/media_objects/{world.media_id}/info")["embedded_iframe_url"]
+    page = api.client.get(iframe).text
+    poster = _page_urls(page, "poster")[0]
+    track = next(url for url in _page_urls(page, "src") if "/media_tracks/" in url)
+    assert _get(api, poster) == 200 and _get(api, track) == 200
+    media, own, theirs = world.media_id, world.attachment_id, copy["id"]
+    for verifier in (_verifier(poster), _verifier(track)):
+        assert not verifier.startswith("never.")
+        for path in (
+            f"/media_objects_iframe/{media}",
+            f"/media_attachments_iframe/{own}",
+            f"/media_attachments_iframe/{theirs}",
+            f"/media_attachments/{theirs}/thumbnail",
+            f"/media_attachments/{own}/thumbnail",
+            f"/media_attachments/{theirs}/media_tracks/{private_id}",
+            f"/media_attachments/{theirs}/media_tracks/{course_track_id}",
+            f"/media_objects/{media}/redirect",
+            f"/media_attachments/{theirs}/redirect",
+        ):
+            assert _get(api, f"{path}?verifier={verifier}") == 401, path
+    # Each opens what it was made for, and only that.
+    assert _get(api, f"/media_objects/{media}/thumbnail?verifier={_verifier(poster)}") == 200
+    assert _get(api, f"{_bare(track)}?verifier={_verifier(poster)}") == 401
+    assert _get(api, f"/media_objects/{media}/thumbnail?verifier={_verifier(track)}") == 401
 
 
 def test_tampered_verifier_is_refused_as_before(world: World) -> None:
@@ -181,6 +215,7 @@ def test_tampered_verifier_is_refused_as_before(world: World) -> None:
     mac = embed.split(".", 1)[1]
     poster = _page_urls(api.client.get(iframe).text, "poster")[0]
     expiring = _verifier(poster)
+    assert not expiring.startswith("never.")
     for forged in (
         embed[:-1] + ("A" if embed[-1] != "A" else "B"),
         f"9999999999.{mac}",  # an embed's MAC under an expiry date

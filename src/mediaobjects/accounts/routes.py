@@ -3,12 +3,13 @@ groups and memberships. Thin handlers: parameters in, service call, JSON out."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from mediaobjects.accounts import schemas
 from mediaobjects.accounts import service as accounts
 from mediaobjects.errors import NotFound
-from mediaobjects.http.deps import CanvasParams, CurrentPrincipal, DbSession
+from mediaobjects.http.body import allow_body
+from mediaobjects.http.deps import BodyParams, Ctx, CurrentPrincipal, DbSession, authorized
 from mediaobjects.http.openapi import (
     ACCOUNT,
     COURSE,
@@ -33,6 +34,19 @@ def _check_account(account_id: str) -> None:
         raise NotFound()
 
 
+def site_admin_only(request: Request, principal: CurrentPrincipal) -> None:
+    """Provisioning is for site admins: anyone else is refused before the body is read."""
+    accounts.require_site_admin(principal)
+    allow_body(request)
+
+
+def may_create_token(user_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal) -> None:
+    authorized(request, ctx, lambda s: accounts.authorize_token_creation(s, principal, user_id))
+
+
+SITE_ADMIN = [Depends(site_admin_only)]
+
+
 @router.get(
     "/accounts/{account_id}",
     summary="Get a single account",
@@ -48,21 +62,24 @@ def show_account(
 
 
 @router.post(
-    "/accounts/{account_id}/users", summary="Create a user", responses=ok("The new user", USER)
+    "/accounts/{account_id}/users",
+    summary="Create a user",
+    responses=ok("The new user", USER),
+    dependencies=SITE_ADMIN,
 )
 def create_user(
     account_id: str,
     request: Request,
-    session: DbSession,
+    ctx: Ctx,
     principal: CurrentPrincipal,
-    params: CanvasParams,
+    params: BodyParams,
 ) -> Response:
     _check_account(account_id)
-    accounts.require_site_admin(principal)
     name = params.text("user", "name", required=True) or ""
     login = params.text("pseudonym", "unique_id", required=True) or ""
-    user = accounts.create_user(session, principal, name, login)
-    return canvas_json(request, schemas.user_json(user))
+    with ctx.write() as session:
+        user = accounts.create_user(session, principal, name, login)
+        return canvas_json(request, schemas.user_json(user))
 
 
 @router.get("/users/{user_id}", summary="Show user details", responses=ok("The user", USER))
@@ -77,19 +94,20 @@ def show_user(
     "/users/{user_id}/tokens",
     summary="Create an access token",
     responses=ok("The new token, with the token itself (shown only here)", TOKEN_CREATED),
+    dependencies=[Depends(may_create_token)],
 )
 def create_token(
     user_id: str,
     request: Request,
-    session: DbSession,
+    ctx: Ctx,
     principal: CurrentPrincipal,
-    params: CanvasParams,
+    params: BodyParams,
 ) -> Response:
-    accounts.require_user(principal)
     purpose = params.text("token", "purpose", required=True) or ""
     expires_at = params.timestamp("token", "expires_at")
-    token, raw = accounts.create_token(session, principal, user_id, purpose, expires_at)
-    return canvas_json(request, schemas.token_json(token, raw))
+    with ctx.write() as session:
+        token, raw = accounts.create_token(session, principal, user_id, purpose, expires_at)
+        return canvas_json(request, schemas.token_json(token, raw))
 
 
 @router.delete(
@@ -101,31 +119,33 @@ def delete_token(
     user_id: str,
     token_id: str,
     request: Request,
-    session: DbSession,
+    ctx: Ctx,
     principal: CurrentPrincipal,
 ) -> Response:
-    token = accounts.revoke_token(session, principal, user_id, accounts.parse_id(token_id))
-    return canvas_json(request, schemas.token_json(token))
+    with ctx.write() as session:
+        token = accounts.revoke_token(session, principal, user_id, accounts.parse_id(token_id))
+        return canvas_json(request, schemas.token_json(token))
 
 
 @router.post(
     "/accounts/{account_id}/courses",
+    dependencies=SITE_ADMIN,
     summary="Create a course",
     responses=ok("The new course", COURSE),
 )
 def create_course(
     account_id: str,
     request: Request,
-    session: DbSession,
+    ctx: Ctx,
     principal: CurrentPrincipal,
-    params: CanvasParams,
+    params: BodyParams,
 ) -> Response:
     _check_account(account_id)
-    accounts.require_site_admin(principal)
     name = params.text("course", "name", required=True) or ""
     code = params.text("course", "course_code")
-    course = accounts.create_course(session, principal, name, code)
-    return canvas_json(request, schemas.course_json(course))
+    with ctx.write() as session:
+        course = accounts.create_course(session, principal, name, code)
+        return canvas_json(request, schemas.course_json(course))
 
 
 @router.get(
@@ -140,78 +160,82 @@ def show_course(
 
 @router.post(
     "/courses/{course_id}/enrollments",
+    dependencies=SITE_ADMIN,
     summary="Enroll a user",
     responses=ok("The enrollment", ENROLLMENT),
 )
 def enroll_user(
     course_id: str,
     request: Request,
-    session: DbSession,
+    ctx: Ctx,
     principal: CurrentPrincipal,
-    params: CanvasParams,
+    params: BodyParams,
 ) -> Response:
-    accounts.require_site_admin(principal)
-    accounts.load_course(session, course_id)
     user_id = params.integer("enrollment", "user_id", required=True) or 0
     enrollment_type = params.text("enrollment", "type", required=True) or ""
-    enrollment, user = accounts.enroll_user(session, principal, course_id, user_id, enrollment_type)
-    return canvas_json(request, schemas.enrollment_json(enrollment, user))
+    with ctx.write() as session:
+        enrollment, user = accounts.enroll_user(
+            session, principal, course_id, user_id, enrollment_type
+        )
+        return canvas_json(request, schemas.enrollment_json(enrollment, user))
 
 
 @router.post(
     "/courses/{course_id}/group_categories",
+    dependencies=SITE_ADMIN,
     summary="Create a group category",
     responses=ok("The new group category", GROUP_CATEGORY),
 )
 def create_course_group_category(
     course_id: str,
     request: Request,
-    session: DbSession,
+    ctx: Ctx,
     principal: CurrentPrincipal,
-    params: CanvasParams,
+    params: BodyParams,
 ) -> Response:
-    accounts.require_site_admin(principal)
-    accounts.load_course(session, course_id)
     name = params.text("name", required=True) or ""
-    category = accounts.create_group_category(session, principal, "Course", course_id, name)
-    return canvas_json(request, schemas.group_category_json(category))
+    with ctx.write() as session:
+        category = accounts.create_group_category(session, principal, "Course", course_id, name)
+        return canvas_json(request, schemas.group_category_json(category))
 
 
 @router.post(
     "/accounts/{account_id}/group_categories",
+    dependencies=SITE_ADMIN,
     summary="Create an account group category",
     responses=ok("The new group category", GROUP_CATEGORY),
 )
 def create_account_group_category(
     account_id: str,
     request: Request,
-    session: DbSession,
+    ctx: Ctx,
     principal: CurrentPrincipal,
-    params: CanvasParams,
+    params: BodyParams,
 ) -> Response:
     _check_account(account_id)
-    accounts.require_site_admin(principal)
     name = params.text("name", required=True) or ""
-    category = accounts.create_group_category(session, principal, "Account", account_id, name)
-    return canvas_json(request, schemas.group_category_json(category))
+    with ctx.write() as session:
+        category = accounts.create_group_category(session, principal, "Account", account_id, name)
+        return canvas_json(request, schemas.group_category_json(category))
 
 
 @router.post(
     "/group_categories/{group_category_id}/groups",
+    dependencies=SITE_ADMIN,
     summary="Create a group",
     responses=ok("The new group", GROUP),
 )
 def create_group(
     group_category_id: str,
     request: Request,
-    session: DbSession,
+    ctx: Ctx,
     principal: CurrentPrincipal,
-    params: CanvasParams,
+    params: BodyParams,
 ) -> Response:
-    accounts.require_site_admin(principal)
     name = params.text("name", required=True) or ""
-    group = accounts.create_group(session, principal, group_category_id, name)
-    return canvas_json(request, schemas.group_json(group, 0))
+    with ctx.write() as session:
+        group = accounts.create_group(session, principal, group_category_id, name)
+        return canvas_json(request, schemas.group_json(group, 0))
 
 
 @router.get("/groups/{group_id}", summary="Get a single group", responses=ok("The group", GROUP))
@@ -225,18 +249,18 @@ def show_group(
 
 @router.post(
     "/groups/{group_id}/memberships",
+    dependencies=SITE_ADMIN,
     summary="Create a membership",
     responses=ok("The membership", GROUP_MEMBERSHIP),
 )
 def create_membership(
     group_id: str,
     request: Request,
-    session: DbSession,
+    ctx: Ctx,
     principal: CurrentPrincipal,
-    params: CanvasParams,
+    params: BodyParams,
 ) -> Response:
-    accounts.require_site_admin(principal)
-    accounts.load_group(session, group_id)
     user_id = params.integer("user_id", required=True) or 0
-    membership = accounts.add_group_member(session, principal, group_id, user_id)
-    return canvas_json(request, schemas.membership_json(membership))
+    with ctx.write() as session:
+        membership = accounts.add_group_member(session, principal, group_id, user_id)
+        return canvas_json(request, schemas.membership_json(membership))

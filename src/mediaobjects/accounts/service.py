@@ -32,6 +32,7 @@ from mediaobjects.accounts.permissions import (
 )
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.errors import BadRequest, Forbidden, InvalidToken, NotFound, Unauthenticated
+from mediaobjects.numbers import INT64_MAX
 
 TOKEN_PREFIX = "1~"  # noqa: S105 -- a format prefix, not a secret
 # Refreshing last_used_at on every request would turn every read into a write.
@@ -215,6 +216,16 @@ def issue_token(
     return token, raw
 
 
+def authorize_token_creation(session: Session, principal: Principal, user_ref: str) -> User:
+    """The user a token may be made for: site admins make tokens for anyone, a user only for
+    themselves."""
+    me = require_user(principal)
+    user = get_user(session, principal, user_ref)
+    if user.id != me.id and not principal.is_site_admin:
+        raise Forbidden()
+    return user
+
+
 def create_token(
     session: Session,
     principal: Principal,
@@ -222,11 +233,7 @@ def create_token(
     purpose: str,
     expires_at: datetime | None,
 ) -> tuple[AccessToken, str]:
-    """Site admins make tokens for anyone; a user only for themselves."""
-    me = require_user(principal)
-    user = get_user(session, principal, user_ref)
-    if user.id != me.id and not principal.is_site_admin:
-        raise Forbidden()
+    user = authorize_token_creation(session, principal, user_ref)
     if not purpose.strip():
         raise BadRequest.for_field("token[purpose]", "token[purpose] must not be blank", "blank")
     if expires_at is not None and expires_at <= _now():
@@ -475,7 +482,7 @@ def read_group(session: Session, principal: Principal, group_ref: str) -> Group:
 
 def parse_id_param(value: str | int | None, field: str) -> int:
     """A numeric id given as a parameter: 400 naming the field when it is not one."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= INT64_MAX:
         return value
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
         return int(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
@@ -18,7 +18,15 @@ from mediaobjects.errors import BadRequest, PayloadTooLarge
 from mediaobjects.files import schemas
 from mediaobjects.files import service as files
 from mediaobjects.files.models import Attachment
-from mediaobjects.http.deps import CanvasParams, Ctx, CurrentPrincipal, DbSession, get_ctx
+from mediaobjects.http.body import allow_body, limited_stream
+from mediaobjects.http.deps import (
+    BodyParams,
+    Ctx,
+    CurrentPrincipal,
+    DbSession,
+    authorized,
+    get_ctx,
+)
 from mediaobjects.http.multipart import stream_multipart
 from mediaobjects.http.openapi import (
     DOWNLOAD_RESPONSES,
@@ -29,10 +37,12 @@ from mediaobjects.http.openapi import (
     UPLOADED_HEADERS,
     ok,
 )
+from mediaobjects.http.params import Params
 from mediaobjects.http.pipelined import PipelinedWriter
 from mediaobjects.http.responses import canvas_json
 from mediaobjects.http.streaming import stream_stored
-from mediaobjects.http.urls import Urls, base_url, verify_download
+from mediaobjects.http.urls import Urls, base_url
+from mediaobjects.numbers import decimal_digits
 
 router = APIRouter(tags=["files"], responses=ERROR_RESPONSES)
 
@@ -47,17 +57,46 @@ def file_payload(request: Request, ctx: AppContext, attachment: Attachment) -> d
 # ---- step one: ask for an upload URL --------------------------------------------------------
 
 
+def _may_upload(
+    request: Request,
+    ctx: AppContext,
+    principal: Principal,
+    context_type: Literal["Course", "Group", "User"],
+    context_ref: str,
+) -> None:
+    authorized(
+        request,
+        ctx,
+        lambda s: files.authorize_upload(s, principal, context_type, context_ref),
+    )
+
+
+def may_upload_to_course(
+    course_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal
+) -> None:
+    _may_upload(request, ctx, principal, "Course", course_id)
+
+
+def may_upload_to_group(
+    group_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal
+) -> None:
+    _may_upload(request, ctx, principal, "Group", group_id)
+
+
+def may_upload_to_user(
+    user_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal
+) -> None:
+    _may_upload(request, ctx, principal, "User", user_id)
+
+
 def _start_upload(
     request: Request,
     ctx: AppContext,
-    session: Session,
     principal: Principal,
-    params: CanvasParams,
+    params: Params,
     context_type: Literal["Course", "Group", "User"],
     context_ref: str,
 ) -> Response:
-    accounts.require_user(principal)
-    context = accounts.load_context(session, context_type, context_ref, principal)
     upload = files.UploadRequest(
         name=params.text("name", required=True, max_length=1024) or "",
         size=params.integer("size", minimum=0),
@@ -66,19 +105,20 @@ def _start_upload(
         parent_folder_id=params.integer("parent_folder_id"),
         on_duplicate=params.text("on_duplicate"),
     )
-    ticket = files.start_upload(
-        session,
-        principal,
-        context,
-        upload,
-        max_upload_bytes=ctx.settings.max_upload_bytes,
-        ttl_seconds=ctx.settings.upload_token_ttl_seconds,
-    )
-    token = ctx.signer.sign(files.UPLOAD_PURPOSE, ticket.nonce, ticket.expires_at)
+    with ctx.write() as session:
+        context = files.authorize_upload(session, principal, context_type, context_ref)
+        ticket = files.start_upload(
+            session,
+            principal,
+            context,
+            upload,
+            max_upload_bytes=ctx.settings.max_upload_bytes,
+            ttl_seconds=ctx.settings.upload_token_ttl_seconds,
+        )
     return canvas_json(
         request,
         {
-            "upload_url": f"{base_url(request)}/files_api/uploads/{ticket.nonce}?token={token}",
+            "upload_url": Urls(request, ctx).upload(ticket.nonce, ticket.expires_at),
             "upload_params": {
                 "filename": ticket.name,
                 "content_type": ticket.content_type or "application/octet-stream",
@@ -93,48 +133,36 @@ def _start_upload(
     "/api/v1/courses/{course_id}/files",
     summary="Upload a file to a course",
     responses=ok("Where and how to send the bytes (step two)", UPLOAD_TICKET),
+    dependencies=[Depends(may_upload_to_course)],
 )
 def start_course_upload(
-    course_id: str,
-    request: Request,
-    ctx: Ctx,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    params: CanvasParams,
+    course_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal, params: BodyParams
 ) -> Response:
-    return _start_upload(request, ctx, session, principal, params, "Course", course_id)
+    return _start_upload(request, ctx, principal, params, "Course", course_id)
 
 
 @router.post(
     "/api/v1/groups/{group_id}/files",
     summary="Upload a file to a group",
     responses=ok("Where and how to send the bytes (step two)", UPLOAD_TICKET),
+    dependencies=[Depends(may_upload_to_group)],
 )
 def start_group_upload(
-    group_id: str,
-    request: Request,
-    ctx: Ctx,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    params: CanvasParams,
+    group_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal, params: BodyParams
 ) -> Response:
-    return _start_upload(request, ctx, session, principal, params, "Group", group_id)
+    return _start_upload(request, ctx, principal, params, "Group", group_id)
 
 
 @router.post(
     "/api/v1/users/{user_id}/files",
     summary="Upload a file to a user's files",
     responses=ok("Where and how to send the bytes (step two)", UPLOAD_TICKET),
+    dependencies=[Depends(may_upload_to_user)],
 )
 def start_user_upload(
-    user_id: str,
-    request: Request,
-    ctx: Ctx,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    params: CanvasParams,
+    user_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal, params: BodyParams
 ) -> Response:
-    return _start_upload(request, ctx, session, principal, params, "User", user_id)
+    return _start_upload(request, ctx, principal, params, "User", user_id)
 
 
 # ---- step two: the bytes ----------------------------------------------------------------------
@@ -149,11 +177,11 @@ def start_user_upload(
 async def receive_upload(nonce: str, request: Request, token: str = "") -> Response:
     """No Authorization header here: the signed, single-use token in the URL is the grant."""
     ctx = get_ctx(request)
-    if not ctx.signer.verify(files.UPLOAD_PURPOSE, nonce, token):
+    if not ctx.verifiers.opens_upload(nonce, token):
         raise files.bad_upload_token("The upload token is invalid or has expired.")
     limit = ctx.settings.max_upload_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
+    declared = decimal_digits(request.headers.get("content-length", "").strip())
+    if declared is not None and declared > limit + MULTIPART_OVERHEAD:
         raise PayloadTooLarge(f"The file is larger than the upload limit of {limit} bytes.")
 
     def check() -> None:
@@ -161,6 +189,7 @@ async def receive_upload(nonce: str, request: Request, token: str = "") -> Respo
             files.check_ticket(session, nonce)
 
     await run_in_threadpool(check)
+    allow_body(request)
     file_uuid = files.new_file_uuid()
     key = files.storage_key_for(file_uuid)
     writer = await run_in_threadpool(ctx.storage.begin_write, key)
@@ -175,7 +204,7 @@ async def receive_upload(nonce: str, request: Request, token: str = "") -> Respo
     try:
         result = await stream_multipart(
             request.headers.get("content-type", ""),
-            request.stream(),
+            limited_stream(request, limit + MULTIPART_OVERHEAD),
             sink,
             file_field="file",
             max_file_bytes=limit,
@@ -234,11 +263,10 @@ def show_file(
 @router.delete(
     "/api/v1/files/{file_id}", summary="Delete file", responses=ok("The deleted file", FILE)
 )
-def delete_file(
-    file_id: str, request: Request, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
-) -> Response:
-    attachment = files.delete_file(session, principal, file_id)
-    response = canvas_json(request, file_payload(request, ctx, attachment))
+def delete_file(file_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal) -> Response:
+    with ctx.write() as session:
+        attachment = files.delete_file(session, principal, file_id)
+        response = canvas_json(request, file_payload(request, ctx, attachment))
     if attachment.media_entry_id is not None:
         # After the commit (background tasks run once the response is out): the job checks
         # whether any file still uses the media, and only then removes its renditions.
@@ -305,25 +333,26 @@ def user_root_folder(
     return _root_folder(request, ctx, session, principal, "User", user_id)
 
 
+def may_copy_into(folder_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal) -> None:
+    authorized(request, ctx, lambda s: files.authorize_copy_into(s, principal, folder_id))
+
+
 @router.post(
     "/api/v1/folders/{folder_id}/copy_file",
     summary="Copy a file",
     responses=ok("The copy", FILE),
+    dependencies=[Depends(may_copy_into)],
 )
 def copy_file(
-    folder_id: str,
-    request: Request,
-    ctx: Ctx,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    params: CanvasParams,
+    folder_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal, params: BodyParams
 ) -> Response:
-    accounts.require_user(principal)
     source = params.raw("source_file_id")
     if source is None or source == "":
         raise BadRequest.for_field("source_file_id", "source_file_id is required", "required")
-    copy = files.copy_file(session, principal, folder_id, source, params.text("on_duplicate"))
-    return canvas_json(request, file_payload(request, ctx, copy))
+    on_duplicate = params.text("on_duplicate")
+    with ctx.write() as session:
+        copy = files.copy_file(session, principal, folder_id, source, on_duplicate)
+        return canvas_json(request, file_payload(request, ctx, copy))
 
 
 # ---- bytes out ----------------------------------------------------------------------------------
@@ -351,7 +380,7 @@ def download_file(
     verifier: str | None = None,
 ) -> Response:
     attachment_id = accounts.parse_id(file_id)
-    verified = verify_download(ctx, attachment_id, verifier)
+    verified = ctx.verifiers.opens_download(attachment_id, verifier)
     attachment = files.file_for_download(session, principal, attachment_id, verified=verified)
     return stream_stored(
         request,

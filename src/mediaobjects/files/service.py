@@ -43,7 +43,6 @@ _CONTENT_TYPE = re.compile(
     r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-UPLOAD_PURPOSE = "upload"
 
 
 def _now() -> datetime:
@@ -251,6 +250,16 @@ def _check_content_type(value: str | None) -> str | None:
     return cleaned.lower()
 
 
+def authorize_upload(
+    session: Session, principal: Principal, context_type: ContextType, context_ref: str
+) -> Context:
+    """The course, group or user named in the URL, when the caller may add files to it."""
+    accounts.require_user(principal)
+    context = accounts.load_context(session, context_type, context_ref, principal)
+    accounts.require_permission(session, principal, context, MANAGE_FILES_ADD)
+    return context
+
+
 def start_upload(
     session: Session,
     principal: Principal,
@@ -439,6 +448,16 @@ def create_placeholder(
 # ---- copies ----------------------------------------------------------------------------------
 
 
+def authorize_copy_into(session: Session, principal: Principal, folder_ref: str) -> Folder:
+    """The folder named in the URL, when the caller may add files to it."""
+    accounts.require_user(principal)
+    folder = repo.get_folder(session, accounts.parse_id(folder_ref))
+    if folder is None or folder.workflow_state == "deleted":
+        raise NotFound()
+    accounts.require_permission(session, principal, context_of(folder), MANAGE_FILES_ADD)
+    return folder
+
+
 def copy_file(
     session: Session,
     principal: Principal,
@@ -448,11 +467,7 @@ def copy_file(
 ) -> Attachment:
     """A new file in the folder that shares the source's bytes and its ``media_entry_id`` —
     which is how one MediaObject comes to have several attachments."""
-    accounts.require_user(principal)
-    folder = repo.get_folder(session, accounts.parse_id(folder_ref))
-    if folder is None or folder.workflow_state == "deleted":
-        raise NotFound()
-    accounts.require_permission(session, principal, context_of(folder), MANAGE_FILES_ADD)
+    folder = authorize_copy_into(session, principal, folder_ref)
     if on_duplicate is not None and on_duplicate not in ON_DUPLICATE:
         raise BadRequest.for_field("on_duplicate", "on_duplicate must be overwrite or rename")
     source = repo.get_attachment(session, accounts.parse_id_param(source_ref, "source_file_id"))

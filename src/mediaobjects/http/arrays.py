@@ -4,9 +4,10 @@ PHP-indexed keys and JSON-stringified lists all read as the same list of strings
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
+
+from mediaobjects.http.json_input import JsonRefused, loads
 
 
 def _json_list(value: str) -> list[str] | None:
@@ -14,8 +15,8 @@ def _json_list(value: str) -> list[str] | None:
     if not value.lstrip().startswith("["):
         return None
     try:
-        parsed = json.loads(value)
-    except ValueError:
+        parsed = loads(value)
+    except JsonRefused:
         return None
     if not isinstance(parsed, list):
         return None

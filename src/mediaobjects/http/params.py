@@ -1,30 +1,43 @@
 """Canvas-style request parameters: the query string, a form body and a JSON body merged into
 one nested mapping, as Rails does (``user[name]=x`` and ``{"user": {"name": "x"}}`` are the
-same). Bodies are size-limited before they are parsed."""
+same). Bodies are read only once the route authorised the caller (``http.body``), and parsed
+within a total size limit; every accessor turns hostile values into a 400 naming the field."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Request
+from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 
-from mediaobjects.errors import BadRequest, PayloadTooLarge
+from mediaobjects.errors import BadRequest
+from mediaobjects.http.body import limited_stream, read_body
+from mediaobjects.http.json_input import loads_body
+from mediaobjects.numbers import INT64_MAX, decimal_digits
+
+# A form body has at most this many fields (Rails' default is in the same range); each
+# multipart part counts against the body's total limit.
+MAX_FORM_FIELDS = 1000
+
+# Rails refuses parameters nested deeper than this; no Canvas parameter nests past three.
+MAX_KEY_DEPTH = 8
 
 
 def _split_key(key: str) -> list[str]:
-    """``a[b][]`` -> ["a", "b", ""]; a key without brackets is itself."""
+    """``a[b][]`` -> ["a", "b", ""]; a key without brackets is itself; a key nested deeper
+    than MAX_KEY_DEPTH is [] (ignored)."""
     if "[" not in key or not key.endswith("]"):
         return [key]
     head, _, rest = key.partition("[")
-    parts = [head]
-    for piece in rest[:-1].split("]["):
-        parts.append(piece)
-    return parts
+    pieces = rest[:-1].split("][")
+    if len(pieces) >= MAX_KEY_DEPTH:
+        return []
+    return [head, *pieces]
 
 
 def _assign(target: dict[str, Any], parts: list[str], value: Any) -> None:
@@ -57,8 +70,9 @@ def _assign(target: dict[str, Any], parts: list[str], value: Any) -> None:
 def nest(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
-        if key:
-            _assign(out, _split_key(key), value)
+        parts = _split_key(key) if key else []
+        if parts:
+            _assign(out, parts, value)
     return out
 
 
@@ -102,8 +116,7 @@ class Params:
             value = str(value)
         if not isinstance(value, str):
             raise BadRequest.for_field(name, f"{name} must be a string")
-        if "\x00" in value:
-            raise BadRequest.for_field(name, f"{name} must not contain NUL characters")
+        check_text(name, value)
         if required and not value.strip():
             raise BadRequest.for_field(name, f"{name} must not be blank", "blank")
         if max_length is not None and len(value) > max_length:
@@ -121,13 +134,16 @@ class Params:
             return None
         if isinstance(value, bool):
             raise BadRequest.for_field(name, f"{name} must be an integer")
+        number: int | None
         if isinstance(value, int):
             number = value
-        elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-            number = int(value.strip())
+        elif isinstance(value, str):
+            number = decimal_digits(value.strip())
         else:
+            number = None
+        if number is None:
             raise BadRequest.for_field(name, f"{name} must be an integer")
-        if number < minimum or number > 2**63 - 1:
+        if number < minimum or number > INT64_MAX:
             raise BadRequest.for_field(name, f"{name} is out of range")
         return number
 
@@ -136,29 +152,40 @@ class Params:
         if value is None or value == "":
             return None
         name = self._name(path)
+        message = f"{name} must be an ISO 8601 timestamp, e.g. 2030-01-31T12:00:00Z"
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise BadRequest.for_field(
-                name, f"{name} must be an ISO 8601 timestamp, e.g. 2030-01-31T12:00:00Z"
-            ) from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            # An offset can push a valid local time past year 9999 or before year 1.
+            return parsed.astimezone(UTC)
+        except (ValueError, OverflowError):
+            raise BadRequest.for_field(name, message) from None
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+def check_text(name: str, value: str) -> None:
+    """400 for text the database cannot hold: NUL (PostgreSQL) and lone UTF-16 surrogates,
+    which JSON can spell (``"\\ud800"``) but UTF-8 cannot encode."""
+    if "\x00" in value:
+        raise BadRequest.for_field(name, f"{name} must not contain NUL characters")
+    if not _encodable(value):
+        raise BadRequest.for_field(
+            name, f"{name} is not valid Unicode text (it has a lone UTF-16 surrogate)"
+        )
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def query_params(request: Request) -> Params:
+    """The query string's parameters alone: nothing of the body is read."""
+    pairs: list[tuple[str, str]] = parse_qsl(request.url.query, keep_blank_values=True)
+    return Params(nest(pairs), pairs)
 
 
 def _decode(body: bytes) -> str:
@@ -168,43 +195,60 @@ def _decode(body: bytes) -> str:
         raise BadRequest("The request body is not valid UTF-8.") from None
 
 
-async def parse_params(request: Request, limit: int) -> Params:
-    pairs: list[tuple[str, str]] = parse_qsl(request.url.query, keep_blank_values=True)
-    data = nest(pairs)
-    if request.method in ("GET", "HEAD", "DELETE") and not request.headers.get("content-length"):
-        return Params(data, pairs)
+async def _multipart_pairs(request: Request, limit: int) -> list[tuple[str, str]]:
+    """The parts of a multipart form as text fields. A file part counts as the text it holds
+    (``curl -F content=@captions.srt`` sends a caption file that way), decoded as UTF-8."""
+    parser = MultiPartParser(
+        request.headers,
+        limited_stream(request, limit),
+        max_files=MAX_FORM_FIELDS,
+        max_fields=MAX_FORM_FIELDS,
+        max_part_size=limit,
+    )
+    try:
+        form = await parser.parse()
+    except (MultiPartException, MultipartParseError, ValueError) as exc:
+        raise BadRequest(f"The multipart body could not be parsed: {exc}") from exc
+    pairs: list[tuple[str, str]] = []
+    try:
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                data = await value.read()
+                try:
+                    text = data.decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    raise BadRequest.for_field(
+                        key, f"the file sent as {key} is not UTF-8 text"
+                    ) from None
+                pairs.append((key, text))
+            else:
+                pairs.append((key, value))
+    finally:
+        await form.close()
+    return pairs
+
+
+async def read_params(request: Request, limit: int) -> Params:
+    """The query string merged with the body (form, multipart or JSON object), the body read
+    within ``limit`` bytes in all. Only after the route authorised the caller."""
+    params = query_params(request)
+    data, pairs = params.data, params.pairs
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
-        body_pairs: list[tuple[str, str]] = []
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-        try:
-            form = await request.form(max_files=0, max_fields=1000, max_part_size=limit)
-        except Exception as exc:  # python-multipart / starlette raise several types here
-            raise BadRequest(f"The multipart body could not be parsed: {exc}") from exc
-        for key, value in form.multi_items():
-            if not isinstance(value, UploadFile):
-                body_pairs.append((key, value))
-        pairs = pairs + body_pairs
+        body_pairs = await _multipart_pairs(request, limit)
         _merge(data, nest(body_pairs))
-        return Params(data, pairs)
+        return Params(data, pairs + body_pairs)
     body = await read_body(request, limit)
     if not body.strip():
         return Params(data, pairs)
-    text = _decode(body)
     if "json" in ctype or (
-        ctype not in ("application/x-www-form-urlencoded",) and text.lstrip()[:1] in "{["
+        ctype != "application/x-www-form-urlencoded" and body.lstrip()[:1] in (b"{", b"[")
     ):
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            raise BadRequest("The request body is not valid JSON.") from None
+        parsed = loads_body(body)
         if not isinstance(parsed, dict):
             raise BadRequest("The request body must be a JSON object.")
         _merge(data, parsed)
         return Params(data, pairs)
-    body_pairs = parse_qsl(text, keep_blank_values=True)
-    pairs = pairs + body_pairs
+    body_pairs = parse_qsl(_decode(body), keep_blank_values=True)
     _merge(data, nest(body_pairs))
-    return Params(data, pairs)
+    return Params(data, pairs + body_pairs)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mediaobjects.numbers import decimal_digits
+
 
 @dataclass(frozen=True)
 class ByteRange:
@@ -33,24 +35,22 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     first, sep, last = spec.strip().partition("-")
     if not sep:
         return None
-    first, last = first.strip(), last.strip()
-    if not first.isdigit() and first != "":
+    first_text, last_text = first.strip(), last.strip()
+    # Digit strings of any length: a huge number is simply past the end of the file.
+    start = decimal_digits(first_text) if first_text else None
+    end = decimal_digits(last_text) if last_text else None
+    if (first_text and start is None) or (last_text and end is None):
         return None
-    if not last.isdigit() and last != "":
-        return None
-    if first == "":
-        if last == "":
+    if start is None:
+        if end is None:
             return None
-        suffix = int(last)
-        if suffix == 0:
+        if end == 0 or size == 0:
             raise RangeNotSatisfiable()
-        if size == 0:
-            raise RangeNotSatisfiable()
-        return ByteRange(max(0, size - suffix), size - 1)
-    start = int(first)
+        return ByteRange(max(0, size - end), size - 1)
     if start >= size:
         raise RangeNotSatisfiable()
-    end = int(last) if last else size - 1
+    if end is None:
+        end = size - 1
     if end < start:
         return None
     return ByteRange(start, min(end, size - 1))

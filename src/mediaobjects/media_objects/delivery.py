@@ -24,12 +24,13 @@ from mediaobjects.http.openapi import (
 )
 from mediaobjects.http.ranges import etag_matches
 from mediaobjects.http.streaming import stream_stored
-from mediaobjects.http.urls import Urls, verify_media, verify_source
+from mediaobjects.http.urls import Urls
 from mediaobjects.media_objects import schemas
 from mediaobjects.media_objects import service as media
 from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.media_objects.processing import ensure_thumbnail, placeholder_bytes
 from mediaobjects.media_objects.tasks import pipeline_for
+from mediaobjects.verifiers import Route
 
 router = APIRouter(tags=["delivery"], responses=ERROR_RESPONSES)
 MAX_THUMBNAIL_SIDE = 2000
@@ -43,8 +44,14 @@ def _readable(
     attachment: Attachment | None,
     verifier: str | None,
 ) -> None:
-    """A signed media verifier, or read access (to the attachment on attachment routes)."""
-    if not verify_media(ctx, media_object.media_id, verifier):
+    """A thumbnail verifier made for this very route (D21), or read access (to the attachment
+    on attachment routes)."""
+    route = (
+        Route.attachment(attachment.id)
+        if attachment is not None
+        else Route.media(media_object.media_id)
+    )
+    if not ctx.verifiers.opens_thumbnail(route, verifier):
         media.require_read_route(session, principal, media_object, attachment)
 
 
@@ -71,7 +78,7 @@ def show_media_source(
     verifier: str | None = None,
 ) -> Response:
     source, media_object = media.load_source(session, accounts.parse_id(source_id))
-    if not verify_source(ctx, source.id, verifier):
+    if not ctx.verifiers.opens_source(source.id, verifier):
         media.require_read(session, principal, media_object)
     return stream_stored(
         request,
@@ -104,9 +111,9 @@ def _redirect(
     media_object: MediaObject,
     attachment: Attachment | None,
     bitrate: str | None,
-    verifier: str | None,
 ) -> Response:
-    _readable(session, ctx, principal, media_object, attachment, verifier)
+    # No verifier opens this route: none is handed out for it (D21), so it takes read access.
+    media.require_read_route(session, principal, media_object, attachment)
     source = _pick(media.sources_of(session, [media_object.id])[media_object.id], bitrate)
     url = Urls(request, ctx).media_source(source.id, source.name, source.file_ext)
     return Response(
@@ -128,10 +135,9 @@ def redirect_media_object(
     session: DbSession,
     principal: CurrentPrincipal,
     bitrate: str | None = None,
-    verifier: str | None = None,
 ) -> Response:
     media_object = media.load_media_object(session, principal, media_object_id)
-    return _redirect(request, ctx, session, principal, media_object, None, bitrate, verifier)
+    return _redirect(request, ctx, session, principal, media_object, None, bitrate)
 
 
 @router.get(
@@ -148,10 +154,9 @@ def redirect_media_attachment(
     session: DbSession,
     principal: CurrentPrincipal,
     bitrate: str | None = None,
-    verifier: str | None = None,
 ) -> Response:
     attachment, media_object = media.load_media_attachment(session, principal, attachment_id)
-    return _redirect(request, ctx, session, principal, media_object, attachment, bitrate, verifier)
+    return _redirect(request, ctx, session, principal, media_object, attachment, bitrate)
 
 
 def _placeholder_kind(media_object: MediaObject) -> str:

@@ -17,6 +17,7 @@ from mediaobjects.accounts.principal import Principal
 from mediaobjects.errors import BadRequest, FieldError, Forbidden, NotFound
 from mediaobjects.media_objects import repository as repo
 from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.numbers import decimal_digits
 
 Sort = Literal["title", "created_at"]
 Order = Literal["asc", "desc"]
@@ -38,7 +39,7 @@ _SORTS: dict[str, tuple[Sort, Order | None]] = {
     "created_atasc": ("created_at", "asc"),
     "created_atdesc": ("created_at", "desc"),
 }
-_LEADING_INT = re.compile(r"\s*([+-]?[0-9]+)")
+_LEADING_INT = re.compile(r"\s*([+-]?)([0-9]+)")
 _PAGE = re.compile(r"\s*\+?([0-9]+)\s*")
 
 
@@ -73,8 +74,11 @@ def _per_page(raw: str | None) -> int:
         return DEFAULT_PER_PAGE
     # Canvas: per_page.to_i clamped to 1..100, so "abc" (0) gives 1 and "20x" gives 20.
     match = _LEADING_INT.match(raw)
-    number = int(match.group(1)) if match else 0
-    return min(max(number, 1), MAX_PER_PAGE)
+    if match is None:
+        return 1
+    sign, digits = match.groups()
+    number = decimal_digits(digits) or 0
+    return 1 if sign == "-" else min(max(number, 1), MAX_PER_PAGE)
 
 
 def _page(raw: str | None) -> int:
@@ -82,9 +86,11 @@ def _page(raw: str | None) -> int:
         return 1
     # Canvas answers page 0, a negative page or a non-integer page with 404.
     match = _PAGE.fullmatch(raw)
-    if match is None or int(match.group(1)) < 1:
+    number = decimal_digits(match.group(1)) if match is not None else None
+    if number is None or number < 1:
         raise NotFound()
-    return int(match.group(1))
+    # Thousands of digits read as a page past every end (an empty page).
+    return number
 
 
 def parse_list_query(pairs: Iterable[tuple[str, str]]) -> ListQuery:

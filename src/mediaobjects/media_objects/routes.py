@@ -5,14 +5,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from mediaobjects.accounts import service as accounts
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
 from mediaobjects.http.arrays import array_param
-from mediaobjects.http.deps import CanvasParams, Ctx, CurrentPrincipal, DbSession
+from mediaobjects.http.body import allow_body
+from mediaobjects.http.deps import (
+    BodyParams,
+    Ctx,
+    CurrentPrincipal,
+    DbSession,
+    QueryParams,
+    authorized,
+)
 from mediaobjects.http.openapi import (
     ERROR_RESPONSES,
     MEDIA_OBJECT,
@@ -23,7 +31,7 @@ from mediaobjects.http.openapi import (
 from mediaobjects.http.pagination import link_header
 from mediaobjects.http.params import Params
 from mediaobjects.http.responses import canvas_json
-from mediaobjects.http.urls import Urls
+from mediaobjects.http.urls import Urls, request_url
 from mediaobjects.media_objects import listing
 from mediaobjects.media_objects import service as media
 from mediaobjects.media_objects.schemas import register_json
@@ -66,7 +74,7 @@ def _list(
         include_tracks="tracks" not in exclude,
         include_sources="sources" not in exclude,
     )
-    link = link_header(str(request.url), page.page, page.per_page, page.total)
+    link = link_header(request_url(request), page.page, page.per_page, page.total)
     return canvas_json(request, body, headers={"Link": link})
 
 
@@ -80,7 +88,7 @@ def list_media_objects(
     ctx: Ctx,
     session: DbSession,
     principal: CurrentPrincipal,
-    params: CanvasParams,
+    params: QueryParams,
 ) -> Response:
     return _list(request, ctx, session, principal, params, None, None)
 
@@ -95,7 +103,7 @@ def list_media_attachments(
     ctx: Ctx,
     session: DbSession,
     principal: CurrentPrincipal,
-    params: CanvasParams,
+    params: QueryParams,
 ) -> Response:
     return _list(request, ctx, session, principal, params, None, None)
 
@@ -111,7 +119,7 @@ def list_course_media_objects(
     ctx: Ctx,
     session: DbSession,
     principal: CurrentPrincipal,
-    params: CanvasParams,
+    params: QueryParams,
 ) -> Response:
     return _list(request, ctx, session, principal, params, "Course", course_id)
 
@@ -127,7 +135,7 @@ def list_course_media_attachments(
     ctx: Ctx,
     session: DbSession,
     principal: CurrentPrincipal,
-    params: CanvasParams,
+    params: QueryParams,
 ) -> Response:
     return _list(request, ctx, session, principal, params, "Course", course_id)
 
@@ -143,7 +151,7 @@ def list_group_media_objects(
     ctx: Ctx,
     session: DbSession,
     principal: CurrentPrincipal,
-    params: CanvasParams,
+    params: QueryParams,
 ) -> Response:
     return _list(request, ctx, session, principal, params, "Group", group_id)
 
@@ -159,7 +167,7 @@ def list_group_media_attachments(
     ctx: Ctx,
     session: DbSession,
     principal: CurrentPrincipal,
-    params: CanvasParams,
+    params: QueryParams,
 ) -> Response:
     return _list(request, ctx, session, principal, params, "Group", group_id)
 
@@ -167,70 +175,97 @@ def list_group_media_attachments(
 # ---- retitle ---------------------------------------------------------------------------------
 
 
+def may_retitle_media_object(
+    media_object_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal
+) -> None:
+    authorized(
+        request,
+        ctx,
+        lambda s: media.authorize_retitle(s, principal, media_object_id=media_object_id),
+    )
+
+
+def may_retitle_media_attachment(
+    attachment_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal
+) -> None:
+    authorized(
+        request, ctx, lambda s: media.authorize_retitle(s, principal, attachment_ref=attachment_id)
+    )
+
+
+def _retitle(
+    request: Request,
+    ctx: AppContext,
+    principal: Principal,
+    params: Params,
+    *,
+    media_object_id: str | None = None,
+    attachment_ref: str | None = None,
+) -> Response:
+    title = params.text("user_entered_title", max_length=None)
+    with ctx.write() as session:
+        media_object = media.retitle(
+            session,
+            principal,
+            title,
+            media_object_id=media_object_id,
+            attachment_ref=attachment_ref,
+        )
+        # Canvas answers with the media-object serializer on both routes (§2.2).
+        payload = media_object_payload(
+            session,
+            principal,
+            Urls(request, ctx),
+            media_object,
+            include_tracks=False,
+            include_sources=False,
+        )
+        return canvas_json(request, payload)
+
+
 @router.put(
     "/api/v1/media_objects/{media_object_id}",
     summary="Update a media object's title",
     responses=ok("The media object, without tracks or sources", MEDIA_OBJECT),
+    dependencies=[Depends(may_retitle_media_object)],
 )
 def update_media_object(
     media_object_id: str,
     request: Request,
     ctx: Ctx,
-    session: DbSession,
     principal: CurrentPrincipal,
-    params: CanvasParams,
+    params: BodyParams,
 ) -> Response:
-    accounts.require_user(principal)
-    media_object = media.load_media_object(session, principal, media_object_id)
-    title = params.text("user_entered_title", max_length=None)
-    media.retitle_media_object(session, principal, media_object, title)
-    payload = media_object_payload(
-        session,
-        principal,
-        Urls(request, ctx),
-        media_object,
-        include_tracks=False,
-        include_sources=False,
-    )
-    return canvas_json(request, payload)
+    return _retitle(request, ctx, principal, params, media_object_id=media_object_id)
 
 
 @router.put(
     "/api/v1/media_attachments/{attachment_id}",
     summary="Update a media attachment's title",
     responses=ok("The media object, without tracks or sources", MEDIA_OBJECT),
+    dependencies=[Depends(may_retitle_media_attachment)],
 )
 def update_media_attachment(
     attachment_id: str,
     request: Request,
     ctx: Ctx,
-    session: DbSession,
     principal: CurrentPrincipal,
-    params: CanvasParams,
+    params: BodyParams,
 ) -> Response:
-    accounts.require_user(principal)
-    attachment, media_object = media.load_media_attachment(session, principal, attachment_id)
-    title = params.text("user_entered_title", max_length=None)
-    media.retitle_media_attachment(session, principal, attachment, media_object, title)
-    # Canvas answers with the media-object serializer on this route too (§2.2).
-    payload = media_object_payload(
-        session,
-        principal,
-        Urls(request, ctx),
-        media_object,
-        include_tracks=False,
-        include_sources=False,
-    )
-    return canvas_json(request, payload)
+    return _retitle(request, ctx, principal, params, attachment_ref=attachment_id)
 
 
 # ---- register ----------------------------------------------------------------------------------
 
 
-def _register(
-    request: Request, ctx: AppContext, session: Session, principal: Principal, params: Params
-) -> Response:
+def may_register(request: Request, principal: CurrentPrincipal) -> None:
+    """Registering names its context in the body, so only authentication can come first; the
+    body is then read within MEDIAOBJECTS_MAX_REQUEST_BODY_BYTES and the context checked."""
     accounts.require_user(principal)
+    allow_body(request)
+
+
+def _register(request: Request, ctx: AppContext, principal: Principal, params: Params) -> Response:
     registration = media.Registration(
         media_id=params.text("id", max_length=None),
         media_type=params.text("type", max_length=None),
@@ -238,46 +273,41 @@ def _register(
         title=params.text("title", max_length=None),
         user_entered_title=params.text("user_entered_title", max_length=None),
     )
-    media_object, attachment, _created = media.register_media_object(
-        session, principal, registration
-    )
-    urls = Urls(request, ctx)
-    iframe = (
-        urls.attachment_iframe(attachment.id)
-        if attachment is not None
-        else urls.media_object_iframe(media_object.media_id)
-    )
-    return canvas_json(request, register_json(media_object, attachment, iframe))
+    with ctx.write() as session:
+        media_object, attachment, _created = media.register_media_object(
+            session, principal, registration
+        )
+        urls = Urls(request, ctx)
+        iframe = (
+            urls.attachment_iframe(attachment.id)
+            if attachment is not None
+            else urls.media_object_iframe(media_object.media_id)
+        )
+        return canvas_json(request, register_json(media_object, attachment, iframe))
 
 
 @router.post(
     "/api/v1/media_objects",
     summary="Register a media object",
     responses=ok("The media object's columns and its player URL", MEDIA_OBJECT_REGISTERED),
+    dependencies=[Depends(may_register)],
 )
 def create_media_object(
-    request: Request,
-    ctx: Ctx,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    params: CanvasParams,
+    request: Request, ctx: Ctx, principal: CurrentPrincipal, params: BodyParams
 ) -> Response:
-    return _register(request, ctx, session, principal, params)
+    return _register(request, ctx, principal, params)
 
 
 @router.post(
     "/api/v1/media_attachments",
     summary="Register a media attachment",
     responses=ok("The media object's columns and its player URL", MEDIA_OBJECT_REGISTERED),
+    dependencies=[Depends(may_register)],
 )
 def create_media_attachment(
-    request: Request,
-    ctx: Ctx,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    params: CanvasParams,
+    request: Request, ctx: Ctx, principal: CurrentPrincipal, params: BodyParams
 ) -> Response:
-    return _register(request, ctx, session, principal, params)
+    return _register(request, ctx, principal, params)
 
 
 # ---- info (non-API) ------------------------------------------------------------------------------

@@ -25,11 +25,10 @@ from mediaobjects.errors import (
 from mediaobjects.files import service as files
 from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects import repository as repo
-from mediaobjects.media_objects import rights, verifiers
+from mediaobjects.media_objects import rights
 from mediaobjects.media_objects.creation import truncate_title
 from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.media_objects.sorting import display_title_key
-from mediaobjects.signing import Signer
 
 # ---- finding media and who may see it -------------------------------------------------------
 
@@ -117,40 +116,35 @@ def require_read_attachment(session: Session, principal: Principal, attachment: 
 
 # ---- the player page ---------------------------------------------------------------------------
 # The page behind embedded_iframe_url opens with the embed verifier that URL carries (it never
-# expires and opens nothing else), with a media verifier until it expires, or with read access.
-# Behind a valid embed verifier a deleted or unknown id is 404 even to an anonymous browser
-# (not D3's 401): the verifier shows the id was handed out, so "gone" discloses nothing.
+# expires and opens that one page: D21), or with read access. Behind a valid embed verifier a
+# deleted or unknown id is 404 even to an anonymous browser (not D3's 401): the verifier shows
+# the id was handed out, so "gone" discloses nothing.
 
 
 def open_media_object_player(
-    session: Session, signer: Signer, principal: Principal, media_id: str, verifier: str | None
+    session: Session, principal: Principal, media_id: str, *, embedded: bool
 ) -> MediaObject:
-    """The media object ``/media_objects_iframe/:media_id`` shows, if the caller may see it."""
-    if verifiers.embeds_media_object(signer, media_id, verifier):
+    """The media object ``/media_objects_iframe/:media_id`` shows, if the caller may see it;
+    ``embedded`` when the route checked an embed verifier for this page."""
+    if embedded:
         media_object = find_media_object(session, media_id)
         if media_object is None or media_object.workflow_state == "deleted":
             raise NotFound()
         return media_object
     media_object = load_media_object(session, principal, media_id)
-    if not verifiers.verify_media(signer, media_object.media_id, verifier):
-        require_read(session, principal, media_object)
+    require_read(session, principal, media_object)
     return media_object
 
 
 def open_attachment_player(
-    session: Session,
-    signer: Signer,
-    principal: Principal,
-    attachment_ref: str,
-    verifier: str | None,
+    session: Session, principal: Principal, attachment_ref: str, *, embedded: bool
 ) -> tuple[Attachment, MediaObject]:
     """The media file (and its media object) ``/media_attachments_iframe/:id`` shows, if the
-    caller may see it."""
-    if verifiers.embeds_attachment(signer, attachment_ref, verifier):
+    caller may see it; ``embedded`` when the route checked an embed verifier for this page."""
+    if embedded:
         return _find_media_attachment(session, attachment_ref)
     attachment, media_object = load_media_attachment(session, principal, attachment_ref)
-    if not verifiers.verify_media(signer, media_object.media_id, verifier):
-        require_read_attachment(session, principal, attachment)
+    require_read_attachment(session, principal, attachment)
     return attachment, media_object
 
 
@@ -185,29 +179,50 @@ def _set_user_entered_title(media_object: MediaObject, title: str | None) -> Non
     )
 
 
-def retitle_media_object(
-    session: Session, principal: Principal, media_object: MediaObject, title: str | None
+# Decision D19: the title is the shared media object's, so a copy cannot rename it for all.
+TITLE_OF_ORIGINAL = (
+    "The title belongs to the original media, which every copy of this file shows; only "
+    "someone who may edit the original can change it."
+)
+
+
+def authorize_retitle(
+    session: Session,
+    principal: Principal,
+    *,
+    media_object_id: str | None = None,
+    attachment_ref: str | None = None,
 ) -> MediaObject:
+    """The media object a retitle would rename, when the caller may rename it: through the
+    media id, whoever may manage it (D12); through a file, whoever may edit that file and
+    also manage the media object, since every copy shares its title (D19)."""
     accounts.require_user(principal)
+    if attachment_ref is not None:
+        attachment, media_object = load_media_attachment(session, principal, attachment_ref)
+        if not files.can_update(session, principal, attachment):
+            raise Forbidden()
+        if not can_manage(session, principal, media_object):
+            raise Forbidden(TITLE_OF_ORIGINAL)
+        return media_object
+    if media_object_id is None:
+        raise TypeError("pass media_object_id= or attachment_ref=")
+    media_object = load_media_object(session, principal, media_object_id)
     if not can_manage(session, principal, media_object):
         raise Forbidden()
-    _set_user_entered_title(media_object, title)
-    session.flush()
     return media_object
 
 
-def retitle_media_attachment(
+def retitle(
     session: Session,
     principal: Principal,
-    attachment: Attachment,
-    media_object: MediaObject,
     title: str | None,
+    *,
+    media_object_id: str | None = None,
+    attachment_ref: str | None = None,
 ) -> MediaObject:
-    """Through a file: whoever may edit that file. The media object is shared, so every copy of
-    the file shows the new title (as in Canvas)."""
-    accounts.require_user(principal)
-    if not files.can_update(session, principal, attachment):
-        raise Forbidden()
+    media_object = authorize_retitle(
+        session, principal, media_object_id=media_object_id, attachment_ref=attachment_ref
+    )
     _set_user_entered_title(media_object, title)
     session.flush()
     return media_object

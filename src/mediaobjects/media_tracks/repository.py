@@ -102,3 +102,11 @@ def update_track(
 
 def delete_track(session: Session, track: MediaTrack) -> None:
     session.delete(track)
+
+
+def count_tracks(session: Session, media_object_id: int) -> int:
+    """Every track of the media object, on any of its attachments."""
+    stmt = select(func.count()).select_from(MediaTrack).where(
+        MediaTrack.media_object_id == media_object_id
+    )
+    return int(session.scalar(stmt) or 0)

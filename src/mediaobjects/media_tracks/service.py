@@ -51,6 +51,19 @@ from mediaobjects.media_tracks import repository as repo
 from mediaobjects.media_tracks.models import MediaTrack
 
 TAKEN_MESSAGE = "has already been taken"
+NOT_AN_ARRAY = "the body must be a JSON array of tracks"
+ORIGINAL_TRACKS_MESSAGE = (
+    "The {locales} captions belong to the original file this one was copied from; only "
+    "someone who may change the original's captions can delete them."
+)
+
+
+@dataclass(frozen=True)
+class TrackLimits:
+    """Size limits of track writes: one caption's content, and tracks per media object."""
+
+    max_caption_bytes: int
+    max_tracks: int
 
 
 @dataclass(frozen=True)
@@ -154,6 +167,34 @@ def served_webvtt(track: MediaTrack) -> str:
 # ---- writing ------------------------------------------------------------------------------
 
 
+def authorize_replace(
+    session: Session,
+    principal: Principal,
+    *,
+    media_object: MediaObject | None = None,
+    attachment: Attachment | None = None,
+) -> None:
+    """A PUT needs both caption rights on the route (decision D2); checked before its body is
+    read. Per-track rights through a copy (D19) need the body and are checked on replace."""
+    accounts.require_user(principal)
+    rights = _rights(session, principal, _resolve(session, media_object, attachment))
+    if not (rights.add and rights.delete):
+        raise Forbidden()
+
+
+def authorize_add(
+    session: Session,
+    principal: Principal,
+    *,
+    media_object: MediaObject | None = None,
+    attachment: Attachment | None = None,
+) -> None:
+    """Adding one track needs the add-captions right on the route."""
+    accounts.require_user(principal)
+    if not _rights(session, principal, _resolve(session, media_object, attachment)).add:
+        raise Forbidden()
+
+
 def replace_tracks(
     session: Session,
     principal: Principal,
@@ -161,7 +202,7 @@ def replace_tracks(
     *,
     media_object: MediaObject | None = None,
     attachment: Attachment | None = None,
-    max_caption_bytes: int,
+    limits: TrackLimits,
     lenient: bool = False,
 ) -> list[TrackView]:
     """PUT: the body (a JSON array) becomes the route's set of tracks. Visible tracks whose
@@ -170,16 +211,18 @@ def replace_tracks(
 
     Unlike Canvas, the whole body is validated before anything changes and every problem is
     reported at once (decision D1), and a caller without both caption rights gets 403/401
-    instead of a silent 204 (decision D2)."""
+    instead of a silent 204 (decision D2). An empty body or ``null`` is refused rather than
+    taken as ``[]`` (D20); an explicit ``[]`` deletes every track, as in Canvas. Through a copy
+    of the media's file, deleting a track the copy inherits from the original needs the rights
+    on the original (D19). At most ``limits.max_tracks`` tracks per media object."""
     user = accounts.require_user(principal)
     route = _resolve(session, media_object, attachment)
     rights = _rights(session, principal, route)
     if not (rights.add and rights.delete):
         raise Forbidden()
-    if body is None:
-        body = []
     if not isinstance(body, list):
-        raise BadRequest("The request body must be a JSON array of tracks.")
+        raise BadRequest(NOT_AN_ARRAY)
+    max_caption_bytes = limits.max_caption_bytes
     visible = _visible(session, route)
     legacy_locales = {view.track.locale for view in visible}
     errors: list[FieldError] = []
@@ -208,14 +251,15 @@ def replace_tracks(
     _raise_problems(errors, oversized, max_caption_bytes)
 
     keep = {_key(e.locale) for e in elements if e.locale is not None}
+    doomed = [view for view in visible if _key(view.track.locale) not in keep]
+    _require_original_rights(session, principal, route, [v for v in doomed if v.inherited])
     position: list[int | None] = [None]
 
     def apply() -> None:
-        doomed = [view.track for view in visible if _key(view.track.locale) not in keep]
-        for track in doomed:
+        for track in (view.track for view in doomed):
             repo.delete_track(session, track)
         session.flush()
-        remaining = [view for view in visible if view.track not in doomed]
+        remaining = [view for view in visible if view not in doomed]
         for element in elements:
             if element.content is None:
                 continue
@@ -224,6 +268,7 @@ def replace_tracks(
         if doomed or any(e.content is not None for e in elements):
             route.media_object.updated_at = utcnow()
         session.flush()
+        _check_track_count(session, route, limits.max_tracks)
 
     _in_savepoint(session, apply, lambda: position[0])
     return _visible(session, route)
@@ -238,7 +283,7 @@ def upsert_track(
     locale: str | None,
     kind: str | None,
     content: str | None,
-    max_caption_bytes: int,
+    limits: TrackLimits,
     lenient: bool = False,
 ) -> MediaTrack:
     """POST one track: creates the locale's track, or updates it when the route already
@@ -248,6 +293,7 @@ def upsert_track(
     route = _resolve(session, media_object, attachment)
     if not _rights(session, principal, route).add:
         raise Forbidden()
+    max_caption_bytes = limits.max_caption_bytes
     errors: list[FieldError] = []
     oversized: list[FieldError] = []
     element = _check_element(
@@ -271,6 +317,7 @@ def upsert_track(
         saved.append(_upsert(session, route, visible, element, user.id))
         route.media_object.updated_at = utcnow()
         session.flush()
+        _check_track_count(session, route, limits.max_tracks)
 
     _in_savepoint(session, apply, lambda: None)
     return saved[0]
@@ -285,12 +332,14 @@ def delete_track(
     attachment: Attachment | None = None,
 ) -> MediaTrack:
     """Hard-deletes a track the route shows, whoever created it. Through an attachment this
-    includes a track it inherits from the default attachment, as in Canvas (§5 item 16)."""
+    includes a track it inherits from the default attachment, as in Canvas (§5 item 16), but
+    only for someone with the rights on the original (D19)."""
     accounts.require_user(principal)
     route = _resolve(session, media_object, attachment)
     if not _rights(session, principal, route).delete:
         raise Forbidden()
     view = _find_visible(session, route, track_id)
+    _require_original_rights(session, principal, route, [view] if view.inherited else [])
     repo.delete_track(session, view.track)
     route.media_object.updated_at = utcnow()
     session.flush()
@@ -353,6 +402,27 @@ def _rights(session: Session, principal: Principal, route: _Route) -> CaptionRig
     if route.attachment is not None:
         return attachment_caption_rights(session, principal, route.attachment)
     return caption_rights(session, principal, route.media_object)
+
+
+def _require_original_rights(
+    session: Session, principal: Principal, route: _Route, inherited: list[TrackView]
+) -> None:
+    """Decision D19: tracks a copy inherits belong to the media's original file. Deleting them
+    through the copy needs the caption rights on the original, or nothing changes (403)."""
+    if not inherited or caption_rights(session, principal, route.media_object).delete:
+        return
+    locales = ", ".join(sorted({view.track.locale for view in inherited}))
+    raise Forbidden(ORIGINAL_TRACKS_MESSAGE.format(locales=locales))
+
+
+def _check_track_count(session: Session, route: _Route, max_tracks: int) -> None:
+    count = repo.count_tracks(session, route.media_object.id)
+    if count > max_tracks:
+        message = (
+            f"A media object may have at most {max_tracks} tracks; "
+            f"this request would leave it with {count}."
+        )
+        raise UnprocessableEntity(message, errors=[FieldError(None, message, "too_many")])
 
 
 # ---- validation ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from mediaobjects.media_objects import schemas
 from mediaobjects.media_objects import service as media
 from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_tracks import service as tracks
+from mediaobjects.verifiers import Route
 from mediaobjects.web.player import PlayerSource, PlayerTrack, render_player
 
 router = APIRouter(tags=["player"], responses=ERROR_RESPONSES)
@@ -60,7 +61,13 @@ def _page(
         for v in views
         if v.track.workflow_state == "ready"
     ]
-    poster = urls.thumbnail(media_object.media_id) if media_object.poster_key else None
+    poster = None
+    if media_object.poster_key:
+        poster = (
+            urls.attachment_thumbnail(attachment.id)
+            if attachment is not None
+            else urls.media_object_thumbnail(media_object.media_id)
+        )
     html = render_player(
         title=schemas.display_title(media_object),
         media_type=media_object.media_type or "video",
@@ -88,8 +95,9 @@ def media_object_iframe(
     principal: CurrentPrincipal,
     verifier: str | None = None,
 ) -> Response:
+    embedded = ctx.verifiers.opens_player(Route.media(media_object_id), verifier)
     media_object = media.open_media_object_player(
-        session, ctx.signer, principal, media_object_id, verifier
+        session, principal, media_object_id, embedded=embedded
     )
     return _page(request, ctx, session, media_object, None)
 
@@ -108,7 +116,8 @@ def media_attachment_iframe(
     principal: CurrentPrincipal,
     verifier: str | None = None,
 ) -> Response:
+    embedded = ctx.verifiers.opens_player(Route.attachment(attachment_id), verifier)
     attachment, media_object = media.open_attachment_player(
-        session, ctx.signer, principal, attachment_id, verifier
+        session, principal, attachment_id, embedded=embedded
     )
     return _page(request, ctx, session, media_object, attachment)

@@ -7,6 +7,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
+from mediaobjects.context import InvalidSettings
+from mediaobjects.redact import redact_url
 from mediaobjects.settings import Settings
 
 
@@ -25,6 +29,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from mediaobjects.app import create_app
+    from mediaobjects.logs import uvicorn_log_config
 
     _upgrade(settings)
     app = create_app(settings)
@@ -55,6 +60,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level=settings.log_level,
+        log_config=uvicorn_log_config(settings.log_level),
         proxy_headers=False,
     )
     return 0
@@ -63,7 +69,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """Consumes the job queue (MEDIAOBJECTS_QUEUE_URL) until SIGTERM or SIGINT."""
     from mediaobjects.context import build_context
+    from mediaobjects.logs import configure_worker_logging
 
+    configure_worker_logging(settings.log_level)
     _upgrade(settings)
     ctx = build_context(settings)
     try:
@@ -72,7 +80,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
         prepare_worker(ctx)
         print(
-            f"mediaobjects: worker consuming {settings.resolved_queue_url().split('@')[-1]} "
+            f"mediaobjects: worker consuming {redact_url(settings.resolved_queue_url())} "
             f"with {args.workers} thread(s)",
             file=sys.stderr,
             flush=True,
@@ -112,7 +120,7 @@ def cmd_reprocess(settings: Settings, args: argparse.Namespace) -> int:
         ctx.close()
     for media_id in queued:
         print(media_id)
-    who = "mediaobjects worker" if settings.queue_url else "mediaobjects serve"
+    who = "mediaobjects worker" if settings.uses_shared_queue else "mediaobjects serve"
     print(f"mediaobjects: {len(queued)} media queued; {who} processes them", file=sys.stderr)
     return 0
 
@@ -194,14 +202,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _settings_problems(exc: ValidationError) -> str:
+    # Without the values given: a database or queue URL may hold a password.
+    return "; ".join(
+        f"MEDIAOBJECTS_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+        for error in exc.errors(include_input=False, include_url=False)
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
-    except Exception as exc:  # pydantic's ValidationError: a bad MEDIAOBJECTS_* variable
+    except ValidationError as exc:
+        print(f"mediaobjects: invalid settings: {_settings_problems(exc)}", file=sys.stderr)
+        return 2
+    try:
+        result: int = args.func(settings, args)
+    except InvalidSettings as exc:
         print(f"mediaobjects: invalid settings: {exc}", file=sys.stderr)
         return 2
-    result: int = args.func(settings, args)
     return result
 
 

@@ -57,11 +57,32 @@ class AppContext:
         self.engine.dispose()
 
 
+class InvalidSettings(ValueError):
+    """A setting's value cannot be used; the message names the variable."""
+
+
+def check_settings(settings: Settings) -> None:
+    """The checks that need other packages (settings.py stays a leaf): the rendition ladder
+    and the queue URL. Messages never show a secret."""
+    from mediaobjects.jobs.queue import parse_queue_url
+    from mediaobjects.transcoding import parse_ladder
+
+    try:
+        parse_ladder(settings.renditions)
+    except ValueError as exc:
+        raise InvalidSettings(f"MEDIAOBJECTS_RENDITIONS: {exc}") from None
+    try:
+        parse_queue_url(settings.resolved_queue_url())
+    except ValueError as exc:
+        raise InvalidSettings(f"MEDIAOBJECTS_QUEUE_URL: {exc}") from None
+
+
 def build_context(
     settings: Settings, *, storage: Storage | None = None, with_jobs: bool = True
 ) -> AppContext:
     """Everything a process needs. ``with_jobs=False`` leaves out the job queue (commands
-    that never enqueue)."""
+    that never enqueue). InvalidSettings when a setting cannot be used."""
+    check_settings(settings)
     engine = build_engine(settings.resolved_database_url())
     if storage is None:
         from mediaobjects.storage import build_storage

@@ -4,6 +4,7 @@ Settings are read once, by whoever builds the app or the CLI command, never at i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from ipaddress import IPv4Network, IPv6Network, ip_network
@@ -25,11 +26,12 @@ class Settings(BaseSettings):
         default=Path("./data"),
         description="Directory for the SQLite database, the generated secret key and local files.",
     )
-    database_url: str | None = Field(
+    database_url: SecretStr | None = Field(
         default=None,
         description=(
             "SQLAlchemy URL of the database. Default: SQLite at <data_dir>/mediaobjects.db. "
-            "PostgreSQL: postgresql+psycopg://user:password@host:port/dbname."
+            "PostgreSQL: postgresql+psycopg://user:password@host:port/dbname. A secret: it is "
+            "never logged or printed."
         ),
     )
     secret_key: SecretStr | None = Field(
@@ -144,12 +146,12 @@ class Settings(BaseSettings):
     transcode_timeout_seconds: float = Field(
         default=3 * 3600, gt=0, description="Time limit of one probe+transcode job."
     )
-    queue_url: str | None = Field(
+    queue_url: SecretStr | None = Field(
         default=None,
         description=(
             "The job queue: default SQLite at <data_dir>/jobs.db, consumed inside "
             "`mediaobjects serve`; `redis://host:6379/0` or `postgresql://...` for separate "
-            "`mediaobjects worker` processes."
+            "`mediaobjects worker` processes. A secret: it is never logged or printed."
         ),
     )
     workers: int = Field(
@@ -199,32 +201,20 @@ class Settings(BaseSettings):
             if part.strip()
         ]
 
-    @field_validator("renditions")
-    @classmethod
-    def _check_renditions(cls, value: str) -> str:
-        from mediaobjects.transcoding import parse_ladder
-
-        parse_ladder(value)  # ValueError says what is wrong with the spec
-        return value
-
-    @field_validator("queue_url")
-    @classmethod
-    def _check_queue_url(cls, value: str | None) -> str | None:
-        if value:
-            from mediaobjects.jobs.queue import parse_queue_url
-
-            parse_queue_url(value)
-        return value
-
     def resolved_database_url(self) -> str:
-        if self.database_url:
-            return self.database_url
+        if self.database_url is not None and self.database_url.get_secret_value():
+            return self.database_url.get_secret_value()
         return f"sqlite:///{(self.data_dir / 'mediaobjects.db').resolve()}"
 
     def resolved_queue_url(self) -> str:
-        if self.queue_url:
-            return self.queue_url
+        if self.queue_url is not None and self.queue_url.get_secret_value():
+            return self.queue_url.get_secret_value()
         return f"sqlite:///{(self.data_dir / 'jobs.db').resolve()}"
+
+    @property
+    def uses_shared_queue(self) -> bool:
+        """Whether jobs go to a Redis or PostgreSQL queue for `mediaobjects worker`."""
+        return self.queue_url is not None and bool(self.queue_url.get_secret_value())
 
     def resolved_secret_key(self) -> str:
         """The configured key, else the key stored in the data dir (created on first use).
@@ -232,16 +222,32 @@ class Settings(BaseSettings):
         The key must survive restarts, or every signed URL handed out would break."""
         if self.secret_key is not None and self.secret_key.get_secret_value():
             return self.secret_key.get_secret_value()
-        path = self.data_dir / "secret_key"
-        if path.exists():
-            return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        # O_EXCL: two processes starting at once must agree on one key.
+        return stored_secret_key(self.data_dir / "secret_key")
+
+
+def stored_secret_key(path: Path) -> str:
+    """The key in ``path``, made on first use. Processes starting at once agree on one key and
+    none reads a half-written file: the key is written and synced under a temporary name, then
+    linked into place, which fails if another process got there first (and then its key,
+    complete by construction, is the one)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_text().strip()
-        with os.fdopen(fd, "w") as fh:
-            fh.write(key + "\n")
-        return key
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            # Whoever links first wins; the others read the winner's key below.
+            with contextlib.suppress(FileExistsError):
+                os.link(temp, path)
+        finally:
+            temp.unlink(missing_ok=True)
+    key = path.read_text().strip()
+    if not key:
+        raise ValueError(
+            f"{path} is empty: delete it to have a new key made (signed URLs handed out "
+            "so far stop working), or set MEDIAOBJECTS_SECRET_KEY"
+        )
+    return key

@@ -143,5 +143,7 @@ def test_the_teacher_may_do_all_of_it_through_their_own_copy(world: World) -> No
         data={"user_entered_title": "Week 1"},
     )
     assert _title(world) == "Week 1"
-    world.api.ok("DELETE", f"/media_attachments/{copy['id']}/media_tracks/{track_id}", world.teacher)
+    world.api.ok(
+        "DELETE", f"/media_attachments/{copy['id']}/media_tracks/{track_id}", world.teacher
+    )
     assert _course_tracks(world) == {}

@@ -12,6 +12,7 @@ from typing import Literal
 import huey  # type: ignore[import-untyped]
 
 from mediaobjects.jobs.serializer import JsonSerializer
+from mediaobjects.redact import redact_url
 
 QueueKind = Literal["sqlite", "redis", "postgresql"]
 
@@ -49,8 +50,8 @@ def parse_queue_url(queue_url: str) -> QueueLocation:
         path = path.split("?", 1)[0]
         if not path or path == ":memory:":
             raise ValueError(
-                f"queue URL {queue_url!r} names no file: the SQLite queue is shared between "
-                "processes, so it needs one, e.g. sqlite:////var/lib/mediaobjects/jobs.db"
+                f"queue URL {redact_url(queue_url)!r} names no file: the SQLite queue is shared "
+                "between processes, so it needs one, e.g. sqlite:////var/lib/mediaobjects/jobs.db"
             )
         return QueueLocation("sqlite", path)
     if base_scheme in ("redis", "rediss"):
@@ -61,7 +62,8 @@ def parse_queue_url(queue_url: str) -> QueueLocation:
         driver = scheme.partition("+")[2].lower()
         if driver not in ("", "psycopg"):
             raise ValueError(
-                f"queue URL {queue_url!r} names the driver {driver!r}: the PostgreSQL queue "
+                f"queue URL {redact_url(queue_url)!r} names the driver {driver!r}: the PostgreSQL "
+                "queue "
                 "uses psycopg 3; write postgresql:// or postgresql+psycopg://"
             )
         return QueueLocation("postgresql", f"postgresql://{rest}")

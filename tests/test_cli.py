@@ -200,3 +200,66 @@ def test_serve_processes_uploads_by_itself(fresh_env: dict[str, str], tmp_path: 
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_processes_starting_at_once_agree_on_one_complete_key(tmp_path: Path) -> None:
+    """Twelve processes make the key of a fresh data dir at the same moment: every one reads
+    the same, complete key (no empty or half-written file is ever seen)."""
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from mediaobjects.settings import stored_secret_key\n"
+        "start = float(sys.argv[2])\n"
+        "while time.time() < start: pass\n"
+        "print(stored_secret_key(Path(sys.argv[1])))\n"
+    )
+    for round_ in range(3):
+        path = tmp_path / f"round{round_}" / "secret_key"
+        import time
+
+        start = time.time() + 1.0
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", script, str(path), str(start)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(12)
+        ]
+        keys = set()
+        for proc in procs:
+            out, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, err
+            keys.add(out.strip())
+        assert len(keys) == 1 and len(keys.pop()) >= 48
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert [p.name for p in path.parent.iterdir()] == ["secret_key"]
+
+
+def test_an_empty_key_file_is_a_clear_error(tmp_path: Path) -> None:
+    from mediaobjects.settings import stored_secret_key
+
+    path = tmp_path / "secret_key"
+    path.write_text("")
+    with pytest.raises(ValueError, match="is empty"):
+        stored_secret_key(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MEDIAOBJECTS_QUEUE_URL", "postgresql+asyncpg://app:hunter2secret@db/queue"),
+        ("MEDIAOBJECTS_QUEUE_URL", "mysql://app:hunter2secret@db/queue"),
+        ("MEDIAOBJECTS_PUBLIC_URL", "https://app:hunter2secret@media.example.edu"),
+        ("MEDIAOBJECTS_MAX_UPLOAD_BYTES", "hunter2secret"),
+    ],
+)
+def test_a_bad_setting_is_named_but_its_value_never_printed(
+    fresh_env: dict[str, str], name: str, value: str
+) -> None:
+    result = run_cli("reprocess", env={**fresh_env, name: value})
+    assert result.returncode == 2
+    assert result.stderr.startswith("mediaobjects: invalid settings:")
+    assert name in result.stderr
+    assert "hunter2secret" not in result.stderr + result.stdout

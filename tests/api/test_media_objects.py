@@ -426,6 +426,8 @@ def test_d15_reregistering_someone_elses_media_is_403(world: World) -> None:
         ({"id": "0_a", "context_code": "course_1"}, "type"),
         ({"id": "0_a", "type": "video"}, "context_code"),
         ({"id": "bad id!", "type": "video", "context_code": "course_1"}, "id"),
+        ({"id": ".", "type": "video", "context_code": "course_1"}, "id"),
+        ({"id": "..", "type": "video", "context_code": "course_1"}, "id"),
         ({"id": "0_a", "type": "text/html", "context_code": "course_1"}, "type"),
         ({"id": "0_a", "type": "video", "context_code": "planet_1"}, "context_code"),
         ({"id": "0_a", "type": "video", "context_code": "course_99999"}, "context_code"),
@@ -439,7 +441,9 @@ def test_register_rejections_name_the_field_d6(
     assert field in [e["field"] for e in r.json()["errors"]]
     with world.api.ctx.read() as session:
         assert (
-            session.scalars(select(MediaObject).where(MediaObject.media_id == "0_a")).first()
+            session.scalars(
+                select(MediaObject).where(MediaObject.media_id == body.get("id", "0_a"))
+            ).first()
             is None
         )
 

@@ -238,3 +238,18 @@ def test_embed_of_a_deleted_file_or_media_is_404(world: World) -> None:
     assert _get(api, by_media) == 404
     # Without the verifier the ids stay undisclosed to anonymous callers (decision D3).
     assert _get(api, _bare(by_file)) == 401 and _get(api, _bare(by_media)) == 401
+
+
+def test_player_page_runs_only_its_own_nonced_script(world: World) -> None:
+    api = world.api
+    iframe = _info(world, f"/media_objects/{world.media_id}/info")["embedded_iframe_url"]
+    first, second = api.client.get(iframe), api.client.get(iframe)
+    policy = first.headers["content-security-policy"]
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    nonce = re.search(r"script-src 'nonce-([A-Za-z0-9_-]+)'", policy)
+    assert nonce is not None
+    scripts = re.findall(r"<script([^>]*)>", first.text)
+    assert scripts == [f' nonce="{nonce.group(1)}"']
+    assert f'<style nonce="{nonce.group(1)}">' in first.text
+    # A fresh nonce for every response.
+    assert second.headers["content-security-policy"] != policy

@@ -76,6 +76,13 @@ def test_player_plays_and_shows_captions(app: Any, api: Api, browser: Any, tmp_p
             locale="fr-FR", extra_http_headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
         )
         page = context.new_page()
+        # The page's script and style run under a nonce-only Content-Security-Policy; Chromium
+        # reports anything it refused on the console.
+        refused: list[str] = []
+        page.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
         page.goto(iframe)
         # Every rendition is a <source>, every track a <track>, labelled by language.
         assert page.locator("video source").count() == len(info["media_sources"])
@@ -119,6 +126,7 @@ def test_player_plays_and_shows_captions(app: Any, api: Api, browser: Any, tmp_p
             "() => Array.from(document.getElementById('media').textTracks).filter(t => t.mode === 'showing').map(t => t.language)"
         )
         assert showing == []  # fr was the last track: captions off
+        assert refused == []
         context.close()
         # Without the verifier or a token the page is refused.
         assert requests.get(iframe.split("?")[0], timeout=10).status_code == 401

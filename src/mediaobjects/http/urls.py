@@ -24,7 +24,7 @@ def base_url(request: Request) -> str:
     assert isinstance(ctx, AppContext)
     configured: str | None = ctx.settings.public_url
     if configured:
-        return configured
+        return configured.rstrip("/")
     return str(request.base_url).rstrip("/")
 
 

@@ -252,6 +252,10 @@ def _validate_registration(reg: Registration) -> tuple[str, str, str]:
         errors.append(
             FieldError("id", "id may contain only letters, digits, '.', '_', '~' and '-'")
         )
+    elif reg.media_id in (".", ".."):
+        # A URL cannot carry these as a path segment: clients normalise /media_objects/../info
+        # to /info, so the media object could never be reached.
+        errors.append(FieldError("id", "id must not be '.' or '..'"))
     media_type = (reg.media_type or "").strip().lower()
     if not media_type:
         errors.append(FieldError("type", "type is required", "required"))

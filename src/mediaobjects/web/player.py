@@ -5,7 +5,6 @@ from users reaches the page."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from html import escape
 from importlib.resources import files as resource_files
@@ -104,14 +103,19 @@ def render_player(
     sources: list[PlayerSource],
     tracks: list[PlayerTrack],
     accept_language: str | None,
+    nonce: str,
 ) -> str:
+    """The page's HTML. ``nonce`` is the Content-Security-Policy nonce of this response: the
+    page's one style and script element carry it, and no other script can run."""
     if processing_state != "ready" or not sources:
         if processing_state == "failed":
             message = "This media could not be processed: " + (processing_error or "unknown error")
         else:
             message = "This media is still being processed. Please try again in a few minutes."
         body = f'<p class="status" role="status">{escape(message)}</p>'
-        return _TEMPLATE.substitute(lang="en", title=escape(title), body=body, script="")
+        return _TEMPLATE.substitute(
+            lang="en", title=escape(title), body=body, script="", nonce=escape(nonce)
+        )
     default = preferred_locale(accept_language, [t.locale for t in tracks])
     element = "audio" if media_type.startswith("audio") else "video"
     attributes = [
@@ -140,11 +144,10 @@ def render_player(
         '<p id="player-help" class="help">Space or K plays and pauses; arrow keys seek five '
         "seconds, J and L ten; M mutes; C changes captions; F is full screen.</p>"
     )
-    # "<" escaped so that no value can close the script element.
-    config = json.dumps({"default_track": default}).replace("<", "\\u003c")
     return _TEMPLATE.substitute(
         lang="en",
         title=escape(title),
         body="\n".join(lines),
-        script=f"window.MEDIA_PLAYER = {config};\n" + _SCRIPT,
+        script=f'<script nonce="{escape(nonce)}">{_SCRIPT}</script>',
+        nonce=escape(nonce),
     )

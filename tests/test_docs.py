@@ -98,3 +98,56 @@ def test_readme_examples_run(app: Any, settings: Settings, db_kind: str, tmp_pat
     assert '"Week 1: Welcome"' in result.stdout
     assert '{"locale":"en","kind":"captions"}' in result.stdout
     assert "line 1:" in result.stdout
+
+
+def _error_codes() -> dict[str, str]:
+    """Every ``error_code`` the service can put in a response, found in its source: the codes
+    of the exception classes, of every FieldError and ``for_field`` call, and the literal
+    ``"error_code"`` values of the HTTP edge. A code computed at run time fails the test, so
+    that the list stays complete."""
+    import ast
+
+    found: dict[str, str] = {}
+    computed: list[str] = []
+    for path in sorted((ROOT / "src" / "mediaobjects").rglob("*.py")):
+        where = str(path.relative_to(ROOT))
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name not in ("FieldError", "for_field"):
+                    continue
+                keyword = "error_code" if name == "FieldError" else "code"
+                arg = node.args[2] if len(node.args) >= 3 else None
+                arg = next((k.value for k in node.keywords if k.arg == keyword), arg)
+                if arg is None:
+                    found.setdefault("invalid", where)  # the default
+                elif isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    found.setdefault(arg.value, where)
+                elif not (where.endswith("errors.py") and ast.unparse(arg) == "code"):
+                    # (BadRequest.for_field forwards its caller's literal code.)
+                    computed.append(f"{where}:{node.lineno}")
+            elif isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if isinstance(key, ast.Constant) and key.value == "error_code":
+                        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                            found.setdefault(value.value, where)
+            elif isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    targets = item.targets if isinstance(item, ast.Assign) else []
+                    if any(isinstance(t, ast.Name) and t.id == "code" for t in targets):
+                        assert isinstance(item, ast.Assign)
+                        if isinstance(item.value, ast.Constant):
+                            found.setdefault(str(item.value.value), where)
+    # The base class's own default is never answered: every raised error is a subclass.
+    assert computed == [], "error codes computed at run time cannot be checked"
+    return found
+
+
+def test_every_error_code_is_documented() -> None:
+    text = (ROOT / "docs" / "api.md").read_text()
+    codes = _error_codes()
+    assert {"bad_request", "payload_too_large", "too_many", "invalid_upload_token"} <= set(codes)
+    missing = {code: where for code, where in codes.items() if f"`{code}`" not in text}
+    assert missing == {}, "error codes missing from docs/api.md"

@@ -1,5 +1,5 @@
-"""The ``mediaobjects`` command: serve, create-admin-token, db upgrade, db check.
-Operators' scripts depend on these names."""
+"""The ``mediaobjects`` command: serve, worker, create-admin-token, reprocess, db upgrade and
+db check. Operators' scripts depend on these names."""
 
 from __future__ import annotations
 

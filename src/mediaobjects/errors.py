@@ -9,7 +9,6 @@ stable code. Services raise these; only ``mediaobjects.http.errors`` turns them 
     ├── Forbidden             403  unauthorized       (authenticated but not allowed)
     ├── NotFound              404  not_found
     ├── Conflict              409  conflict
-    ├── Gone                  410  gone               (an upload token already used or expired)
     ├── PayloadTooLarge       413  payload_too_large
     ├── UnprocessableEntity   422  unprocessable      (validation of a resource failed)
     └── StorageFailure        503  storage_unavailable (the storage backend failed)
@@ -85,12 +84,6 @@ class Conflict(MediaObjectsError):
     default_message = "The request conflicts with the current state of the resource."
 
 
-class Gone(MediaObjectsError):
-    status_code = 410
-    code = "gone"
-    default_message = "The resource is no longer available."
-
-
 class PayloadTooLarge(MediaObjectsError):
     status_code = 413
     code = "payload_too_large"
@@ -115,7 +108,6 @@ __all__ = [
     "Conflict",
     "FieldError",
     "Forbidden",
-    "Gone",
     "InvalidToken",
     "MediaObjectsError",
     "NotFound",

@@ -31,6 +31,7 @@ from mediaobjects.accounts.permissions import (
     permissions_for_roles,
 )
 from mediaobjects.accounts.principal import Principal
+from mediaobjects.db.unique import get_or_create
 from mediaobjects.errors import BadRequest, Forbidden, InvalidToken, NotFound, Unauthenticated
 from mediaobjects.numbers import INT64_MAX
 
@@ -384,21 +385,13 @@ def enroll_user(
     user = repo.get_user(session, user_id)
     if user is None:
         raise BadRequest.for_field("enrollment[user_id]", f"no user with id {user_id}", "not_found")
-    existing = repo.find_enrollment(session, course.id, user.id, enrollment_type)
-    if existing is not None:
-        # Canvas answers a repeated enrollment with the existing one.
-        existing.workflow_state = "active"
-        return existing, user
-    enrollment = Enrollment(course_id=course.id, user_id=user.id, type=enrollment_type)
-    session.add(enrollment)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        found = repo.find_enrollment(session, course.id, user.id, enrollment_type)
-        if found is None:
-            raise
-        return found, user
+    # Canvas answers a repeated enrollment with the existing one (made active again).
+    enrollment = get_or_create(
+        session,
+        lambda: repo.find_enrollment(session, course.id, user.id, enrollment_type),
+        lambda: Enrollment(course_id=course.id, user_id=user.id, type=enrollment_type),
+    )
+    enrollment.workflow_state = "active"
     return enrollment, user
 
 
@@ -453,20 +446,12 @@ def add_group_member(
         raise BadRequest.for_field(
             "user_id", "the user is not enrolled in the group's course", "not_in_context"
         )
-    existing = repo.find_membership(session, group.id, user.id)
-    if existing is not None:
-        existing.workflow_state = "accepted"
-        return existing
-    membership = GroupMembership(group_id=group.id, user_id=user.id)
-    session.add(membership)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        found = repo.find_membership(session, group.id, user.id)
-        if found is None:
-            raise
-        return found
+    membership = get_or_create(
+        session,
+        lambda: repo.find_membership(session, group.id, user.id),
+        lambda: GroupMembership(group_id=group.id, user_id=user.id),
+    )
+    membership.workflow_state = "accepted"
     return membership
 
 

@@ -10,7 +10,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mediaobjects.accounts import service as accounts
@@ -23,6 +22,7 @@ from mediaobjects.accounts.permissions import (
     ContextType,
 )
 from mediaobjects.accounts.principal import Principal
+from mediaobjects.db.unique import get_or_create
 from mediaobjects.errors import (
     BadRequest,
     Conflict,
@@ -88,51 +88,39 @@ def _folder_segments(path: str) -> list[str]:
 
 
 def root_folder(session: Session, context: Context) -> Folder:
-    folder = repo.get_root_folder(session, context.type, context.id)
-    if folder is not None:
-        return folder
     name = ROOT_FOLDER_NAMES[context.type]
-    folder = Folder(
-        context_type=context.type,
-        context_id=context.id,
-        parent_folder_id=None,
-        root_marker=1,
-        name=name,
-        full_name=name,
+    return get_or_create(
+        session,
+        lambda: repo.get_root_folder(session, context.type, context.id),
+        lambda: Folder(
+            context_type=context.type,
+            context_id=context.id,
+            parent_folder_id=None,
+            root_marker=1,
+            name=name,
+            full_name=name,
+        ),
     )
-    session.add(folder)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        found = repo.get_root_folder(session, context.type, context.id)
-        if found is None:
-            raise
-        return found
-    return folder
+
+
+def _child_folder(session: Session, context: Context, parent: Folder, name: str) -> Folder:
+    return get_or_create(
+        session,
+        lambda: repo.get_child_folder(session, parent.id, name),
+        lambda: Folder(
+            context_type=context.type,
+            context_id=context.id,
+            parent_folder_id=parent.id,
+            name=name,
+            full_name=f"{parent.full_name}/{name}",
+        ),
+    )
 
 
 def folder_for_path(session: Session, context: Context, path: str | None) -> Folder:
     folder = root_folder(session, context)
     for segment in _folder_segments(path or ""):
-        child = repo.get_child_folder(session, folder.id, segment)
-        if child is None:
-            child = Folder(
-                context_type=context.type,
-                context_id=context.id,
-                parent_folder_id=folder.id,
-                name=segment,
-                full_name=f"{folder.full_name}/{segment}",
-            )
-            session.add(child)
-            try:
-                with session.begin_nested():
-                    session.flush()
-            except IntegrityError:
-                child = repo.get_child_folder(session, folder.id, segment)
-                if child is None:
-                    raise
-        folder = child
+        folder = _child_folder(session, context, folder, segment)
     return folder
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mediaobjects.captions import KINDS
+
 _ERROR_ITEM: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -74,7 +76,7 @@ _ENROLLMENT_TYPES = [
     "StudentEnrollment",
     "ObserverEnrollment",
 ]
-_TRACK_KINDS = ["subtitles", "captions", "descriptions", "chapters", "metadata"]
+_TRACK_KINDS = list(KINDS)
 _TRACK_STATES = ["ready", "processing", "failed"]
 
 

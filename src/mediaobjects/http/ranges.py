@@ -1,5 +1,5 @@
-"""HTTP Range and conditional requests for file downloads: one byte range (206), 416 for a
-range outside the file, ETag/If-None-Match (304) and If-Range."""
+"""HTTP Range requests: one byte range (206), 416 for a range outside the file. Conditional
+requests (ETag, If-Range) are in ``http.conditional``."""
 
 from __future__ import annotations
 
@@ -54,12 +54,3 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     if end < start:
         return None
     return ByteRange(start, min(end, size - 1))
-
-
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    if if_none_match.strip() == "*":
-        return True
-    candidates = [c.strip().removeprefix("W/") for c in if_none_match.split(",")]
-    return etag in candidates

@@ -14,7 +14,8 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from mediaobjects.context import AppContext
-from mediaobjects.http.ranges import RangeNotSatisfiable, etag_matches, parse_range
+from mediaobjects.http.conditional import not_modified, quoted, range_applies
+from mediaobjects.http.ranges import RangeNotSatisfiable, parse_range
 
 # Types a browser may render inline from our origin without running script in it.
 INLINE_SAFE = ("audio/", "video/", "image/png", "image/jpeg", "image/gif", "image/webp", "text/vtt")
@@ -47,7 +48,7 @@ def stream_stored(
         return Response(
             status_code=302, headers={"Location": presigned, "Cache-Control": "private, no-store"}
         )
-    etag = f'"{etag_value}"'
+    etag = quoted(etag_value)
     kind = "inline" if inline else "attachment"
     headers = {
         "ETag": etag,
@@ -58,12 +59,9 @@ def stream_stored(
         "Content-Security-Policy": "sandbox; default-src 'none'; media-src 'self'",
         "Cache-Control": cache_control,
     }
-    if etag_matches(request.headers.get("if-none-match"), etag):
+    if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
-    range_header = request.headers.get("range")
-    if_range = request.headers.get("if-range")
-    if if_range is not None and if_range.strip() != etag:
-        range_header = None
+    range_header = request.headers.get("range") if range_applies(request, etag) else None
     try:
         byte_range = parse_range(range_header, size)
     except RangeNotSatisfiable:

@@ -3,7 +3,6 @@ S3), the Canvas ``redirect`` route that picks a rendition by bitrate, and thumbn
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated
 from urllib.parse import quote
 
@@ -15,6 +14,7 @@ from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
 from mediaobjects.errors import NotFound
 from mediaobjects.files.models import Attachment
+from mediaobjects.http.conditional import etag_of, not_modified
 from mediaobjects.http.deps import Ctx, CurrentPrincipal, DbSession
 from mediaobjects.http.openapi import (
     ERROR_RESPONSES,
@@ -22,7 +22,6 @@ from mediaobjects.http.openapi import (
     REDIRECT_RESPONSES,
     THUMBNAIL_RESPONSES,
 )
-from mediaobjects.http.ranges import etag_matches
 from mediaobjects.http.streaming import stream_stored
 from mediaobjects.http.urls import Urls
 from mediaobjects.media_objects import schemas
@@ -222,7 +221,7 @@ def _thumbnail(
 
 
 def _placeholder_response(request: Request, data: bytes, filename: str) -> Response:
-    etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
+    etag = etag_of(data)
     headers = {
         "ETag": etag,
         # Revalidated each time: the real picture may come.
@@ -230,7 +229,7 @@ def _placeholder_response(request: Request, data: bytes, filename: str) -> Respo
         "Content-Disposition": f"inline; filename*=UTF-8''{quote(filename, safe='')}",
         "X-Content-Type-Options": "nosniff",
     }
-    if etag_matches(request.headers.get("if-none-match"), etag):
+    if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
     return Response(data, headers=headers, media_type="image/jpeg")
 

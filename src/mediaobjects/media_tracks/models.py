@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from mediaobjects.captions import KINDS
 from mediaobjects.db.base import Base, utcnow
 
 
@@ -19,7 +20,7 @@ class MediaTrack(Base):
         # NULL attachment ids never collide, as Canvas allows for attachment-less media.
         UniqueConstraint("attachment_id", "locale"),
         CheckConstraint(
-            "kind IN ('subtitles', 'captions', 'descriptions', 'chapters', 'metadata')",
+            "kind IN (" + ", ".join(f"'{kind}'" for kind in KINDS) + ")",
             name="kind",
         ),
         CheckConstraint(

@@ -5,8 +5,7 @@ Writes authorise in a decorator dependency before their body is read (``http.dep
 
 from __future__ import annotations
 
-import hashlib
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -19,6 +18,7 @@ from mediaobjects.context import AppContext
 from mediaobjects.files.models import Attachment
 from mediaobjects.http.arrays import array_param
 from mediaobjects.http.body import read_body
+from mediaobjects.http.conditional import etag_of, not_modified
 from mediaobjects.http.deps import Ctx, CurrentPrincipal, DbSession, authorized, get_ctx
 from mediaobjects.http.json_input import loads_body
 from mediaobjects.http.openapi import (
@@ -30,7 +30,6 @@ from mediaobjects.http.openapi import (
     ok,
 )
 from mediaobjects.http.params import Params, read_params
-from mediaobjects.http.ranges import etag_matches
 from mediaobjects.http.responses import canvas_json
 from mediaobjects.http.urls import Urls
 from mediaobjects.media_objects import service as media
@@ -344,23 +343,15 @@ def _show(
         verified=verified,
     )
     body = tracks.served_webvtt(track).encode("utf-8")
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    last_modified = format_datetime(track.updated_at, usegmt=True)
+    etag = etag_of(body)
     headers = {
         "ETag": etag,
-        "Last-Modified": last_modified,
+        "Last-Modified": format_datetime(track.updated_at, usegmt=True),
         "Cache-Control": "private, max-age=0, must-revalidate",
         "X-Content-Type-Options": "nosniff",
     }
-    if etag_matches(request.headers.get("if-none-match"), etag):
+    if not_modified(request, etag, track.updated_at):
         return Response(status_code=304, headers=headers)
-    since = request.headers.get("if-modified-since")
-    if since and request.headers.get("if-none-match") is None:
-        try:
-            if track.updated_at.replace(microsecond=0) <= parsedate_to_datetime(since):
-                return Response(status_code=304, headers=headers)
-        except (TypeError, ValueError, OverflowError):
-            pass
     return Response(body, headers=headers, media_type="text/vtt; charset=utf-8")
 
 

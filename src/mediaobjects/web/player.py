@@ -10,7 +10,7 @@ from html import escape
 from importlib.resources import files as resource_files
 from string import Template
 
-from mediaobjects.captions import locale_label
+from mediaobjects.captions import DEFAULT_KIND, KINDS, locale_label
 
 _TEMPLATE = Template(
     resource_files("mediaobjects.web").joinpath("templates/player.html").read_text()
@@ -46,9 +46,6 @@ _SCRIPT = """
   });
 })();
 """
-
-
-TRACK_KINDS = ("subtitles", "captions", "descriptions", "chapters", "metadata")
 
 
 @dataclass(frozen=True)
@@ -133,7 +130,7 @@ def render_player(
         lines.append(f'  <source src="{escape(source.url)}" type="{escape(source.content_type)}">')
     for track in tracks:
         is_default = " default" if track.locale == default else ""
-        kind = track.kind if track.kind in TRACK_KINDS else "subtitles"
+        kind = track.kind if track.kind in KINDS else DEFAULT_KIND
         lines.append(
             f'  <track kind="{kind}" src="{escape(track.url)}" srclang="{escape(track.locale)}"'
             f' label="{escape(locale_label(track.locale))}"{is_default}>'

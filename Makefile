@@ -1,45 +1,62 @@
-# The same commands locally and in CI. `make run` serves; `make test` runs the whole suite on
-# SQLite and then on PostgreSQL.
+# The same commands locally and in CI. `make run` serves; `make test` checks the code (ruff,
+# mypy, import-linter) and runs the whole suite on SQLite and then on PostgreSQL.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# What serving needs, and what testing adds (pytest, linters, real clients, browsers...).
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider
 
-.PHONY: run run-deps test test-sqlite test-postgresql check bench system-deps clean
+.PHONY: run run-deps test test-sqlite test-postgresql check fuzz bench system-deps clean
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $(RUN_STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
-	touch $(STAMP)
+	touch $(RUN_STAMP) $(TEST_STAMP)
 
 # Tools the test suite calls from the system (curl, jq for the README examples; PostgreSQL's
 # server binaries). Installed with apt when missing and we are root; otherwise named.
 system-deps:
 	@bash scripts/system-deps.sh
 
-run: $(STAMP) run-deps
+run: $(RUN_STAMP) run-deps
 	$(BIN)/mediaobjects serve
 
 # The service itself needs only ffmpeg from the system.
 run-deps:
 	@bash scripts/system-deps.sh --run
 
-test: $(STAMP) system-deps
+test: $(TEST_STAMP) system-deps check
 	$(PYTEST) --db=sqlite
 	$(PYTEST) --db=postgresql
 
-test-sqlite: $(STAMP)
+test-sqlite: $(TEST_STAMP)
 	$(PYTEST) --db=sqlite
 
-test-postgresql: $(STAMP)
+test-postgresql: $(TEST_STAMP)
 	$(PYTEST) --db=postgresql
 
-check: $(STAMP)
-	$(BIN)/ruff check src tests
+# Lint, types, and the layering rules of ../shared/CONVENTIONS.md (import-linter contracts in
+# pyproject.toml).
+check: $(TEST_STAMP)
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
-bench: $(STAMP)
+# Deep fuzzing, not part of `make test`: many more hostile examples per operation and a long
+# schemathesis run with stateful links (about 20 minutes here).
+fuzz: $(TEST_STAMP) system-deps
+	MEDIAOBJECTS_FUZZ_EXAMPLES=500 MEDIAOBJECTS_SCHEMATHESIS_PROFILE=deep \
+		$(PYTEST) --db=sqlite tests/api/test_hostile_inputs.py tests/api/test_schemathesis.py
+
+bench: $(TEST_STAMP)
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b || exit 1; done || echo "no benchmarks yet"
 
 clean:

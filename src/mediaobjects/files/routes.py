@@ -15,7 +15,7 @@ from mediaobjects.accounts import service as accounts
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
 from mediaobjects.errors import BadRequest, PayloadTooLarge
-from mediaobjects.files import schemas
+from mediaobjects.files import folders, schemas, uploads
 from mediaobjects.files import service as files
 from mediaobjects.files.models import Attachment
 from mediaobjects.http.body import allow_body, limited_stream
@@ -38,7 +38,6 @@ from mediaobjects.http.openapi import (
     ok,
 )
 from mediaobjects.http.params import Params
-from mediaobjects.http.pipelined import PipelinedWriter
 from mediaobjects.http.responses import canvas_json
 from mediaobjects.http.streaming import stream_stored
 from mediaobjects.http.urls import Urls, base_url
@@ -47,7 +46,6 @@ from mediaobjects.numbers import decimal_digits
 router = APIRouter(tags=["files"], responses=ERROR_RESPONSES)
 
 MULTIPART_OVERHEAD = 1024 * 1024
-SNIFF_BYTES = 4096
 
 
 def file_payload(request: Request, ctx: AppContext, attachment: Attachment) -> dict[str, object]:
@@ -67,7 +65,7 @@ def _may_upload(
     authorized(
         request,
         ctx,
-        lambda s: files.authorize_upload(s, principal, context_type, context_ref),
+        lambda s: uploads.authorize_upload(s, principal, context_type, context_ref),
     )
 
 
@@ -97,7 +95,7 @@ def _start_upload(
     context_type: Literal["Course", "Group", "User"],
     context_ref: str,
 ) -> Response:
-    upload = files.UploadRequest(
+    upload = uploads.UploadRequest(
         name=params.text("name", required=True, max_length=1024) or "",
         size=params.integer("size", minimum=0),
         content_type=params.text("content_type"),
@@ -106,8 +104,8 @@ def _start_upload(
         on_duplicate=params.text("on_duplicate"),
     )
     with ctx.write() as session:
-        context = files.authorize_upload(session, principal, context_type, context_ref)
-        ticket = files.start_upload(
+        context = uploads.authorize_upload(session, principal, context_type, context_ref)
+        ticket = uploads.start_upload(
             session,
             principal,
             context,
@@ -178,74 +176,37 @@ async def receive_upload(nonce: str, request: Request, token: str = "") -> Respo
     """No Authorization header here: the signed, single-use token in the URL is the grant."""
     ctx = get_ctx(request)
     if not ctx.verifiers.opens_upload(nonce, token):
-        raise files.bad_upload_token("The upload token is invalid or has expired.")
+        raise uploads.bad_upload_token("The upload token is invalid or has expired.")
     limit = ctx.settings.max_upload_bytes
     declared = decimal_digits(request.headers.get("content-length", "").strip())
     if declared is not None and declared > limit + MULTIPART_OVERHEAD:
         raise PayloadTooLarge(f"The file is larger than the upload limit of {limit} bytes.")
-
-    def check() -> None:
-        with ctx.read() as session:
-            files.check_ticket(session, nonce)
-
-    await run_in_threadpool(check)
+    upload = uploads.IncomingUpload(
+        nonce, read=ctx.read, write=ctx.write, storage=ctx.storage, enqueue=ctx.enqueue
+    )
+    await run_in_threadpool(upload.check)
     allow_body(request)
-    file_uuid = files.new_file_uuid()
-    key = files.storage_key_for(file_uuid)
-    writer = await run_in_threadpool(ctx.storage.begin_write, key)
-    pipelined = PipelinedWriter(writer)
-    head = bytearray()
-
-    async def sink(chunk: bytearray) -> None:
-        if len(head) < SNIFF_BYTES:
-            head.extend(chunk[: SNIFF_BYTES - len(head)])
-        await pipelined.write(chunk)
-
     try:
-        result = await stream_multipart(
-            request.headers.get("content-type", ""),
-            limited_stream(request, limit + MULTIPART_OVERHEAD),
-            sink,
-            file_field="file",
-            max_file_bytes=limit,
-        )
-        if not result.file_seen:
-            raise BadRequest.for_field(
-                "file", "The upload has no file part named 'file'", "required"
+        async with upload.receiving() as sink:
+            result = await stream_multipart(
+                request.headers.get("content-type", ""),
+                limited_stream(request, limit + MULTIPART_OVERHEAD),
+                sink,
+                file_field="file",
+                max_file_bytes=limit,
             )
-        await pipelined.flush()
-        stored = await run_in_threadpool(writer.commit)
+            if not result.file_seen:
+                raise BadRequest.for_field(
+                    "file", "The upload has no file part named 'file'", "required"
+                )
     except ClientDisconnect:
-        await pipelined.stop()
-        writer.abort()
         raise BadRequest("The upload was cut off before it was complete.") from None
-    except BaseException:
-        await pipelined.stop()
-        writer.abort()
-        raise
-
-    def finish() -> dict[str, object]:
-        with ctx.write() as session:
-            ticket = files.check_ticket(session, nonce)
-            attachment = files.complete_upload(session, ticket, stored, bytes(head), file_uuid)
-            return file_payload(request, ctx, attachment)
-
-    try:
-        payload = await run_in_threadpool(finish)
-    except BaseException:
-        # Nothing is half-stored: no row means no bytes either.
-        ctx.storage.delete(key)
-        raise
-    if payload.get("media_entry_id"):
-        # Committed: the media pipeline may start on it.
-        await run_in_threadpool(
-            ctx.enqueue, "process_media", media_entry_id=payload["media_entry_id"]
-        )
+    attachment = await run_in_threadpool(upload.finish)
     return canvas_json(
         request,
-        payload,
+        file_payload(request, ctx, attachment),
         status_code=201,
-        headers={"Location": f"{base_url(request)}/api/v1/files/{payload['id']}"},
+        headers={"Location": f"{base_url(request)}/api/v1/files/{attachment.id}"},
     )
 
 
@@ -286,14 +247,14 @@ def _root_folder(
 ) -> Response:
     accounts.require_user(principal)
     context = accounts.load_context(session, context_type, context_ref, principal)
-    folder = files.find_root_folder(session, principal, context)
+    folder = folders.find_root_folder(session, principal, context)
     if folder is None:
         # Root folders are made on first use. This is a GET on a read-only session, so the
         # folder is created in a short write transaction of its own.
         with ctx.write() as writer:
-            folder = files.root_folder(writer, context)
-    files_count, folders_count = files.folder_counts(session, folder)
-    can_upload = files.can_manage_files(session, principal, context)
+            folder = folders.root_folder(writer, context)
+    files_count, folders_count = folders.folder_counts(session, folder)
+    can_upload = folders.can_manage_files(session, principal, context)
     return canvas_json(
         request,
         schemas.folder_json(folder, files_count, folders_count, base_url(request), can_upload),

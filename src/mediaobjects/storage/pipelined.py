@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from fastapi.concurrency import run_in_threadpool
+import anyio.to_thread
 
 from mediaobjects.storage.interfaces import PendingWrite
 
@@ -23,7 +23,7 @@ class PipelinedWriter:
             chunk = await self._queue.get()
             if chunk is None:
                 return
-            await run_in_threadpool(self._pending.write, chunk)
+            await anyio.to_thread.run_sync(self._pending.write, chunk)
 
     async def _put(self, item: bytes | bytearray | None) -> None:
         if self._task.done():

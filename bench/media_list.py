@@ -25,6 +25,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
+from mediaobjects.accounts import authentication
 from mediaobjects.accounts import service as accounts
 from mediaobjects.accounts.models import Course, Enrollment, User
 from mediaobjects.app import create_app
@@ -57,7 +58,7 @@ def seed(settings: Settings, objects: int) -> tuple[int, str]:
     ctx = build_context(settings)
     with ctx.write() as session:
         admin = accounts.ensure_admin_user(session)
-        _, token = accounts.issue_token(session, admin, "bench")
+        _, token = authentication.issue_token(session, admin, "bench")
         teacher = User(
             name="T", sortable_name="T", short_name="T", login_id="t", login_id_folded="t"
         )

@@ -130,9 +130,10 @@ def _error_codes() -> dict[str, str]:
                     computed.append(f"{where}:{node.lineno}")
             elif isinstance(node, ast.Dict):
                 for key, value in zip(node.keys, node.values, strict=True):
-                    if isinstance(key, ast.Constant) and key.value == "error_code":
-                        if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                            found.setdefault(value.value, where)
+                    literal = isinstance(value, ast.Constant) and isinstance(value.value, str)
+                    if isinstance(key, ast.Constant) and key.value == "error_code" and literal:
+                        assert isinstance(value, ast.Constant)
+                        found.setdefault(str(value.value), where)
             elif isinstance(node, ast.ClassDef):
                 for item in node.body:
                     targets = item.targets if isinstance(item, ast.Assign) else []

@@ -92,6 +92,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_create_admin_token(settings: Settings, _args: argparse.Namespace) -> int:
+    from mediaobjects.accounts import authentication
     from mediaobjects.accounts import service as accounts
     from mediaobjects.context import build_context
 
@@ -100,7 +101,9 @@ def cmd_create_admin_token(settings: Settings, _args: argparse.Namespace) -> int
     try:
         with ctx.write() as session:
             admin = accounts.ensure_admin_user(session)
-            _token, raw = accounts.issue_token(session, admin, "mediaobjects create-admin-token")
+            _token, raw = authentication.issue_token(
+                session, admin, "mediaobjects create-admin-token"
+            )
     finally:
         ctx.close()
     print(raw)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts import authentication
 from mediaobjects.accounts.models import User
 from mediaobjects.accounts.permissions import ContextType
 from mediaobjects.accounts.principal import ANONYMOUS, Principal
@@ -88,7 +88,7 @@ def listing(
         if who is not None:
             user = session.get(User, who.id)
             assert user is not None
-            principal = accounts.principal_for_user(session, user)
+            principal = authentication.principal_for_user(session, user)
         return list_media_objects(
             session,
             principal,

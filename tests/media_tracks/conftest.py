@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts import authentication
 from mediaobjects.accounts.models import User
 from mediaobjects.accounts.principal import ANONYMOUS, Principal
 from mediaobjects.files.models import Attachment
@@ -63,7 +63,7 @@ class World:
             return ANONYMOUS
         user = session.get(User, person.id)
         assert user is not None
-        return accounts.principal_for_user(session, user)
+        return authentication.principal_for_user(session, user)
 
     def mo(self, session: Session) -> MediaObject:
         media_object = media_objects_repo.get_by_media_id(session, self.media_id)

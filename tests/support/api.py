@@ -9,6 +9,7 @@ from typing import Any
 import httpx2 as httpx
 from fastapi.testclient import TestClient
 
+from mediaobjects.accounts import authentication
 from mediaobjects.accounts import service as accounts
 from mediaobjects.context import AppContext
 
@@ -37,7 +38,7 @@ class Api:
         self.ctx = ctx
         with ctx.write() as session:
             admin = accounts.ensure_admin_user(session)
-            _, raw = accounts.issue_token(session, admin, "tests")
+            _, raw = authentication.issue_token(session, admin, "tests")
             self.admin = Person(admin.id, raw)
         self._n = 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from mediaobjects.accounts import schemas
+from mediaobjects.accounts import authentication, schemas
 from mediaobjects.accounts import service as accounts
 from mediaobjects.errors import NotFound
 from mediaobjects.http.body import allow_body
@@ -24,6 +24,7 @@ from mediaobjects.http.openapi import (
     ok,
 )
 from mediaobjects.http.responses import canvas_json
+from mediaobjects.numbers import parse_id
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=ERROR_RESPONSES)
 
@@ -36,7 +37,7 @@ def _check_account(account_id: str) -> None:
 
 def site_admin_only(request: Request, principal: CurrentPrincipal) -> None:
     """Provisioning is for site admins: anyone else is refused before the body is read."""
-    accounts.require_site_admin(principal)
+    authentication.require_site_admin(principal)
     allow_body(request)
 
 
@@ -56,7 +57,7 @@ def show_account(
     account_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     _check_account(account_id)
-    accounts.require_site_admin(principal)
+    authentication.require_site_admin(principal)
     account = accounts.get_root_account(session)
     return canvas_json(request, schemas.account_json(account))
 
@@ -123,7 +124,7 @@ def delete_token(
     principal: CurrentPrincipal,
 ) -> Response:
     with ctx.write() as session:
-        token = accounts.revoke_token(session, principal, user_id, accounts.parse_id(token_id))
+        token = accounts.revoke_token(session, principal, user_id, parse_id(token_id))
         return canvas_json(request, schemas.token_json(token))
 
 

@@ -1,17 +1,26 @@
-"""Rules of the accounts domain: who may provision what, tokens (hashed, expiring,
-revocable), and the rights a principal holds in a course, group or user context."""
+"""Provisioning, Canvas-shaped: the root account and its first admin, users and their tokens,
+courses and enrollments, group categories, groups and memberships — who may create what."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mediaobjects.accounts import repository as repo
+from mediaobjects.accounts.access import (
+    forget_permissions,
+    load_course,
+    load_group,
+    require_permission,
+)
+from mediaobjects.accounts.authentication import (
+    issue_token,
+    require_site_admin,
+    require_user,
+)
 from mediaobjects.accounts.models import (
     ENROLLMENT_TYPES,
     AccessToken,
@@ -24,85 +33,15 @@ from mediaobjects.accounts.models import (
     GroupMembership,
     User,
 )
-from mediaobjects.accounts.permissions import (
-    ALL_PERMISSIONS,
-    READ_CONTENTS,
-    Context,
-    permissions_for_roles,
-)
+from mediaobjects.accounts.permissions import READ_CONTENTS, Context
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.db.unique import get_or_create
-from mediaobjects.errors import BadRequest, Forbidden, InvalidToken, NotFound, Unauthenticated
-from mediaobjects.numbers import INT64_MAX
-
-TOKEN_PREFIX = "1~"  # noqa: S105 -- a format prefix, not a secret
-# Refreshing last_used_at on every request would turn every read into a write.
-LAST_USED_GRANULARITY = timedelta(minutes=10)
+from mediaobjects.errors import BadRequest, Forbidden, NotFound
+from mediaobjects.numbers import parse_id
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def digest_token(raw: str) -> str:
-    # Tokens carry 384 random bits, so a fast hash is enough: there is nothing to brute-force.
-    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-# ---- principals -------------------------------------------------------------------------
-
-
-def require_user(principal: Principal) -> User:
-    if principal.user is None:
-        raise Unauthenticated()
-    return principal.user
-
-
-def require_site_admin(principal: Principal) -> User:
-    user = require_user(principal)
-    if not principal.is_site_admin:
-        raise Forbidden()
-    return user
-
-
-def principal_for_user(session: Session, user: User) -> Principal:
-    return Principal(user=user, is_site_admin=repo.is_site_admin(session, user.id))
-
-
-def principal_for_token(session: Session, token: AccessToken) -> Principal:
-    user = repo.get_user(session, token.user_id)
-    if user is None:
-        raise InvalidToken()
-    return principal_for_user(session, user)
-
-
-def authenticate_token(session: Session, raw: str, now: datetime | None = None) -> AccessToken:
-    """The active token for ``raw``; InvalidToken (with Canvas's message) otherwise."""
-    now = now or _now()
-    if not raw or len(raw) > 512:
-        raise InvalidToken()
-    token = repo.get_token_by_digest(session, digest_token(raw))
-    if token is None:
-        raise InvalidToken()
-    if token.workflow_state != "active":
-        raise InvalidToken("Revoked access token.")
-    if token.expires_at is not None and token.expires_at <= now:
-        raise InvalidToken("Expired access token.")
-    return token
-
-
-def needs_last_used_refresh(token: AccessToken, now: datetime | None = None) -> bool:
-    now = now or _now()
-    return token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY
-
-
-def touch_token(session: Session, token_id: int, now: datetime | None = None) -> None:
-    token = repo.get_token(session, token_id)
-    if token is not None:
-        token.last_used_at = now or _now()
-
-
-# ---- users and tokens ----------------------------------------------------------------------
 
 
 def _sortable_name(name: str) -> str:
@@ -201,22 +140,6 @@ def ensure_admin_user(session: Session) -> User:
     return admin
 
 
-def issue_token(
-    session: Session, user: User, purpose: str, expires_at: datetime | None = None
-) -> tuple[AccessToken, str]:
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(48)
-    token = AccessToken(
-        user_id=user.id,
-        token_digest=digest_token(raw),
-        token_hint=raw[:6],
-        purpose=purpose,
-        expires_at=expires_at,
-    )
-    session.add(token)
-    session.flush()
-    return token, raw
-
-
 def authorize_token_creation(session: Session, principal: Principal, user_ref: str) -> User:
     """The user a token may be made for: site admins make tokens for anyone, a user only for
     themselves."""
@@ -259,14 +182,6 @@ def revoke_token(
     return token
 
 
-# ---- courses, enrollments, groups ------------------------------------------------------------
-
-
-def parse_id(value: str) -> int:
-    """A numeric path id. Anything else is an id no row can have: 404, as Canvas answers."""
-    if value.isascii() and value.isdigit() and len(value) <= 18:
-        return int(value)
-    raise NotFound()
 
 
 def create_course(
@@ -285,83 +200,6 @@ def create_course(
     session.add(course)
     session.flush()
     return course
-
-
-def permissions_in(session: Session, principal: Principal, context: Context) -> frozenset[str]:
-    """Every permission ``principal`` holds in ``context`` (see permissions.ROLE_PERMISSIONS).
-
-    Remembered for the rest of the unit of work (``session.info``): a page of a hundred media
-    objects asks about the same course a hundred times. Enrollment changes clear it."""
-    cache: dict[tuple[int | None, bool, Context], frozenset[str]] = session.info.setdefault(
-        "permissions", {}
-    )
-    key = (principal.user_id, principal.is_site_admin, context)
-    if key not in cache:
-        cache[key] = _permissions_in(session, principal, context)
-    return cache[key]
-
-
-def forget_permissions(session: Session) -> None:
-    session.info.pop("permissions", None)
-
-
-def _permissions_in(session: Session, principal: Principal, context: Context) -> frozenset[str]:
-    user = principal.user
-    if user is None:
-        return frozenset()
-    if principal.is_site_admin:
-        return ALL_PERMISSIONS
-    if context.type == "User":
-        return permissions_for_roles(["Self"]) if context.id == user.id else frozenset()
-    if context.type == "Course":
-        return permissions_for_roles(repo.enrollment_types(session, user.id, context.id))
-    group = repo.get_group(session, context.id)
-    if group is None:
-        return frozenset()
-    roles: list[str] = []
-    if repo.is_group_member(session, group.id, user.id):
-        roles.append("GroupMember")
-    if group.context_type == "Course":
-        # Course staff manage their course's groups; students only see their own group.
-        course_roles = repo.enrollment_types(session, user.id, group.context_id)
-        roles.extend(r for r in course_roles if r not in ("StudentEnrollment",))
-    return permissions_for_roles(roles)
-
-
-def require_permission(
-    session: Session, principal: Principal, context: Context, permission: str
-) -> None:
-    require_user(principal)
-    if permission not in permissions_in(session, principal, context):
-        raise Forbidden()
-
-
-def load_course(session: Session, course_ref: str) -> Course:
-    course = repo.get_course(session, parse_id(course_ref))
-    if course is None or course.workflow_state == "deleted":
-        raise NotFound()
-    return course
-
-
-def load_group(session: Session, group_ref: str) -> Group:
-    group = repo.get_group(session, parse_id(group_ref))
-    if group is None or group.workflow_state == "deleted":
-        raise NotFound()
-    return group
-
-
-def load_context(session: Session, context_type: str, ref: str, principal: Principal) -> Context:
-    """The course, group or user named in a URL; 404 when it does not exist."""
-    if context_type == "Course":
-        return Context("Course", load_course(session, ref).id)
-    if context_type == "Group":
-        return Context("Group", load_group(session, ref).id)
-    if ref == "self":
-        return Context("User", require_user(principal).id)
-    user_id = parse_id(ref)
-    if repo.get_user(session, user_id) is None:
-        raise NotFound()
-    return Context("User", user_id)
 
 
 def read_course(session: Session, principal: Principal, course_ref: str) -> Course:
@@ -463,12 +301,3 @@ def read_group(session: Session, principal: Principal, group_ref: str) -> Group:
     group = load_group(session, group_ref)
     require_permission(session, principal, Context("Group", group.id), READ_CONTENTS)
     return group
-
-
-def parse_id_param(value: str | int | None, field: str) -> int:
-    """A numeric id given as a parameter: 400 naming the field when it is not one."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= INT64_MAX:
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
-        return int(value)
-    raise BadRequest.for_field(field, f"{field} must be a numeric id", "invalid")

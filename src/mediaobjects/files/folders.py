@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy.orm import Session
 
-from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts import access
 from mediaobjects.accounts.permissions import MANAGE_FILES_ADD, READ_CONTENTS, Context
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.db.unique import get_or_create
@@ -82,7 +82,7 @@ def folder_for_path(session: Session, context: Context, path: str | None) -> Fol
 
 def find_root_folder(session: Session, principal: Principal, context: Context) -> Folder | None:
     """The context's root folder if it exists yet (read-only; see ``root_folder``)."""
-    accounts.require_permission(session, principal, context, READ_CONTENTS)
+    access.require_permission(session, principal, context, READ_CONTENTS)
     return repo.get_root_folder(session, context.type, context.id)
 
 
@@ -91,6 +91,6 @@ def folder_counts(session: Session, folder: Folder) -> tuple[int, int]:
 
 
 def can_manage_files(session: Session, principal: Principal, context: Context) -> bool:
-    return MANAGE_FILES_ADD in accounts.permissions_in(session, principal, context)
+    return MANAGE_FILES_ADD in access.permissions_in(session, principal, context)
 
 

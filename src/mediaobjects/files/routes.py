@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 
-from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts import access, authentication
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
 from mediaobjects.errors import BadRequest, PayloadTooLarge
@@ -41,7 +41,7 @@ from mediaobjects.http.params import Params
 from mediaobjects.http.responses import canvas_json
 from mediaobjects.http.streaming import stream_stored
 from mediaobjects.http.urls import Urls, base_url
-from mediaobjects.numbers import decimal_digits
+from mediaobjects.numbers import decimal_digits, parse_id
 
 router = APIRouter(tags=["files"], responses=ERROR_RESPONSES)
 
@@ -245,8 +245,8 @@ def _root_folder(
     context_type: Literal["Course", "Group", "User"],
     context_ref: str,
 ) -> Response:
-    accounts.require_user(principal)
-    context = accounts.load_context(session, context_type, context_ref, principal)
+    authentication.require_user(principal)
+    context = access.load_context(session, context_type, context_ref, principal)
     folder = folders.find_root_folder(session, principal, context)
     if folder is None:
         # Root folders are made on first use. This is a GET on a read-only session, so the
@@ -340,7 +340,7 @@ def download_file(
     principal: CurrentPrincipal,
     verifier: str | None = None,
 ) -> Response:
-    attachment_id = accounts.parse_id(file_id)
+    attachment_id = parse_id(file_id)
     verified = ctx.verifiers.opens_download(attachment_id, verifier)
     attachment = files.file_for_download(session, principal, attachment_id, verified=verified)
     return stream_stored(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts import access, authentication
 from mediaobjects.accounts.permissions import (
     MANAGE_FILES_ADD,
     MANAGE_FILES_DELETE,
@@ -24,6 +24,7 @@ from mediaobjects.errors import BadRequest, Conflict, Forbidden, NotFound
 from mediaobjects.files import repository as repo
 from mediaobjects.files.folders import clean_file_name, folder_for_path
 from mediaobjects.files.models import Attachment, Folder, UploadTicket
+from mediaobjects.numbers import parse_id, parse_id_param
 
 ON_DUPLICATE = ("overwrite", "rename")
 
@@ -46,7 +47,7 @@ def context_of(obj: Attachment | Folder | UploadTicket) -> Context:
 
 
 def can_read(session: Session, principal: Principal, attachment: Attachment) -> bool:
-    rights = accounts.permissions_in(session, principal, context_of(attachment))
+    rights = access.permissions_in(session, principal, context_of(attachment))
     if READ_CONTENTS not in rights:
         return False
     if attachment.hidden or attachment.locked:
@@ -56,7 +57,7 @@ def can_read(session: Session, principal: Principal, attachment: Attachment) -> 
 
 
 def can_update(session: Session, principal: Principal, attachment: Attachment) -> bool:
-    return MANAGE_FILES_EDIT in accounts.permissions_in(session, principal, context_of(attachment))
+    return MANAGE_FILES_EDIT in access.permissions_in(session, principal, context_of(attachment))
 
 
 def load_attachment(session: Session, attachment_id: int) -> Attachment:
@@ -79,8 +80,8 @@ def media_in_use(session: Session, media_entry_id: str) -> bool:
 
 
 def get_file(session: Session, principal: Principal, file_ref: str) -> Attachment:
-    accounts.require_user(principal)
-    attachment = load_attachment(session, accounts.parse_id(file_ref))
+    authentication.require_user(principal)
+    attachment = load_attachment(session, parse_id(file_ref))
     if not can_read(session, principal, attachment):
         raise Forbidden()
     return attachment
@@ -95,16 +96,16 @@ def file_for_download(
         raise NotFound()
     if verified:
         return attachment
-    accounts.require_user(principal)
+    authentication.require_user(principal)
     if not can_read(session, principal, attachment):
         raise Forbidden()
     return attachment
 
 
 def delete_file(session: Session, principal: Principal, file_ref: str) -> Attachment:
-    accounts.require_user(principal)
-    attachment = load_attachment(session, accounts.parse_id(file_ref))
-    rights = accounts.permissions_in(session, principal, context_of(attachment))
+    authentication.require_user(principal)
+    attachment = load_attachment(session, parse_id(file_ref))
+    rights = access.permissions_in(session, principal, context_of(attachment))
     if MANAGE_FILES_DELETE not in rights:
         raise Forbidden()
     soft_delete(attachment)
@@ -195,11 +196,11 @@ def create_placeholder(
 
 def authorize_copy_into(session: Session, principal: Principal, folder_ref: str) -> Folder:
     """The folder named in the URL, when the caller may add files to it."""
-    accounts.require_user(principal)
-    folder = repo.get_folder(session, accounts.parse_id(folder_ref))
+    authentication.require_user(principal)
+    folder = repo.get_folder(session, parse_id(folder_ref))
     if folder is None or folder.workflow_state == "deleted":
         raise NotFound()
-    accounts.require_permission(session, principal, context_of(folder), MANAGE_FILES_ADD)
+    access.require_permission(session, principal, context_of(folder), MANAGE_FILES_ADD)
     return folder
 
 
@@ -215,7 +216,7 @@ def copy_file(
     folder = authorize_copy_into(session, principal, folder_ref)
     if on_duplicate is not None and on_duplicate not in ON_DUPLICATE:
         raise BadRequest.for_field("on_duplicate", "on_duplicate must be overwrite or rename")
-    source = repo.get_attachment(session, accounts.parse_id_param(source_ref, "source_file_id"))
+    source = repo.get_attachment(session, parse_id_param(source_ref, "source_file_id"))
     if source is None or source.workflow_state == "deleted":
         raise BadRequest.for_field(
             "source_file_id", "source_file_id does not name an existing file", "not_found"

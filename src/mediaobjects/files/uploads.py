@@ -18,7 +18,7 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy.orm import Session
 
-from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts import access, authentication
 from mediaobjects.accounts.permissions import MANAGE_FILES_ADD, Context, ContextType
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.errors import BadRequest, FieldError, PayloadTooLarge
@@ -67,9 +67,9 @@ def authorize_upload(
     session: Session, principal: Principal, context_type: ContextType, context_ref: str
 ) -> Context:
     """The course, group or user named in the URL, when the caller may add files to it."""
-    accounts.require_user(principal)
-    context = accounts.load_context(session, context_type, context_ref, principal)
-    accounts.require_permission(session, principal, context, MANAGE_FILES_ADD)
+    authentication.require_user(principal)
+    context = access.load_context(session, context_type, context_ref, principal)
+    access.require_permission(session, principal, context, MANAGE_FILES_ADD)
     return context
 
 
@@ -83,8 +83,8 @@ def start_upload(
     ttl_seconds: int,
 ) -> UploadTicket:
     """Step one: checks rights and declared metadata, returns a single-use ticket."""
-    user = accounts.require_user(principal)
-    accounts.require_permission(session, principal, context, MANAGE_FILES_ADD)
+    user = authentication.require_user(principal)
+    access.require_permission(session, principal, context, MANAGE_FILES_ADD)
     name = clean_file_name(request.name)
     if request.size is not None and request.size > max_upload_bytes:
         raise PayloadTooLarge(

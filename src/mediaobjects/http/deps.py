@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts import authentication
 from mediaobjects.accounts.principal import ANONYMOUS, Principal
 from mediaobjects.context import AppContext
 from mediaobjects.db.engine import unit_of_work
@@ -56,12 +56,12 @@ def bearer_token(request: Request) -> str | None:
 
 
 def _authenticate(session: Session, ctx: AppContext, raw: str) -> Principal:
-    token = accounts.authenticate_token(session, raw)
-    if accounts.needs_last_used_refresh(token):
+    token = authentication.authenticate_token(session, raw)
+    if authentication.needs_last_used_refresh(token):
         # Once in ten minutes per token; its own short write, never the request's.
         with ctx.write() as writer:
-            accounts.touch_token(writer, token.id)
-    return accounts.principal_for_token(session, token)
+            authentication.touch_token(writer, token.id)
+    return authentication.principal_for_token(session, token)
 
 
 def get_principal(request: Request, ctx: Ctx, session: DbSession) -> Principal:

@@ -9,7 +9,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from mediaobjects.accounts import service as accounts
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
 from mediaobjects.errors import NotFound
@@ -29,6 +28,7 @@ from mediaobjects.media_objects import service as media
 from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.media_objects.processing import ensure_thumbnail, placeholder_bytes
 from mediaobjects.media_objects.tasks import pipeline_for
+from mediaobjects.numbers import parse_id
 from mediaobjects.verifiers import Route
 
 router = APIRouter(tags=["delivery"], responses=ERROR_RESPONSES)
@@ -76,7 +76,7 @@ def show_media_source(
     principal: CurrentPrincipal,
     verifier: str | None = None,
 ) -> Response:
-    source, media_object = media.load_source(session, accounts.parse_id(source_id))
+    source, media_object = media.load_source(session, parse_id(source_id))
     if not ctx.verifiers.opens_source(source.id, verifier):
         media.require_read(session, principal, media_object)
     return stream_stored(

@@ -11,7 +11,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts import access, authentication
 from mediaobjects.accounts.permissions import MANAGE_FILES_EDIT, READ_CONTENTS, ContextType
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.errors import BadRequest, FieldError, Forbidden, NotFound
@@ -24,6 +24,7 @@ Order = Literal["asc", "desc"]
 
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 100
+MAX_PAGE_DIGITS = 1000
 MIN_SEARCH_TERM_LENGTH = 2
 SEARCH_TERM_MESSAGE = f"{MIN_SEARCH_TERM_LENGTH} or more characters is required"
 # Titles are stored truncated to 255 characters (media_objects.service.truncate_title).
@@ -86,11 +87,11 @@ def _page(raw: str | None) -> int:
         return 1
     # Canvas answers page 0, a negative page or a non-integer page with 404.
     match = _PAGE.fullmatch(raw)
-    number = decimal_digits(match.group(1)) if match is not None else None
-    if number is None or number < 1:
+    # The page asked for is echoed in the Link header, so it is kept exact; past a thousand
+    # digits (int() refuses 4,300) it is no page at all.
+    if match is None or len(match.group(1)) > MAX_PAGE_DIGITS or int(match.group(1)) < 1:
         raise NotFound()
-    # Thousands of digits read as a page past every end (an empty page).
-    return number
+    return int(match.group(1))
 
 
 def parse_list_query(pairs: Iterable[tuple[str, str]]) -> ListQuery:
@@ -148,7 +149,7 @@ def list_media_objects(
     Without a context: the media of the caller's own (user-context) files; media they uploaded
     into a course is not included. With a course or group: the caller needs ``read_contents``
     there, and sees the media of the context's files they may read."""
-    user = accounts.require_user(principal)
+    user = authentication.require_user(principal)
     if context_type is None:
         scope_type: str = "User"
         scope_id = user.id
@@ -156,8 +157,8 @@ def list_media_objects(
     else:
         if context_id is None:
             raise NotFound()
-        context = accounts.load_context(session, context_type, str(context_id), principal)
-        rights = accounts.permissions_in(session, principal, context)
+        context = access.load_context(session, context_type, str(context_id), principal)
+        rights = access.permissions_in(session, principal, context)
         if READ_CONTENTS not in rights:
             raise Forbidden()
         scope_type, scope_id = context.type, context.id

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts import access
 from mediaobjects.accounts.permissions import (
     MANAGE_COURSE_CONTENT_ADD,
     MANAGE_COURSE_CONTENT_DELETE,
@@ -75,7 +75,7 @@ def caption_rights(
     is_owner = media_object.user_id is not None and media_object.user_id == user.id
     context = context_of(media_object)
     granted = (
-        accounts.permissions_in(session, principal, context) if context is not None else frozenset()
+        access.permissions_in(session, principal, context) if context is not None else frozenset()
     )
     return CaptionRights(
         add=is_owner or MANAGE_COURSE_CONTENT_ADD in granted,

@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
-from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts import access, authentication
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
 from mediaobjects.http.arrays import array_param
@@ -56,10 +56,10 @@ def _list(
     context_type: Literal["Course", "Group"] | None,
     context_ref: str | None,
 ) -> Response:
-    accounts.require_user(principal)
+    authentication.require_user(principal)
     context_id = None
     if context_type is not None and context_ref is not None:
-        context_id = accounts.load_context(session, context_type, context_ref, principal).id
+        context_id = access.load_context(session, context_type, context_ref, principal).id
     query = listing.parse_list_query(params.pairs)
     exclude = set(array_param(params.pairs, "exclude"))
     page = listing.list_media_objects(
@@ -261,7 +261,7 @@ def update_media_attachment(
 def may_register(request: Request, principal: CurrentPrincipal) -> None:
     """Registering names its context in the body, so only authentication can come first; the
     body is then read within MEDIAOBJECTS_MAX_REQUEST_BODY_BYTES and the context checked."""
-    accounts.require_user(principal)
+    authentication.require_user(principal)
     allow_body(request)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts import access, authentication
 from mediaobjects.accounts.permissions import MANAGE_COURSE_CONTENT_ADD, READ_CONTENTS, Context
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.errors import (
@@ -29,6 +29,7 @@ from mediaobjects.media_objects import rights
 from mediaobjects.media_objects.creation import truncate_title
 from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.media_objects.sorting import display_title_key
+from mediaobjects.numbers import parse_id
 
 # ---- finding media and who may see it -------------------------------------------------------
 
@@ -50,7 +51,7 @@ def load_media_object(session: Session, principal: Principal, media_id: str) -> 
 
 
 def _find_media_attachment(session: Session, attachment_ref: str) -> tuple[Attachment, MediaObject]:
-    attachment = files.load_attachment(session, accounts.parse_id(attachment_ref))
+    attachment = files.load_attachment(session, parse_id(attachment_ref))
     if attachment.media_entry_id is None:
         raise NotFound()
     media_object = repo.get_by_media_id(session, attachment.media_entry_id)
@@ -85,11 +86,11 @@ def can_read(session: Session, principal: Principal, media_object: MediaObject) 
     context = rights.context_of(media_object)
     if context is None:
         return False
-    return READ_CONTENTS in accounts.permissions_in(session, principal, context)
+    return READ_CONTENTS in access.permissions_in(session, principal, context)
 
 
 def require_read(session: Session, principal: Principal, media_object: MediaObject) -> None:
-    accounts.require_user(principal)
+    authentication.require_user(principal)
     if not can_read(session, principal, media_object):
         raise Forbidden()
 
@@ -109,7 +110,7 @@ def require_read_route(
 
 
 def require_read_attachment(session: Session, principal: Principal, attachment: Attachment) -> None:
-    accounts.require_user(principal)
+    authentication.require_user(principal)
     if not files.can_read(session, principal, attachment):
         raise Forbidden()
 
@@ -167,7 +168,7 @@ def can_manage(session: Session, principal: Principal, media_object: MediaObject
     context = rights.context_of(media_object)
     if context is None:
         return False
-    return MANAGE_COURSE_CONTENT_ADD in accounts.permissions_in(session, principal, context)
+    return MANAGE_COURSE_CONTENT_ADD in access.permissions_in(session, principal, context)
 
 
 def _set_user_entered_title(media_object: MediaObject, title: str | None) -> None:
@@ -196,7 +197,7 @@ def authorize_retitle(
     """The media object a retitle would rename, when the caller may rename it: through the
     media id, whoever may manage it (D12); through a file, whoever may edit that file and
     also manage the media object, since every copy shares its title (D19)."""
-    accounts.require_user(principal)
+    authentication.require_user(principal)
     if attachment_ref is not None:
         attachment, media_object = load_media_attachment(session, principal, attachment_ref)
         if not files.can_update(session, principal, attachment):
@@ -287,7 +288,7 @@ def _resolve_context(session: Session, principal: Principal, context_code: str) 
     assert match is not None
     kind = {"course": "Course", "group": "Group", "user": "User"}[match.group(1)]
     try:
-        return accounts.load_context(session, kind, match.group(2), principal)
+        return access.load_context(session, kind, match.group(2), principal)
     except NotFound:
         raise BadRequest.for_field(
             "context_code", f"context_code {context_code} does not exist", "not_found"
@@ -302,10 +303,10 @@ def register_media_object(
     An existing media id is updated only by someone who may manage it; ownership never moves.
     A new one is created in the context, with a hidden placeholder file in "Uploaded Media" as
     Canvas does, so that it can be addressed as a media attachment."""
-    user = accounts.require_user(principal)
+    user = authentication.require_user(principal)
     media_id, media_type, context_code = _validate_registration(reg)
     context = _resolve_context(session, principal, context_code)
-    accounts.require_permission(session, principal, context, READ_CONTENTS)
+    access.require_permission(session, principal, context, READ_CONTENTS)
     existing = repo.get_by_media_id(session, media_id)
     if existing is not None:
         if existing.workflow_state == "deleted" or not can_manage(session, principal, existing):

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
-from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts import authentication
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
 from mediaobjects.files.models import Attachment
@@ -37,6 +37,7 @@ from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_objects.views import media_object_payload
 from mediaobjects.media_tracks import service as tracks
 from mediaobjects.media_tracks.schemas import INCLUDABLE, track_json
+from mediaobjects.numbers import parse_id
 from mediaobjects.verifiers import Route
 
 router = APIRouter(tags=["media tracks"], responses=ERROR_RESPONSES)
@@ -88,7 +89,7 @@ def _load(
 def list_media_object_tracks(
     media_object_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
-    accounts.require_user(principal)
+    authentication.require_user(principal)
     media_object = media.load_media_object(session, principal, media_object_id)
     views = tracks.list_tracks(session, principal, media_object=media_object)
     return _list_response(request, views, _include(_query_pairs(request)))
@@ -102,7 +103,7 @@ def list_media_object_tracks(
 def list_media_attachment_tracks(
     attachment_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
-    accounts.require_user(principal)
+    authentication.require_user(principal)
     attachment, media_object = media.load_media_attachment(session, principal, attachment_id)
     views = tracks.list_tracks(session, principal, media_object=media_object, attachment=attachment)
     return _list_response(request, views, _include(_query_pairs(request)))
@@ -326,7 +327,7 @@ def _show(
     media_object_id: str | None = None,
     attachment_ref: str | None = None,
 ) -> Response:
-    track_id = accounts.parse_id(track_ref)
+    track_id = parse_id(track_ref)
     route = (
         Route.attachment(attachment_ref)
         if attachment_ref is not None
@@ -401,11 +402,11 @@ def show_media_attachment_track(
 def delete_media_object_track(
     media_object_id: str, track_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal
 ) -> Response:
-    accounts.require_user(principal)
+    authentication.require_user(principal)
     with ctx.write() as session:
         media_object = media.load_media_object(session, principal, media_object_id)
         tracks.delete_track(
-            session, principal, accounts.parse_id(track_id), media_object=media_object
+            session, principal, parse_id(track_id), media_object=media_object
         )
         return canvas_json(
             request, media_object_payload(session, principal, Urls(request, ctx), media_object)
@@ -420,13 +421,13 @@ def delete_media_object_track(
 def delete_media_attachment_track(
     attachment_id: str, track_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal
 ) -> Response:
-    accounts.require_user(principal)
+    authentication.require_user(principal)
     with ctx.write() as session:
         attachment, media_object = media.load_media_attachment(session, principal, attachment_id)
         track = tracks.delete_track(
             session,
             principal,
-            accounts.parse_id(track_id),
+            parse_id(track_id),
             media_object=media_object,
             attachment=attachment,
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mediaobjects.accounts import service as accounts
+from mediaobjects.accounts import authentication
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.captions import (
     BLANK_MESSAGE,
@@ -106,7 +106,7 @@ def list_tracks(
     attachment: Attachment | None = None,
 ) -> list[TrackView]:
     """The tracks the route shows, every user's (decision D4), ordered by locale."""
-    accounts.require_user(principal)
+    authentication.require_user(principal)
     route = _resolve(session, media_object, attachment)
     _require_read(session, principal, route)
     return _visible(session, route)
@@ -145,7 +145,7 @@ def get_track_content(
     """The track to serve (see ``served_webvtt``). ``verified`` means the caller checked a
     signed verifier for this route, which stands in for read access (decision D5)."""
     if not verified:
-        accounts.require_user(principal)
+        authentication.require_user(principal)
     route = _resolve(session, media_object, attachment)
     if not verified:
         _require_read(session, principal, route)
@@ -176,7 +176,7 @@ def authorize_replace(
 ) -> None:
     """A PUT needs both caption rights on the route (decision D2); checked before its body is
     read. Per-track rights through a copy (D19) need the body and are checked on replace."""
-    accounts.require_user(principal)
+    authentication.require_user(principal)
     rights = _rights(session, principal, _resolve(session, media_object, attachment))
     if not (rights.add and rights.delete):
         raise Forbidden()
@@ -190,7 +190,7 @@ def authorize_add(
     attachment: Attachment | None = None,
 ) -> None:
     """Adding one track needs the add-captions right on the route."""
-    accounts.require_user(principal)
+    authentication.require_user(principal)
     if not _rights(session, principal, _resolve(session, media_object, attachment)).add:
         raise Forbidden()
 
@@ -215,7 +215,7 @@ def replace_tracks(
     taken as ``[]`` (D20); an explicit ``[]`` deletes every track, as in Canvas. Through a copy
     of the media's file, deleting a track the copy inherits from the original needs the rights
     on the original (D19). At most ``limits.max_tracks`` tracks per media object."""
-    user = accounts.require_user(principal)
+    user = authentication.require_user(principal)
     route = _resolve(session, media_object, attachment)
     rights = _rights(session, principal, route)
     if not (rights.add and rights.delete):
@@ -289,7 +289,7 @@ def upsert_track(
     """POST one track: creates the locale's track, or updates it when the route already
     shows one of that locale (whoever created it; its ``user_id`` stays). ``kind`` None
     means ``subtitles`` for a new track and "unchanged" for an existing one (§2.7)."""
-    user = accounts.require_user(principal)
+    user = authentication.require_user(principal)
     route = _resolve(session, media_object, attachment)
     if not _rights(session, principal, route).add:
         raise Forbidden()
@@ -334,7 +334,7 @@ def delete_track(
     """Hard-deletes a track the route shows, whoever created it. Through an attachment this
     includes a track it inherits from the default attachment, as in Canvas (§5 item 16), but
     only for someone with the rights on the original (D19)."""
-    accounts.require_user(principal)
+    authentication.require_user(principal)
     route = _resolve(session, media_object, attachment)
     if not _rights(session, principal, route).delete:
         raise Forbidden()

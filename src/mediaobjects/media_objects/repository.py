@@ -22,6 +22,10 @@ def get_by_media_id(session: Session, media_id: str) -> MediaObject | None:
     return session.scalars(stmt.order_by(MediaObject.id)).first()
 
 
+def get(session: Session, media_object_id: int) -> MediaObject | None:
+    return session.get(MediaObject, media_object_id)
+
+
 def add(session: Session, media_object: MediaObject) -> MediaObject:
     session.add(media_object)
     session.flush()

@@ -366,7 +366,7 @@ def load_source(session: Session, source_id: int) -> tuple[MediaSource, MediaObj
     source = repo.get_source(session, source_id)
     if source is None:
         raise NotFound()
-    media_object = session.get(MediaObject, source.media_object_id)
+    media_object = repo.get(session, source.media_object_id)
     if media_object is None or media_object.workflow_state == "deleted":
         raise NotFound()
     return source, media_object

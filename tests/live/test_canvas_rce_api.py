@@ -1,5 +1,5 @@
-"""canvas-rce-api (github.com/instructure/canvas-rce-api, the Rich Content Editor's proxy to
-Canvas) against a live server: the Canvas requests it sends for media, written down as data —
+"""canvas-rce-api (github.com/instructure/canvas-rce-api, read at commit 0c1fab2; the Rich
+Content Editor's proxy to Canvas) against a live server: the Canvas requests it sends for media, written down as data —
 method, path and query, headers and body exactly as its code builds them, each naming the file
 and function it comes from — replayed over a socket, with assertions on what canvas-rce-api
 reads from each answer (the status it forwards, the fields it maps, the ``Link`` header it
@@ -198,6 +198,13 @@ NOT_SERVED = [
         "/api/v1/courses/${course}/folders/media",
     ),
     Sent(
+        "app/api/usageRights.js canvasPath + transformBody (context_type=Course)",
+        "PUT",
+        "/api/v1/courses/${course}/usage_rights",
+        '{"file_ids":[${attachment_id}],"publish":true,"usage_rights":'
+        '{"use_justification":"own_copyright","legal_copyright":"(C) 2026","license":"private"}}',
+    ),
+    Sent(
         "app/api/kaltura.js canvasPath",
         "POST",
         "/api/v1/services/kaltura_session?include_upload_config=1",
@@ -365,7 +372,7 @@ def test_media_listing_as_the_rce_sorts_and_searches_it(world: World, base_url: 
     iframe = urlsplit(mapped["embedded_iframe_url"])
     assert f"{iframe.scheme}://{iframe.netloc}" == base_url
     assert iframe.path == f"/media_objects_iframe/{mapped['id']}"
-    # exclude[]=sources&exclude[]=tracks was honoured, and ids are strings (the Accept header).
+    # exclude[]=sources&exclude[]=tracks was honoured.
     assert "media_sources" not in first and "media_tracks" not in first
     assert next_bookmark(answer) is None  # one page: the RCE shows no "load more"
 

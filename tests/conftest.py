@@ -89,7 +89,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.fixture(autouse=True)
 def _writes_stay_in_tmp(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fails the test (at teardown, after its other fixtures are gone) that changed the
-    checkout."""
+    checkout or the working directory."""
     yield
     changes = request.config.stash[_GUARD].changes()
     if changes:

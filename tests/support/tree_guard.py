@@ -14,17 +14,24 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Written next to the code by design: bytecode, the virtualenv, tool caches, git itself.
+# Written next to the code by design: bytecode, the virtualenv, tool caches, git itself; and
+# the files editors keep beside the file being edited (vim's swap files and its "4913" probe,
+# Emacs's lock and backup files), so that editing while the suite runs is no failure.
 IGNORED_NAMES = frozenset(
-    {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+    {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", "4913"}
 )
-IGNORED_SUFFIXES = (".egg-info",)
+IGNORED_PREFIXES = (".#",)
+IGNORED_SUFFIXES = (".egg-info", ".swp", ".swo", ".swx", "~")
 
 Listing = dict[str, tuple[bool, int, int]]  # path -> (is a directory, size, mtime in ns)
 
 
 def _ignored(name: str) -> bool:
-    return name in IGNORED_NAMES or name.endswith(IGNORED_SUFFIXES)
+    return (
+        name in IGNORED_NAMES
+        or name.startswith(IGNORED_PREFIXES)
+        or name.endswith(IGNORED_SUFFIXES)
+    )
 
 
 def list_tree(root: Path) -> Listing:

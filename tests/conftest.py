@@ -1,17 +1,26 @@
 """Test fixtures. The suite runs once per database: SQLite by default, PostgreSQL with
 ``--db=postgresql`` (``make test`` runs both). Schemas are always built by the migrations:
 SQLite migrates a template file once and copies it per test; PostgreSQL migrates once and
-truncates every table after each test."""
+truncates every table after each test.
+
+Tests write only under temporary directories. The session runs in an empty working directory
+of its own, so that a relative path (the default ./data of ``Settings()``) cannot reach the
+checkout, and a guard (tests/support/tree_guard.py) fails collection, a test or the session
+when the checkout or that directory changes. Hypothesis keeps its example database and caches
+in the session's directory too, instead of ./.hypothesis."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy import text
 
 from mediaobjects.app import create_app
@@ -23,6 +32,13 @@ from mediaobjects.settings import Settings
 from mediaobjects.storage.local import LocalStorage
 from tests.support.api import Api
 from tests.support.seaweed import SeaweedFS, run_seaweedfs
+from tests.support.tree_guard import TreeGuard, describe
+
+ROOT = Path(__file__).resolve().parents[1]
+_GUARD = pytest.StashKey[TreeGuard]()
+_LATE_WRITES = pytest.StashKey[list[str]]()
+# The session's own directory (working directory, hypothesis) and the directory it started in.
+_SCRATCH = pytest.StashKey[tuple[Path, Path]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,6 +52,70 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"mediaobjects database: {config.getoption('--db')}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    scratch = Path(tempfile.mkdtemp(prefix="mediaobjects-tests-"))
+    (scratch / "cwd").mkdir()
+    config.stash[_SCRATCH] = (scratch, Path.cwd())
+    set_hypothesis_home_dir(scratch / "hypothesis")
+    os.chdir(scratch / "cwd")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    stashed = config.stash.get(_SCRATCH, None)
+    if stashed is not None:
+        scratch, cwd = stashed
+        os.chdir(cwd)
+        set_hypothesis_home_dir(None)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    scratch, _ = session.config.stash[_SCRATCH]
+    session.config.stash[_GUARD] = TreeGuard(ROOT, scratch / "cwd")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    changes = session.config.stash[_GUARD].changes()
+    if changes:
+        pytest.exit(
+            "importing or collecting the tests wrote outside pytest's temporary directories:"
+            + describe(changes),
+            returncode=pytest.ExitCode.TESTS_FAILED,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _writes_stay_in_tmp(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails the test (at teardown, after its other fixtures are gone) that changed the
+    checkout or the working directory."""
+    yield
+    changes = request.config.stash[_GUARD].changes()
+    if changes:
+        pytest.fail(
+            "this test wrote outside its temporary directory (use tmp_path):" + describe(changes),
+            pytrace=False,
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    guard = session.config.stash.get(_GUARD, None)
+    changes = guard.changes() if guard is not None else []
+    if changes:
+        # Written by session or module fixtures as they were torn down.
+        session.config.stash[_LATE_WRITES] = changes
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    changes = config.stash.get(_LATE_WRITES, None)
+    if changes:
+        terminalreporter.section("writes outside temporary directories", red=True)
+        terminalreporter.line(
+            "fixtures wrote outside pytest's temporary directories as the session ended:"
+            + describe(changes)
+        )
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, make_url, text
 
 from mediaobjects.app import create_app
 from mediaobjects.settings import Settings
@@ -78,11 +81,29 @@ def test_db_upgrade_then_check(fresh_env: dict[str, str]) -> None:
     assert "up to date" in checked.stderr
 
 
-def test_db_check_fails_on_an_unmigrated_database(tmp_path: Path, db_kind: str) -> None:
-    if db_kind != "sqlite":
-        pytest.skip("an empty database is only cheap to make on SQLite")
+@pytest.fixture
+def empty_env(tmp_path: Path, db_kind: str, database_url: str) -> Iterator[dict[str, str]]:
+    """Settings naming a database that was never migrated: SQLite's default file in a new data
+    dir, or a new database on the session's PostgreSQL server."""
     env = {"MEDIAOBJECTS_DATA_DIR": str(tmp_path / "empty")}
-    checked = run_cli("db", "check", env=env)
+    if db_kind != "postgresql":
+        yield env
+        return
+    name = f"empty_{uuid.uuid4().hex[:12]}"
+    server = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(database_url).set(database=name)
+        yield {**env, "MEDIAOBJECTS_DATABASE_URL": url.render_as_string(hide_password=False)}
+    finally:
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        server.dispose()
+
+
+def test_db_check_fails_on_an_unmigrated_database(empty_env: dict[str, str]) -> None:
+    checked = run_cli("db", "check", env=empty_env)
     assert checked.returncode == 1
     assert "db upgrade" in checked.stderr
 

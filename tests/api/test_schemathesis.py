@@ -13,6 +13,7 @@ with hypothesis directly; the checks are schemathesis's own.)"""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,9 +21,14 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import CHECKS
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
 
 from mediaobjects.app import create_app
+from mediaobjects.context import AppContext
 from mediaobjects.settings import Settings
+from mediaobjects.signing import Signer
+from mediaobjects.storage.local import LocalStorage
 from tests.support.api import Api, Person
 from tests.support.clips import make_video
 from tests.support.media import fake_mp4
@@ -38,8 +44,23 @@ CHECK_NAMES = [
 
 
 def _operations() -> list[Any]:
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings()))
-    return [result.ok() for result in schema.get_all_operations()]
+    """The operations to parametrize over, read at collection time from an app whose context
+    touches no disk: the OpenAPI description depends on the routes alone. (``Settings()`` would
+    put a database, a job queue and a secret key in ./data.)"""
+    engine = create_engine("sqlite://")
+    context = AppContext(
+        settings=Settings(secret_key="unused"),
+        engine=engine,
+        writer=sessionmaker(engine),
+        reader=sessionmaker(engine),
+        storage=LocalStorage(Path("never-written")),
+        signer=Signer("unused"),
+    )
+    try:
+        schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(context=context))
+        return [result.ok() for result in schema.get_all_operations()]
+    finally:
+        engine.dispose()
 
 
 OPERATIONS = _operations()

@@ -102,8 +102,10 @@ def test_kill_9_during_a_job_then_restart_finishes_it_exactly_once(
     workers.append(second)
     wait_for(lambda: lines(marks / "done") == ["2"], "the job finishing", workers)
     wait_for(lambda: enqueuer.status(job_id) is None, "the lease record going away", workers)
-    # Longer than a lease plus a recovery pass: nobody runs it a third time.
-    time.sleep(1.5)
+    # Nothing is left that could run it a third time: no lease to expire and be recovered, no
+    # message queued or scheduled.
+    assert enqueuer.leases.records() == []
+    assert enqueuer.huey.pending() == [] and enqueuer.huey.scheduled() == []
     assert lines(marks / "started") == ["1", "2"]
     assert lines(marks / "done") == ["2"]
 
@@ -134,17 +136,23 @@ def test_a_second_signal_stops_waiting_for_the_running_job(
 ) -> None:
     marks = tmp_path / "marks"
     marks.mkdir()
-    job_id = enqueuer.enqueue("write_slowly", directory=str(marks), seconds=30.0)
+    # Longer than the worker's shutdown timeout: only the second signal can end the wait early.
+    job_id = enqueuer.enqueue("write_slowly", directory=str(marks), seconds=600.0)
     worker = Worker(queue_url, queue_name, tmp_path / "worker.log")
     workers.append(worker)
     wait_for(lambda: lines(marks / "started") == ["1"], "the job starting", workers)
 
     worker.signal(signal.SIGINT)
-    time.sleep(0.3)
+    wait_for(
+        lambda: "received SIGINT, finishing running jobs" in worker.log.read_text(),
+        "the worker taking the first signal",
+        workers,
+    )
     assert worker.process.poll() is None  # still waiting for the job
     worker.signal(signal.SIGINT)
 
-    assert worker.wait(5) == 0
+    # Well inside the worker's shutdown timeout (SHUTDOWN_TIMEOUT, 300 s).
+    assert worker.wait(60) == 0
     assert lines(marks / "done") == []
     # Left running on a lease nobody renews: the next worker picks it up when it expires.
     record = enqueuer.status(job_id)

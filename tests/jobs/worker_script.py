@@ -20,6 +20,9 @@ FAST_TIMINGS = {
     "recover_seconds": 0.3,
     "idle_poll_max_seconds": 0.1,
 }
+# How long SIGTERM waits for running jobs: far longer than any test waits for a worker to exit,
+# so a test that sees the worker exit knows it was not this timeout that ended the wait.
+SHUTDOWN_TIMEOUT = 300.0
 
 
 def write_slowly(ctx: JobContext, *, directory: str, seconds: float) -> None:
@@ -43,7 +46,7 @@ def main(argv: list[str]) -> int:
     )
     queue = build(argv[1], argv[2])
     try:
-        queue.run_worker(workers=2, shutdown_timeout=20.0)
+        queue.run_worker(workers=2, shutdown_timeout=SHUTDOWN_TIMEOUT)
     finally:
         queue.close()
     return 0

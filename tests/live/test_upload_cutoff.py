@@ -3,8 +3,10 @@ no stored bytes behind, and its upload URL stays usable for a retry."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +21,17 @@ from tests.support.live import live_server
 from tests.support.media import fake_mp4
 
 pytestmark = pytest.mark.live
+
+
+def stored_bytes(directory: Path) -> int:
+    """Bytes in the files under ``directory`` (files may vanish while we look)."""
+    total = 0
+    if directory.exists():
+        for path in directory.rglob("*"):
+            with contextlib.suppress(FileNotFoundError):
+                if path.is_file():
+                    total += path.stat().st_size
+    return total
 
 
 def count(api: Api, model: Any) -> int:
@@ -50,10 +63,15 @@ def test_cut_off_upload_keeps_nothing(app: Any, api: Api) -> None:
                 + head
                 + content[: len(content) // 2]
             )
-            time.sleep(0.3)
+            # Cut off once the server is storing the upload: its temporary file holds bytes.
+            temp_dir = api.ctx.storage.temp_dir  # type: ignore[attr-defined]
+            deadline = time.monotonic() + 30
+            while stored_bytes(temp_dir) == 0:
+                assert time.monotonic() < deadline, "the server stored nothing of the upload"
+                time.sleep(0.02)
         # The server notices the disconnect and cleans up.
         files_root = api.ctx.settings.data_dir / "files"
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             leftovers = (
                 [p for p in files_root.rglob("*") if p.is_file()] if files_root.exists() else []

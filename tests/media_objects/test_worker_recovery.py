@@ -4,6 +4,7 @@ no partial file in storage."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from mediaobjects.context import AppContext
 from mediaobjects.media_objects.models import MediaObject, MediaSource
+from mediaobjects.media_objects.tasks import scratch_dir
 from tests.support.api import Api
 from tests.support.clips import make_video
 
@@ -34,7 +36,7 @@ def start_worker(ctx: AppContext) -> subprocess.Popen[bytes]:
         "MEDIAOBJECTS_SECRET_KEY": "test-secret-key",
         "MEDIAOBJECTS_JOB_LEASE_SECONDS": "3",
     }
-    # Its own session: kill -9 takes ffmpeg down with the worker, as a lost machine would.
+    # Its own session and process group, for the test to kill with everything in it.
     return subprocess.Popen(
         [sys.executable, "-m", "mediaobjects.cli", "worker", "--workers", "1"],
         env=env,
@@ -53,16 +55,57 @@ def wait_for(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
     return False
 
 
+def ffmpeg_children(parent: int) -> list[int]:
+    """Pids of the ffmpeg processes ``parent`` started."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            comm = (proc / "comm").read_text().strip()
+            # "pid (comm) state ppid ...": comm may hold spaces, so split after it.
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):  # the process ended while we looked
+            continue
+        if comm == "ffmpeg" and ppid == parent:
+            found.append(int(proc.name))
+    return found
+
+
+def writing_a_rendition(pid: int, scratch: Path) -> bool:
+    """Whether process ``pid`` has a partial rendition (a .part file under ``scratch``) open,
+    already holding bytes."""
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = Path(os.readlink(fd))
+                partial = target.name.endswith(".part") and target.is_relative_to(scratch)
+                if partial and target.stat().st_size > 0:
+                    return True
+    return False
+
+
 def test_kill_9_during_transcode_then_restart(api: Api, tmp_path: Path) -> None:
     user = api.user()
     clip = make_video(tmp_path / "long.mp4", seconds=20, size="1280x720")
     file = api.upload("users/self", user, "long.mp4", clip.read_bytes(), "video/mp4")
     media_id = file["media_entry_id"]
+    scratch = scratch_dir(api.ctx).resolve()
     first = start_worker(api.ctx)
     try:
-        assert wait_for(lambda: state(api.ctx, media_id) == "processing", 60)
-        time.sleep(1.0)  # ffmpeg is writing renditions now
+        # Killed in the middle of the transcode: the worker's ffmpeg has part of a rendition
+        # written.
+        assert wait_for(
+            lambda: any(writing_a_rendition(p, scratch) for p in ffmpeg_children(first.pid)), 120
+        )
+        assert state(api.ctx, media_id) == "processing"
+        ffmpegs = ffmpeg_children(first.pid)
         os.killpg(first.pid, signal.SIGKILL)
+        # ffmpeg runs in a session of its own (mediaobjects.transcoding kills its whole group on
+        # a timeout), so the worker's group does not include it: a lost machine takes it too.
+        for pid in ffmpegs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
         first.wait(timeout=10)
         assert state(api.ctx, media_id) == "processing"
     finally:
@@ -95,7 +138,7 @@ def test_kill_9_during_transcode_then_restart(api: Api, tmp_path: Path) -> None:
 
 
 def test_stale_scratch_of_dead_workers_is_removed(api: Api) -> None:
-    from mediaobjects.media_objects.tasks import prepare_worker, scratch_dir
+    from mediaobjects.media_objects.tasks import prepare_worker
 
     work = scratch_dir(api.ctx)
     old = work / "mediaobjects-job-dead"

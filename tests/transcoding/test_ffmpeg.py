@@ -148,18 +148,28 @@ def test_readers_never_see_a_partial_final_file(clips: Clips, tmp_path: Path) ->
 
 def test_timeout_kills_ffmpeg_and_leaves_nothing(clips: Clips, tmp_path: Path) -> None:
     result = probe(clips.mp4)
-    # -re makes ffmpeg read at playback speed, so a 2 s clip is still running at 0.8 s.
-    wrapper, log = counting_ffmpeg(tmp_path, extra="-re")
+    log, pid_file = tmp_path / "exits.log", tmp_path / "ffmpeg.pid"
+    # A wrapper that runs ffmpeg in a child, as a shell script installed as ffmpeg would.
+    # -re -stream_loop 30 makes ffmpeg read the 2 s clip 31 times at playback speed, so on its
+    # own it runs for over a minute; each process writes a line to the log when it exits by
+    # itself. Only the kill of the whole process group leaves the log empty.
+    wrapper = tmp_path / "ffmpeg-wrapper"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'( ffmpeg -re -stream_loop 30 "$@" & echo $! > {pid_file}; wait $!; '
+        f"echo child exited >> {log} ) &\n"
+        f"wait $!\necho wrapper exited >> {log}\n"
+    )
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
     workdir = tmp_path / "out"
-    started = time.monotonic()
-    with pytest.raises(TranscodeFailed, match="took longer than 0.8 s"):
-        transcode(clips.mp4, list(SMALL), workdir, result, ffmpeg=wrapper, timeout=0.8)
-    assert time.monotonic() - started < 1.8
+    with pytest.raises(TranscodeFailed, match="took longer than 2 s"):
+        transcode(clips.mp4, list(SMALL), workdir, result, ffmpeg=str(wrapper), timeout=2)
     assert list(workdir.iterdir()) == []
-    (pid,) = log.read_text().split()
-    time.sleep(0.1)
+    # transcode() returns only once every holder of ffmpeg's output pipes has gone.
+    assert not log.exists(), log.read_text()
+    pid = pid_file.read_text().strip()
     status = Path(f"/proc/{pid}/status")
-    # The wrapper's child ffmpeg was in the killed process group: gone, or a zombie.
+    # The wrapper's grandchild ffmpeg was in the killed process group: gone, or a zombie.
     assert not status.exists() or "State:\tZ" in status.read_text()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,23 @@ from tests.transcoding.conftest import Clips
 from tests.transcoding.test_ffmpeg import luma, probe_size
 
 
-def test_is_a_transcoder() -> None:
-    backend: Transcoder = FFmpegTranscoder()
-    assert backend is not None
+def test_has_every_method_of_the_transcoder_protocol() -> None:
+    # What the pipeline calls, as the Protocol declares it: same names, parameters, kinds and
+    # defaults (mypy checks the types; this fails when a method is missing or drifts).
+    def shape(method: object) -> list[tuple[str, object, object]]:
+        params = inspect.signature(method).parameters.values()  # type: ignore[arg-type]
+        return [(p.name, p.kind, p.default) for p in params]
+
+    declared = {
+        name: member
+        for name, member in vars(Transcoder).items()
+        if inspect.isfunction(member) and not name.startswith("_")
+    }
+    assert {"probe", "check_limits", "plan", "transcode", "poster", "resize"} <= set(declared)
+    for name, method in declared.items():
+        implemented = getattr(FFmpegTranscoder, name, None)
+        assert callable(implemented), f"FFmpegTranscoder has no {name}()"
+        assert shape(implemented) == shape(method), name
 
 
 def test_check_tools_passes_here() -> None:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,11 +36,22 @@ SRT_FR = "1\n00:00:00,000 --> 00:00:03,500\nBonjour des sous-titres\n"
 
 
 @pytest.fixture
-def browser() -> Iterator[Any]:
+def browser(tmp_path: Path) -> Iterator[Any]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.fail("Debian's chromium is missing: apt-get install -y chromium (make test does it)")
+    # Chromium keeps crash-report settings and a dconf cache under the home directory, even
+    # with Playwright's temporary profile: give it one inside tmp_path.
+    home = tmp_path / "browser-home"
+    env: dict[str, str | float | bool] = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+    }
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=ARGS, headless=True, env=env
+        )
         try:
             yield instance
         finally:

@@ -5,13 +5,18 @@ response matches the documented status codes, content types and schemas.
 Generated path parameters almost never name a real resource, so the fuzzing mostly sees error
 envelopes. A second test walks every operation with real ids and valid bodies, and holds each
 success response (and the download and WebVTT variants: 206, 304, 416) to the documented
-schema with the same checks.
+schema with the same checks. A third runs schemathesis's stateful sequences, which follow the
+OpenAPI links (an id from one response into the next request).
+
+``make test`` runs the fast profile (30 examples per operation, 60 sequences); ``make fuzz``
+the deep one (``MEDIAOBJECTS_SCHEMATHESIS_PROFILE=deep``: 400 and 600).
 
 (schemathesis's pytest plugin does not run under pytest 9 here, so the operations are driven
 with hypothesis directly; the checks are schemathesis's own.)"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,12 +34,17 @@ from mediaobjects.context import AppContext
 from mediaobjects.settings import Settings
 from mediaobjects.signing import Signer
 from mediaobjects.storage.local import LocalStorage
+from mediaobjects.verifiers import Verifiers
 from tests.support.api import Api, Person
 from tests.support.clips import make_video
 from tests.support.media import fake_mp4
 from tests.support.world import build_world
 
 SRT = "1\n00:00:01,000 --> 00:00:02,000\nHello\n"
+# `make test` runs the fast profile; `make fuzz` the deep one.
+PROFILE = os.environ.get("MEDIAOBJECTS_SCHEMATHESIS_PROFILE", "fast")
+EXAMPLES = {"fast": 30, "deep": 400}[PROFILE]
+STATEFUL_EXAMPLES = {"fast": 60, "deep": 600}[PROFILE]
 CHECK_NAMES = [
     "status_code_conformance",
     "content_type_conformance",
@@ -55,6 +65,7 @@ def _operations() -> list[Any]:
         reader=sessionmaker(engine),
         storage=LocalStorage(Path("never-written")),
         signer=Signer("unused"),
+        verifiers=Verifiers(Signer("unused")),
     )
     try:
         schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(context=context))
@@ -82,7 +93,7 @@ def test_no_5xx_and_responses_match_schema(operation: Any, app: Any, api: Api) -
 
     @given(case=bound.as_strategy())
     @settings(
-        max_examples=12,
+        max_examples=EXAMPLES,
         deadline=None,
         derandomize=True,
         database=None,
@@ -429,3 +440,42 @@ def test_delivery_and_player_responses_match_schema(
     }
     assert len(every) == 8
     assert sorted(every - call.seen) == []
+
+
+def test_stateful_sequences_never_5xx_and_match_schema(app: Any, api: Api) -> None:
+    """Sequences of calls chained through the links of the OpenAPI description (ids from one
+    response fed into the next request), as a site admin who may reach every operation."""
+    world = build_world(api)
+    api.ok(
+        "PUT",
+        f"/api/v1/media_objects/{world.media_id}/media_tracks",
+        world.teacher,
+        json=[{"locale": "en", "content": SRT}],
+    )
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    checks = [check for name in CHECK_NAMES for check in CHECKS.get_by_names([name])]
+    headers = {"Authorization": f"Bearer {api.admin.token}"}
+    calls: list[tuple[str, int]] = []
+
+    class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": headers}
+
+        def validate_response(self, response: Any, case: Any, **_kw: Any) -> None:
+            calls.append((f"{case.method} {case.path}", response.status_code))
+            assert response.status_code < 500, (case.method, case.formatted_path, response.text)
+            case.validate_response(response, checks=checks)
+
+    Workflow.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=10,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    chained = {name for name, status in calls if status < 400}
+    # Links carry ids from one call to the next: many operations succeed in a sequence.
+    assert len(chained) >= 12, sorted(chained)

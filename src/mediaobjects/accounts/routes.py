@@ -3,7 +3,9 @@ groups and memberships. Thin handlers: parameters in, service call, JSON out."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from mediaobjects.accounts import authentication, schemas
 from mediaobjects.accounts import service as accounts
@@ -23,8 +25,28 @@ from mediaobjects.http.openapi import (
     USER,
     ok,
 )
+from mediaobjects.http.request_bodies import (
+    CATEGORY_LINKS,
+    COURSE_BODY,
+    COURSE_LINKS,
+    ENROLLMENT_BODY,
+    GROUP_LINKS,
+    MEMBERSHIP_BODY,
+    NAME_BODY,
+    TOKEN_BODY,
+    TOKEN_LINKS,
+    USER_BODY,
+    USER_LINKS,
+    body,
+    with_links,
+)
 from mediaobjects.http.responses import canvas_json
 from mediaobjects.numbers import parse_id
+
+# What the path may hold, for the OpenAPI description (and schemathesis): the one root account
+# is "self" or 1; a user is "self" or a numeric id. Other values are simply not found (404).
+AccountRef = Annotated[str, Path(json_schema_extra={"enum": ["self", "1"]})]
+UserRef = Annotated[str, Path(json_schema_extra={"pattern": "^(self|[0-9]{1,18})$"})]
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=ERROR_RESPONSES)
 
@@ -41,7 +63,9 @@ def site_admin_only(request: Request, principal: CurrentPrincipal) -> None:
     allow_body(request)
 
 
-def may_create_token(user_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal) -> None:
+def may_create_token(
+    user_id: UserRef, request: Request, ctx: Ctx, principal: CurrentPrincipal
+) -> None:
     authorized(request, ctx, lambda s: accounts.authorize_token_creation(s, principal, user_id))
 
 
@@ -54,7 +78,7 @@ SITE_ADMIN = [Depends(site_admin_only)]
     responses=ok("The account", ACCOUNT),
 )
 def show_account(
-    account_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+    account_id: AccountRef, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     _check_account(account_id)
     authentication.require_site_admin(principal)
@@ -65,11 +89,12 @@ def show_account(
 @router.post(
     "/accounts/{account_id}/users",
     summary="Create a user",
-    responses=ok("The new user", USER),
+    responses=with_links(ok("The new user", USER), 200, USER_LINKS),
     dependencies=SITE_ADMIN,
+    openapi_extra=body(USER_BODY),
 )
 def create_user(
-    account_id: str,
+    account_id: AccountRef,
     request: Request,
     ctx: Ctx,
     principal: CurrentPrincipal,
@@ -85,7 +110,7 @@ def create_user(
 
 @router.get("/users/{user_id}", summary="Show user details", responses=ok("The user", USER))
 def show_user(
-    user_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+    user_id: UserRef, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     user = accounts.get_user(session, principal, user_id)
     return canvas_json(request, schemas.user_json(user))
@@ -94,11 +119,16 @@ def show_user(
 @router.post(
     "/users/{user_id}/tokens",
     summary="Create an access token",
-    responses=ok("The new token, with the token itself (shown only here)", TOKEN_CREATED),
+    responses=with_links(
+        ok("The new token, with the token itself (shown only here)", TOKEN_CREATED),
+        200,
+        TOKEN_LINKS,
+    ),
     dependencies=[Depends(may_create_token)],
+    openapi_extra=body(TOKEN_BODY),
 )
 def create_token(
-    user_id: str,
+    user_id: UserRef,
     request: Request,
     ctx: Ctx,
     principal: CurrentPrincipal,
@@ -117,7 +147,7 @@ def create_token(
     responses=ok("The revoked token", TOKEN),
 )
 def delete_token(
-    user_id: str,
+    user_id: UserRef,
     token_id: str,
     request: Request,
     ctx: Ctx,
@@ -132,10 +162,11 @@ def delete_token(
     "/accounts/{account_id}/courses",
     dependencies=SITE_ADMIN,
     summary="Create a course",
-    responses=ok("The new course", COURSE),
+    responses=with_links(ok("The new course", COURSE), 200, COURSE_LINKS),
+    openapi_extra=body(COURSE_BODY),
 )
 def create_course(
-    account_id: str,
+    account_id: AccountRef,
     request: Request,
     ctx: Ctx,
     principal: CurrentPrincipal,
@@ -164,6 +195,7 @@ def show_course(
     dependencies=SITE_ADMIN,
     summary="Enroll a user",
     responses=ok("The enrollment", ENROLLMENT),
+    openapi_extra=body(ENROLLMENT_BODY),
 )
 def enroll_user(
     course_id: str,
@@ -185,7 +217,8 @@ def enroll_user(
     "/courses/{course_id}/group_categories",
     dependencies=SITE_ADMIN,
     summary="Create a group category",
-    responses=ok("The new group category", GROUP_CATEGORY),
+    responses=with_links(ok("The new group category", GROUP_CATEGORY), 200, CATEGORY_LINKS),
+    openapi_extra=body(NAME_BODY),
 )
 def create_course_group_category(
     course_id: str,
@@ -204,10 +237,11 @@ def create_course_group_category(
     "/accounts/{account_id}/group_categories",
     dependencies=SITE_ADMIN,
     summary="Create an account group category",
-    responses=ok("The new group category", GROUP_CATEGORY),
+    responses=with_links(ok("The new group category", GROUP_CATEGORY), 200, CATEGORY_LINKS),
+    openapi_extra=body(NAME_BODY),
 )
 def create_account_group_category(
-    account_id: str,
+    account_id: AccountRef,
     request: Request,
     ctx: Ctx,
     principal: CurrentPrincipal,
@@ -224,7 +258,8 @@ def create_account_group_category(
     "/group_categories/{group_category_id}/groups",
     dependencies=SITE_ADMIN,
     summary="Create a group",
-    responses=ok("The new group", GROUP),
+    responses=with_links(ok("The new group", GROUP), 200, GROUP_LINKS),
+    openapi_extra=body(NAME_BODY),
 )
 def create_group(
     group_category_id: str,
@@ -253,6 +288,7 @@ def show_group(
     dependencies=SITE_ADMIN,
     summary="Create a membership",
     responses=ok("The membership", GROUP_MEMBERSHIP),
+    openapi_extra=body(MEMBERSHIP_BODY),
 )
 def create_membership(
     group_id: str,

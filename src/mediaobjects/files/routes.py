@@ -38,6 +38,14 @@ from mediaobjects.http.openapi import (
     ok,
 )
 from mediaobjects.http.params import Params
+from mediaobjects.http.request_bodies import (
+    COPY_BODY,
+    FILE_LINKS,
+    ROOT_FOLDER_LINKS,
+    UPLOAD_BODY,
+    body,
+    with_links,
+)
 from mediaobjects.http.responses import canvas_json
 from mediaobjects.http.streaming import stream_stored
 from mediaobjects.http.urls import Urls, base_url
@@ -132,6 +140,7 @@ def _start_upload(
     summary="Upload a file to a course",
     responses=ok("Where and how to send the bytes (step two)", UPLOAD_TICKET),
     dependencies=[Depends(may_upload_to_course)],
+    openapi_extra=body(UPLOAD_BODY),
 )
 def start_course_upload(
     course_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal, params: BodyParams
@@ -144,6 +153,7 @@ def start_course_upload(
     summary="Upload a file to a group",
     responses=ok("Where and how to send the bytes (step two)", UPLOAD_TICKET),
     dependencies=[Depends(may_upload_to_group)],
+    openapi_extra=body(UPLOAD_BODY),
 )
 def start_group_upload(
     group_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal, params: BodyParams
@@ -156,6 +166,7 @@ def start_group_upload(
     summary="Upload a file to a user's files",
     responses=ok("Where and how to send the bytes (step two)", UPLOAD_TICKET),
     dependencies=[Depends(may_upload_to_user)],
+    openapi_extra=body(UPLOAD_BODY),
 )
 def start_user_upload(
     user_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal, params: BodyParams
@@ -170,7 +181,9 @@ def start_user_upload(
     "/files_api/uploads/{nonce}",
     status_code=201,
     summary="Send the file bytes",
-    responses=ok("The stored file", FILE, status=201, headers=UPLOADED_HEADERS),
+    responses=with_links(
+        ok("The stored file", FILE, status=201, headers=UPLOADED_HEADERS), 201, FILE_LINKS
+    ),
 )
 async def receive_upload(nonce: str, request: Request, token: str = "") -> Response:
     """No Authorization header here: the signed, single-use token in the URL is the grant."""
@@ -264,7 +277,7 @@ def _root_folder(
 @router.get(
     "/api/v1/courses/{course_id}/folders/root",
     summary="Get a course's root folder",
-    responses=ok("The root folder", FOLDER),
+    responses=with_links(ok("The root folder", FOLDER), 200, ROOT_FOLDER_LINKS),
 )
 def course_root_folder(
     course_id: str, request: Request, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
@@ -275,7 +288,7 @@ def course_root_folder(
 @router.get(
     "/api/v1/groups/{group_id}/folders/root",
     summary="Get a group's root folder",
-    responses=ok("The root folder", FOLDER),
+    responses=with_links(ok("The root folder", FOLDER), 200, ROOT_FOLDER_LINKS),
 )
 def group_root_folder(
     group_id: str, request: Request, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
@@ -286,7 +299,7 @@ def group_root_folder(
 @router.get(
     "/api/v1/users/{user_id}/folders/root",
     summary="Get a user's root folder",
-    responses=ok("The root folder", FOLDER),
+    responses=with_links(ok("The root folder", FOLDER), 200, ROOT_FOLDER_LINKS),
 )
 def user_root_folder(
     user_id: str, request: Request, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
@@ -301,8 +314,9 @@ def may_copy_into(folder_id: str, request: Request, ctx: Ctx, principal: Current
 @router.post(
     "/api/v1/folders/{folder_id}/copy_file",
     summary="Copy a file",
-    responses=ok("The copy", FILE),
+    responses=with_links(ok("The copy", FILE), 200, FILE_LINKS),
     dependencies=[Depends(may_copy_into)],
+    openapi_extra=body(COPY_BODY),
 )
 def copy_file(
     folder_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal, params: BodyParams

@@ -30,6 +30,13 @@ from mediaobjects.http.openapi import (
 )
 from mediaobjects.http.pagination import link_header
 from mediaobjects.http.params import Params
+from mediaobjects.http.request_bodies import (
+    REGISTER_BODY,
+    REGISTERED_LINKS,
+    TITLE_BODY,
+    body,
+    with_links,
+)
 from mediaobjects.http.responses import canvas_json
 from mediaobjects.http.urls import Urls, request_url
 from mediaobjects.media_objects import listing
@@ -228,6 +235,7 @@ def _retitle(
     summary="Update a media object's title",
     responses=ok("The media object, without tracks or sources", MEDIA_OBJECT),
     dependencies=[Depends(may_retitle_media_object)],
+    openapi_extra=body(TITLE_BODY),
 )
 def update_media_object(
     media_object_id: str,
@@ -244,6 +252,7 @@ def update_media_object(
     summary="Update a media attachment's title",
     responses=ok("The media object, without tracks or sources", MEDIA_OBJECT),
     dependencies=[Depends(may_retitle_media_attachment)],
+    openapi_extra=body(TITLE_BODY),
 )
 def update_media_attachment(
     attachment_id: str,
@@ -289,8 +298,13 @@ def _register(request: Request, ctx: AppContext, principal: Principal, params: P
 @router.post(
     "/api/v1/media_objects",
     summary="Register a media object",
-    responses=ok("The media object's columns and its player URL", MEDIA_OBJECT_REGISTERED),
+    responses=with_links(
+        ok("The media object's columns and its player URL", MEDIA_OBJECT_REGISTERED),
+        200,
+        REGISTERED_LINKS,
+    ),
     dependencies=[Depends(may_register)],
+    openapi_extra=body(REGISTER_BODY),
 )
 def create_media_object(
     request: Request, ctx: Ctx, principal: CurrentPrincipal, params: BodyParams
@@ -301,8 +315,13 @@ def create_media_object(
 @router.post(
     "/api/v1/media_attachments",
     summary="Register a media attachment",
-    responses=ok("The media object's columns and its player URL", MEDIA_OBJECT_REGISTERED),
+    responses=with_links(
+        ok("The media object's columns and its player URL", MEDIA_OBJECT_REGISTERED),
+        200,
+        REGISTERED_LINKS,
+    ),
     dependencies=[Depends(may_register)],
+    openapi_extra=body(REGISTER_BODY),
 )
 def create_media_attachment(
     request: Request, ctx: Ctx, principal: CurrentPrincipal, params: BodyParams

@@ -30,6 +30,14 @@ from mediaobjects.http.openapi import (
     ok,
 )
 from mediaobjects.http.params import Params, read_params
+from mediaobjects.http.request_bodies import (
+    MEDIA_ATTACHMENT_TRACKS_LINKS,
+    MEDIA_OBJECT_TRACKS_LINKS,
+    TRACK_BODY,
+    TRACKS_BODY,
+    body,
+    with_links,
+)
 from mediaobjects.http.responses import canvas_json
 from mediaobjects.http.urls import Urls
 from mediaobjects.media_objects import service as media
@@ -176,8 +184,11 @@ def _replace(
 @router.put(
     "/api/v1/media_objects/{media_object_id}/media_tracks",
     summary="Replace a media object's tracks",
-    responses=ok("The tracks now", array_of(MEDIA_TRACK)),
+    responses=with_links(
+        ok("The tracks now", array_of(MEDIA_TRACK)), 200, MEDIA_OBJECT_TRACKS_LINKS
+    ),
     dependencies=[Depends(may_replace_media_object_tracks)],
+    openapi_extra=body(TRACKS_BODY),
 )
 def update_media_object_tracks(
     media_object_id: str,
@@ -192,8 +203,11 @@ def update_media_object_tracks(
 @router.put(
     "/api/v1/media_attachments/{attachment_id}/media_tracks",
     summary="Replace a media attachment's tracks",
-    responses=ok("The tracks now", array_of(MEDIA_TRACK)),
+    responses=with_links(
+        ok("The tracks now", array_of(MEDIA_TRACK)), 200, MEDIA_ATTACHMENT_TRACKS_LINKS
+    ),
     dependencies=[Depends(may_replace_media_attachment_tracks)],
+    openapi_extra=body(TRACKS_BODY),
 )
 def update_media_attachment_tracks(
     attachment_id: str,
@@ -289,6 +303,7 @@ def _create(
     summary="Add or replace one track",
     responses=ok("The media object", MEDIA_OBJECT),
     dependencies=[Depends(may_add_media_object_track)],
+    openapi_extra=body(TRACK_BODY),
 )
 def create_media_object_track(
     media_object_id: str,
@@ -305,6 +320,7 @@ def create_media_object_track(
     summary="Add or replace one track",
     responses=ok("The track", MEDIA_TRACK),
     dependencies=[Depends(may_add_media_attachment_track)],
+    openapi_extra=body(TRACK_BODY),
 )
 def create_media_attachment_track(
     attachment_id: str,

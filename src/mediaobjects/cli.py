@@ -60,9 +60,6 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     ctx = build_context(settings)
     try:
         ctx.transcoder.check_tools()
-        from mediaobjects.media_objects.tasks import prepare_worker
-
-        prepare_worker(ctx)
         print(
             f"mediaobjects: worker consuming {settings.resolved_queue_url().split('@')[-1]} "
             f"with {args.workers} thread(s)",

@@ -13,7 +13,7 @@ from pathlib import Path
 from mediaobjects.transcoding._process import file_url, run_tool, stderr_tail
 from mediaobjects.transcoding.errors import MediaRejected, ToolOutOfMemory, TranscodeFailed
 from mediaobjects.transcoding.ladder import Rendition
-from mediaobjects.transcoding.probe import ProbeResult, decoder_max_pixels, probe
+from mediaobjects.transcoding.probe import ProbeResult, decoder_max_pixels, input_options, probe
 
 # Measured on 2 cores (bench/transcode.py): veryfast is about twice as fast as the default
 # "medium" for a few percent more bits at the same bitrate; the ladder caps the bitrate anyway.
@@ -55,7 +55,7 @@ def build_command(
     video_outs = [(r, p) for r, p in outputs if r.kind == "video"]
     if any(r.kind == "audio" for r, _ in outputs) and result.audio is None:
         raise ValueError("An audio rendition was asked for but the source has no audio.")
-    cmd = [ffmpeg, *_BASE, *_decoder_cap(max_pixels), "-i", file_url(source)]
+    cmd = [ffmpeg, *_BASE, *_decoder_cap(max_pixels), *input_options(), "-i", file_url(source)]
     labels: dict[str, str] = {}
     if video_outs:
         cmd += ["-filter_complex", _filter_graph(video_outs, result, labels)]
@@ -255,7 +255,7 @@ def poster(
     audio-only files (``FFmpegTranscoder.poster`` returns None for them)."""
     _check_side("width", width)
     head = [ffmpeg, *_BASE, *_decoder_cap(max_pixels), "-ss", f"{max(0.0, at):.3f}"]
-    head += ["-i", file_url(source), "-map", "0:V:0?", "-an", "-sn", "-dn"]
+    head += [*input_options(), "-i", file_url(source), "-map", "0:V:0?", "-an", "-sn", "-dn"]
     vf = f"scale={width}:-2" if width else None
     _write_jpeg(head, vf, out, timeout=timeout, memory_limit=memory_limit)
     return out

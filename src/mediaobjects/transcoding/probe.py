@@ -23,6 +23,32 @@ TRUNCATED = "The file is truncated or damaged: {}"
 # Demuxers that turn a single picture (or a text file) into a one-frame "video".
 _IMAGE_FORMATS = re.compile(r"^(image2|.*_pipe|tty|apng|webp)$")
 
+# The only demuxers an upload is opened with: audio and video containers and streams, and
+# pictures (refused with their own message). Left out, above all: playlists and scripts that
+# make ffmpeg open other files (hls, dash, concat, imf, sdp...). An uploaded HLS playlist
+# naming file:/.../renditions/<another media>/720p.mp4 would otherwise be transcoded into
+# the uploader's own video: another course's recording, or any media file on the server.
+INPUT_FORMATS = (
+    # video containers and raw video streams
+    "mov", "matroska", "webm", "avi", "flv", "live_flv", "asf", "wtv", "mpeg", "mpegts",
+    "mpegvideo", "m4v", "h261", "h263", "h264", "hevc", "vc1", "av1", "obu", "ivf", "dirac",
+    "dv", "mxf", "gxf", "nut", "ogg", "rm", "swf", "mjpeg", "yuv4mpegpipe", "gif",
+    # audio
+    "mp3", "aac", "loas", "ac3", "eac3", "dts", "dtshd", "truehd", "mlp", "flac", "wav", "w64",
+    "aiff", "caf", "au", "amr", "amrnb", "amrwb", "ape", "wv", "tta", "tak", "mpc", "mpc8",
+    "shn", "dsf", "xwma", "voc", "oma", "gsm", "qcp", "ircam", "spdif", "mmf",
+    # single pictures and text, so that they are refused as such
+    "image2", "jpeg_pipe", "png_pipe", "webp_pipe", "bmp_pipe", "gif_pipe", "tiff_pipe",
+    "apng", "tty",
+)  # fmt: skip
+
+
+def input_options() -> list[str]:
+    """Options an ffmpeg or ffprobe command puts before the ``-i`` (or the path) of an upload:
+    only the demuxers above, and only local files (the defaults would let a demuxer open
+    other protocols it nests, and any demuxer)."""
+    return ["-protocol_whitelist", "file", "-format_whitelist", ",".join(INPUT_FORMATS)]
+
 
 @dataclass(frozen=True)
 class StreamInfo:
@@ -170,7 +196,8 @@ def _probe_pass(
     memory_limit: int | None,
     max_pixels: int | None = None,
 ) -> ProbeResult:
-    cmd = [ffprobe, "-v", "warning", *extra, "-print_format", "json", "-show_entries", _ENTRIES]
+    cmd = [ffprobe, "-v", "warning", *input_options(), *extra]
+    cmd += ["-print_format", "json", "-show_entries", _ENTRIES]
     done = run_tool([*cmd, file_url(path)], timeout=timeout, memory_limit=memory_limit)
     if done.returncode != 0:
         detail = stderr_tail(done.stderr)
@@ -332,7 +359,7 @@ def read_through(
     whose video is one still picture is judged by its sound."""
     ends = _StreamEnds()
     cmd = [ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-xerror"]
-    cmd += ["-i", file_url(path), "-map", "0:V?", "-map", "0:a?", "-c", "copy"]
+    cmd += [*input_options(), "-i", file_url(path), "-map", "0:V?", "-map", "0:a?", "-c", "copy"]
     # framecrc prints one line per packet (stream, dts, pts, duration, size, checksum), read
     # as it comes: a six-hour file has a million packets.
     cmd += ["-f", "framecrc", "-"]

@@ -96,3 +96,7 @@ def test_lines_are_handed_over_as_they_come() -> None:
     done = run_tool(["sh", "-c", "seq 1 100000"], timeout=60, on_line=seen.append)
     assert done.stdout == b""
     assert len(seen) == 100000 and seen[0] == b"1" and seen[-1] == b"100000"
+
+
+def test_a_crashing_tool_leaves_no_core_dump() -> None:
+    assert run_tool(["sh", "-c", "ulimit -c"], timeout=30).stdout.strip() == b"0"

@@ -165,6 +165,9 @@ def _child_setup(parent: int, data_limit: int | None) -> Callable[[], None]:
     prctl = _prctl()
 
     def setup() -> None:
+        # A decoder crashing on a hostile file must not write a core dump the size of its
+        # memory limit into the server's working directory.
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if data_limit is not None:
             resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
         if prctl is not None:

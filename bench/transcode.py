@@ -110,7 +110,7 @@ def main() -> int:
         out_a, out_b, out_c = work / "a", work / "b", work / "c"
 
         def ours() -> None:
-            backend.transcode(source, result, out_a, renditions)
+            backend.transcode(source, result, out_a, renditions, timeout=3600)
 
         def per_rendition() -> None:
             for r in renditions:

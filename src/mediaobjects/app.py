@@ -14,7 +14,6 @@ from mediaobjects.http.errors import install_error_handlers
 from mediaobjects.http.middleware import AbsoluteFormTargets, TrustedProxyHeaders
 from mediaobjects.media_objects.delivery import router as delivery_router
 from mediaobjects.media_objects.routes import router as media_objects_router
-from mediaobjects.media_objects.tasks import prepare_worker
 from mediaobjects.media_tracks.routes import router as media_tracks_router
 from mediaobjects.settings import Settings
 from mediaobjects.storage.interfaces import Storage
@@ -36,7 +35,7 @@ def create_app(
         # to start. A context handed in (tests, the worker) is run by its owner.
         consume = context is None and ctx.jobs is not None and ctx.settings.workers > 0
         if consume:
-            prepare_worker(ctx)
+            # Consuming also runs the chores, such as removing temporary files of crashes.
             ctx.jobs.start_in_process(ctx.settings.workers)
         try:
             yield

@@ -76,9 +76,6 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     ctx = build_context(settings)
     try:
         ctx.transcoder.check_tools()
-        from mediaobjects.media_objects.tasks import prepare_worker
-
-        prepare_worker(ctx)
         print(
             f"mediaobjects: worker consuming {redact_url(settings.resolved_queue_url())} "
             f"with {args.workers} thread(s)",

@@ -112,12 +112,13 @@ def build_context(
         transcoder=FFmpegTranscoder(
             settings.ffmpeg,
             settings.ffprobe,
-            # The limit for probes, posters and thumbnails; a transcode gets this plus a
-            # multiple of the media's duration (the job's own limit is the setting).
+            # The limit of ffmpeg runs outside a job (thumbnails drawn for a request). Inside
+            # the process_media job each run gets the time the job has left instead.
             min(600.0, settings.transcode_timeout_seconds),
             parse_ladder(settings.renditions),
             max_duration=settings.max_media_duration_seconds,
             max_pixels=settings.max_media_pixels,
+            memory_limit=settings.resolved_ffmpeg_memory_limit(),
         ),
     )
     if with_jobs:

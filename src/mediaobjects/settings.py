@@ -173,6 +173,22 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server."
     )
+    ffmpeg_memory_limit_bytes: int | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Memory each ffmpeg and ffprobe run may allocate (RLIMIT_DATA), in bytes; a file "
+            "needing more ends failed with the reason. Unset: 2 GiB plus 128 MiB per CPU core."
+        ),
+    )
+    stale_temp_seconds: float = Field(
+        default=24 * 3600,
+        gt=0,
+        description=(
+            "Temporary files left by crashed uploads and jobs are removed once untouched this "
+            "long (checked every half of it, at most hourly, wherever jobs are consumed)."
+        ),
+    )
 
     @field_validator("public_url")
     @classmethod
@@ -215,6 +231,15 @@ class Settings(BaseSettings):
     def uses_shared_queue(self) -> bool:
         """Whether jobs go to a Redis or PostgreSQL queue for `mediaobjects worker`."""
         return self.queue_url is not None and bool(self.queue_url.get_secret_value())
+
+    def resolved_ffmpeg_memory_limit(self) -> int:
+        """The configured limit, else 2 GiB plus 128 MiB per CPU this process may use: ffmpeg
+        starts about one decoding and 1.5 encoding threads per CPU, each with its own buffers
+        and an 8 MiB stack (measurements in docs/settings.md)."""
+        if self.ffmpeg_memory_limit_bytes is not None:
+            return self.ffmpeg_memory_limit_bytes
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return 2 * GiB + 128 * MiB * (cpus or 1)
 
     def resolved_secret_key(self) -> str:
         """The configured key, else the key stored in the data dir (created on first use).

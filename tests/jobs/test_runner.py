@@ -217,6 +217,28 @@ def test_in_process_consumer_runs_jobs_and_stops_quickly(make_queue: MakeQueue) 
     assert queue.leases.records() == []
 
 
+def test_chores_run_while_consuming_and_survive_their_failures(sqlite_queue: JobQueue) -> None:
+    runs: list[float] = []
+
+    def chore() -> None:
+        runs.append(time.monotonic())
+        if len(runs) == 1:
+            raise OSError("the first run fails")
+
+    sqlite_queue.add_chore("count", chore, every=0.05)
+    with pytest.raises(ValueError):
+        sqlite_queue.add_chore("never", chore, every=0)
+    assert runs == []  # nothing before consuming starts
+    sqlite_queue.start_in_process(workers=1)
+    try:
+        wait_until(lambda: len(runs) >= 3)  # it ran at once, and again after failing
+        with pytest.raises(RuntimeError, match="before consuming"):
+            sqlite_queue.add_chore("late", chore, every=1)
+    finally:
+        sqlite_queue.stop()
+    assert not any(t.name == "mediaobjects-jobs-chores" for t in threading.enumerate())
+
+
 def test_stop_does_not_wait_past_its_timeout_for_a_stuck_job(sqlite_queue: JobQueue) -> None:
     running, release = threading.Event(), threading.Event()
 

@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from mediaobjects.jobs import JobContext
+from mediaobjects.jobs import JobContext, JobTimeout
 from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.media_objects.processing import MAX_THUMBNAIL_SIZES
 from mediaobjects.media_objects.tasks import reprocess
 from mediaobjects.transcoding import ToolMissing
 from tests.support.api import Api
 from tests.support.clips import make_audio, make_video
+from tests.support.procs import is_gone
 from tests.support.world import World, build_world
 
 SRT = "1\n00:00:00,000 --> 00:00:01,500\nHello there\n"
@@ -469,4 +470,79 @@ def test_media_whose_worker_died_on_every_try_ends_failed(
     assert reprocess(api.ctx, [media_id]) == [media_id]
     run_jobs(api)
     on_give_up({"media_entry_id": media_id}, None)
+    assert info(world, media_id)["processing_state"] == "ready"
+
+
+def stalling_ffmpeg(tmp_path: Path, stall_when: str) -> tuple[str, Path]:
+    """An ffmpeg that runs the real one, except that a call whose arguments contain
+    ``stall_when`` hangs (it records its pid first)."""
+    pids = tmp_path / "stalled.pids"
+    script = tmp_path / "ffmpeg-stalling"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'case "$*" in *{stall_when}*) echo $$ >> {pids}; exec sleep 600;; esac\n'
+        'exec ffmpeg "$@"\n'
+    )
+    script.chmod(0o755)
+    return str(script), pids
+
+
+@pytest.mark.parametrize("stall_when", ["framecrc", "libx264"], ids=["reading", "transcoding"])
+def test_a_try_out_of_time_stops_ffmpeg_is_retried_and_the_last_names_the_setting(
+    world: World, clips: dict[str, Path], tmp_path: Path, stall_when: str
+) -> None:
+    """MEDIAOBJECTS_TRANSCODE_TIMEOUT_SECONDS is the time of one try: ffmpeg gets what is
+    left of it and is killed when it runs out; the try fails, so the job is tried again
+    (3 tries); after the last the media ends failed naming the setting."""
+    api = world.api
+    spec = api.ctx.jobs.spec("process_media")
+    assert (spec.tries, spec.timeout) == (3, api.ctx.settings.transcode_timeout_seconds)
+    media_id = upload(world, clips["small"], "video/mp4")["media_entry_id"]
+    api.ctx.transcoder.ffmpeg, pids = stalling_ffmpeg(tmp_path, stall_when)
+    for attempt in range(1, spec.tries + 1):
+        # A try with 3 s left, as the job runner hands it a deadline.
+        job = JobContext("job-1", "process_media", attempt, spec.tries, time.monotonic() + 3)
+        with pytest.raises(JobTimeout) as timed_out:
+            spec.fn(job, media_entry_id=media_id)
+        stalled = [int(p) for p in pids.read_text().split()]
+        assert len(stalled) == attempt and is_gone(stalled[-1])
+        assert info(world, media_id)["processing_state"] == "processing"  # a retry may come
+    assert spec.on_give_up is not None
+    spec.on_give_up({"media_entry_id": media_id}, timed_out.value)
+    body = info(world, media_id)
+    assert body["processing_state"] == "failed"
+    assert body["processing_error"].startswith(
+        "Processing took longer than the server allows (3 h per try, "
+        "MEDIAOBJECTS_TRANSCODE_TIMEOUT_SECONDS)."
+    )
+    assert not [p for p in (api.ctx.settings.data_dir / "work").iterdir()]
+
+
+def test_a_try_with_no_time_left_starts_nothing(world: World, clips: dict[str, Path]) -> None:
+    api = world.api
+    media_id = upload(world, clips["small"], "video/mp4")["media_entry_id"]
+    spec = api.ctx.jobs.spec("process_media")
+    job = JobContext("job-1", "process_media", 1, spec.tries, time.monotonic() - 1)
+    with pytest.raises(JobTimeout):
+        spec.fn(job, media_entry_id=media_id)
+    assert info(world, media_id)["processing_state"] == "processing"
+
+
+def test_media_needing_more_memory_than_allowed_fails_with_reason(
+    world: World, clips: dict[str, Path]
+) -> None:
+    api = world.api
+    api.ctx.transcoder.memory_limit = 80 * 1024 * 1024  # ffprobe fits; x264 does not
+    media_id = upload(world, clips["video"], "video/mp4")["media_entry_id"]
+    run_jobs(api)
+    body = info(world, media_id)
+    assert body["processing_state"] == "failed"
+    assert body["processing_error"] == (
+        "Processing the file needs more memory than the server allows (80 MiB). "
+        "An administrator can raise MEDIAOBJECTS_FFMPEG_MEMORY_LIMIT_BYTES and run: "
+        "mediaobjects reprocess"
+    )
+    api.ctx.transcoder.memory_limit = api.ctx.settings.resolved_ffmpeg_memory_limit()
+    assert reprocess(api.ctx, [media_id]) == [media_id]
+    run_jobs(api)
     assert info(world, media_id)["processing_state"] == "ready"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -84,3 +86,49 @@ def test_cleanup_removes_only_stale_temp_files(tmp_path: Path) -> None:
 
     assert not crashed.exists()
     assert live.commit().size == len(b"still uploading")
+
+
+def test_cleanup_never_removes_a_write_still_in_progress(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path / "files")
+    paused = storage.begin_write(KEY)
+    paused.write(b"an upload whose client paused for hours")
+    (temp,) = storage.temp_dir.iterdir()
+    two_hours_ago = time.time() - 7200
+    os.utime(temp, (two_hours_ago, two_hours_ago))
+
+    assert storage.cleanup_stale_temp(3600) == 0
+
+    paused.write(b", then went on")
+    assert paused.commit().size == len(b"an upload whose client paused for hours, then went on")
+    assert list(storage.temp_dir.iterdir()) == []
+
+
+def test_the_write_of_a_killed_process_is_removed_once_stale(tmp_path: Path) -> None:
+    root = tmp_path / "files"
+    script = (
+        "import os, sys, time\n"
+        "from pathlib import Path\n"
+        "from mediaobjects.storage.local import LocalStorage\n"
+        "w = LocalStorage(Path(sys.argv[1])).begin_write('attachments/ab/cd/abcdef')\n"
+        "w.write(b'half an upload')\n"
+        "print('writing', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
+    writer = subprocess.Popen(
+        [sys.executable, "-c", script, str(root)], env=env, stdout=subprocess.PIPE
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline() == b"writing\n"
+        storage = LocalStorage(root)
+        (temp,) = storage.temp_dir.iterdir()
+        two_hours_ago = time.time() - 7200
+        os.utime(temp, (two_hours_ago, two_hours_ago))
+        assert storage.cleanup_stale_temp(3600) == 0  # its process is alive
+    finally:
+        writer.kill()
+        writer.wait()
+        if writer.stdout is not None:
+            writer.stdout.close()
+    assert storage.cleanup_stale_temp(3600) == 1
+    assert not temp.exists()

@@ -171,6 +171,24 @@ def test_cleanup_aborts_uploads_left_by_a_crash(s3: S3Storage) -> None:
     crashed.abort()  # the upload is already gone: still no error
 
 
+def test_cleanup_spares_an_upload_that_is_still_adding_parts(s3: S3Storage) -> None:
+    probe = Probe("s3", s3, tmp_path=None)
+    crashed = s3.begin_write(KEY)
+    crashed.write(b"c" * (PART_SIZE + 1))
+    slow = s3.begin_write(KEY + "-slow")
+    slow.write(b"s" * (PART_SIZE + 1))  # started as long ago as the crashed one
+    time.sleep(1.1)  # upload timestamps have one-second resolution
+    slow.write(b"s" * PART_SIZE)  # ...but it is still sending
+
+    assert s3.cleanup_stale_temp(1) == 1
+
+    assert len(probe.leftovers()) == 1
+    assert slow.commit().size == 2 * PART_SIZE + 1
+    assert s3.stat(KEY + "-slow").size == 2 * PART_SIZE + 1
+    crashed.abort()
+    assert probe.leftovers() == []
+
+
 def test_part_size_below_the_s3_minimum_is_refused() -> None:
     with pytest.raises(ValueError):
         S3Storage(

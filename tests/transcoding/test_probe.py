@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from mediaobjects.transcoding import MediaRejected, ToolMissing, probe, verify_decodable
+from mediaobjects.transcoding import (
+    FFmpegTranscoder,
+    MediaRejected,
+    ToolMissing,
+    probe,
+    verify_decodable,
+)
 from mediaobjects.transcoding.probe import NO_STREAMS, NOT_MEDIA, STILL_IMAGE
 from tests.transcoding.conftest import Clips, ffmpeg
 
@@ -135,3 +141,21 @@ def test_missing_ffprobe_names_the_package(clips: Clips) -> None:
         probe(clips.mp4, ffprobe="/nonexistent/ffprobe")
     assert "/nonexistent/ffprobe" in info.value.reason
     assert "apt-get install ffmpeg" in info.value.reason
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "#EXTM3U\n#EXT-X-TARGETDURATION:3\n#EXTINF:2,\n{url}\n#EXT-X-ENDLIST\n",
+        "ffconcat version 1.0\nfile {url}\n",
+    ],
+    ids=["hls playlist", "concat script"],
+)
+def test_a_file_naming_other_files_is_not_media(clips: Clips, tmp_path: Path, script: str) -> None:
+    # Transcoded, it would put another file of the server (say, another course's rendition)
+    # into the uploader's video.
+    upload = tmp_path / "upload"
+    upload.write_text(script.format(url=f"file:{clips.mp4}"))
+    with pytest.raises(MediaRejected) as info:
+        FFmpegTranscoder().probe(upload)
+    assert info.value.reason == NOT_MEDIA

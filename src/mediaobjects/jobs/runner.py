@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -42,6 +43,13 @@ class _Running:
     name: str
     deadline: float
     overrun_reported: bool = False
+
+
+@dataclass(frozen=True)
+class _Chore:
+    name: str
+    fn: Callable[[], object]
+    every: float
 
 
 class _Consumer(Consumer):  # type: ignore[misc]
@@ -98,6 +106,8 @@ class JobQueue:
         self._consumer: Any = None
         self._maintenance: threading.Thread | None = None
         self._maintenance_stop = threading.Event()
+        self._chores: list[_Chore] = []
+        self._chore_thread: threading.Thread | None = None
         # Runs in each consumer thread as it exits: PostgreSQL storage opens a LISTEN
         # connection per thread, which would otherwise be left open for the garbage collector.
         self._huey.on_shutdown("mediaobjects_close_thread_connections")(self._huey.storage.close)
@@ -157,6 +167,19 @@ class JobQueue:
         # job name reads the same messages. Retries are ours (see _execute): Huey's stay 0.
         self._tasks[name] = self._huey.task(name=name, context=True, retries=0)(run)
         self._specs[name] = spec
+
+    def add_chore(self, name: str, fn: Callable[[], object], *, every: float) -> None:
+        """Run ``fn()`` while this queue is consuming: when consuming starts, then every
+        ``every`` seconds. For housekeeping that must happen wherever jobs are consumed
+        (removing what crashed processes left behind). Chores run one after another in a
+        thread of their own, so a slow one never delays lease renewals; an exception is
+        logged and the chore runs again at its next time."""
+        if every <= 0:
+            raise ValueError(f"every must be positive, not {every}")
+        with self._lock:
+            if self._consumer is not None:
+                raise RuntimeError("add chores before consuming starts")
+            self._chores.append(_Chore(name, fn, every))
 
     def enqueue(self, name: str, **kwargs: Any) -> str:
         """Queue job ``name`` with ``kwargs`` (JSON values); returns its job id."""
@@ -396,6 +419,11 @@ class JobQueue:
             target=self._maintain, args=(consumer,), name="mediaobjects-jobs-leases", daemon=True
         )
         self._maintenance.start()
+        if self._chores:
+            self._chore_thread = threading.Thread(
+                target=self._run_chores, name="mediaobjects-jobs-chores", daemon=True
+            )
+            self._chore_thread.start()
         consumer.start()
         logger.info("job queue %s consuming with %d thread(s)", self._huey.name, workers)
 
@@ -422,6 +450,22 @@ class JobQueue:
             if self._maintenance_stop.wait(self._heartbeat_seconds):
                 return
             self._renew_leases()
+
+    def _run_chores(self) -> None:
+        due = [time.monotonic()] * len(self._chores)
+        while not self._maintenance_stop.is_set():
+            for number, chore in enumerate(self._chores):
+                if time.monotonic() < due[number]:
+                    continue
+                try:
+                    chore.fn()
+                except Exception:
+                    logger.exception(
+                        "chore %r failed; it runs again in %.0f s", chore.name, chore.every
+                    )
+                due[number] = time.monotonic() + chore.every
+            if self._maintenance_stop.wait(max(0.0, min(due) - time.monotonic())):
+                return
 
     def _renew_leases(self) -> None:
         with self._lock:
@@ -480,6 +524,10 @@ class JobQueue:
         if self._maintenance is not None:
             self._maintenance.join(timeout=5.0)
             self._maintenance = None
+        if self._chore_thread is not None:
+            # A chore in the middle of a long listing is abandoned to its daemon thread.
+            self._chore_thread.join(timeout=5.0)
+            self._chore_thread = None
         logger.info("job queue %s stopped consuming", self._huey.name)
 
     def run_worker(self, workers: int, *, shutdown_timeout: float = 60.0) -> None:

@@ -9,7 +9,9 @@ rows are replaced in one transaction."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import os
 import secrets
 import shutil
 import tempfile
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Session
 from mediaobjects.errors import NotFound, StorageFailure
 from mediaobjects.files import service as files
 from mediaobjects.files.models import Attachment
+from mediaobjects.jobs import JobContext, JobTimeout
 from mediaobjects.media_objects import repository as repo
 from mediaobjects.media_objects.models import MediaObject, MediaSource, MediaThumbnail
 from mediaobjects.storage.interfaces import Storage, StoredObject
@@ -34,6 +37,8 @@ from mediaobjects.transcoding import (
     MediaRejected,
     ProbeResult,
     ToolMissing,
+    ToolOutOfMemory,
+    ToolTimedOut,
     TranscodeFailed,
     Transcoder,
 )
@@ -74,24 +79,58 @@ MAX_THUMBNAIL_SIZES = 16
 
 
 SCRATCH_PREFIX = "mediaobjects-job-"
+# Held (flock) by the process using a scratch directory for as long as it does. The kernel
+# drops the lock when that process dies, however it dies, so the clean-up can tell a
+# directory in use (a transcode may write into it for hours) from one left by a crash.
+SCRATCH_LOCK = ".in-use"
 
 
 def cleanup_stale_scratch(workdir: Path, older_than: float) -> int:
-    """Removes the scratch directories of jobs whose worker died (older than ``older_than``
-    seconds); returns how many. Called when a worker starts."""
+    """Removes the scratch directories of jobs whose process died: not in use by a live
+    process, and untouched for ``older_than`` seconds. Returns how many."""
     if not workdir.is_dir():
         return 0
     cutoff = time.time() - older_than
     removed = 0
     for entry in workdir.iterdir():
-        if entry.name.startswith(SCRATCH_PREFIX) and entry.is_dir():
-            try:
-                if entry.stat().st_mtime < cutoff:
-                    shutil.rmtree(entry, ignore_errors=True)
-                    removed += 1
-            except OSError:
+        if not entry.name.startswith(SCRATCH_PREFIX) or entry.is_symlink():
+            continue
+        try:
+            if not entry.is_dir() or entry.stat().st_mtime >= cutoff:
                 continue
+        except OSError:
+            continue
+        with _unless_locked(entry / SCRATCH_LOCK) as free:
+            if free:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
     return removed
+
+
+@contextmanager
+def _unless_locked(lock_path: Path) -> Iterator[bool]:
+    """Yields True while holding ``lock_path``'s lock (or when there is no lock file: a
+    directory from before locks, or from a process killed before it took one), False when a
+    live process holds it."""
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        yield True
+        return
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        except OSError:
+            pass  # a file system without locks: the age alone decides, as it did before
+        yield True
+    finally:
+        os.close(fd)
 
 
 @contextmanager
@@ -99,10 +138,14 @@ def _scratch(pipeline: Pipeline) -> Iterator[Path]:
     if pipeline.workdir is not None:
         pipeline.workdir.mkdir(parents=True, exist_ok=True)
     path = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=pipeline.workdir))
+    lock = os.open(path / SCRATCH_LOCK, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     try:
+        with contextlib.suppress(OSError):  # no locks on this file system: age decides
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+        os.close(lock)
 
 
 def _original(pipeline: Pipeline, storage_key: str, scratch: Path) -> Path:
@@ -191,26 +234,61 @@ def reprocessable(session: Session, *, unfinished: bool = False) -> list[str]:
     return [mo.media_id for mo in candidates if _default_file(session, mo) is not None]
 
 
-def process_media(pipeline: Pipeline, media_id: str) -> str:
+MEMORY_HINT = (
+    " An administrator can raise MEDIAOBJECTS_FFMPEG_MEMORY_LIMIT_BYTES and run: "
+    "mediaobjects reprocess"
+)
+
+
+class _Clock:
+    """The job's deadline, as the pipeline's steps use it: each tool gets the time the job
+    has left, and the job stops between steps once it has none."""
+
+    def __init__(self, job: JobContext | None) -> None:
+        self._job = job
+
+    def left(self) -> float | None:
+        """Seconds left (None: no job, so the transcoder's own limit applies)."""
+        return None if self._job is None else self._job.remaining()
+
+    def check(self) -> None:
+        if self._job is not None:
+            self._job.check_deadline()
+
+    def timed_out(self, exc: ToolTimedOut) -> JobTimeout:
+        name = self._job.name if self._job is not None else "process_media"
+        return JobTimeout(f"job {name} went past its time limit: {exc.reason}")
+
+
+def process_media(pipeline: Pipeline, media_id: str, job: JobContext | None = None) -> str:
     """Runs the pipeline for one media object; returns the state it ends in.
 
     Bad media ends ``failed`` with its reason; storage or tool trouble raises, so that the
-    job runner retries it (and the object stays ``processing`` until a retry settles it)."""
+    job runner retries it (and the object stays ``processing`` until a retry settles it).
+    With ``job``, every ffprobe and ffmpeg run gets the time the job has left as its limit,
+    the deadline is checked between steps, and running out raises JobTimeout: a failed try,
+    like any other."""
+    clock = _Clock(job)
     claimed = _claim(pipeline, media_id)
     if claimed is None:
         return "skipped"
     media_object_id, storage_key, content_type = claimed
+    transcoder = pipeline.transcoder
     with _scratch(pipeline) as scratch:
         source = _original(pipeline, storage_key, scratch)
+        clock.check()
         try:
-            result = pipeline.transcoder.probe(source)
-            pipeline.transcoder.check_limits(result)
-        except MediaRejected as exc:
-            _fail(pipeline, media_object_id, exc.reason)
+            result = transcoder.probe(source, timeout=clock.left())
+            transcoder.check_limits(result)
+            clock.check()
+            outputs = transcoder.transcode(source, result, scratch, timeout=clock.left())
+            clock.check()
+            poster = transcoder.poster(source, result, scratch / "poster.jpg", timeout=clock.left())
+        except ToolTimedOut as exc:
+            raise clock.timed_out(exc) from exc
+        except ToolOutOfMemory as exc:
+            _fail(pipeline, media_object_id, exc.reason + MEMORY_HINT)
             return "failed"
-        try:
-            outputs = pipeline.transcoder.transcode(source, result, scratch)
-            poster = pipeline.transcoder.poster(source, result, scratch / "poster.jpg")
         except MediaRejected as exc:
             _fail(pipeline, media_object_id, exc.reason)
             return "failed"
@@ -221,6 +299,7 @@ def process_media(pipeline: Pipeline, media_id: str) -> str:
             raise
         sources: list[MediaSource] = []
         for output in outputs:
+            clock.check()
             key = rendition_key(media_id, output.rendition.name, output.rendition.file_ext)
             stored = _store_file(pipeline.storage, key, output.path)
             sources.append(

@@ -13,6 +13,7 @@ recomputed and the sidecar rewritten. Files are never modified in place, only re
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -60,7 +61,9 @@ PARALLEL_HASH_BYTES = 256 * 1024
 
 
 class LocalPendingWrite:
-    """A file in ``root/.tmp/`` that becomes the object at ``key`` on commit."""
+    """A file in ``root/.tmp/`` that becomes the object at ``key`` on commit. It is held
+    locked (flock) while open, which tells ``cleanup_stale_temp`` it is in use however long
+    the upload pauses; the kernel drops the lock when the process dies."""
 
     def __init__(self, storage: LocalStorage, key: str) -> None:
         self.key = key
@@ -76,6 +79,9 @@ class LocalPendingWrite:
         except OSError as exc:
             self._state = "failed"
             raise _failure("start a write", exc) from exc
+        # No locks on this file system: cleanup_stale_temp goes by age alone.
+        with contextlib.suppress(OSError):
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
     def write(self, chunk: bytes | bytearray) -> None:
         if self._state != "open" or self._file is None:
@@ -115,13 +121,14 @@ class LocalPendingWrite:
             self._file.flush()
             os.fsync(self._file.fileno())
             info = os.fstat(self._file.fileno())
-            self._file.close()
-            self._file = None
             final_path.parent.mkdir(parents=True, exist_ok=True)
             # Sidecar first: os.replace keeps the inode and mtime, so it already matches the
             # file about to appear. Until then it mismatches the old file and is ignored.
             self._storage.write_sidecar(self.key, digest, info)
             os.replace(self._temp_path, final_path)
+            # Closed (unlocked) only now: until it has moved, the file stays marked in use.
+            self._file.close()
+            self._file = None
         except OSError as exc:
             self._fail()
             raise _failure("commit a write", exc) from exc
@@ -263,10 +270,10 @@ class LocalStorage:
         return None
 
     def cleanup_stale_temp(self, older_than_seconds: float) -> int:
-        """Remove temporary files untouched for ``older_than_seconds`` (left by a crashed
-        process) and return how many were removed. A live upload touches its file on every
-        write, so pick a threshold longer than any pause between two chunks (an hour is safe).
-        """
+        """Remove temporary files untouched for ``older_than_seconds`` that no live process
+        holds (left by a crashed process) and return how many were removed. A pending write
+        holds a lock on its file for as long as it is open, so an upload that pauses longer
+        than the threshold is still never removed under it."""
         cutoff = time.time() - older_than_seconds
         removed = 0
         try:
@@ -277,8 +284,9 @@ class LocalStorage:
             raise _failure("list temporary files", exc) from exc
         for entry in entries:
             try:
-                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
-                    os.unlink(entry.path)
+                if not entry.is_file(follow_symlinks=False) or entry.stat().st_mtime >= cutoff:
+                    continue
+                if _remove_unless_locked(entry.path):
                     removed += 1
             except FileNotFoundError:
                 continue
@@ -344,6 +352,22 @@ class LocalStorage:
             raise NotFound(f"No stored object at {key!r}.") from exc
         except OSError as exc:
             raise _failure("open", exc) from exc
+
+
+def _remove_unless_locked(path: str) -> bool:
+    """Unlink ``path`` unless a live process holds its lock (see LocalPendingWrite)."""
+    fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        except OSError:
+            pass  # no locks on this file system: the age alone decides
+        os.unlink(path)
+        return True
+    finally:
+        os.close(fd)
 
 
 def _is_sha256_hex(value: str) -> bool:

@@ -488,9 +488,12 @@ class S3Storage:
             self._presign_client.close()
 
     def cleanup_stale_temp(self, older_than_seconds: float) -> int:
-        """Abort multipart uploads and delete temporary objects under ``<prefix>.tmp/`` that are
-        older than ``older_than_seconds`` (left by a crashed process); return how many. Use a
-        threshold longer than the slowest upload (a day is safe)."""
+        """Abort multipart uploads and delete temporary objects under ``<prefix>.tmp/`` left by
+        a crashed process, and return how many. An upload counts as left once no part has been
+        added to it for ``older_than_seconds`` (a live upload adds one every ``part_size``
+        bytes, so an upload slower than that per threshold would be cut off: a day is safe);
+        a temporary object, once it is that old (it lives only while a commit copies it).
+        Safe to run from several processes at once."""
         cutoff = datetime.fromtimestamp(time.time() - older_than_seconds, tz=UTC)
         temp_prefix = self.prefix + TEMP_PREFIX
         removed = 0
@@ -498,10 +501,10 @@ class S3Storage:
             uploads = self.client.get_paginator("list_multipart_uploads")
             for page in uploads.paginate(Bucket=self.bucket, Prefix=temp_prefix):
                 for upload in page.get("Uploads", []):
-                    if upload["Initiated"] < cutoff:
-                        self.client.abort_multipart_upload(
-                            Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-                        )
+                    key, upload_id = upload["Key"], upload["UploadId"]
+                    if upload["Initiated"] >= cutoff or self._last_part(key, upload_id) >= cutoff:
+                        continue
+                    if self._abort(key, upload_id):
                         removed += 1
             objects = self.client.get_paginator("list_objects_v2")
             for listing in objects.paginate(Bucket=self.bucket, Prefix=temp_prefix):
@@ -510,6 +513,31 @@ class S3Storage:
                         self.client.delete_object(Bucket=self.bucket, Key=item["Key"])
                         removed += 1
         return removed
+
+    def _last_part(self, key: str, upload_id: str) -> datetime:
+        """When the newest part of an upload was added (the distant past when it has none,
+        or when the upload went away meanwhile)."""
+        newest = datetime.min.replace(tzinfo=UTC)
+        try:
+            parts = self.client.get_paginator("list_parts")
+            for page in parts.paginate(Bucket=self.bucket, Key=key, UploadId=upload_id):
+                for part in page.get("Parts", []):
+                    if "LastModified" in part:
+                        newest = max(newest, part["LastModified"])
+        except ClientError as exc:
+            if _error_code(exc) != "NoSuchUpload":
+                raise
+        return newest
+
+    def _abort(self, key: str, upload_id: str) -> bool:
+        """Abort an upload; False when another process had aborted it already."""
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except ClientError as exc:
+            if _error_code(exc) in ("NoSuchUpload", *_NOT_FOUND_CODES):
+                return False
+            raise
+        return True
 
 
 def _no_chunks() -> Generator[bytes, None, None]:

@@ -1,7 +1,13 @@
 """Transcoding: probe uploads with ffprobe, reject unusable ones with a readable reason, and
 turn the rest into a ladder of web renditions, a poster and thumbnails with one ffmpeg pass."""
 
-from mediaobjects.transcoding.errors import MediaRejected, ToolMissing, TranscodeFailed
+from mediaobjects.transcoding.errors import (
+    MediaRejected,
+    ToolMissing,
+    ToolOutOfMemory,
+    ToolTimedOut,
+    TranscodeFailed,
+)
 from mediaobjects.transcoding.ffmpeg import Output, build_command, poster, resize, run, transcode
 from mediaobjects.transcoding.interfaces import Transcoder
 from mediaobjects.transcoding.ladder import DEFAULT_LADDER, Rendition, parse_ladder, plan
@@ -23,6 +29,8 @@ __all__ = [
     "Rendition",
     "StreamInfo",
     "ToolMissing",
+    "ToolOutOfMemory",
+    "ToolTimedOut",
     "TranscodeFailed",
     "Transcoder",
     "build_command",

@@ -3,9 +3,11 @@ these where the subprocess is run, so callers never see ``subprocess`` or ``OSEr
 
     Exception
     ├── MediaRejected    the upload itself is unusable (not media, truncated, over a limit);
-    │                    ``reason`` is a sentence a teacher understands; retrying cannot help
-    ├── TranscodeFailed  ffmpeg/ffprobe failed or timed out on a file that looked usable;
-    │                    ``reason`` ends with a short tail of the tool's stderr
+    │   │                ``reason`` is a sentence a teacher understands; retrying cannot help
+    │   └── ToolOutOfMemory  ffmpeg/ffprobe needed more memory than it is allowed
+    ├── TranscodeFailed  ffmpeg/ffprobe failed on a file that looked usable;
+    │   │                ``reason`` ends with a short tail of the tool's stderr
+    │   └── ToolTimedOut ffmpeg/ffprobe ran out of the time it was given and was killed
     └── ToolMissing      the ffmpeg or ffprobe executable (or an encoder) is not installed
 """
 
@@ -22,12 +24,22 @@ class MediaRejected(Exception):
         super().__init__(reason)
 
 
+class ToolOutOfMemory(MediaRejected):
+    """ffmpeg or ffprobe ran out of the memory it is allowed. The file is what asks for that
+    much, so trying again with the same limit cannot help."""
+
+
 class TranscodeFailed(Exception):
-    """ffmpeg or ffprobe exited with an error or ran past its timeout."""
+    """ffmpeg or ffprobe exited with an error (or, as ToolTimedOut, ran past its timeout)."""
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class ToolTimedOut(TranscodeFailed):
+    """ffmpeg or ffprobe was still running when its time was up; it has been killed. Not the
+    file's fault as such: the job that ran it decides whether to try again."""
 
 
 class ToolMissing(Exception):

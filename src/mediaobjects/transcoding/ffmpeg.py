@@ -6,13 +6,14 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from mediaobjects.transcoding._process import file_url, run_tool, stderr_tail
-from mediaobjects.transcoding.errors import MediaRejected, TranscodeFailed
+from mediaobjects.transcoding.errors import MediaRejected, ToolOutOfMemory, TranscodeFailed
 from mediaobjects.transcoding.ladder import Rendition
-from mediaobjects.transcoding.probe import ProbeResult, probe
+from mediaobjects.transcoding.probe import ProbeResult, decoder_max_pixels, input_options, probe
 
 # Measured on 2 cores (bench/transcode.py): veryfast is about twice as fast as the default
 # "medium" for a few percent more bits at the same bitrate; the ladder caps the bitrate anyway.
@@ -43,15 +44,18 @@ def build_command(
     *,
     ffmpeg: str = "ffmpeg",
     preset: str = X264_PRESET,
+    max_pixels: int | None = None,
 ) -> list[str]:
     """One ffmpeg invocation writing every ``(rendition, path)``. The video is decoded once,
-    scaled once to the largest rung, then split; smaller rungs are scaled from that copy."""
+    scaled once to the largest rung, then split; smaller rungs are scaled from that copy.
+    With ``max_pixels`` the decoder refuses pictures larger than the limit (with slack) even
+    when the stream's headers claimed a smaller size."""
     if not outputs:
         raise ValueError("No outputs to write.")
     video_outs = [(r, p) for r, p in outputs if r.kind == "video"]
     if any(r.kind == "audio" for r, _ in outputs) and result.audio is None:
         raise ValueError("An audio rendition was asked for but the source has no audio.")
-    cmd = [ffmpeg, *_BASE, "-i", file_url(source)]
+    cmd = [ffmpeg, *_BASE, *_decoder_cap(max_pixels), *input_options(), "-i", file_url(source)]
     labels: dict[str, str] = {}
     if video_outs:
         cmd += ["-filter_complex", _filter_graph(video_outs, result, labels)]
@@ -126,9 +130,14 @@ def _stereo(result: ProbeResult) -> list[str]:
     return ["-ac", "2"] if channels is None or channels > 2 else []
 
 
-def run(cmd: list[str], *, timeout: float) -> None:
-    """Run an ffmpeg command; TranscodeFailed (with a stderr tail) on failure or timeout."""
-    done = run_tool(cmd, timeout=timeout)
+def _decoder_cap(max_pixels: int | None) -> list[str]:
+    return [] if max_pixels is None else ["-max_pixels", str(decoder_max_pixels(max_pixels))]
+
+
+def run(cmd: list[str], *, timeout: float, memory_limit: int | None = None) -> None:
+    """Run an ffmpeg command; TranscodeFailed (with a stderr tail) on failure, ToolTimedOut
+    on timeout, ToolOutOfMemory past ``memory_limit``."""
+    done = run_tool(cmd, timeout=timeout, memory_limit=memory_limit)
     if done.returncode != 0:
         raise TranscodeFailed(
             f"ffmpeg exited with status {done.returncode}: {stderr_tail(done.stderr)}"
@@ -149,18 +158,29 @@ def transcode(
     ffmpeg: str = "ffmpeg",
     ffprobe: str = "ffprobe",
     timeout: float,
+    memory_limit: int | None = None,
+    max_pixels: int | None = None,
 ) -> list[Output]:
     """Write every rendition to ``workdir/<name>.<ext>``. ffmpeg writes to temporary names;
     only when it has exited 0 and each file probes correctly are they renamed into place, so
-    a reader never sees a partial file and a failure leaves nothing behind."""
+    a reader never sees a partial file and a failure leaves nothing behind. ``timeout`` is
+    for the whole of it, measuring the outputs included."""
+    deadline = time.monotonic() + timeout
     workdir.mkdir(parents=True, exist_ok=True)
     pending = [(r, temp_name(workdir, r.filename), workdir / r.filename) for r in renditions]
     try:
-        run(
-            build_command(source, [(r, tmp) for r, tmp, _ in pending], result, ffmpeg=ffmpeg),
-            timeout=timeout,
+        cmd = build_command(
+            source,
+            [(r, tmp) for r, tmp, _ in pending],
+            result,
+            ffmpeg=ffmpeg,
+            max_pixels=max_pixels,
         )
-        measured = [(r, _measure(tmp, ffprobe, ffmpeg), tmp, final) for r, tmp, final in pending]
+        run(cmd, timeout=timeout, memory_limit=memory_limit)
+        measured = [
+            (r, _measure(tmp, ffprobe, ffmpeg, deadline, memory_limit), tmp, final)
+            for r, tmp, final in pending
+        ]
         outputs = []
         for r, (width, height, kbps), tmp, final in measured:
             size = tmp.stat().st_size
@@ -173,9 +193,14 @@ def transcode(
                 tmp.unlink()
 
 
-def _measure(path: Path, ffprobe: str, ffmpeg: str) -> tuple[int | None, int | None, int | None]:
+def _measure(
+    path: Path, ffprobe: str, ffmpeg: str, deadline: float, memory_limit: int | None
+) -> tuple[int | None, int | None, int | None]:
+    left = deadline - time.monotonic()
     try:
-        made = probe(path, ffprobe=ffprobe, ffmpeg=ffmpeg)
+        made = probe(path, ffprobe=ffprobe, ffmpeg=ffmpeg, timeout=left, memory_limit=memory_limit)
+    except ToolOutOfMemory:
+        raise
     except MediaRejected as exc:
         raise TranscodeFailed(f"ffmpeg wrote an unreadable file: {exc.detail or exc}") from exc
     kbps = round(made.bit_rate / 1000) if made.bit_rate else None
@@ -187,12 +212,19 @@ def _check_side(name: str, value: int | None) -> None:
         raise ValueError(f"The {name} must be between 1 and {MAX_IMAGE_SIDE} pixels.")
 
 
-def _write_jpeg(cmd_head: list[str], vf: str | None, out: Path, *, timeout: float) -> None:
+def _write_jpeg(
+    cmd_head: list[str],
+    vf: str | None,
+    out: Path,
+    *,
+    timeout: float,
+    memory_limit: int | None = None,
+) -> None:
     tmp = temp_name(out.parent, out.name)
     try:
         cmd = [*cmd_head, *(["-vf", vf] if vf else []), "-frames:v", "1", "-q:v", "3"]
         cmd += ["-c:v", "mjpeg", "-f", "image2", "-update", "1", file_url(tmp)]
-        done = run_tool(cmd, timeout=timeout)
+        done = run_tool(cmd, timeout=timeout, memory_limit=memory_limit)
         no_picture = "does not contain any stream" in done.stderr
         if done.returncode != 0 and not no_picture:
             raise TranscodeFailed(
@@ -214,15 +246,18 @@ def poster(
     ffmpeg: str = "ffmpeg",
     timeout: float = 60,
     width: int | None = None,
+    memory_limit: int | None = None,
+    max_pixels: int | None = None,
 ) -> Path:
     """Write one JPEG frame taken ``at`` seconds into ``source`` (cover art is never used).
 
     A source without a video stream raises MediaRejected; callers with a probe result skip
     audio-only files (``FFmpegTranscoder.poster`` returns None for them)."""
     _check_side("width", width)
-    head = [ffmpeg, *_BASE, "-ss", f"{max(0.0, at):.3f}", "-i", file_url(source)]
-    head += ["-map", "0:V:0?", "-an", "-sn", "-dn"]
-    _write_jpeg(head, f"scale={width}:-2" if width else None, out, timeout=timeout)
+    head = [ffmpeg, *_BASE, *_decoder_cap(max_pixels), "-ss", f"{max(0.0, at):.3f}"]
+    head += [*input_options(), "-i", file_url(source), "-map", "0:V:0?", "-an", "-sn", "-dn"]
+    vf = f"scale={width}:-2" if width else None
+    _write_jpeg(head, vf, out, timeout=timeout, memory_limit=memory_limit)
     return out
 
 
@@ -263,6 +298,7 @@ def placeholder(
     *,
     ffmpeg: str = "ffmpeg",
     timeout: float = 60,
+    memory_limit: int | None = None,
 ) -> Path:
     """Write a ``width`` x ``height`` JPEG standing in for a picture the media does not have
     (audio, still processing, failed), as Kaltura serves a default image there."""
@@ -280,7 +316,7 @@ def placeholder(
         steps.append(f"scale={width}:{height}")
     head = [ffmpeg, *_BASE, "-f", "lavfi"]
     head += ["-i", f"color=c={_PLACEHOLDER_BACKGROUND}:s={drawn_w}x{drawn_h}"]
-    _write_jpeg(head, ",".join(steps), out, timeout=timeout)
+    _write_jpeg(head, ",".join(steps), out, timeout=timeout, memory_limit=memory_limit)
     return out
 
 
@@ -292,6 +328,7 @@ def resize(
     *,
     ffmpeg: str = "ffmpeg",
     timeout: float = 60,
+    memory_limit: int | None = None,
 ) -> Path:
     """Write ``image`` as a JPEG fitting in ``width`` x ``height`` (either may be None),
     keeping its aspect ratio. Sides must be 1..2000 pixels."""
@@ -305,5 +342,6 @@ def resize(
         vf = f"scale={width}:-1"
     else:
         vf = f"scale=-1:{height}"
-    _write_jpeg([ffmpeg, *_BASE, "-i", file_url(image)], vf, out, timeout=timeout)
+    head = [ffmpeg, *_BASE, "-i", file_url(image)]
+    _write_jpeg(head, vf, out, timeout=timeout, memory_limit=memory_limit)
     return out

@@ -1,5 +1,6 @@
 """The Transcoder Protocol: what the media pipeline needs from a transcoding backend. The
-backend holds the tools, limits, ladder and timeouts; methods take only what varies per file."""
+backend holds the tools, limits, ladder and default timeout; methods take what varies per file,
+and a job passes the time it has left as ``timeout`` (ToolTimedOut when it runs out)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from mediaobjects.transcoding.probe import ProbeResult
 
 
 class Transcoder(Protocol):
-    def probe(self, path: Path) -> ProbeResult:
-        """Read ``path``; MediaRejected when it is not whole, readable audio or video."""
+    def probe(self, path: Path, *, timeout: float | None = None) -> ProbeResult:
+        """Read ``path``; MediaRejected when it is not whole, readable audio or video, or over
+        the limits (a picture over the pixel limit is refused before anything decodes)."""
         ...
 
     def check_limits(self, result: ProbeResult) -> None:
@@ -30,12 +32,16 @@ class Transcoder(Protocol):
         result: ProbeResult,
         workdir: Path,
         renditions: list[Rendition] | None = None,
+        *,
+        timeout: float | None = None,
     ) -> list[Output]:
         """Write the renditions (default: ``plan(result)``) into ``workdir`` in one pass;
         final names appear only when complete."""
         ...
 
-    def poster(self, source: Path, result: ProbeResult, out: Path) -> Path | None:
+    def poster(
+        self, source: Path, result: ProbeResult, out: Path, *, timeout: float | None = None
+    ) -> Path | None:
         """A JPEG at 10% of the duration; None for audio-only sources."""
         ...
 

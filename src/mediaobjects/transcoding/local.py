@@ -4,13 +4,21 @@ this machine (Debian package ``ffmpeg``)."""
 from __future__ import annotations
 
 import shutil
+import time
+from dataclasses import replace
 from pathlib import Path
 
 from mediaobjects.transcoding import ffmpeg as ff
 from mediaobjects.transcoding._process import run_tool
-from mediaobjects.transcoding.errors import ToolMissing
+from mediaobjects.transcoding.errors import ToolMissing, ToolTimedOut
 from mediaobjects.transcoding.ladder import DEFAULT_LADDER, Rendition, plan
-from mediaobjects.transcoding.probe import ProbeResult, check_limits, probe, verify_decodable
+from mediaobjects.transcoding.probe import (
+    ProbeResult,
+    check_limits,
+    length_slack,
+    probe,
+    verify_decodable,
+)
 
 DEFAULT_MAX_DURATION = 6 * 3600.0
 DEFAULT_MAX_PIXELS = 3840 * 2160
@@ -20,8 +28,10 @@ _ENCODERS = ("libx264", "aac", "libmp3lame", "mjpeg")
 
 
 class FFmpegTranscoder:
-    """Transcoding with local ffmpeg. ``timeout`` bounds probing, posters and resizing; a
-    transcode may take ``timeout + transcode_speed_factor * duration`` seconds."""
+    """Transcoding with local ffmpeg. Each method stops its tools after ``timeout`` seconds
+    unless the caller (a job, with its own deadline) passes a shorter one. Every ffmpeg and
+    ffprobe it starts may use at most ``memory_limit`` bytes (None: no limit) and decodes no
+    picture larger than ``max_pixels`` (with slack, see ``probe.decoder_max_pixels``)."""
 
     def __init__(
         self,
@@ -32,7 +42,7 @@ class FFmpegTranscoder:
         *,
         max_duration: float = DEFAULT_MAX_DURATION,
         max_pixels: int = DEFAULT_MAX_PIXELS,
-        transcode_speed_factor: float = 10.0,
+        memory_limit: int | None = None,
     ) -> None:
         self.ffmpeg = ffmpeg
         self.ffprobe = ffprobe
@@ -40,14 +50,18 @@ class FFmpegTranscoder:
         self.ladder = ladder
         self.max_duration = max_duration
         self.max_pixels = max_pixels
-        self.transcode_speed_factor = transcode_speed_factor
+        self.memory_limit = memory_limit
 
     def check_tools(self) -> None:
         """Raise ToolMissing unless both executables exist and ffmpeg has every encoder used."""
         for exe in (self.ffmpeg, self.ffprobe):
             if shutil.which(exe) is None:
                 raise ToolMissing(exe)
-        listing = run_tool([self.ffmpeg, "-hide_banner", "-encoders"], timeout=self.timeout)
+        listing = run_tool(
+            [self.ffmpeg, "-hide_banner", "-encoders"],
+            timeout=self.timeout,
+            memory_limit=self.memory_limit,
+        )
         names = {
             line.split()[1]
             for line in listing.stdout.decode().splitlines()[1:]
@@ -57,9 +71,35 @@ class FFmpegTranscoder:
             if encoder not in names:
                 raise ToolMissing(self.ffmpeg, f"{self.ffmpeg} has no {encoder} encoder")
 
-    def probe(self, path: Path) -> ProbeResult:
-        result = probe(path, ffprobe=self.ffprobe, ffmpeg=self.ffmpeg, timeout=self.timeout)
-        verify_decodable(path, ffmpeg=self.ffmpeg, timeout=self.timeout, duration=result.duration)
+    def probe(self, path: Path, *, timeout: float | None = None) -> ProbeResult:
+        """Probe from the headers, refuse a picture over the limit before anything decodes,
+        then read every packet: a file cut short is refused, and where the packets run clearly
+        longer than the header says (or the header only guessed), their length is the
+        duration, so the duration limit holds for what will really be transcoded."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        result = probe(
+            path,
+            ffprobe=self.ffprobe,
+            ffmpeg=self.ffmpeg,
+            timeout=_left(deadline, self.ffprobe),
+            max_pixels=self.max_pixels,
+            memory_limit=self.memory_limit,
+        )
+        if not result.duration_estimated:
+            self.check_limits(result)  # before reading hours of a file that is too long
+        measured = verify_decodable(
+            path,
+            ffmpeg=self.ffmpeg,
+            timeout=_left(deadline, self.ffmpeg),
+            duration=result.duration,
+            duration_estimated=result.duration_estimated,
+            memory_limit=self.memory_limit,
+        )
+        if measured is not None and (
+            result.duration_estimated or measured - result.duration > length_slack(measured)
+        ):
+            result = replace(result, duration=measured, duration_estimated=False)
+        self.check_limits(result)
         return result
 
     def check_limits(self, result: ProbeResult) -> None:
@@ -74,6 +114,8 @@ class FFmpegTranscoder:
         result: ProbeResult,
         workdir: Path,
         renditions: list[Rendition] | None = None,
+        *,
+        timeout: float | None = None,
     ) -> list[ff.Output]:
         return ff.transcode(
             source,
@@ -82,10 +124,14 @@ class FFmpegTranscoder:
             result,
             ffmpeg=self.ffmpeg,
             ffprobe=self.ffprobe,
-            timeout=self.timeout + self.transcode_speed_factor * result.duration,
+            timeout=self.timeout if timeout is None else timeout,
+            memory_limit=self.memory_limit,
+            max_pixels=self.max_pixels,
         )
 
-    def poster(self, source: Path, result: ProbeResult, out: Path) -> Path | None:
+    def poster(
+        self, source: Path, result: ProbeResult, out: Path, *, timeout: float | None = None
+    ) -> Path | None:
         if result.width is None:
             return None
         return ff.poster(
@@ -93,17 +139,42 @@ class FFmpegTranscoder:
             POSTER_AT * result.duration,
             out,
             ffmpeg=self.ffmpeg,
-            timeout=self.timeout,
+            timeout=self.timeout if timeout is None else timeout,
             width=min(result.width, POSTER_MAX_WIDTH) // 2 * 2,
+            memory_limit=self.memory_limit,
+            max_pixels=self.max_pixels,
         )
 
     def placeholder(self, kind: str, out: Path, *, width: int, height: int) -> Path:
-        return ff.placeholder(kind, width, height, out, ffmpeg=self.ffmpeg, timeout=self.timeout)
+        return ff.placeholder(
+            kind,
+            width,
+            height,
+            out,
+            ffmpeg=self.ffmpeg,
+            timeout=self.timeout,
+            memory_limit=self.memory_limit,
+        )
 
     def resize(self, image: Path, out: Path, *, width: int | None, height: int | None) -> Path:
         if out.exists():
             return out
-        return ff.resize(image, width, height, out, ffmpeg=self.ffmpeg, timeout=self.timeout)
+        return ff.resize(
+            image,
+            width,
+            height,
+            out,
+            ffmpeg=self.ffmpeg,
+            timeout=self.timeout,
+            memory_limit=self.memory_limit,
+        )
+
+
+def _left(deadline: float, tool: str) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise ToolTimedOut(f"{Path(tool).name} had no time left to run.")
+    return left
 
 
 def thumbnail_name(width: int | None, height: int | None) -> str:

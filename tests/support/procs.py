@@ -1,0 +1,107 @@
+"""Real processes for the tests that kill them: starting ``mediaobjects serve`` and
+``mediaobjects worker`` on a test's data, finding their ffmpeg children in /proc, and telling
+when a process is gone."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from mediaobjects.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        time.sleep(0.05)
+
+
+def children(parent: int, name: str) -> list[int]:
+    """Live processes called ``name`` whose parent is ``parent``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+        if (
+            fields.get("Name", "").strip() == name
+            and fields.get("PPid", "").strip() == str(parent)
+            and not is_gone(int(entry))
+        ):
+            found.append(int(entry))
+    return found
+
+
+def is_gone(pid: int) -> bool:
+    """True once ``pid`` has exited (a zombie waiting for its new parent to reap it counts)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
+def service_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a ``mediaobjects`` command working on the test's data."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "src"),
+        "MEDIAOBJECTS_DATA_DIR": str(settings.data_dir),
+        "MEDIAOBJECTS_DATABASE_URL": settings.resolved_database_url(),
+        "MEDIAOBJECTS_SECRET_KEY": "test-secret-key",
+        "MEDIAOBJECTS_MAX_UPLOAD_BYTES": str(settings.max_upload_bytes),
+        "MEDIAOBJECTS_JOB_LEASE_SECONDS": "3",
+    }
+    env.update(extra)
+    return env
+
+
+class Service:
+    """``mediaobjects <args>`` in its own process, logging to a file."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self._log_file = log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mediaobjects.cli", *args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def kill_9(self) -> None:
+        """SIGKILL this process alone (not its process group), as the OOM killer would."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log_file.close()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")

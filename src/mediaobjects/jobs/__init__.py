@@ -4,8 +4,8 @@ whose worker died run again. See ``contract`` for what job functions must guaran
 
 from mediaobjects.jobs.contract import JobContext, JobFunction, JobSpec
 from mediaobjects.jobs.errors import JobError, JobTimeout, UnknownJobError
-from mediaobjects.jobs.leases import JobRecord, JobState, Leases, build_leases
-from mediaobjects.jobs.queue import build_huey, parse_queue_url
+from mediaobjects.jobs.leases import JobRecord, JobState, Leases
+from mediaobjects.jobs.queue import build_huey, build_leases, parse_queue_url
 from mediaobjects.jobs.runner import JobQueue, build_job_queue
 
 __all__ = [

@@ -91,20 +91,3 @@ class Leases(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def build_leases(queue_url: str, *, name: str) -> Leases:
-    """The lease store that lives beside the queue at ``queue_url``."""
-    from mediaobjects.jobs.queue import check_queue_name, parse_queue_url
-
-    location = parse_queue_url(queue_url)
-    check_queue_name(name)
-    if location.kind == "redis":
-        from mediaobjects.jobs.leases_redis import RedisLeases
-
-        return RedisLeases(location.target, queue=name)
-    from mediaobjects.jobs.leases_sql import PostgresLeases, SqliteLeases
-
-    if location.kind == "sqlite":
-        return SqliteLeases(location.target, queue=name)
-    return PostgresLeases(location.target, queue=name)

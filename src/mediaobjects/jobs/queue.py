@@ -11,6 +11,7 @@ from typing import Literal
 
 import huey  # type: ignore[import-untyped]
 
+from mediaobjects.jobs.leases import Leases
 from mediaobjects.jobs.serializer import JsonSerializer
 from mediaobjects.redact import redact_url
 
@@ -125,3 +126,19 @@ def build_huey(queue_url: str, *, name: str = "mediaobjects") -> huey.Huey:
         blocking=True,
         read_timeout=BLOCKING_READ_TIMEOUT_SECONDS,
     )
+
+
+def build_leases(queue_url: str, *, name: str) -> Leases:
+    """The lease store beside the queue at ``queue_url``: same SQLite file, PostgreSQL
+    database or Redis."""
+    location = parse_queue_url(queue_url)
+    check_queue_name(name)
+    if location.kind == "redis":
+        from mediaobjects.jobs.leases_redis import RedisLeases
+
+        return RedisLeases(location.target, queue=name)
+    from mediaobjects.jobs.leases_sql import PostgresLeases, SqliteLeases
+
+    if location.kind == "sqlite":
+        return SqliteLeases(location.target, queue=name)
+    return PostgresLeases(location.target, queue=name)

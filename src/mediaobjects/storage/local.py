@@ -31,6 +31,7 @@ from mediaobjects.errors import NotFound, StorageFailure
 from mediaobjects.storage.interfaces import StoredObject
 from mediaobjects.storage.keys import validate_key
 from mediaobjects.storage.streams import ClosingChunks, check_range
+from mediaobjects.storage.writes import is_sha256_hex, write_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -177,12 +178,7 @@ class LocalStorage:
         return LocalPendingWrite(self, validate_key(key))
 
     def put_bytes(self, key: str, data: bytes) -> StoredObject:
-        pending = self.begin_write(key)
-        try:
-            pending.write(data)
-            return pending.commit()
-        finally:
-            pending.abort()
+        return write_bytes(self.begin_write(key), data)
 
     def stat(self, key: str) -> StoredObject:
         path = self.object_path(key)
@@ -326,7 +322,7 @@ class LocalStorage:
             and record.get("mtime_ns") == info.st_mtime_ns
             and record.get("ino") == info.st_ino
         )
-        if matches and isinstance(digest, str) and _is_sha256_hex(digest):
+        if matches and isinstance(digest, str) and is_sha256_hex(digest):
             return digest
         return None
 
@@ -368,10 +364,6 @@ def _remove_unless_locked(path: str) -> bool:
         return True
     finally:
         os.close(fd)
-
-
-def _is_sha256_hex(value: str) -> bool:
-    return len(value) == 64 and all(ch in "0123456789abcdef" for ch in value)
 
 
 def _read_file(

@@ -32,6 +32,7 @@ from mediaobjects.errors import NotFound, StorageFailure
 from mediaobjects.storage.interfaces import StoredObject
 from mediaobjects.storage.keys import validate_key
 from mediaobjects.storage.streams import ClosingChunks, check_range
+from mediaobjects.storage.writes import is_sha256_hex, write_bytes
 
 if TYPE_CHECKING:
     from botocore.response import StreamingBody
@@ -72,10 +73,6 @@ def _s3_errors(action: str, missing_key: str | None = None) -> Iterator[None]:
         raise StorageFailure(f"S3 storage failed to {action} ({code}).") from exc
     except _TRANSPORT_ERRORS as exc:
         raise StorageFailure(f"S3 storage failed to {action} ({type(exc).__name__}).") from exc
-
-
-def _is_sha256_hex(value: str) -> bool:
-    return len(value) == 64 and all(ch in "0123456789abcdef" for ch in value)
 
 
 def attachment_disposition(filename: str) -> str:
@@ -312,19 +309,14 @@ class S3Storage:
         return S3PendingWrite(self, validate_key(key))
 
     def put_bytes(self, key: str, data: bytes) -> StoredObject:
-        pending = self.begin_write(key)
-        try:
-            pending.write(data)
-            return pending.commit()
-        finally:
-            pending.abort()
+        return write_bytes(self.begin_write(key), data)
 
     def stat(self, key: str) -> StoredObject:
         validate_key(key)
         with _s3_errors("stat an object", missing_key=key):
             head = self.client.head_object(Bucket=self.bucket, Key=self.full_key(key))
         digest = head.get("Metadata", {}).get(SHA256_METADATA, "")
-        if not _is_sha256_hex(digest):
+        if not is_sha256_hex(digest):
             # Written by something else: fall back to the server's ETag, still strong.
             digest = head.get("ETag", "").strip('"')
         return StoredObject(key, head["ContentLength"], digest)

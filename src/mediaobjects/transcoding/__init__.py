@@ -11,7 +11,7 @@ from mediaobjects.transcoding.errors import (
 from mediaobjects.transcoding.ffmpeg import Output, build_command, poster, resize, run, transcode
 from mediaobjects.transcoding.interfaces import Transcoder
 from mediaobjects.transcoding.ladder import DEFAULT_LADDER, Rendition, parse_ladder, plan
-from mediaobjects.transcoding.local import FFmpegTranscoder, thumbnail_name
+from mediaobjects.transcoding.local import FFmpegTranscoder
 from mediaobjects.transcoding.probe import (
     ProbeResult,
     StreamInfo,
@@ -41,7 +41,6 @@ __all__ = [
     "probe",
     "resize",
     "run",
-    "thumbnail_name",
     "transcode",
     "verify_decodable",
 ]

@@ -175,8 +175,3 @@ def _left(deadline: float, tool: str) -> float:
     if left <= 0:
         raise ToolTimedOut(f"{Path(tool).name} had no time left to run.")
     return left
-
-
-def thumbnail_name(width: int | None, height: int | None) -> str:
-    """The cache file name for a thumbnail of the given size (``thumb-320x0.jpg``)."""
-    return f"thumb-{width or 0}x{height or 0}.jpg"

@@ -18,6 +18,7 @@ from mediaobjects.media_objects.tasks import prepare_worker
 from mediaobjects.media_tracks.routes import router as media_tracks_router
 from mediaobjects.settings import Settings
 from mediaobjects.storage.interfaces import Storage
+from mediaobjects.transcoding import Transcoder
 from mediaobjects.web.routes import router as web_router
 
 
@@ -26,9 +27,10 @@ def create_app(
     *,
     storage: Storage | None = None,
     context: AppContext | None = None,
+    transcoder: Transcoder | None = None,
 ) -> FastAPI:
-    """The app for ``settings``. Tests pass their own storage or a whole context."""
-    ctx = context or build_context(settings or Settings(), storage=storage)
+    """The app for ``settings``. Tests pass their own storage, transcoder or a whole context."""
+    ctx = context or build_context(settings or Settings(), storage=storage, transcoder=transcoder)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request, Response
 from mediaobjects.accounts import schemas
 from mediaobjects.accounts import service as accounts
 from mediaobjects.errors import NotFound
-from mediaobjects.http.deps import CanvasParams, CurrentPrincipal, DbSession
+from mediaobjects.http.deps import CanvasParams, Ctx, CurrentPrincipal, DbSession
+from mediaobjects.http.limits import limit_token_creation
 from mediaobjects.http.openapi import (
     ACCOUNT,
     COURSE,
@@ -19,6 +20,7 @@ from mediaobjects.http.openapi import (
     GROUP_MEMBERSHIP,
     TOKEN,
     TOKEN_CREATED,
+    TOO_MANY_REQUESTS,
     USER,
     ok,
 )
@@ -76,16 +78,22 @@ def show_user(
 @router.post(
     "/users/{user_id}/tokens",
     summary="Create an access token",
-    responses=ok("The new token, with the token itself (shown only here)", TOKEN_CREATED),
+    responses={
+        **ok("The new token, with the token itself (shown only here)", TOKEN_CREATED),
+        **TOO_MANY_REQUESTS,
+    },
 )
 def create_token(
     user_id: str,
     request: Request,
+    ctx: Ctx,
     session: DbSession,
     principal: CurrentPrincipal,
     params: CanvasParams,
 ) -> Response:
     accounts.require_user(principal)
+    # Counted per user before anything else is looked at (site admins excepted).
+    limit_token_creation(ctx, request, principal)
     purpose = params.text("token", "purpose", required=True) or ""
     expires_at = params.timestamp("token", "expires_at")
     token, raw = accounts.create_token(session, principal, user_id, purpose, expires_at)

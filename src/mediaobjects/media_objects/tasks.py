@@ -30,7 +30,11 @@ def pipeline_for(ctx: AppContext) -> Pipeline:
     if ctx.transcoder is None:
         raise RuntimeError("this process was built without a transcoder")
     return Pipeline(
-        write=ctx.write, storage=ctx.storage, transcoder=ctx.transcoder, workdir=scratch_dir(ctx)
+        write=ctx.write,
+        storage=ctx.storage,
+        transcoder=ctx.transcoder,
+        workdir=scratch_dir(ctx),
+        read=ctx.read,
     )
 
 

@@ -17,6 +17,7 @@ from mediaobjects.media_objects.routes import router as media_objects_router
 from mediaobjects.media_tracks.routes import router as media_tracks_router
 from mediaobjects.settings import Settings
 from mediaobjects.storage.interfaces import Storage
+from mediaobjects.transcoding import Transcoder
 from mediaobjects.web.routes import router as web_router
 
 
@@ -25,23 +26,24 @@ def create_app(
     *,
     storage: Storage | None = None,
     context: AppContext | None = None,
+    transcoder: Transcoder | None = None,
 ) -> FastAPI:
-    """The app for ``settings``. Tests pass their own storage or a whole context."""
-    ctx = context or build_context(settings or Settings(), storage=storage)
+    """The app for ``settings``. Tests pass their own storage, transcoder or a whole context."""
+    ctx = context or build_context(settings or Settings(), storage=storage, transcoder=transcoder)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # The default install consumes its SQLite job queue inside the server: nothing else
         # to start. A context handed in (tests, the worker) is run by its owner.
-        consume = context is None and ctx.jobs is not None and ctx.settings.workers > 0
-        if consume:
+        jobs = ctx.jobs if context is None and ctx.settings.workers > 0 else None
+        if jobs is not None:
             # Consuming also runs the chores, such as removing temporary files of crashes.
-            ctx.jobs.start_in_process(ctx.settings.workers)
+            jobs.start_in_process(ctx.settings.workers)
         try:
             yield
         finally:
-            if consume:
-                ctx.jobs.stop()
+            if jobs is not None:
+                jobs.stop()
             if context is None:
                 ctx.close()
 

@@ -74,6 +74,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     configure_worker_logging(settings.log_level)
     _upgrade(settings)
     ctx = build_context(settings)
+    jobs = ctx.jobs
+    assert jobs is not None  # built with_jobs
     try:
         ctx.transcoder.check_tools()
         print(
@@ -82,7 +84,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-        ctx.jobs.run_worker(args.workers)
+        jobs.run_worker(args.workers)
     finally:
         ctx.close()
     return 0
@@ -115,7 +117,9 @@ def cmd_reprocess(settings: Settings, args: argparse.Namespace) -> int:
     _upgrade(settings)
     ctx = build_context(settings)
     try:
-        queued = reprocess(ctx, args.media_ids or None, unfinished=args.unfinished)
+        queued = reprocess(
+            ctx.pipeline, ctx.enqueue, args.media_ids or None, unfinished=args.unfinished
+        )
     finally:
         ctx.close()
     for media_id in queued:

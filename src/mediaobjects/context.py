@@ -1,9 +1,13 @@
-"""What the running service is made of (settings, database, storage, signer), built once by
-``create_app`` or a CLI command and handed to whoever needs it. No global singletons."""
+"""What the running service is made of — settings, database, storage, signing, transcoder, the
+media pipeline, the job queue, rate limits and the picture-drawing pool — built once by
+``create_app`` or a CLI command and handed to whoever needs it. This is the composition root:
+the one place that wires the parts together (and registers the media jobs, so that every
+process that enqueues or consumes knows the same jobs). No global singletons."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,9 +16,17 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from mediaobjects.db.engine import build_engine, build_session_factory, unit_of_work
+from mediaobjects.jobs import JobQueue, build_job_queue, parse_queue_url
+from mediaobjects.media_objects.drawing import DrawingPool
+from mediaobjects.media_objects.processing import Pipeline
+from mediaobjects.media_objects.sizes import Size
+from mediaobjects.media_objects.tasks import register_media_jobs
+from mediaobjects.ratelimit import CREATE_TOKEN, DRAW_PICTURE, PUT_TRACKS, Rate, RateLimiter
 from mediaobjects.settings import Settings
 from mediaobjects.signing import Signer
+from mediaobjects.storage import build_storage
 from mediaobjects.storage.interfaces import Storage
+from mediaobjects.transcoding import FFmpegTranscoder, Transcoder, parse_ladder
 from mediaobjects.verifiers import Verifiers
 
 
@@ -27,10 +39,17 @@ class AppContext:
     storage: Storage
     signer: Signer
     verifiers: Verifiers
-    # The job queue (mediaobjects.jobs) and the transcoder (mediaobjects.transcoding); None
-    # where a caller has no use for them.
-    jobs: Any = None
-    transcoder: Any = None
+    transcoder: Transcoder
+    # What the media jobs and the pictures drawn for requests work with.
+    pipeline: Pipeline
+    # Rate limits per caller, and the bounded pool that draws pictures inside requests: one
+    # each per process, so that their limits hold across requests.
+    limiter: RateLimiter
+    drawing: DrawingPool
+    # None where a command never enqueues (create-admin-token, db ...).
+    jobs: JobQueue | None = None
+    # Placeholders drawn so far: a few standard sizes of a few kinds, so bounded.
+    placeholders: dict[tuple[str, Size], bytes] = field(default_factory=dict)
     _pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def enqueue(self, name: str, **kwargs: Any) -> None:
@@ -64,9 +83,6 @@ class InvalidSettings(ValueError):
 def check_settings(settings: Settings) -> None:
     """The checks that need other packages (settings.py stays a leaf): the rendition ladder
     and the queue URL. Messages never show a secret."""
-    from mediaobjects.jobs.queue import parse_queue_url
-    from mediaobjects.transcoding import parse_ladder
-
     try:
         parse_ladder(settings.renditions)
     except ValueError as exc:
@@ -77,54 +93,91 @@ def check_settings(settings: Settings) -> None:
         raise InvalidSettings(f"MEDIAOBJECTS_QUEUE_URL: {exc}") from None
 
 
+def build_limiter(settings: Settings, clock: Callable[[], float] = time.monotonic) -> RateLimiter:
+    """The rate limits of the settings; tests pass a clock they move themselves."""
+    return RateLimiter(
+        {
+            DRAW_PICTURE: Rate(
+                settings.rate_limit_picture_per_minute, settings.rate_limit_picture_burst
+            ),
+            CREATE_TOKEN: Rate(
+                settings.rate_limit_token_per_minute, settings.rate_limit_token_burst
+            ),
+            PUT_TRACKS: Rate(
+                settings.rate_limit_tracks_per_minute, settings.rate_limit_tracks_burst
+            ),
+        },
+        clock=clock,
+    )
+
+
+def _storage_for(settings: Settings) -> Storage:
+    secret = settings.s3_secret_access_key
+    return build_storage(
+        settings.storage_backend,
+        data_dir=settings.data_dir,
+        s3_bucket=settings.s3_bucket,
+        s3_endpoint_url=settings.s3_endpoint_url,
+        s3_region=settings.s3_region,
+        s3_access_key_id=settings.s3_access_key_id,
+        s3_secret_access_key=secret.get_secret_value() if secret is not None else None,
+        s3_prefix=settings.s3_prefix,
+    )
+
+
+def _transcoder_for(settings: Settings) -> FFmpegTranscoder:
+    return FFmpegTranscoder(
+        settings.ffmpeg,
+        settings.ffprobe,
+        # The limit of ffmpeg runs outside a job (thumbnails drawn for a request). Inside the
+        # process_media job each run gets the time the job has left instead.
+        min(600.0, settings.transcode_timeout_seconds),
+        parse_ladder(settings.renditions),
+        max_duration=settings.max_media_duration_seconds,
+        max_pixels=settings.max_media_pixels,
+        memory_limit=settings.resolved_ffmpeg_memory_limit(),
+    )
+
+
 def build_context(
-    settings: Settings, *, storage: Storage | None = None, with_jobs: bool = True
+    settings: Settings,
+    *,
+    storage: Storage | None = None,
+    with_jobs: bool = True,
+    transcoder: Transcoder | None = None,
 ) -> AppContext:
     """Everything a process needs. ``with_jobs=False`` leaves out the job queue (commands
-    that never enqueue). InvalidSettings when a setting cannot be used."""
+    that never enqueue); ``storage`` and ``transcoder`` replace the configured ones (tests
+    pass their own). InvalidSettings when a setting cannot be used."""
     check_settings(settings)
     engine = build_engine(settings.resolved_database_url())
-    if storage is None:
-        from mediaobjects.storage import build_storage
-
-        secret = settings.s3_secret_access_key
-        storage = build_storage(
-            settings.storage_backend,
-            data_dir=settings.data_dir,
-            s3_bucket=settings.s3_bucket,
-            s3_endpoint_url=settings.s3_endpoint_url,
-            s3_region=settings.s3_region,
-            s3_access_key_id=settings.s3_access_key_id,
-            s3_secret_access_key=secret.get_secret_value() if secret is not None else None,
-            s3_prefix=settings.s3_prefix,
-        )
-    from mediaobjects.transcoding import FFmpegTranscoder, parse_ladder
-
+    writer = build_session_factory(engine, writer=True)
+    reader = build_session_factory(engine, writer=False)
+    storage = storage if storage is not None else _storage_for(settings)
+    transcoder = transcoder if transcoder is not None else _transcoder_for(settings)
     signer = Signer(settings.resolved_secret_key())
+    pipeline = Pipeline(
+        write=lambda: unit_of_work(writer),
+        read=lambda: unit_of_work(reader),
+        storage=storage,
+        transcoder=transcoder,
+        # Jobs unpack and transcode inside the data dir, so leftovers are easy to find.
+        workdir=settings.data_dir / "work",
+    )
     ctx = AppContext(
         settings=settings,
         engine=engine,
-        writer=build_session_factory(engine, writer=True),
-        reader=build_session_factory(engine, writer=False),
+        writer=writer,
+        reader=reader,
         storage=storage,
         signer=signer,
         verifiers=Verifiers(signer),
-        transcoder=FFmpegTranscoder(
-            settings.ffmpeg,
-            settings.ffprobe,
-            # The limit of ffmpeg runs outside a job (thumbnails drawn for a request). Inside
-            # the process_media job each run gets the time the job has left instead.
-            min(600.0, settings.transcode_timeout_seconds),
-            parse_ladder(settings.renditions),
-            max_duration=settings.max_media_duration_seconds,
-            max_pixels=settings.max_media_pixels,
-            memory_limit=settings.resolved_ffmpeg_memory_limit(),
-        ),
+        transcoder=transcoder,
+        pipeline=pipeline,
+        limiter=build_limiter(settings),
+        drawing=DrawingPool(settings.picture_workers, settings.picture_wait_seconds),
     )
     if with_jobs:
-        from mediaobjects.jobs import build_job_queue
-        from mediaobjects.media_objects.tasks import register_media_jobs
-
         lease = settings.job_lease_seconds
         ctx.jobs = build_job_queue(
             settings.resolved_queue_url(),
@@ -132,5 +185,10 @@ def build_context(
             heartbeat_seconds=lease / 6,
             recover_seconds=lease / 2,
         )
-        register_media_jobs(ctx.jobs, ctx)
+        register_media_jobs(
+            ctx.jobs,
+            pipeline,
+            time_limit=settings.transcode_timeout_seconds,
+            stale_temp_seconds=settings.stale_temp_seconds,
+        )
     return ctx

@@ -11,6 +11,8 @@ stable code. Services raise these; only ``mediaobjects.http.errors`` turns them 
     ├── Conflict              409  conflict
     ├── PayloadTooLarge       413  payload_too_large
     ├── UnprocessableEntity   422  unprocessable      (validation of a resource failed)
+    ├── TooManyRequests       429  too_many_requests  (a rate limit; carries retry_after seconds)
+    │   └── ServerBusy        429  server_busy        (every picture-drawing slot stayed busy)
     └── StorageFailure        503  storage_unavailable (the storage backend failed)
 """
 
@@ -96,6 +98,30 @@ class UnprocessableEntity(MediaObjectsError):
     default_message = "The request could not be processed."
 
 
+class TooManyRequests(MediaObjectsError):
+    """A caller went past a rate limit; ``retry_after`` is the whole number of seconds after
+    which the same request will be accepted (sent as the ``Retry-After`` header)."""
+
+    status_code = 429
+    code = "too_many_requests"
+    default_message = "Too many requests; try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        super().__init__(message)
+
+
+class ServerBusy(TooManyRequests):
+    """Every slot for drawing pictures stayed busy for as long as a request may wait.
+
+    429 rather than 503 (decision): the server is healthy and shedding load on purpose; load
+    balancers that eject a backend after a run of 5xx would otherwise turn a burst of
+    thumbnail requests into an outage."""
+
+    code = "server_busy"
+    default_message = "The server is busy drawing other pictures; try again shortly."
+
+
 class StorageFailure(MediaObjectsError):
     status_code = 503
     code = "storage_unavailable"
@@ -112,7 +138,9 @@ __all__ = [
     "MediaObjectsError",
     "NotFound",
     "PayloadTooLarge",
+    "ServerBusy",
     "StorageFailure",
+    "TooManyRequests",
     "Unauthenticated",
     "UnprocessableEntity",
 ]

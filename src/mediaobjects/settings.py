@@ -189,6 +189,45 @@ class Settings(BaseSettings):
             "long (checked every half of it, at most hourly, wherever jobs are consumed)."
         ),
     )
+    picture_workers: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Most ffmpeg processes drawing thumbnails and placeholders at once in one server "
+            "process, whatever the traffic."
+        ),
+    )
+    picture_wait_seconds: float = Field(
+        default=3.0,
+        ge=0,
+        le=60,
+        description=(
+            "How long a request waits for a free drawing slot (or for the same picture being "
+            "drawn) before it gets 429 server_busy with Retry-After."
+        ),
+    )
+    rate_limit_picture_per_minute: float = Field(
+        default=60,
+        gt=0,
+        description="New thumbnail or placeholder drawings one caller may cause per minute.",
+    )
+    rate_limit_picture_burst: int = Field(
+        default=60, ge=1, description="New drawings one caller may cause at once."
+    )
+    rate_limit_token_per_minute: float = Field(
+        default=6, gt=0, description="Access tokens one user may create per minute."
+    )
+    rate_limit_token_burst: int = Field(
+        default=30, ge=1, description="Access tokens one user may create at once."
+    )
+    rate_limit_tracks_per_minute: float = Field(
+        default=30,
+        gt=0,
+        description="Caption track replacements (PUT) one caller may make per minute.",
+    )
+    rate_limit_tracks_burst: int = Field(
+        default=30, ge=1, description="Caption track replacements one caller may make at once."
+    )
 
     @field_validator("public_url")
     @classmethod

@@ -5,7 +5,6 @@ the renditions from storage, while a copied file keeps them."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from mediaobjects.media_objects.processing import MAX_THUMBNAIL_SIZES
 from mediaobjects.media_objects.tasks import reprocess
 from mediaobjects.transcoding import ToolMissing
 from tests.support.api import Api
-from tests.support.clips import make_audio, make_video
+from tests.support.clips import jpeg_size, make_audio, make_video
 from tests.support.procs import is_gone
 from tests.support.world import World, build_world
 
@@ -132,6 +131,9 @@ def test_redirect_and_thumbnails(world: World, clips: dict[str, Path]) -> None:
     )
     assert small.status_code == 200 and small.content[:2] == b"\xff\xd8"
     assert len(small.content) < len(poster.content)
+    # The smallest standard size covering 64x48; the browser scales it down.
+    assert small.headers["x-thumbnail-size"] == "120x120"
+    assert jpeg_size(small.content) == (120, 90)
     again = api.request(
         "GET", f"/media_objects/{media_id}/thumbnail?width=64&height=48", world.student
     )
@@ -155,16 +157,6 @@ def test_audio_gets_m4a_and_mp3(world: World, clips: dict[str, Path]) -> None:
     assert jpeg_size(picture.content) == (640, 360)
 
 
-def jpeg_size(data: bytes) -> tuple[int, int]:
-    done = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0",
-         "-f", "image2pipe", "-i", "pipe:0"],
-        input=data, capture_output=True, check=True,
-    )  # fmt: skip
-    width, height = done.stdout.decode().strip().split(",")
-    return int(width), int(height)
-
-
 def test_media_without_a_picture_yet_gets_a_placeholder_then_its_poster(
     world: World, clips: dict[str, Path]
 ) -> None:
@@ -174,7 +166,9 @@ def test_media_without_a_picture_yet_gets_a_placeholder_then_its_poster(
     waiting = api.request("GET", url, world.student)
     assert waiting.status_code == 200 and waiting.headers["content-type"] == "image/jpeg"
     assert waiting.headers["cache-control"] == "no-cache"  # the real picture is coming
-    assert jpeg_size(waiting.content) == (96, 54)
+    # The smallest standard placeholder at least 96 wide (16:9); the browser scales it.
+    assert jpeg_size(waiting.content) == (120, 68)
+    assert waiting.headers["x-thumbnail-size"] == "120x68"
     again = api.request(
         "GET", url, world.student, headers={"If-None-Match": waiting.headers["etag"]}
     )
@@ -183,12 +177,14 @@ def test_media_without_a_picture_yet_gets_a_placeholder_then_its_poster(
     run_jobs(api)
     poster = api.request("GET", url, world.student)
     assert poster.status_code == 200 and poster.content != waiting.content
-    assert jpeg_size(poster.content) == (96, 72)  # the 160x120 clip's own picture, resized
+    # The 160x120 clip's own picture at the standard width covering 96.
+    assert jpeg_size(poster.content) == (120, 90)
+    assert poster.headers["x-thumbnail-size"] == "120x0"
 
     bad = upload(world, clips["truncated"], "video/mp4")["media_entry_id"]
     run_jobs(api)
     failed = api.request("GET", f"/media_objects/{bad}/thumbnail?width=96", world.student)
-    assert failed.status_code == 200 and jpeg_size(failed.content) == (96, 54)
+    assert failed.status_code == 200 and jpeg_size(failed.content) == (120, 68)
     assert failed.content != waiting.content  # says failed, not processing
 
 
@@ -380,12 +376,12 @@ def test_media_the_server_could_not_process_ends_failed_and_reprocess_finishes_i
     assert "mediaobjects reprocess" in body["processing_error"]
 
     transcoder.ffmpeg, transcoder.ffprobe = tools
-    assert reprocess(api.ctx) == [media_id]
+    assert reprocess(api.ctx.pipeline, api.ctx.enqueue) == [media_id]
     run_jobs(api)
     body = info(world, media_id)
     assert body["processing_state"] == "ready" and body["processing_error"] is None
     # Nothing else failed but the world's stand-in file, which is not real media.
-    assert reprocess(api.ctx) == [world.media_id]
+    assert reprocess(api.ctx.pipeline, api.ctx.enqueue) == [world.media_id]
 
 
 def test_reprocess_picks_failed_media_and_with_unfinished_the_stuck_ones(
@@ -409,9 +405,9 @@ def test_reprocess_picks_failed_media_and_with_unfinished_the_stuck_ones(
         mo.processing_state = "processing"  # its worker and every retry are gone
 
     stand_in = world.media_id  # the world's fake file, failed like `bad`
-    assert reprocess(api.ctx) == [stand_in, bad]
-    assert reprocess(api.ctx, unfinished=True) == [stand_in, bad, stuck]
-    assert reprocess(api.ctx, [stuck]) == [stuck]
+    assert reprocess(api.ctx.pipeline, api.ctx.enqueue) == [stand_in, bad]
+    assert reprocess(api.ctx.pipeline, api.ctx.enqueue, unfinished=True) == [stand_in, bad, stuck]
+    assert reprocess(api.ctx.pipeline, api.ctx.enqueue, [stuck]) == [stuck]
     run_jobs(api)
     assert info(world, stuck)["processing_state"] == "ready"
     # The bad file is still bad: it fails again with the same reason.
@@ -429,16 +425,22 @@ def test_asking_for_many_sizes_cannot_fill_storage(world: World, clips: dict[str
     def thumbnails_on_disk(media: str) -> list[Path]:
         return [p for p in (stored / media).glob("*.jpg") if p.name != "poster.jpg"]
 
-    first = api.request("GET", f"/media_objects/{media_id}/thumbnail?width=10", world.student)
-    for width in range(11, 11 + MAX_THUMBNAIL_SIZES + 3):
-        picture = api.request(
-            "GET", f"/media_objects/{media_id}/thumbnail?width={width}", world.student
-        )
-        assert picture.status_code == 200 and jpeg_size(picture.content)[0] == width
+    asks = [f"width={w}" for w in range(1, 2001, 97)]
+    asks += [f"height={h}" for h in range(5, 2001, 101)]
+    asks += [f"width={w}&height={w * 3 // 4 or 1}" for w in range(3, 2001, 89)]
+    first = api.request("GET", f"/media_objects/{media_id}/thumbnail?{asks[0]}", world.student)
+    served = set()
+    for ask in asks:
+        picture = api.request("GET", f"/media_objects/{media_id}/thumbnail?{ask}", world.student)
+        assert picture.status_code == 200 and picture.content[:2] == b"\xff\xd8"
+        served.add(picture.headers["x-thumbnail-size"])
+    # Sixty-odd sizes asked, twelve standard ones drawn: storage holds no more.
+    assert len(asks) > 60 and len(served) == MAX_THUMBNAIL_SIZES == 12
     assert len(thumbnails_on_disk(media_id)) == MAX_THUMBNAIL_SIZES
-    # The oldest size was dropped: asked again, it is drawn again, the same picture.
-    again = api.request("GET", f"/media_objects/{media_id}/thumbnail?width=10", world.student)
+    # Asked again, the first is the very same picture: nothing was evicted or drawn again.
+    again = api.request("GET", f"/media_objects/{media_id}/thumbnail?{asks[0]}", world.student)
     assert again.status_code == 200 and again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
     assert len(thumbnails_on_disk(media_id)) == MAX_THUMBNAIL_SIZES
 
     # Placeholders are drawn in memory: nothing of them is stored.
@@ -467,7 +469,7 @@ def test_media_whose_worker_died_on_every_try_ends_failed(
     assert "a problem on the server, not with the file" in body["processing_error"]
     # Giving up never overrides a result: ready media stays ready.
     run_jobs(api)
-    assert reprocess(api.ctx, [media_id]) == [media_id]
+    assert reprocess(api.ctx.pipeline, api.ctx.enqueue, [media_id]) == [media_id]
     run_jobs(api)
     on_give_up({"media_entry_id": media_id}, None)
     assert info(world, media_id)["processing_state"] == "ready"
@@ -543,6 +545,6 @@ def test_media_needing_more_memory_than_allowed_fails_with_reason(
         "mediaobjects reprocess"
     )
     api.ctx.transcoder.memory_limit = api.ctx.settings.resolved_ffmpeg_memory_limit()
-    assert reprocess(api.ctx, [media_id]) == [media_id]
+    assert reprocess(api.ctx.pipeline, api.ctx.enqueue, [media_id]) == [media_id]
     run_jobs(api)
     assert info(world, media_id)["processing_state"] == "ready"

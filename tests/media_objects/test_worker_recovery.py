@@ -17,7 +17,7 @@ from sqlalchemy import select
 from mediaobjects.context import AppContext
 from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.media_objects.processing import SCRATCH_LOCK, Pipeline, _scratch
-from mediaobjects.media_objects.tasks import pipeline_for, remove_stale_temp, scratch_dir
+from mediaobjects.media_objects.tasks import remove_stale_temp
 from tests.support.api import Api
 from tests.support.clips import make_video
 from tests.support.postgres import free_port
@@ -90,12 +90,12 @@ def test_kill_9_during_transcode_kills_ffmpeg_and_the_job_runs_again(
     temp = api.ctx.settings.data_dir / "files" / ".tmp"
     assert not temp.exists() or not any(temp.iterdir())
     # The killed process's scratch space is the only one left (removed once stale, below).
-    work = scratch_dir(api.ctx)
+    work = api.ctx.settings.data_dir / "work"
     assert len([p for p in work.iterdir() if p.name.startswith("mediaobjects-job-")]) <= 1
 
 
 def test_stale_scratch_of_dead_jobs_is_removed_but_never_one_in_use(api: Api) -> None:
-    work = scratch_dir(api.ctx)
+    work = api.ctx.settings.data_dir / "work"
     dead = work / "mediaobjects-job-dead"  # its process died: the lock file is not held
     older = work / "mediaobjects-job-older"  # from before locks
     fresh = work / "mediaobjects-job-fresh"
@@ -104,12 +104,12 @@ def test_stale_scratch_of_dead_jobs_is_removed_but_never_one_in_use(api: Api) ->
         path.mkdir(parents=True)
         (path / "part.mp4").write_bytes(b"partial")
     (dead / SCRATCH_LOCK).write_bytes(b"")
-    pipeline: Pipeline = pipeline_for(api.ctx)
+    pipeline: Pipeline = api.ctx.pipeline
     ancient = time.time() - api.ctx.settings.stale_temp_seconds - 60
     with _scratch(pipeline) as running:  # a job transcoding for longer than the threshold
         for path in (dead, older, other, running):
             os.utime(path, (ancient, ancient))
-        assert remove_stale_temp(api.ctx) == 2
+        assert remove_stale_temp(api.ctx.pipeline, api.ctx.settings.stale_temp_seconds) == 2
         assert running.exists() and fresh.exists() and other.exists()
         assert not dead.exists() and not older.exists()
     assert not running.exists()

@@ -63,3 +63,14 @@ def make_audio(path: Path, *, seconds: float = 2) -> Path:
         timeout=120,
     )
     return path
+
+
+def jpeg_size(data: bytes) -> tuple[int, int]:
+    """The width and height of a JPEG, as ffprobe reads them."""
+    done = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0",
+         "-f", "image2pipe", "-i", "pipe:0"],
+        input=data, capture_output=True, check=True,
+    )  # fmt: skip
+    width, height = done.stdout.decode().strip().split(",")
+    return int(width), int(height)

@@ -12,6 +12,7 @@ from mediaobjects.accounts import service as accounts
 from mediaobjects.errors import NotFound
 from mediaobjects.http.body import allow_body
 from mediaobjects.http.deps import BodyParams, Ctx, CurrentPrincipal, DbSession, authorized
+from mediaobjects.http.limits import limit_token_creation
 from mediaobjects.http.openapi import (
     ACCOUNT,
     COURSE,
@@ -22,6 +23,7 @@ from mediaobjects.http.openapi import (
     GROUP_MEMBERSHIP,
     TOKEN,
     TOKEN_CREATED,
+    TOO_MANY_REQUESTS,
     USER,
     ok,
 )
@@ -66,6 +68,9 @@ def site_admin_only(request: Request, principal: CurrentPrincipal) -> None:
 def may_create_token(
     user_id: UserRef, request: Request, ctx: Ctx, principal: CurrentPrincipal
 ) -> None:
+    authentication.require_user(principal)
+    # Counted per user before anything else is looked at (site admins excepted).
+    limit_token_creation(ctx, request, principal)
     authorized(request, ctx, lambda s: accounts.authorize_token_creation(s, principal, user_id))
 
 
@@ -119,11 +124,14 @@ def show_user(
 @router.post(
     "/users/{user_id}/tokens",
     summary="Create an access token",
-    responses=with_links(
-        ok("The new token, with the token itself (shown only here)", TOKEN_CREATED),
-        200,
-        TOKEN_LINKS,
-    ),
+    responses={
+        **with_links(
+            ok("The new token, with the token itself (shown only here)", TOKEN_CREATED),
+            200,
+            TOKEN_LINKS,
+        ),
+        **TOO_MANY_REQUESTS,
+    },
     dependencies=[Depends(may_create_token)],
     openapi_extra=body(TOKEN_BODY),
 )

@@ -18,6 +18,7 @@ from mediaobjects.errors import (
     InvalidToken,
     MediaObjectsError,
     NotFound,
+    TooManyRequests,
     Unauthenticated,
 )
 
@@ -53,7 +54,11 @@ def error_body(exc: MediaObjectsError) -> dict[str, Any]:
 
 
 def error_response(exc: MediaObjectsError) -> JSONResponse:
-    headers = WWW_AUTHENTICATE if isinstance(exc, Unauthenticated) else None
+    headers: dict[str, str] | None = None
+    if isinstance(exc, Unauthenticated):
+        headers = WWW_AUTHENTICATE
+    elif isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(error_body(exc), status_code=exc.status_code, headers=headers)
 
 

@@ -43,6 +43,23 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: _error("The storage backend failed"),
 }
 
+# Routes with a rate limit (or a bounded pool) add this: 429 with the seconds to wait.
+TOO_MANY_REQUESTS: dict[int | str, dict[str, Any]] = {
+    429: {
+        **_error(
+            "Too many requests (error_code too_many_requests), or every drawing slot stayed "
+            "busy (server_busy); try again after Retry-After seconds"
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again",
+                "required": True,
+                "schema": {"type": "string", "pattern": "^[0-9]+$"},
+            }
+        },
+    }
+}
+
 
 # ---- success bodies --------------------------------------------------------------------------
 # JSON Schemas (OpenAPI 3.1) of the bodies the serializers in ``*/schemas.py`` write. Objects
@@ -504,9 +521,24 @@ MEDIA_SOURCE_RESPONSES = _stored_responses(
     "it was uploaded with",
     {"video/*": _BINARY, "audio/*": _BINARY, "*/*": _BINARY},
 )
-THUMBNAIL_RESPONSES = _stored_responses(
-    "The poster, or a copy resized to fit width and height, as JPEG", {"image/jpeg": _BINARY}
-)
+THUMBNAIL_RESPONSES = {
+    **_stored_responses(
+        "The poster, or the standard size serving width and height (X-Thumbnail-Size), as JPEG",
+        {"image/jpeg": _BINARY},
+    ),
+    **TOO_MANY_REQUESTS,
+}
+THUMBNAIL_RESPONSES[200] = {
+    **THUMBNAIL_RESPONSES[200],
+    "headers": {
+        **_STORED_HEADERS,
+        "X-Thumbnail-Size": {
+            "description": "The standard size served, <width>x<height> of the box the picture "
+            "fits in (0: that side follows from the picture); absent for the poster itself",
+            "schema": {"type": "string", "pattern": "^[0-9]+x[0-9]+$"},
+        },
+    },
+}
 REDIRECT_RESPONSES: dict[int | str, dict[str, Any]] = {
     302: {
         "description": "Found: Location is the chosen rendition's /media_sources URL, with a "

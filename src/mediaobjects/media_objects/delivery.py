@@ -15,6 +15,7 @@ from mediaobjects.errors import NotFound
 from mediaobjects.files.models import Attachment
 from mediaobjects.http.conditional import etag_of, not_modified
 from mediaobjects.http.deps import Ctx, CurrentPrincipal, DbSession
+from mediaobjects.http.limits import picture_admission
 from mediaobjects.http.openapi import (
     ERROR_RESPONSES,
     MEDIA_SOURCE_RESPONSES,
@@ -27,12 +28,15 @@ from mediaobjects.media_objects import schemas
 from mediaobjects.media_objects import service as media
 from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.media_objects.processing import ensure_thumbnail, placeholder_bytes
-from mediaobjects.media_objects.tasks import pipeline_for
+from mediaobjects.media_objects.sizes import Size, placeholder_size, thumbnail_size
 from mediaobjects.numbers import parse_id
 from mediaobjects.verifiers import Route
 
 router = APIRouter(tags=["delivery"], responses=ERROR_RESPONSES)
 MAX_THUMBNAIL_SIDE = 2000
+# Which standard size a thumbnail response holds: the picture fits in width x height, aspect
+# ratio kept (0: that side follows from it). Clients asked for another size scale it.
+SIZE_HEADER = "X-Thumbnail-Size"
 
 
 def _readable(
@@ -166,17 +170,6 @@ def _placeholder_kind(media_object: MediaObject) -> str:
     return "processing"
 
 
-def _placeholder_size(width: int | None, height: int | None) -> tuple[int, int]:
-    """The requested box, 16:9 where a side is missing (640x360 by default)."""
-    if width is not None and height is not None:
-        return width, height
-    if width is not None:
-        return width, max(1, width * 9 // 16)
-    if height is not None:
-        return min(MAX_THUMBNAIL_SIDE, max(1, height * 16 // 9)), height
-    return 640, 360
-
-
 def _thumbnail(
     request: Request,
     ctx: AppContext,
@@ -190,39 +183,60 @@ def _thumbnail(
 ) -> Response:
     _readable(session, ctx, principal, media_object, attachment, verifier)
     filename = f"{schemas.display_title(media_object)}.jpg"
+    admit = picture_admission(ctx, request, principal)
+    # A drawing may wait for a slot: the request's read transaction ends here and gives its
+    # database connection back (nothing was written). Requests waiting while holding one
+    # could take the whole pool, and the drawings they wait for need a connection to finish.
+    session.commit()
     if media_object.poster_key is None:
         # Audio, or no picture yet: a placeholder, as Kaltura serves, rather than a broken
         # image in a media list.
-        w, h = _placeholder_size(width, height)
-        data = placeholder_bytes(pipeline_for(ctx), _placeholder_kind(media_object), w, h)
-        return _placeholder_response(request, data, filename)
+        size = placeholder_size(width, height)
+        data = placeholder_bytes(
+            ctx.pipeline,
+            ctx.drawing,
+            ctx.placeholders,
+            _placeholder_kind(media_object),
+            size,
+            admit=admit,
+        )
+        return _placeholder_response(request, data, filename, size)
     if width is None and height is None:
         stat = ctx.storage.stat(media_object.poster_key)
-        key, size, etag = stat.key, stat.size, stat.etag
+        key, size_bytes, etag = stat.key, stat.size, stat.etag
+        headers: dict[str, str] = {}
     else:
+        # Only standard sizes are drawn (media_objects/sizes.py); the browser scales the one
+        # served to the box it asked for.
+        size = thumbnail_size(width, height)
         thumbnail = ensure_thumbnail(
-            pipeline_for(ctx),
+            ctx.pipeline,
+            ctx.drawing,
             media_object.id,
             media_object.poster_key,
-            width,
-            height,
+            size,
+            admit=admit,
         )
-        key, size, etag = thumbnail.storage_key, thumbnail.size, thumbnail.etag
-    return stream_stored(
+        key, size_bytes, etag = thumbnail.storage_key, thumbnail.size, thumbnail.etag
+        headers = {SIZE_HEADER: str(size)}
+    response = stream_stored(
         request,
         ctx,
         key=key,
-        size=size,
+        size=size_bytes,
         etag_value=etag,
         content_type="image/jpeg",
         filename=filename,
         cache_control="private, max-age=3600",
     )
+    response.headers.update(headers)
+    return response
 
 
-def _placeholder_response(request: Request, data: bytes, filename: str) -> Response:
+def _placeholder_response(request: Request, data: bytes, filename: str, size: Size) -> Response:
     etag = etag_of(data)
     headers = {
+        SIZE_HEADER: str(size),
         "ETag": etag,
         # Revalidated each time: the real picture may come.
         "Cache-Control": "no-cache",

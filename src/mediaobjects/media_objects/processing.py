@@ -15,10 +15,8 @@ import os
 import secrets
 import shutil
 import tempfile
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +29,9 @@ from mediaobjects.files import service as files
 from mediaobjects.files.models import Attachment
 from mediaobjects.jobs import JobContext, JobTimeout
 from mediaobjects.media_objects import repository as repo
+from mediaobjects.media_objects.drawing import DrawingPool
 from mediaobjects.media_objects.models import MediaObject, MediaSource, MediaThumbnail
+from mediaobjects.media_objects.sizes import PLACEHOLDER_SIZES, THUMBNAIL_SIZES, Size
 from mediaobjects.storage.interfaces import Storage, StoredObject
 from mediaobjects.transcoding import (
     MediaRejected,
@@ -56,6 +56,13 @@ class Pipeline:
     storage: Storage
     transcoder: Transcoder
     workdir: Path | None = None
+    # Lookups that need no write lock (a stored thumbnail is served on every page view);
+    # ``write`` when not given.
+    read: Callable[[], AbstractContextManager[Session]] | None = None
+
+    def reader(self) -> AbstractContextManager[Session]:
+        """A unit of work for lookups only."""
+        return (self.read or self.write)()
 
 
 def rendition_key(media_id: str, name: str, ext: str) -> str:
@@ -66,16 +73,16 @@ def poster_key(media_id: str) -> str:
     return f"thumbnails/{media_id}/poster.jpg"
 
 
-def thumbnail_key(media_id: str, width: int | None, height: int | None) -> str:
+def thumbnail_key(media_id: str, size: Size) -> str:
     # Unique per drawing: an evicted size drawn again never shares a key with the old copy,
     # whose deletion could otherwise remove the new one.
-    return f"thumbnails/{media_id}/{width or 0}x{height or 0}-{secrets.token_hex(4)}.jpg"
+    return f"thumbnails/{media_id}/{size}-{secrets.token_hex(4)}.jpg"
 
 
-# Sizes kept per media object: any width x height from 1 to 2000 may be asked for, and each is
-# drawn and stored; past this many the oldest are dropped, so storage cannot be filled by
-# asking for many sizes.
-MAX_THUMBNAIL_SIZES = 16
+# Thumbnails kept per media object. Only the standard sizes are drawn, so this many are never
+# evicted by one another; the oldest rows beyond it (sizes drawn before there was a standard
+# ladder) leave storage as new standard ones are drawn.
+MAX_THUMBNAIL_SIZES = len(THUMBNAIL_SIZES)
 
 
 SCRATCH_PREFIX = "mediaobjects-job-"
@@ -403,62 +410,95 @@ def release_media(pipeline: Pipeline, media_entry_id: str) -> str:
     return "released"
 
 
-_PLACEHOLDERS: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
-_PLACEHOLDERS_LOCK = threading.Lock()
-MAX_PLACEHOLDERS = 64
+def placeholder_bytes(
+    pipeline: Pipeline,
+    pool: DrawingPool,
+    cache: MutableMapping[tuple[str, Size], bytes],
+    kind: str,
+    size: Size,
+    *,
+    admit: Callable[[], None],
+) -> bytes:
+    """The placeholder picture of ``kind`` at a standard ``size``, drawn once per process in
+    ``pool`` (after ``admit()``, a rate limit) and then kept in ``cache``: in memory rather than
+    in storage, and bounded because only the standard sizes of the few kinds exist."""
+    if size not in PLACEHOLDER_SIZES:
+        raise ValueError(f"{size} is not a standard placeholder size")
+    wanted = (kind, size)
+    found = cache.get(wanted)
+    if found is not None:
+        return found
+
+    def draw() -> bytes:
+        with _scratch(pipeline) as scratch:
+            out = pipeline.transcoder.placeholder(
+                kind, scratch / "placeholder.jpg", width=size.width, height=size.height
+            )
+            data = out.read_bytes()
+        cache[wanted] = data
+        return data
+
+    return pool.draw(
+        ("placeholder", *wanted), find=lambda: cache.get(wanted), admit=admit, draw=draw
+    )
 
 
-def placeholder_bytes(pipeline: Pipeline, kind: str, width: int, height: int) -> bytes:
-    """The placeholder picture of ``kind`` at this size. Kept in memory (the last 64 drawn,
-    a few KB each) rather than in storage, so no size asked for can fill the bucket."""
-    wanted = (kind, width, height)
-    with _PLACEHOLDERS_LOCK:
-        if wanted in _PLACEHOLDERS:
-            _PLACEHOLDERS.move_to_end(wanted)
-            return _PLACEHOLDERS[wanted]
-    with _scratch(pipeline) as scratch:
-        out = pipeline.transcoder.placeholder(
-            kind, scratch / "placeholder.jpg", width=width, height=height
-        )
-        data = out.read_bytes()
-    with _PLACEHOLDERS_LOCK:
-        _PLACEHOLDERS[wanted] = data
-        while len(_PLACEHOLDERS) > MAX_PLACEHOLDERS:
-            _PLACEHOLDERS.popitem(last=False)
-    return data
+def stored_thumbnail(pipeline: Pipeline, media_object_id: int, size: Size) -> MediaThumbnail | None:
+    with pipeline.reader() as session:
+        return repo.get_thumbnail(session, media_object_id, size.width, size.height)
 
 
 def ensure_thumbnail(
-    pipeline: Pipeline, media_object_id: int, poster: str, width: int | None, height: int | None
+    pipeline: Pipeline,
+    pool: DrawingPool,
+    media_object_id: int,
+    poster: str,
+    size: Size,
+    *,
+    admit: Callable[[], None],
 ) -> MediaThumbnail:
-    """The poster resized to fit ``width`` x ``height`` (either may be None: keep the aspect
-    ratio), made once and then reused. Stored with 0 for a side that was not given."""
-    width_key, height_key = width or 0, height or 0
-    with pipeline.write() as session:
-        found = repo.get_thumbnail(session, media_object_id, width_key, height_key)
-        if found is not None:
-            return found
+    """The poster resized to a standard ``size``, drawn once in ``pool`` (after ``admit()``, a
+    rate limit that a stored thumbnail never meets) and then served from storage."""
+    if size not in THUMBNAIL_SIZES:
+        raise ValueError(f"{size} is not a standard thumbnail size")
+    found = stored_thumbnail(pipeline, media_object_id, size)
+    if found is not None:
+        return found
+    return pool.draw(
+        ("thumbnail", media_object_id, size),
+        find=lambda: stored_thumbnail(pipeline, media_object_id, size),
+        admit=admit,
+        draw=lambda: _draw_thumbnail(pipeline, media_object_id, poster, size),
+    )
+
+
+def _draw_thumbnail(
+    pipeline: Pipeline, media_object_id: int, poster: str, size: Size
+) -> MediaThumbnail:
+    with pipeline.reader() as session:
         media_id = session.get(MediaObject, media_object_id).media_id  # type: ignore[union-attr]
-    key = thumbnail_key(media_id, width_key, height_key)
+    key = thumbnail_key(media_id, size)
     with _scratch(pipeline) as scratch:
         source = _original(pipeline, poster, scratch)
         out = scratch / "thumbnail.jpg"
-        pipeline.transcoder.resize(source, out, width=width, height=height)
+        pipeline.transcoder.resize(
+            source, out, width=size.width or None, height=size.height or None
+        )
         stored = _store_file(pipeline.storage, key, out)
     with pipeline.write() as session:
         saved = repo.save_thumbnail(
             session,
             MediaThumbnail(
                 media_object_id=media_object_id,
-                width=width_key,
-                height=height_key,
+                width=size.width,
+                height=size.height,
                 storage_key=key,
                 size=stored.size,
                 etag=stored.etag,
             ),
         )
         if saved.storage_key != key:
-            evicted = [key]  # another request stored this size first: ours is not needed
+            evicted = [key]  # another process stored this size first: ours is not needed
         else:
             evicted = repo.evict_thumbnails(session, media_object_id, keep=MAX_THUMBNAIL_SIZES)
     for old_key in evicted:

@@ -13,6 +13,10 @@ from mediaobjects.transcoding.probe import ProbeResult
 
 
 class Transcoder(Protocol):
+    def check_tools(self) -> None:
+        """ToolMissing, saying what to install, unless the backend can run."""
+        ...
+
     def probe(self, path: Path, *, timeout: float | None = None) -> ProbeResult:
         """Read ``path``; MediaRejected when it is not whole, readable audio or video, or over
         the limits (a picture over the pixel limit is refused before anything decodes)."""

@@ -1,0 +1,97 @@
+"""Rate limits: in-memory token buckets, one per (action, caller). A bucket holds up to
+``burst`` tokens and refills at ``per_minute``; each request takes one, and a request that
+finds none gets TooManyRequests saying how many seconds until one is back.
+
+Kept in this process's memory (decision): nothing more to run, and a count lost on restart
+errs towards letting people in. Each server process counts on its own, so the effective limit
+is the setting times the number of processes. The clock is injectable so tests need no sleep."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from mediaobjects.errors import TooManyRequests
+
+# The actions with a limit; each has a rate in the settings (docs/settings.md).
+DRAW_PICTURE = "draw_picture"
+CREATE_TOKEN = "create_token"  # noqa: S105 (the name of an action, not a secret)
+PUT_TRACKS = "put_tracks"
+
+_WHAT = {
+    DRAW_PICTURE: "Too many new picture sizes drawn",
+    CREATE_TOKEN: "Too many access tokens created",
+    PUT_TRACKS: "Too many caption track changes",
+}
+
+# Callers remembered at once (about 200 bytes each). The least recently seen is dropped past
+# this; it starts again with a full bucket, which only loosens its limit, and getting there
+# takes this many distinct users or addresses using limited actions.
+MAX_CALLERS = 20_000
+# Float refills (0.1 token a second) must not leave a caller a hair short of a whole token
+# after waiting exactly the Retry-After it was given.
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``per_minute`` tokens come back each minute, up to ``burst`` held at once."""
+
+    per_minute: float
+    burst: int
+
+    def __post_init__(self) -> None:
+        if not self.per_minute > 0:
+            raise ValueError("per_minute must be more than 0")
+        if self.burst < 1:
+            raise ValueError("burst must be at least 1")
+
+
+class RateLimiter:
+    """Token buckets per (action, caller) for the actions in ``rates``. Thread-safe."""
+
+    def __init__(
+        self,
+        rates: Mapping[str, Rate],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_callers: int = MAX_CALLERS,
+    ) -> None:
+        self._rates = dict(rates)
+        self._clock = clock
+        self._max_callers = max_callers
+        # (action, caller) -> (tokens, when counted); oldest use first.
+        self._buckets: OrderedDict[tuple[str, str], tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """How many callers are remembered."""
+        return len(self._buckets)
+
+    def hit(self, action: str, caller: str) -> None:
+        """Takes one token of ``caller``'s bucket for ``action``; TooManyRequests (with the
+        seconds until a token is back) when there is none. An unknown action is a KeyError:
+        a programming mistake, not a request to let through."""
+        rate = self._rates[action]
+        per_second = rate.per_minute / 60.0
+        key = (action, caller)
+        with self._lock:
+            now = self._clock()
+            tokens, then = self._buckets.pop(key, (float(rate.burst), now))
+            tokens = min(float(rate.burst), tokens + max(0.0, now - then) * per_second)
+            allowed = tokens >= 1.0 - _EPSILON
+            if allowed:
+                tokens = max(0.0, tokens - 1.0)
+            self._buckets[key] = (tokens, now)
+            while len(self._buckets) > self._max_callers:
+                self._buckets.popitem(last=False)
+        if not allowed:
+            wait = math.ceil((1.0 - tokens) / per_second - _EPSILON)
+            raise TooManyRequests(
+                f"{_WHAT.get(action, 'Too many requests')}; try again in {max(1, wait)} s.",
+                retry_after=wait,
+            )

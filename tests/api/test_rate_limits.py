@@ -1,0 +1,118 @@
+"""Rate limits as a client sees them: past its rate a caller gets 429 with Retry-After in the
+Canvas envelope, other callers are not affected, and waiting as told is enough. Token creation
+here; thumbnail drawing in tests/media_objects/test_thumbnails.py. A clock the test moves
+stands in for time."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.requests import Request
+
+from mediaobjects.accounts.models import User
+from mediaobjects.accounts.principal import ANONYMOUS, Principal
+from mediaobjects.context import build_limiter
+from mediaobjects.errors import TooManyRequests
+from mediaobjects.http.limits import caller_key, limit_track_put
+from mediaobjects.settings import Settings
+from tests.support.api import Api
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(api: Api) -> Clock:
+    clock = Clock()
+    api.ctx.limiter = build_limiter(
+        Settings(
+            rate_limit_token_per_minute=2,
+            rate_limit_token_burst=3,
+            rate_limit_tracks_per_minute=1,
+            rate_limit_tracks_burst=1,
+        ),
+        clock,
+    )
+    return clock
+
+
+def test_creating_tokens_too_fast_gets_429_with_retry_after(api: Api, clock: Clock) -> None:
+    me = api.user()  # made by the admin, which is not counted
+    url = "/api/v1/users/self/tokens"
+    for _ in range(3):
+        assert api.request("POST", url, me, data={"token[purpose]": "x"}).status_code == 200
+    refused = api.request("POST", url, me, data={"token[purpose]": "x"})
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "30"
+    assert refused.json() == {
+        "errors": [
+            {
+                "message": "Too many access tokens created; try again in 30 s.",
+                "error_code": "too_many_requests",
+            }
+        ]
+    }
+    # Another user is another caller.
+    other = api.user()
+    assert api.request("POST", url, other, data={"token[purpose]": "x"}).status_code == 200
+    clock.now += 30
+    assert api.request("POST", url, me, data={"token[purpose]": "x"}).status_code == 200
+    assert api.request("POST", url, me, data={"token[purpose]": "x"}).status_code == 429
+
+
+def test_site_admins_provisioning_users_are_not_limited(api: Api, clock: Clock) -> None:
+    # Provisioning gives each user a token: a class is hundreds at once.
+    people = [api.user() for _ in range(10)]
+    for person in people:
+        made = api.request(
+            "POST", f"/api/v1/users/{person.id}/tokens", api.admin, data={"token[purpose]": "y"}
+        )
+        assert made.status_code == 200
+
+
+def test_requests_without_a_user_are_refused_before_they_count(api: Api, clock: Clock) -> None:
+    for _ in range(5):
+        anonymous = api.request("POST", "/api/v1/users/self/tokens", data={"token[purpose]": "x"})
+        assert anonymous.status_code == 401
+    assert len(api.ctx.limiter) == 0
+
+
+def _request(host: str) -> Request:
+    return Request(
+        {"type": "http", "method": "GET", "path": "/", "headers": [], "client": (host, 5000)}
+    )
+
+
+def test_a_caller_is_the_user_else_the_address() -> None:
+    user = Principal(User(id=7, name="A", sortable_name="A"))
+    assert caller_key(_request("10.0.0.1"), user) == caller_key(_request("10.0.0.2"), user)
+    assert caller_key(_request("10.0.0.1"), ANONYMOUS) != caller_key(
+        _request("10.0.0.2"), ANONYMOUS
+    )
+    assert caller_key(_request("10.0.0.1"), user) != caller_key(_request("10.0.0.1"), ANONYMOUS)
+    # A client cannot choose its address by writing a header.
+    spoofed = Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "headers": [(b"x-forwarded-for", b"10.9.9.9")],
+            "client": ("10.0.0.1", 5000),
+        }
+    )
+    assert caller_key(spoofed, ANONYMOUS) == caller_key(_request("10.0.0.1"), ANONYMOUS)
+
+
+def test_the_track_put_limit_is_ready_for_the_track_routes(api: Api, clock: Clock) -> None:
+    user = Principal(User(id=7, name="A", sortable_name="A"))
+    limit_track_put(api.ctx, _request("10.0.0.1"), user)
+    with pytest.raises(TooManyRequests) as refused:
+        limit_track_put(api.ctx, _request("10.0.0.2"), user)
+    assert refused.value.retry_after == 60
+    limit_track_put(
+        api.ctx, _request("10.0.0.2"), Principal(User(id=8, name="B", sortable_name="B"))
+    )

@@ -11,10 +11,12 @@ from starlette.requests import Request
 from mediaobjects.accounts.models import User
 from mediaobjects.accounts.principal import ANONYMOUS, Principal
 from mediaobjects.context import build_limiter
-from mediaobjects.errors import TooManyRequests
-from mediaobjects.http.limits import caller_key, limit_track_put
+from mediaobjects.http.limits import caller_key
 from mediaobjects.settings import Settings
 from tests.support.api import Api
+from tests.support.world import build_world
+
+SRT = "1\n00:00:01,000 --> 00:00:02,000\nHello\n"
 
 
 class Clock:
@@ -107,12 +109,27 @@ def test_a_caller_is_the_user_else_the_address() -> None:
     assert caller_key(spoofed, ANONYMOUS) == caller_key(_request("10.0.0.1"), ANONYMOUS)
 
 
-def test_the_track_put_limit_is_ready_for_the_track_routes(api: Api, clock: Clock) -> None:
-    user = Principal(User(id=7, name="A", sortable_name="A"))
-    limit_track_put(api.ctx, _request("10.0.0.1"), user)
-    with pytest.raises(TooManyRequests) as refused:
-        limit_track_put(api.ctx, _request("10.0.0.2"), user)
-    assert refused.value.retry_after == 60
-    limit_track_put(
-        api.ctx, _request("10.0.0.2"), Principal(User(id=8, name="B", sortable_name="B"))
-    )
+def test_replacing_tracks_too_fast_gets_429_and_changes_nothing(api: Api, clock: Clock) -> None:
+    world = build_world(api)
+    url = f"/api/v1/media_objects/{world.media_id}/media_tracks"
+    first = [{"locale": "en", "content": SRT}]
+    assert api.request("PUT", url, world.teacher, json=first).status_code == 200
+    refused = api.request("PUT", url, world.teacher, json=[])
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
+    assert refused.json()["errors"][0]["error_code"] == "too_many_requests"
+    # Nothing was deleted by the refused PUT, and another caller is not held back.
+    assert [t["locale"] for t in api.ok("GET", url, world.teacher)] == ["en"]
+    assert api.request("PUT", url, world.ta, json=first).status_code == 200
+    clock.now += 60
+    assert api.request("PUT", url, world.teacher, json=first).status_code == 200
+
+
+def test_refused_callers_do_not_spend_the_limit_of_anyone(api: Api, clock: Clock) -> None:
+    """Anonymous and unauthorised PUTs are refused (401/403) without counting against the
+    address or the user: the limit is for work that would be done."""
+    world = build_world(api)
+    url = f"/api/v1/media_objects/{world.media_id}/media_tracks"
+    for _ in range(3):
+        assert api.request("PUT", url, None, json=[]).status_code == 401
+    assert api.request("PUT", url, world.teacher, json=[]).status_code == 200

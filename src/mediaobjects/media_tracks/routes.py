@@ -21,10 +21,12 @@ from mediaobjects.http.body import read_body
 from mediaobjects.http.conditional import etag_of, not_modified
 from mediaobjects.http.deps import Ctx, CurrentPrincipal, DbSession, authorized, get_ctx
 from mediaobjects.http.json_input import loads_body
+from mediaobjects.http.limits import limit_track_put
 from mediaobjects.http.openapi import (
     ERROR_RESPONSES,
     MEDIA_OBJECT,
     MEDIA_TRACK,
+    TOO_MANY_REQUESTS,
     WEBVTT_RESPONSES,
     array_of,
     ok,
@@ -143,6 +145,9 @@ def _may_replace(
             session, principal, media_object=media_object, attachment=attachment
         )
 
+    authentication.require_user(principal)
+    # Counted per caller before the body is read: parsing captions is the expensive part.
+    limit_track_put(ctx, request, principal)
     authorized(request, ctx, check)
 
 
@@ -184,9 +189,10 @@ def _replace(
 @router.put(
     "/api/v1/media_objects/{media_object_id}/media_tracks",
     summary="Replace a media object's tracks",
-    responses=with_links(
-        ok("The tracks now", array_of(MEDIA_TRACK)), 200, MEDIA_OBJECT_TRACKS_LINKS
-    ),
+    responses={
+        **with_links(ok("The tracks now", array_of(MEDIA_TRACK)), 200, MEDIA_OBJECT_TRACKS_LINKS),
+        **TOO_MANY_REQUESTS,
+    },
     dependencies=[Depends(may_replace_media_object_tracks)],
     openapi_extra=body(TRACKS_BODY),
 )
@@ -203,9 +209,12 @@ def update_media_object_tracks(
 @router.put(
     "/api/v1/media_attachments/{attachment_id}/media_tracks",
     summary="Replace a media attachment's tracks",
-    responses=with_links(
-        ok("The tracks now", array_of(MEDIA_TRACK)), 200, MEDIA_ATTACHMENT_TRACKS_LINKS
-    ),
+    responses={
+        **with_links(
+            ok("The tracks now", array_of(MEDIA_TRACK)), 200, MEDIA_ATTACHMENT_TRACKS_LINKS
+        ),
+        **TOO_MANY_REQUESTS,
+    },
     dependencies=[Depends(may_replace_media_attachment_tracks)],
     openapi_extra=body(TRACKS_BODY),
 )
@@ -421,9 +430,7 @@ def delete_media_object_track(
     authentication.require_user(principal)
     with ctx.write() as session:
         media_object = media.load_media_object(session, principal, media_object_id)
-        tracks.delete_track(
-            session, principal, parse_id(track_id), media_object=media_object
-        )
+        tracks.delete_track(session, principal, parse_id(track_id), media_object=media_object)
         return canvas_json(
             request, media_object_payload(session, principal, Urls(request, ctx), media_object)
         )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mediaobjects.db.engine import build_engine, build_session_factory, unit_of_work
 from mediaobjects.jobs import JobQueue, build_job_queue, parse_queue_url
 from mediaobjects.media_objects.drawing import DrawingPool
-from mediaobjects.media_objects.processing import Pipeline
+from mediaobjects.media_objects.pipeline import Pipeline
 from mediaobjects.media_objects.sizes import Size
 from mediaobjects.media_objects.tasks import register_media_jobs
 from mediaobjects.ratelimit import CREATE_TOKEN, DRAW_PICTURE, PUT_TRACKS, Rate, RateLimiter

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from mediaobjects.jobs import JobContext, JobTimeout
 from mediaobjects.media_objects.models import MediaObject, MediaSource
-from mediaobjects.media_objects.processing import MAX_THUMBNAIL_SIZES
+from mediaobjects.media_objects.pictures import MAX_THUMBNAIL_SIZES
 from mediaobjects.media_objects.tasks import reprocess
 from mediaobjects.transcoding import ToolMissing
 from tests.support.api import Api

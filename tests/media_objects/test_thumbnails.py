@@ -23,11 +23,11 @@ import httpx2 as httpx
 import pytest
 
 from mediaobjects.context import AppContext, build_context, build_limiter
-from mediaobjects.media_objects import verifiers
 from mediaobjects.media_objects.sizes import PLACEHOLDER_SIZES, THUMBNAIL_SIZES
 from mediaobjects.settings import Settings
 from mediaobjects.storage.local import LocalStorage
 from mediaobjects.transcoding import FFmpegTranscoder
+from mediaobjects.verifiers import Route
 from tests.support.api import Api, Person
 from tests.support.clips import jpeg_size, make_audio, make_video
 from tests.support.world import World, build_world
@@ -343,7 +343,7 @@ def test_callers_without_a_token_are_counted_by_address(
     api = world.api
     media_id = media(world, clips["video"], "video/mp4")
     expires = datetime.now(UTC) + timedelta(hours=1)
-    signed = f"verifier={verifiers.sign_media(api.ctx.signer, media_id, expires)}"
+    signed = f"verifier={api.ctx.verifiers.thumbnail(Route.media(media_id), expires)}"
     assert thumbnail(api, media_id, f"width=100&{signed}", None).status_code == 200
     assert thumbnail(api, media_id, f"height=100&{signed}", None).status_code == 200
     refused = thumbnail(api, media_id, f"width=300&{signed}", None)
@@ -372,7 +372,7 @@ def test_a_class_opening_one_video_at_once_is_never_limited(
     media_id = media(world, clips["video"], "video/mp4")
     expires = datetime.now(UTC) + timedelta(hours=1)
     poster = (
-        f"width=640&height=360&verifier={verifiers.sign_media(api.ctx.signer, media_id, expires)}"
+        f"width=640&height=360&verifier={api.ctx.verifiers.thumbnail(Route.media(media_id), expires)}"
     )
     with transcoder.held():
         futures = in_background([lambda: thumbnail(api, media_id, poster, None)] * 30)

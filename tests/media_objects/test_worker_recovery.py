@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from mediaobjects.context import AppContext
 from mediaobjects.media_objects.models import MediaObject, MediaSource
-from mediaobjects.media_objects.processing import SCRATCH_LOCK, Pipeline, _scratch
+from mediaobjects.media_objects.pipeline import SCRATCH_LOCK, Pipeline, scratch
 from mediaobjects.media_objects.tasks import remove_stale_temp
 from tests.support.api import Api
 from tests.support.clips import make_video
@@ -106,7 +106,7 @@ def test_stale_scratch_of_dead_jobs_is_removed_but_never_one_in_use(api: Api) ->
     (dead / SCRATCH_LOCK).write_bytes(b"")
     pipeline: Pipeline = api.ctx.pipeline
     ancient = time.time() - api.ctx.settings.stale_temp_seconds - 60
-    with _scratch(pipeline) as running:  # a job transcoding for longer than the threshold
+    with scratch(pipeline) as running:  # a job transcoding for longer than the threshold
         for path in (dead, older, other, running):
             os.utime(path, (ancient, ancient))
         assert remove_stale_temp(api.ctx.pipeline, api.ctx.settings.stale_temp_seconds) == 2

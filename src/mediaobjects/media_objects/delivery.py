@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
-from mediaobjects.errors import NotFound
 from mediaobjects.files.models import Attachment
 from mediaobjects.http.conditional import etag_of, not_modified
 from mediaobjects.http.deps import Ctx, CurrentPrincipal, DbSession
@@ -24,11 +23,10 @@ from mediaobjects.http.openapi import (
 )
 from mediaobjects.http.streaming import stream_stored
 from mediaobjects.http.urls import Urls
-from mediaobjects.media_objects import schemas
+from mediaobjects.media_objects import pictures, schemas
 from mediaobjects.media_objects import service as media
-from mediaobjects.media_objects.models import MediaObject, MediaSource
-from mediaobjects.media_objects.processing import ensure_thumbnail, placeholder_bytes
-from mediaobjects.media_objects.sizes import Size, placeholder_size, thumbnail_size
+from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_objects.sizes import Size
 from mediaobjects.numbers import parse_id
 from mediaobjects.verifiers import Route
 
@@ -94,18 +92,6 @@ def show_media_source(
     )
 
 
-def _pick(sources: list[MediaSource], bitrate: str | None) -> MediaSource:
-    """Canvas: the source whose bitrate equals the parameter (compared as strings), else the
-    lowest bitrate."""
-    if not sources:
-        raise NotFound()
-    if bitrate is not None:
-        for source in sources:
-            if str(source.bitrate) == bitrate:
-                return source
-    return min(sources, key=lambda s: (s.bitrate is None, s.bitrate or 0, s.id))
-
-
 def _redirect(
     request: Request,
     ctx: AppContext,
@@ -117,7 +103,7 @@ def _redirect(
 ) -> Response:
     # No verifier opens this route: none is handed out for it (D21), so it takes read access.
     media.require_read_route(session, principal, media_object, attachment)
-    source = _pick(media.sources_of(session, [media_object.id])[media_object.id], bitrate)
+    source = media.pick_source(session, media_object, bitrate)
     url = Urls(request, ctx).media_source(source.id, source.name, source.file_ext)
     return Response(
         status_code=302, headers={"Location": url, "Cache-Control": "private, no-store"}
@@ -162,14 +148,6 @@ def redirect_media_attachment(
     return _redirect(request, ctx, session, principal, media_object, attachment, bitrate)
 
 
-def _placeholder_kind(media_object: MediaObject) -> str:
-    if media_object.processing_state == "failed":
-        return "failed"
-    if media_object.processing_state == "ready":
-        return "audio"  # ready without a poster: the file has no picture
-    return "processing"
-
-
 def _thumbnail(
     request: Request,
     ctx: AppContext,
@@ -188,48 +166,23 @@ def _thumbnail(
     # database connection back (nothing was written). Requests waiting while holding one
     # could take the whole pool, and the drawings they wait for need a connection to finish.
     session.commit()
-    if media_object.poster_key is None:
-        # Audio, or no picture yet: a placeholder, as Kaltura serves, rather than a broken
-        # image in a media list.
-        size = placeholder_size(width, height)
-        data = placeholder_bytes(
-            ctx.pipeline,
-            ctx.drawing,
-            ctx.placeholders,
-            _placeholder_kind(media_object),
-            size,
-            admit=admit,
-        )
-        return _placeholder_response(request, data, filename, size)
-    if width is None and height is None:
-        stat = ctx.storage.stat(media_object.poster_key)
-        key, size_bytes, etag = stat.key, stat.size, stat.etag
-        headers: dict[str, str] = {}
-    else:
-        # Only standard sizes are drawn (media_objects/sizes.py); the browser scales the one
-        # served to the box it asked for.
-        size = thumbnail_size(width, height)
-        thumbnail = ensure_thumbnail(
-            ctx.pipeline,
-            ctx.drawing,
-            media_object.id,
-            media_object.poster_key,
-            size,
-            admit=admit,
-        )
-        key, size_bytes, etag = thumbnail.storage_key, thumbnail.size, thumbnail.etag
-        headers = {SIZE_HEADER: str(size)}
+    found = pictures.picture_of(
+        ctx.pipeline, ctx.drawing, ctx.placeholders, media_object, width, height, admit=admit
+    )
+    if isinstance(found, pictures.DrawnPicture):
+        return _placeholder_response(request, found.data, filename, found.standard)
     response = stream_stored(
         request,
         ctx,
-        key=key,
-        size=size_bytes,
-        etag_value=etag,
+        key=found.key,
+        size=found.size,
+        etag_value=found.etag,
         content_type="image/jpeg",
         filename=filename,
         cache_control="private, max-age=3600",
     )
-    response.headers.update(headers)
+    if found.standard is not None:
+        response.headers[SIZE_HEADER] = str(found.standard)
     return response
 
 

@@ -26,6 +26,17 @@ def get(session: Session, media_object_id: int) -> MediaObject | None:
     return session.get(MediaObject, media_object_id)
 
 
+def in_processing_states(session: Session, states: list[str]) -> list[MediaObject]:
+    """Active media objects whose processing is in one of ``states``, oldest first."""
+    stmt = (
+        select(MediaObject)
+        .where(MediaObject.workflow_state != "deleted")
+        .where(MediaObject.processing_state.in_(states))
+        .order_by(MediaObject.id)
+    )
+    return list(session.scalars(stmt))
+
+
 def add(session: Session, media_object: MediaObject) -> MediaObject:
     session.add(media_object)
     session.flush()

@@ -370,3 +370,16 @@ def load_source(session: Session, source_id: int) -> tuple[MediaSource, MediaObj
     if media_object is None or media_object.workflow_state == "deleted":
         raise NotFound()
     return source, media_object
+
+
+def pick_source(session: Session, media_object: MediaObject, bitrate: str | None) -> MediaSource:
+    """Canvas's ``redirect`` rule: the source whose bitrate equals the parameter (compared as
+    strings), else the lowest bitrate; 404 while nothing is playable."""
+    sources = repo.sources_of_many(session, [media_object.id])[media_object.id]
+    if not sources:
+        raise NotFound()
+    if bitrate is not None:
+        for source in sources:
+            if str(source.bitrate) == bitrate:
+                return source
+    return min(sources, key=lambda s: (s.bitrate is None, s.bitrate or 0, s.id))

@@ -11,10 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from mediaobjects.jobs import JobContext, JobQueue, JobTimeout
+from mediaobjects.media_objects.pipeline import Pipeline, cleanup_stale_scratch
 from mediaobjects.media_objects.processing import (
     GAVE_UP,
-    Pipeline,
-    cleanup_stale_scratch,
     give_up,
     process_media,
     release_media,

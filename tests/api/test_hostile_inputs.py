@@ -192,3 +192,130 @@ def test_lone_surrogates_in_text_fields_are_400(api: Api, value: str) -> None:
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "user[name]"
+
+
+# ---- each hostile value found by hand, one test each -----------------------------------------
+
+HUGE = "9" * 5000
+
+
+def test_huge_per_page_is_clamped_and_huge_page_is_not_found(
+    api: Api, hostile_world: tuple[World, int]
+) -> None:
+    world, _ = hostile_world
+    url = f"/api/v1/courses/{world.course}/media_objects"
+    listed = api.request("GET", f"{url}?per_page={HUGE}", world.teacher)
+    assert listed.status_code == 200 and len(listed.json()) == 1
+    far = api.request("GET", f"{url}?page={HUGE}", world.teacher)
+    assert far.status_code == 404
+    assert far.json() == {"errors": [{"message": "The specified resource does not exist."}]}
+
+
+@pytest.mark.parametrize(
+    ("range_header", "status"),
+    [(f"bytes={HUGE}-", 416), (f"bytes=0-{HUGE}", 206), (f"bytes=-{HUGE}", 206)],
+    ids=["start", "end", "suffix"],
+)
+def test_huge_numbers_in_a_range_header(
+    api: Api, hostile_world: tuple[World, int], range_header: str, status: int
+) -> None:
+    world, _ = hostile_world
+    file = api.ok("GET", f"/api/v1/files/{world.attachment_id}", world.teacher)
+    response = api.client.get(file["url"], headers={"Range": range_header})
+    assert response.status_code == status
+    if status == 206:
+        assert response.headers["content-range"].startswith("bytes 0-")
+
+
+@pytest.mark.parametrize(
+    ("path", "fields", "field"),
+    [
+        ("/api/v1/users/self/files", {"name": "a.txt", "size": HUGE}, "size"),
+        (
+            "/api/v1/users/self/files",
+            {"name": "a.txt", "parent_folder_id": HUGE},
+            "parent_folder_id",
+        ),
+    ],
+    ids=["size", "parent_folder_id"],
+)
+def test_huge_numbers_in_upload_fields_are_400(
+    api: Api, hostile_world: tuple[World, int], path: str, fields: dict[str, str], field: str
+) -> None:
+    world, _ = hostile_world
+    response = api.request("POST", path, world.teacher, data=fields)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == field
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "/api/v1/courses/{course}/enrollments",
+            {"enrollment[user_id]": HUGE, "enrollment[type]": "StudentEnrollment"},
+            "enrollment[user_id]",
+        ),
+        ("/api/v1/groups/{group}/memberships", {"user_id": HUGE}, "user_id"),
+    ],
+    ids=["enrollment", "membership"],
+)
+def test_huge_user_ids_are_400(
+    api: Api, hostile_world: tuple[World, int], path: str, body: dict[str, str], field: str
+) -> None:
+    world, _ = hostile_world
+    category = api.ok(
+        "POST", f"/api/v1/courses/{world.course}/group_categories", data={"name": "Teams"}
+    )
+    group = api.ok("POST", f"/api/v1/group_categories/{category['id']}/groups", data={"name": "A"})
+    url = path.format(course=world.course, group=group["id"])
+    response = api.request("POST", url, api.admin, data=body)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == field
+
+
+@pytest.mark.parametrize("value", ["9223372036854775808", "18446744073709551616", "1" + "0" * 30])
+def test_json_integers_past_int64_in_source_file_id_are_400(
+    api: Api, hostile_world: tuple[World, int], value: str
+) -> None:
+    world, _ = hostile_world
+    folder = api.ok("GET", "/api/v1/users/self/folders/root", world.teacher)
+    response = api.request(
+        "POST",
+        f"/api/v1/folders/{folder['id']}/copy_file",
+        world.teacher,
+        content='{"source_file_id": ' + value + "}",
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "source_file_id"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59.999999-00:01"],
+    ids=["past-9999", "before-1", "microseconds-past-9999"],
+)
+def test_token_expiry_offsets_leaving_years_1_to_9999_are_400(
+    api: Api, hostile_world: tuple[World, int], value: str
+) -> None:
+    world, _ = hostile_world
+    response = api.request(
+        "POST",
+        "/api/v1/users/self/tokens",
+        world.teacher,
+        data={"token[purpose]": "x", "token[expires_at]": value},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "token[expires_at]"
+
+
+def test_a_json_array_parameter_nested_deep_is_ignored_not_a_500(
+    api: Api, hostile_world: tuple[World, int]
+) -> None:
+    world, _ = hostile_world
+    deep = "[" * 2000 + '"sources"' + "]" * 2000
+    response = api.request(
+        "GET", f"/api/v1/courses/{world.course}/media_objects?exclude={deep}", world.teacher
+    )
+    assert response.status_code == 200

@@ -5,6 +5,7 @@ Writes authorise in a decorator dependency before their body is read (``http.dep
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.utils import format_datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -131,6 +132,25 @@ async def _tracks_body(request: Request) -> Any:
 TracksBody = Annotated[Any, Depends(_tracks_body)]
 
 
+def _may(
+    request: Request,
+    ctx: AppContext,
+    principal: Principal,
+    authorize: Callable[..., None],
+    *,
+    media_object_id: str | None = None,
+    attachment_ref: str | None = None,
+) -> None:
+    """Runs ``authorize`` (a tracks service check) on the route's media object or file before
+    the body may be read."""
+
+    def check(session: Session) -> None:
+        media_object, attachment = _load(session, principal, media_object_id, attachment_ref)
+        authorize(session, principal, media_object=media_object, attachment=attachment)
+
+    authorized(request, ctx, check)
+
+
 def _may_replace(
     request: Request,
     ctx: AppContext,
@@ -139,16 +159,17 @@ def _may_replace(
     media_object_id: str | None = None,
     attachment_ref: str | None = None,
 ) -> None:
-    def check(session: Session) -> None:
-        media_object, attachment = _load(session, principal, media_object_id, attachment_ref)
-        tracks.authorize_replace(
-            session, principal, media_object=media_object, attachment=attachment
-        )
-
     authentication.require_user(principal)
     # Counted per caller before the body is read: parsing captions is the expensive part.
     limit_track_put(ctx, request, principal)
-    authorized(request, ctx, check)
+    _may(
+        request,
+        ctx,
+        principal,
+        tracks.authorize_replace,
+        media_object_id=media_object_id,
+        attachment_ref=attachment_ref,
+    )
 
 
 def may_replace_media_object_tracks(
@@ -239,31 +260,16 @@ async def _caption_form(request: Request) -> Params:
 CaptionForm = Annotated[Params, Depends(_caption_form)]
 
 
-def _may_add(
-    request: Request,
-    ctx: AppContext,
-    principal: Principal,
-    *,
-    media_object_id: str | None = None,
-    attachment_ref: str | None = None,
-) -> None:
-    def check(session: Session) -> None:
-        media_object, attachment = _load(session, principal, media_object_id, attachment_ref)
-        tracks.authorize_add(session, principal, media_object=media_object, attachment=attachment)
-
-    authorized(request, ctx, check)
-
-
 def may_add_media_object_track(
     media_object_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal
 ) -> None:
-    _may_add(request, ctx, principal, media_object_id=media_object_id)
+    _may(request, ctx, principal, tracks.authorize_add, media_object_id=media_object_id)
 
 
 def may_add_media_attachment_track(
     attachment_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal
 ) -> None:
-    _may_add(request, ctx, principal, attachment_ref=attachment_id)
+    _may(request, ctx, principal, tracks.authorize_add, attachment_ref=attachment_id)
 
 
 def _create(

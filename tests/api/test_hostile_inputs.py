@@ -319,3 +319,22 @@ def test_a_json_array_parameter_nested_deep_is_ignored_not_a_500(
         "GET", f"/api/v1/courses/{world.course}/media_objects?exclude={deep}", world.teacher
     )
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/media_objects/%00/info",
+        "/api/v1/media_objects/a%00b/media_tracks",
+        "/media_objects_iframe/%00",
+        "/media_objects/%00/thumbnail",
+    ],
+)
+def test_a_nul_in_a_media_id_is_not_found(
+    api: Api, hostile_world: tuple[World, int], path: str
+) -> None:
+    """PostgreSQL cannot compare text holding NUL: the id is no media, not a failed query."""
+    world, _ = hostile_world
+    response = api.request("GET", path, world.teacher)
+    assert response.status_code == 404
+    assert response.json() == {"errors": [{"message": "The specified resource does not exist."}]}

@@ -34,15 +34,21 @@ from mediaobjects.numbers import parse_id
 # ---- finding media and who may see it -------------------------------------------------------
 
 
+def _storable(media_id: str) -> bool:
+    """Whether a media id from a URL could be stored at all: no row has a longer one, and
+    PostgreSQL cannot even compare text holding NUL (the query would fail, not miss)."""
+    return len(media_id) <= 255 and "\x00" not in media_id
+
+
 def find_media_object(session: Session, media_id: str) -> MediaObject | None:
     """The media object with this media id or old media id, deleted or not; no access check."""
-    return repo.get_by_media_id(session, media_id) if len(media_id) <= 255 else None
+    return repo.get_by_media_id(session, media_id) if _storable(media_id) else None
 
 
 def load_media_object(session: Session, principal: Principal, media_id: str) -> MediaObject:
     """The active media object with this media id (or old media id). Unknown or deleted ids are
     404 for a signed-in caller and 401 for an anonymous one (decisions D3, D16)."""
-    media_object = repo.get_by_media_id(session, media_id) if len(media_id) <= 255 else None
+    media_object = find_media_object(session, media_id)
     if media_object is None or media_object.workflow_state == "deleted":
         if principal.user is None:
             raise Unauthenticated()

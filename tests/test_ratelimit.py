@@ -10,14 +10,7 @@ from hypothesis import strategies as st
 
 from mediaobjects.errors import TooManyRequests
 from mediaobjects.ratelimit import CREATE_TOKEN, DRAW_PICTURE, Rate, RateLimiter
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import Clock
 
 
 def limiter(clock: Clock, per_minute: float = 6, burst: int = 3, **kw: int) -> RateLimiter:
@@ -27,7 +20,7 @@ def limiter(clock: Clock, per_minute: float = 6, burst: int = 3, **kw: int) -> R
 
 
 def test_a_burst_then_a_refusal_with_the_seconds_to_wait() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     limits = limiter(clock)  # 3 at once, then one every 10 s
     for _ in range(3):
         limits.hit(DRAW_PICTURE, "user:1")
@@ -45,7 +38,7 @@ def test_a_burst_then_a_refusal_with_the_seconds_to_wait() -> None:
 
 
 def test_a_quiet_caller_gets_its_burst_back_but_no_more() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     limits = limiter(clock)
     for _ in range(3):
         limits.hit(DRAW_PICTURE, "user:1")
@@ -57,7 +50,7 @@ def test_a_quiet_caller_gets_its_burst_back_but_no_more() -> None:
 
 
 def test_callers_and_actions_are_counted_apart() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     limits = limiter(clock)
     for _ in range(3):
         limits.hit(DRAW_PICTURE, "user:1")
@@ -74,7 +67,7 @@ def test_callers_and_actions_are_counted_apart() -> None:
 
 
 def test_memory_is_bounded_by_forgetting_the_least_recent_caller() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     limits = limiter(clock, burst=1, max_callers=3)
     limits.hit(DRAW_PICTURE, "user:1")
     for n in range(2, 100):
@@ -93,7 +86,7 @@ def test_memory_is_bounded_by_forgetting_the_least_recent_caller() -> None:
     gaps=st.lists(st.floats(min_value=0, max_value=120), min_size=1, max_size=40),
 )
 def test_retry_after_is_never_too_short(per_minute: float, burst: int, gaps: list[float]) -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     limits = limiter(clock, per_minute=per_minute, burst=burst)
     for gap in gaps:
         clock.now += gap

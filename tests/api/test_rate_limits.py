@@ -14,17 +14,11 @@ from mediaobjects.context import build_limiter
 from mediaobjects.http.limits import caller_key
 from mediaobjects.settings import Settings
 from tests.support.api import Api
+from tests.support.clock import Clock
 from tests.support.world import build_world
 
 SRT = "1\n00:00:01,000 --> 00:00:02,000\nHello\n"
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

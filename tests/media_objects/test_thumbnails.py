@@ -30,6 +30,7 @@ from mediaobjects.transcoding import FFmpegTranscoder
 from mediaobjects.verifiers import Route
 from tests.support.api import Api, Person
 from tests.support.clips import jpeg_size, make_audio, make_video
+from tests.support.clock import Clock
 from tests.support.world import World, build_world
 
 
@@ -294,13 +295,6 @@ def test_busy_slots_answer_429_server_busy_and_stored_pictures_still_come(
 
 # ---- rate limits -----------------------------------------------------------------------------
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

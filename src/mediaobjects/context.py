@@ -12,15 +12,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
 
+from mediaobjects.accounts.principal_cache import PrincipalCache
 from mediaobjects.db.engine import build_engine, build_session_factory, unit_of_work
+from mediaobjects.delivery_cache import DeliveryCache
+from mediaobjects.files.models import Attachment
 from mediaobjects.jobs import JobQueue, build_job_queue, parse_queue_url
 from mediaobjects.media_objects.drawing import DrawingPool
+from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.media_objects.pipeline import Pipeline
 from mediaobjects.media_objects.sizes import Size
 from mediaobjects.media_objects.tasks import register_media_jobs
+from mediaobjects.media_tracks.models import MediaTrack
 from mediaobjects.ratelimit import CREATE_TOKEN, DRAW_PICTURE, PUT_TRACKS, Rate, RateLimiter
 from mediaobjects.settings import Settings
 from mediaobjects.signing import Signer
@@ -46,6 +51,10 @@ class AppContext:
     # each per process, so that their limits hold across requests.
     limiter: RateLimiter
     drawing: DrawingPool
+    # Who each token stands for, for a few seconds (MEDIAOBJECTS_PRINCIPAL_CACHE_SECONDS).
+    principals: PrincipalCache
+    # What signed source and track URLs deliver (MEDIAOBJECTS_DELIVERY_CACHE_SECONDS).
+    deliveries: DeliveryCache
     # None where a command never enqueues (create-admin-token, db ...).
     jobs: JobQueue | None = None
     # Placeholders drawn so far: a few standard sizes of a few kinds, so bounded.
@@ -139,6 +148,35 @@ def _transcoder_for(settings: Settings) -> FFmpegTranscoder:
     )
 
 
+# What the delivery cache holds facts of: a commit that writes any of these empties it.
+_DELIVERED = (MediaObject, MediaSource, MediaTrack, Attachment)
+_WROTE_DELIVERED = "wrote_delivered"
+
+
+def forget_deliveries_on_write(writer: sessionmaker[Session], cache: DeliveryCache) -> None:
+    """Empties ``cache`` after each commit of ``writer``'s sessions that wrote media, sources,
+    tracks or files (rows flushed, or bulk UPDATE/DELETE statements), so that this process
+    never delivers what it has just replaced or deleted. (A unit of work that rolls back
+    leaves the flag behind with its session, which is never used again.)"""
+
+    def after_flush(session: Session, _flush: UOWTransaction) -> None:
+        changed = (*session.new, *session.dirty, *session.deleted)
+        if any(isinstance(row, _DELIVERED) for row in changed):
+            session.info[_WROTE_DELIVERED] = True
+
+    def on_execute(state: ORMExecuteState) -> None:
+        if state.is_update or state.is_delete:
+            state.session.info[_WROTE_DELIVERED] = True
+
+    def after_commit(session: Session) -> None:
+        if session.info.pop(_WROTE_DELIVERED, False):
+            cache.clear()
+
+    event.listen(writer, "after_flush", after_flush)
+    event.listen(writer, "do_orm_execute", on_execute)
+    event.listen(writer, "after_commit", after_commit)
+
+
 def build_context(
     settings: Settings,
     *,
@@ -176,7 +214,10 @@ def build_context(
         pipeline=pipeline,
         limiter=build_limiter(settings),
         drawing=DrawingPool(settings.picture_workers, settings.picture_wait_seconds),
+        principals=PrincipalCache(settings.principal_cache_seconds),
+        deliveries=DeliveryCache(settings.delivery_cache_seconds),
     )
+    forget_deliveries_on_write(writer, ctx.deliveries)
     if with_jobs:
         lease = settings.job_lease_seconds
         ctx.jobs = build_job_queue(

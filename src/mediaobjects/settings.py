@@ -113,6 +113,28 @@ class Settings(BaseSettings):
             "valid; not embedded_iframe_url, whose embed verifier never expires."
         ),
     )
+    principal_cache_seconds: float = Field(
+        default=10,
+        ge=0,
+        le=3600,
+        description=(
+            "How long each serving process remembers who an access token stands for, so that "
+            "the requests of one page load do not each look it up. A token revoked through the "
+            "API stops working at once in the process that revoked it and within this time in "
+            "the others; a new site admin is seen within it too. 0 looks every token up."
+        ),
+    )
+    delivery_cache_seconds: float = Field(
+        default=10,
+        ge=0,
+        le=3600,
+        description=(
+            "How long each serving process remembers what a signed media source or track URL "
+            "delivers (storage key, size, the WebVTT text), so that signed requests need no "
+            "database. A track replaced or media deleted through another process is seen "
+            "within this time (at once in the process that changed it). 0 reads every time."
+        ),
+    )
     storage_backend: Literal["local", "s3"] = Field(
         default="local",
         description="Where file bytes are kept: `local` (under <data_dir>/files) or `s3`.",

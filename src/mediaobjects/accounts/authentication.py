@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -19,15 +20,13 @@ TOKEN_PREFIX = "1~"  # noqa: S105 -- a format prefix, not a secret
 LAST_USED_GRANULARITY = timedelta(minutes=10)
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC)
 
 
 def digest_token(raw: str) -> str:
     # Tokens carry 384 random bits, so a fast hash is enough: there is nothing to brute-force.
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 
 
 def require_user(principal: Principal) -> User:
@@ -47,39 +46,55 @@ def principal_for_user(session: Session, user: User) -> Principal:
     return Principal(user=user, is_site_admin=repo.is_site_admin(session, user.id))
 
 
-def principal_for_token(session: Session, token: AccessToken) -> Principal:
-    user = repo.get_user(session, token.user_id)
-    if user is None:
-        raise InvalidToken()
-    return principal_for_user(session, user)
+@dataclass(frozen=True)
+class Authenticated:
+    """What an active token stands for, and what is needed to keep trusting it without the
+    database for a while (``accounts.principal_cache``): when it expires, when it was last
+    used."""
+
+    principal: Principal
+    token_id: int
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+    def expired(self, at: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= at
+
+    def needs_last_used_refresh(self, at: datetime) -> bool:
+        return self.last_used_at is None or at - self.last_used_at > LAST_USED_GRANULARITY
+
+    def used_at(self, at: datetime) -> Authenticated:
+        return replace(self, last_used_at=at)
 
 
-def authenticate_token(session: Session, raw: str, now: datetime | None = None) -> AccessToken:
-    """The active token for ``raw``; InvalidToken (with Canvas's message) otherwise."""
-    now = now or _now()
+def authenticate(session: Session, raw: str, at: datetime | None = None) -> Authenticated:
+    """Who the token ``raw`` stands for: token, user and site-admin flag in one query.
+    InvalidToken (with Canvas's messages) for unknown, revoked and expired tokens."""
+    at = at or now()
     if not raw or len(raw) > 512:
         raise InvalidToken()
-    token = repo.get_token_by_digest(session, digest_token(raw))
-    if token is None:
+    found = repo.token_with_user(session, digest_token(raw))
+    if found is None:
         raise InvalidToken()
+    token, user, is_site_admin = found
     if token.workflow_state != "active":
         raise InvalidToken("Revoked access token.")
-    if token.expires_at is not None and token.expires_at <= now:
+    if token.expires_at is not None and token.expires_at <= at:
         raise InvalidToken("Expired access token.")
-    return token
+    # The principal may outlive this session (the principal cache): nothing loads through it.
+    session.expunge(user)
+    return Authenticated(
+        principal=Principal(user=user, is_site_admin=is_site_admin),
+        token_id=token.id,
+        expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
+    )
 
 
-def needs_last_used_refresh(token: AccessToken, now: datetime | None = None) -> bool:
-    now = now or _now()
-    return token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY
-
-
-def touch_token(session: Session, token_id: int, now: datetime | None = None) -> None:
+def touch_token(session: Session, token_id: int, at: datetime | None = None) -> None:
     token = repo.get_token(session, token_id)
     if token is not None:
-        token.last_used_at = now or _now()
-
-
+        token.last_used_at = at or now()
 
 
 def issue_token(

@@ -51,6 +51,21 @@ def get_token_by_digest(session: Session, digest: str) -> AccessToken | None:
     return session.scalars(select(AccessToken).where(AccessToken.token_digest == digest)).first()
 
 
+def token_with_user(session: Session, digest: str) -> tuple[AccessToken, User, bool] | None:
+    """The token with this digest, its user and whether that user is a site admin, in one
+    query (every authenticated request starts here); None when no such token or user."""
+    admin = exists().where(AccountAdmin.user_id == AccessToken.user_id).correlate(AccessToken)
+    stmt = (
+        select(AccessToken, User, admin.label("is_site_admin"))
+        .join(User, User.id == AccessToken.user_id)
+        .where(AccessToken.token_digest == digest)
+    )
+    row = session.execute(stmt).first()
+    if row is None:
+        return None
+    return row[0], row[1], bool(row[2])
+
+
 def get_token(session: Session, token_id: int) -> AccessToken | None:
     return session.get(AccessToken, token_id)
 

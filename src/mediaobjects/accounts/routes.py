@@ -163,7 +163,10 @@ def delete_token(
 ) -> Response:
     with ctx.write() as session:
         token = accounts.revoke_token(session, principal, user_id, parse_id(token_id))
-        return canvas_json(request, schemas.token_json(token))
+        body = schemas.token_json(token)
+    # Revoked from now on in this process; in the others within the principal cache's TTL.
+    ctx.principals.forget_token(token.id)
+    return canvas_json(request, body)
 
 
 @router.post(

@@ -55,7 +55,18 @@ def _sqlite_on_begin(conn: Any) -> None:
 def build_session_factory(engine: Engine, *, writer: bool = True) -> sessionmaker[Session]:
     """Sessions for one unit of work; ``writer=False`` for read-only requests."""
     bind = engine.execution_options(sqlite_immediate=True) if writer else engine
-    return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
+    factory = sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
+    if not writer:
+        event.listen(factory, "loaded_as_persistent", _hold)
+    return factory
+
+
+def _hold(session: Session, instance: object) -> None:
+    # The identity map keeps only weak references: a row a request looked at and let go (the
+    # media object's file, checked for read access) would be loaded again by the next look-up
+    # by id in the same request. A read unit of work is one request, so holding what it
+    # loaded until it ends costs little and saves those round trips.
+    session.info.setdefault("held", []).append(instance)
 
 
 @contextmanager

@@ -55,16 +55,28 @@ def bearer_token(request: Request) -> str | None:
     return token if token is not None else None
 
 
-def _authenticate(session: Session, ctx: AppContext, raw: str) -> Principal:
-    token = authentication.authenticate_token(session, raw)
-    if authentication.needs_last_used_refresh(token):
+def _authenticate(ctx: AppContext, raw: str, session: Session | None) -> Principal:
+    """The principal of token ``raw``: from the principal cache when it was seen in the last
+    few seconds, else from one query (in ``session``, or a short unit of its own)."""
+    now = authentication.now()
+    digest = authentication.digest_token(raw)
+    auth = ctx.principals.get(digest, now)
+    if auth is None:
+        if session is not None:
+            auth = authentication.authenticate(session, raw, now)
+        else:
+            with ctx.read() as own:
+                auth = authentication.authenticate(own, raw, now)
+        ctx.principals.put(digest, auth)
+    if auth.needs_last_used_refresh(now):
         # Once in ten minutes per token; its own short write, never the request's.
         with ctx.write() as writer:
-            authentication.touch_token(writer, token.id)
-    return authentication.principal_for_token(session, token)
+            authentication.touch_token(writer, auth.token_id, now)
+        ctx.principals.refresh(digest, auth.used_at(now))
+    return auth.principal
 
 
-def get_principal(request: Request, ctx: Ctx, session: DbSession) -> Principal:
+def resolve_principal(request: Request, ctx: AppContext, session: Session | None) -> Principal:
     raw = bearer_token(request)
     if raw is None:
         header = request.headers.get("authorization")
@@ -72,15 +84,45 @@ def get_principal(request: Request, ctx: Ctx, session: DbSession) -> Principal:
             # An Authorization header we cannot use is a bad token, not anonymity.
             raise InvalidToken()
         return ANONYMOUS
-    if request.method in SAFE_METHODS:
-        # Reads share the request's session: one connection for the whole request.
-        return _authenticate(session, ctx, raw)
-    # Writes: a short unit of its own, so that nothing is held while the body arrives.
-    with ctx.read() as own:
-        return _authenticate(own, ctx, raw)
+    # Reads share the request's session: one connection for the whole request. Writes look
+    # the token up in a short unit of their own, so that nothing is held while a body arrives.
+    return _authenticate(ctx, raw, session if request.method in SAFE_METHODS else None)
+
+
+def get_principal(request: Request, ctx: Ctx, session: DbSession) -> Principal:
+    return resolve_principal(request, ctx, session)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+class LazyPrincipal:
+    """The caller, looked up only when asked: on routes where a signed verifier may already
+    prove the right to read, a request carrying one needs no token lookup at all."""
+
+    def __init__(self, request: Request, ctx: AppContext, session: Session) -> None:
+        self._request, self._ctx, self._session = request, ctx, session
+        self._principal: Principal | None = None
+
+    def __call__(self) -> Principal:
+        if self._principal is None:
+            self._principal = resolve_principal(self._request, self._ctx, self._session)
+        return self._principal
+
+    def beside_verifier(self) -> Principal:
+        """The caller of a request whose verifier proved the right to read: a token that is
+        no good changes nothing then (anonymous), as when the answer came from a cache."""
+        try:
+            return self()
+        except InvalidToken:
+            return ANONYMOUS
+
+
+def get_lazy_principal(request: Request, ctx: Ctx, session: DbSession) -> LazyPrincipal:
+    return LazyPrincipal(request, ctx, session)
+
+
+Caller = Annotated[LazyPrincipal, Depends(get_lazy_principal)]
 
 
 def authorized(request: Request, ctx: AppContext, check: Callable[[Session], object]) -> None:

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
+from mediaobjects.delivery_cache import SourceFacts
 from mediaobjects.files.models import Attachment
 from mediaobjects.http.conditional import etag_of, not_modified
-from mediaobjects.http.deps import Ctx, CurrentPrincipal, DbSession
+from mediaobjects.http.deps import Caller, Ctx, CurrentPrincipal, DbSession
 from mediaobjects.http.limits import picture_admission
 from mediaobjects.http.openapi import (
     ERROR_RESPONSES,
@@ -75,20 +76,34 @@ def show_media_source(
     request: Request,
     ctx: Ctx,
     session: DbSession,
-    principal: CurrentPrincipal,
+    caller: Caller,
     verifier: str | None = None,
 ) -> Response:
-    source, media_object = media.load_source(session, parse_id(source_id))
-    if not ctx.verifiers.opens_source(source.id, verifier):
-        media.require_read(session, principal, media_object)
+    sid = parse_id(source_id)
+    verified = ctx.verifiers.opens_source(sid, verifier)
+    # A verifier proves the right to read: what it opens may come from the delivery cache,
+    # and then the request touches no database at all.
+    facts = ctx.deliveries.sources.get(sid) if verified else None
+    if facts is None:
+        source, media_object = media.load_source(session, sid)
+        if not verified:
+            media.require_read(session, caller(), media_object)
+        facts = SourceFacts(
+            key=source.storage_key,
+            size=source.size,
+            etag=source.etag,
+            content_type=source.content_type,
+            filename=f"{schemas.display_title(media_object)}.{source.file_ext}",
+        )
+        ctx.deliveries.sources.put(sid, facts)
     return stream_stored(
         request,
         ctx,
-        key=source.storage_key,
-        size=source.size,
-        etag_value=source.etag,
-        content_type=source.content_type,
-        filename=f"{schemas.display_title(media_object)}.{source.file_ext}",
+        key=facts.key,
+        size=facts.size,
+        etag_value=facts.etag,
+        content_type=facts.content_type,
+        filename=facts.filename,
     )
 
 

@@ -14,12 +14,34 @@ from mediaobjects.media_objects.models import MediaObject, MediaSource, MediaThu
 
 def get_by_media_id(session: Session, media_id: str) -> MediaObject | None:
     """Canvas looks media up by ``media_id`` or, when set, ``old_media_id``. An exact
-    ``media_id`` wins: another object's old id must never hide a current one."""
-    exact = session.scalars(select(MediaObject).where(MediaObject.media_id == media_id)).first()
+    ``media_id`` wins: another object's old id must never hide a current one.
+
+    The media object's default file comes in the same query: read access and caption rights
+    follow it, so every request that finds media by id asks for it next."""
+    stmt = (
+        select(MediaObject, Attachment)
+        .outerjoin(Attachment, Attachment.id == MediaObject.attachment_id)
+        .where(MediaObject.media_id == media_id)
+    )
+    exact = session.execute(stmt).first()
     if exact is not None:
-        return exact
-    stmt = select(MediaObject).where(MediaObject.old_media_id == media_id)
-    return session.scalars(stmt.order_by(MediaObject.id)).first()
+        return exact[0]
+    by_old_id = select(MediaObject).where(MediaObject.old_media_id == media_id)
+    return session.scalars(by_old_id.order_by(MediaObject.id)).first()
+
+
+def get_attachment_with_media(
+    session: Session, attachment_id: int
+) -> tuple[Attachment, MediaObject | None] | None:
+    """A file and the media object its ``media_entry_id`` names (by ``media_id``), in one
+    query; the media object is None when only an ``old_media_id`` could match it."""
+    stmt = (
+        select(Attachment, MediaObject)
+        .outerjoin(MediaObject, MediaObject.media_id == Attachment.media_entry_id)
+        .where(Attachment.id == attachment_id)
+    )
+    row = session.execute(stmt).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def get(session: Session, media_object_id: int) -> MediaObject | None:
@@ -230,8 +252,17 @@ def sources_of_many(session: Session, media_object_ids: list[int]) -> dict[int, 
     return found
 
 
-def get_source(session: Session, source_id: int) -> MediaSource | None:
-    return session.get(MediaSource, source_id)
+def get_source_with_media(
+    session: Session, source_id: int
+) -> tuple[MediaSource, MediaObject] | None:
+    """A media source and its media object, in one query."""
+    stmt = (
+        select(MediaSource, MediaObject)
+        .join(MediaObject, MediaObject.id == MediaSource.media_object_id)
+        .where(MediaSource.id == source_id)
+    )
+    row = session.execute(stmt).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def delete_sources(session: Session, media_object_id: int) -> list[str]:

@@ -57,10 +57,15 @@ def load_media_object(session: Session, principal: Principal, media_id: str) -> 
 
 
 def _find_media_attachment(session: Session, attachment_ref: str) -> tuple[Attachment, MediaObject]:
-    attachment = files.load_attachment(session, parse_id(attachment_ref))
-    if attachment.media_entry_id is None:
+    found = repo.get_attachment_with_media(session, parse_id(attachment_ref))
+    if found is None:
         raise NotFound()
-    media_object = repo.get_by_media_id(session, attachment.media_entry_id)
+    attachment, media_object = found
+    if attachment.workflow_state == "deleted" or attachment.media_entry_id is None:
+        raise NotFound()
+    if media_object is None:
+        # Named by an old media id: the rare second look-up.
+        media_object = repo.get_by_media_id(session, attachment.media_entry_id)
     if media_object is None or media_object.workflow_state == "deleted":
         raise NotFound()
     return attachment, media_object
@@ -369,13 +374,10 @@ def sources_of(session: Session, media_object_ids: list[int]) -> dict[int, list[
 
 def load_source(session: Session, source_id: int) -> tuple[MediaSource, MediaObject]:
     """A media source and its media object; 404 when either is gone or deleted."""
-    source = repo.get_source(session, source_id)
-    if source is None:
+    found = repo.get_source_with_media(session, source_id)
+    if found is None or found[1].workflow_state == "deleted":
         raise NotFound()
-    media_object = repo.get(session, source.media_object_id)
-    if media_object is None or media_object.workflow_state == "deleted":
-        raise NotFound()
-    return source, media_object
+    return found
 
 
 def pick_source(session: Session, media_object: MediaObject, bitrate: str | None) -> MediaSource:

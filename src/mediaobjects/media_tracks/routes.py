@@ -16,11 +16,20 @@ from sqlalchemy.orm import Session
 from mediaobjects.accounts import authentication
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
+from mediaobjects.delivery_cache import TrackFacts
 from mediaobjects.files.models import Attachment
 from mediaobjects.http.arrays import array_param
 from mediaobjects.http.body import read_body
 from mediaobjects.http.conditional import etag_of, not_modified
-from mediaobjects.http.deps import Ctx, CurrentPrincipal, DbSession, authorized, get_ctx
+from mediaobjects.http.deps import (
+    Caller,
+    Ctx,
+    CurrentPrincipal,
+    DbSession,
+    LazyPrincipal,
+    authorized,
+    get_ctx,
+)
 from mediaobjects.http.json_input import loads_body
 from mediaobjects.http.limits import limit_track_put
 from mediaobjects.http.openapi import (
@@ -351,7 +360,7 @@ def _show(
     request: Request,
     ctx: AppContext,
     session: Session,
-    principal: Principal,
+    caller: LazyPrincipal,
     track_ref: str,
     verifier: str | None,
     *,
@@ -365,26 +374,37 @@ def _show(
         else Route.media(media_object_id or "")
     )
     verified = ctx.verifiers.opens_track(route, track_id, verifier)
-    media_object, attachment = _load(session, principal, media_object_id, attachment_ref)
-    track = tracks.get_track_content(
-        session,
-        principal,
-        track_id,
-        media_object=media_object,
-        attachment=attachment,
-        verified=verified,
+    key = (
+        ("attachment", attachment_ref, track_id)
+        if attachment_ref is not None
+        else ("media", media_object_id or "", track_id)
     )
-    body = tracks.served_webvtt(track).encode("utf-8")
-    etag = etag_of(body)
+    # A verifier proves the right to read: the track may come from the delivery cache, and
+    # then the request touches no database at all.
+    facts = ctx.deliveries.tracks.get(key) if verified else None
+    if facts is None:
+        principal = caller.beside_verifier() if verified else caller()
+        media_object, attachment = _load(session, principal, media_object_id, attachment_ref)
+        track = tracks.get_track_content(
+            session,
+            principal,
+            track_id,
+            media_object=media_object,
+            attachment=attachment,
+            verified=verified,
+        )
+        body = tracks.served_webvtt(track).encode("utf-8")
+        facts = TrackFacts(body=body, etag=etag_of(body), updated_at=track.updated_at)
+        ctx.deliveries.tracks.put(key, facts)
     headers = {
-        "ETag": etag,
-        "Last-Modified": format_datetime(track.updated_at, usegmt=True),
+        "ETag": facts.etag,
+        "Last-Modified": format_datetime(facts.updated_at, usegmt=True),
         "Cache-Control": "private, max-age=0, must-revalidate",
         "X-Content-Type-Options": "nosniff",
     }
-    if not_modified(request, etag, track.updated_at):
+    if not_modified(request, facts.etag, facts.updated_at):
         return Response(status_code=304, headers=headers)
-    return Response(body, headers=headers, media_type="text/vtt; charset=utf-8")
+    return Response(facts.body, headers=headers, media_type="text/vtt; charset=utf-8")
 
 
 @router.get(
@@ -399,12 +419,10 @@ def show_media_object_track(
     request: Request,
     ctx: Ctx,
     session: DbSession,
-    principal: CurrentPrincipal,
+    caller: Caller,
     verifier: str | None = None,
 ) -> Response:
-    return _show(
-        request, ctx, session, principal, track_id, verifier, media_object_id=media_object_id
-    )
+    return _show(request, ctx, session, caller, track_id, verifier, media_object_id=media_object_id)
 
 
 @router.get(
@@ -419,10 +437,10 @@ def show_media_attachment_track(
     request: Request,
     ctx: Ctx,
     session: DbSession,
-    principal: CurrentPrincipal,
+    caller: Caller,
     verifier: str | None = None,
 ) -> Response:
-    return _show(request, ctx, session, principal, track_id, verifier, attachment_ref=attachment_id)
+    return _show(request, ctx, session, caller, track_id, verifier, attachment_ref=attachment_id)
 
 
 @router.delete(

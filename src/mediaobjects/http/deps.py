@@ -33,7 +33,12 @@ def get_ctx(request: Request) -> AppContext:
     return ctx
 
 
-Ctx = Annotated[AppContext, Depends(get_ctx)]
+async def _ctx(request: Request) -> AppContext:
+    # Dependencies that do no I/O are async: a sync one costs a hop to the thread pool each.
+    return get_ctx(request)
+
+
+Ctx = Annotated[AppContext, Depends(_ctx)]
 
 
 def get_session(ctx: Ctx) -> Iterator[Session]:
@@ -118,7 +123,7 @@ class LazyPrincipal:
             return ANONYMOUS
 
 
-def get_lazy_principal(request: Request, ctx: Ctx, session: DbSession) -> LazyPrincipal:
+async def get_lazy_principal(request: Request, ctx: Ctx, session: DbSession) -> LazyPrincipal:
     return LazyPrincipal(request, ctx, session)
 
 
@@ -133,7 +138,7 @@ def authorized(request: Request, ctx: AppContext, check: Callable[[Session], obj
     allow_body(request)
 
 
-def get_query(request: Request) -> Params:
+async def get_query(request: Request) -> Params:
     return query_params(request)
 
 

@@ -8,7 +8,7 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider
 
-.PHONY: run run-deps test test-sqlite test-postgresql check fuzz bench system-deps clean
+.PHONY: run run-deps bench-deps test test-sqlite test-postgresql check fuzz bench system-deps clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
 	touch $(RUN_STAMP) $(TEST_STAMP)
 
 # Tools the test suite calls from the system (curl, jq for the README examples; PostgreSQL's
-# server binaries). Installed with apt when missing and we are root; otherwise named.
+# server binaries; wrk). Installed with apt when missing and we are root; otherwise named.
 system-deps:
 	@bash scripts/system-deps.sh
 
@@ -56,8 +56,13 @@ fuzz: $(TEST_STAMP) system-deps
 	MEDIAOBJECTS_FUZZ_EXAMPLES=500 MEDIAOBJECTS_SCHEMATHESIS_PROFILE=deep \
 		$(PYTEST) --db=sqlite tests/api/test_hostile_inputs.py tests/api/test_schemathesis.py
 
-bench: $(TEST_STAMP)
+# Each bench/*.py in turn (bench/support/ holds their helpers). wrk, ffmpeg and curl come from
+# the system.
+bench: $(TEST_STAMP) bench-deps
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b || exit 1; done || echo "no benchmarks yet"
+
+bench-deps:
+	@bash scripts/system-deps.sh --bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Installs the system tools the service and its tests need when they are missing (as root,
 # with apt): ffmpeg for the media pipeline; curl and jq for the README examples; PostgreSQL,
-# Redis and Chromium for the test suite. Otherwise it says exactly what to install.
+# Redis and Chromium for the test suite; wrk, the load generator of bench/request_cost.py (its
+# output parser is tested too). Otherwise it says exactly what to install.
+# --run: what `make run` needs; --bench: what `make bench` needs.
 set -euo pipefail
 missing=()
 if [ "${1:-}" = "--run" ]; then
   # make run: only what the server needs.
   command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null && exit 0
   missing=(ffmpeg)
+elif [ "${1:-}" = "--bench" ]; then
+  # make bench: ffmpeg for the media, curl as the upload client, wrk as the load generator.
+  command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+  command -v ffprobe >/dev/null || missing+=(ffmpeg)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v wrk >/dev/null || missing+=(wrk)
 else
 command -v curl >/dev/null || missing+=(curl)
 command -v jq >/dev/null || missing+=(jq)
@@ -15,6 +23,7 @@ command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v wrk >/dev/null || missing+=(wrk)
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi

@@ -10,16 +10,16 @@ that calls :func:`authorized`; the body readers refuse to run before it (``http.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from mediaobjects.accounts import authentication
 from mediaobjects.accounts.principal import ANONYMOUS, Principal
 from mediaobjects.context import AppContext
-from mediaobjects.db.engine import unit_of_work
 from mediaobjects.errors import InvalidToken
 from mediaobjects.http.body import allow_body
 from mediaobjects.http.params import Params, query_params, read_params
@@ -41,9 +41,18 @@ async def _ctx(request: Request) -> AppContext:
 Ctx = Annotated[AppContext, Depends(_ctx)]
 
 
-def get_session(ctx: Ctx) -> Iterator[Session]:
-    with unit_of_work(ctx.reader) as session:
+async def get_session(ctx: Ctx) -> AsyncIterator[Session]:
+    # Opening a session does no I/O (the connection comes with the first query), so it
+    # happens on the event loop; a request that never queried ends without a thread hop.
+    # Nothing is committed: this session only reads, and closing it rolls back.
+    session = ctx.reader()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 # The request's read-only session (opened lazily: no connection until the first query).
@@ -94,8 +103,26 @@ def resolve_principal(request: Request, ctx: AppContext, session: Session | None
     return _authenticate(ctx, raw, session if request.method in SAFE_METHODS else None)
 
 
-def get_principal(request: Request, ctx: Ctx, session: DbSession) -> Principal:
-    return resolve_principal(request, ctx, session)
+def _known_principal(request: Request, ctx: AppContext) -> Principal | None:
+    """The principal when no I/O is needed to know it (anonymous, or a token seen in the
+    last few seconds whose last-used time is fresh); None otherwise."""
+    raw = bearer_token(request)
+    if raw is None:
+        return resolve_principal(request, ctx, None)  # anonymous, or a bad header: no I/O
+    at = authentication.now()
+    auth = ctx.principals.get(authentication.digest_token(raw), at)
+    if auth is None or auth.needs_last_used_refresh(at):
+        return None
+    return auth.principal
+
+
+async def get_principal(request: Request, ctx: Ctx, session: DbSession) -> Principal:
+    # Most requests of a page load find their token in the principal cache: answered on the
+    # event loop. Otherwise the look-up (a query, perhaps a write) goes to the thread pool.
+    known = _known_principal(request, ctx)
+    if known is not None:
+        return known
+    return await run_in_threadpool(resolve_principal, request, ctx, session)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

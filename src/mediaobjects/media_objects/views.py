@@ -42,7 +42,7 @@ def media_object_payload(
             track_summary_json(
                 view.track, urls.media_object_track(media_object.media_id, view.track.id)
             )
-            for view in tracks.visible_tracks(session, media_object=media_object)
+            for view in tracks.visible_tracks(session, media_object=media_object, content=False)
         ]
     sources = None
     if include_sources:
@@ -113,7 +113,9 @@ def attachment_payload(
         track_summary_json(
             view.track, urls.attachment_track(attachment.id, view.track.id), view.inherited
         )
-        for view in tracks.visible_tracks(session, media_object=media_object, attachment=attachment)
+        for view in tracks.visible_tracks(
+            session, media_object=media_object, attachment=attachment, content=False
+        )
     ]
     return schemas.media_object_json(
         media_object,

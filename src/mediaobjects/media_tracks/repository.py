@@ -9,12 +9,20 @@ from sqlalchemy.orm import Session, aliased, defer
 
 from mediaobjects.media_tracks.models import MediaTrack
 
+# Caption texts can be hundreds of kilobytes; lists, info and the player page show none.
+_WITHOUT_TEXTS = (defer(MediaTrack.content), defer(MediaTrack.webvtt_content))
+
 
 def media_object_view(
-    session: Session, media_object_id: int, default_attachment_id: int | None
+    session: Session,
+    media_object_id: int,
+    default_attachment_id: int | None,
+    *,
+    content: bool = True,
 ) -> list[MediaTrack]:
     """Tracks of the media object that belong to no attachment (legacy) or to its default
-    attachment, every user's, ordered by locale. Tracks of other attachments are not here."""
+    attachment, every user's, ordered by locale. Tracks of other attachments are not here.
+    ``content=False`` leaves the caption texts unloaded (serializers that show none)."""
     on_default: ColumnElement[bool] = MediaTrack.attachment_id.is_(None)
     if default_attachment_id is not None:
         on_default = or_(on_default, MediaTrack.attachment_id == default_attachment_id)
@@ -23,6 +31,8 @@ def media_object_view(
         .where(MediaTrack.media_object_id == media_object_id, on_default)
         .order_by(MediaTrack.locale, MediaTrack.id)
     )
+    if not content:
+        stmt = stmt.options(*_WITHOUT_TEXTS)
     return list(session.scalars(stmt))
 
 
@@ -37,7 +47,7 @@ def media_object_views(
     stmt = (
         select(MediaTrack)
         .where(MediaTrack.media_object_id.in_(list(defaults)))
-        .options(defer(MediaTrack.content), defer(MediaTrack.webvtt_content))
+        .options(*_WITHOUT_TEXTS)
         .order_by(MediaTrack.locale, MediaTrack.id)
     )
     views: dict[int, list[MediaTrack]] = {media_object_id: [] for media_object_id in defaults}
@@ -49,7 +59,7 @@ def media_object_views(
 
 
 def attachment_view(
-    session: Session, attachment_id: int, default_attachment_id: int | None
+    session: Session, attachment_id: int, default_attachment_id: int | None, *, content: bool = True
 ) -> list[tuple[MediaTrack, bool]]:
     """Attachment X's own tracks and the default attachment's tracks for every locale X has
     none of, each paired with ``inherited``; ordered by locale (Canvas leaves the order to the
@@ -69,6 +79,8 @@ def attachment_view(
             condition, and_(MediaTrack.attachment_id == default_attachment_id, ~shadowed)
         )
     stmt = select(MediaTrack).where(condition).order_by(MediaTrack.locale, MediaTrack.id)
+    if not content:
+        stmt = stmt.options(*_WITHOUT_TEXTS)
     return [(track, track.attachment_id != attachment_id) for track in session.scalars(stmt)]
 
 
@@ -106,7 +118,9 @@ def delete_track(session: Session, track: MediaTrack) -> None:
 
 def count_tracks(session: Session, media_object_id: int) -> int:
     """Every track of the media object, on any of its attachments."""
-    stmt = select(func.count()).select_from(MediaTrack).where(
-        MediaTrack.media_object_id == media_object_id
+    stmt = (
+        select(func.count())
+        .select_from(MediaTrack)
+        .where(MediaTrack.media_object_id == media_object_id)
     )
     return int(session.scalar(stmt) or 0)

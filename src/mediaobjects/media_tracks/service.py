@@ -117,10 +117,12 @@ def visible_tracks(
     *,
     media_object: MediaObject | None = None,
     attachment: Attachment | None = None,
+    content: bool = True,
 ) -> list[TrackView]:
     """The tracks the route shows, with no access check: for serializers whose caller has
-    already been allowed to see the media object or the attachment."""
-    return _visible(session, _resolve(session, media_object, attachment))
+    already been allowed to see the media object or the attachment. ``content=False`` for
+    those that show no caption text (its columns are then not loaded)."""
+    return _visible(session, _resolve(session, media_object, attachment), content=content)
 
 
 def visible_tracks_of_many(
@@ -369,12 +371,16 @@ def _resolve(
     return _Route(media_object, attachment)
 
 
-def _visible(session: Session, route: _Route) -> list[TrackView]:
+def _visible(session: Session, route: _Route, *, content: bool = True) -> list[TrackView]:
     media_object = route.media_object
     if route.attachment is None:
-        tracks = repo.media_object_view(session, media_object.id, media_object.attachment_id)
+        tracks = repo.media_object_view(
+            session, media_object.id, media_object.attachment_id, content=content
+        )
         return [TrackView(track, False) for track in tracks]
-    pairs = repo.attachment_view(session, route.attachment.id, media_object.attachment_id)
+    pairs = repo.attachment_view(
+        session, route.attachment.id, media_object.attachment_id, content=content
+    )
     return [TrackView(track, inherited) for track, inherited in pairs]
 
 

@@ -58,7 +58,9 @@ def _page(
             media.sources_of(session, [media_object.id])[media_object.id]
         )
     ]
-    views = tracks.visible_tracks(session, media_object=media_object, attachment=attachment)
+    views = tracks.visible_tracks(
+        session, media_object=media_object, attachment=attachment, content=False
+    )
     track_list = [
         PlayerTrack(
             urls.attachment_track(attachment.id, v.track.id)

@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from tests.support.procs import (
     all_children,
     is_gone,
     listening,
+    served_socket_option,
     serving_connection,
     wait_for,
 )
@@ -192,8 +194,19 @@ def test_two_processes_serve_one_port_and_run_each_job_once(
                 )
                 opened = checking.getresponse()
                 assert opened.status == 206 and len(opened.read()) == 4
-        key = (Path(env["MEDIAOBJECTS_DATA_DIR"]) / "secret_key").read_text()
-        assert key.strip()
+        # Signed with the key made in the data dir on first start (none is configured).
+        assert (Path(env["MEDIAOBJECTS_DATA_DIR"]) / "secret_key").read_text().strip()
+
+        # Nagle off on every connection, as with one process: otherwise each keep-alive
+        # response after the first waits ~40 ms for the client's delayed ACK.
+        for pid in (first, second):
+            with closing(server.connection_served_by(pid)) as conn:
+                client_port = conn.sock.getsockname()[1]
+                assert send(conn, "GET", "/api/v1/users/self")[0] == 401
+                nodelay = served_socket_option(
+                    pid, server.port, client_port, socket.IPPROTO_TCP, socket.TCP_NODELAY
+                )
+                assert nodelay != 0
 
         server.service.process.send_signal(signal.SIGTERM)
         assert server.service.process.wait(timeout=30) == 0

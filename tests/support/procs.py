@@ -4,8 +4,11 @@ when a process is gone, and which process holds a TCP socket."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +18,8 @@ from pathlib import Path
 from mediaobjects.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+# The same number on every architecture (syscalls added since Linux 5.1 share one table).
+_SYS_PIDFD_GETFD = 438
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
@@ -105,6 +110,28 @@ def listening(pids: list[int], port: int) -> list[int]:
 def serving_connection(pids: list[int], port: int, client_port: int) -> list[int]:
     """Those of ``pids`` holding the server end of the connection from ``client_port``."""
     return _holding(pids, _tcp_inodes(port, client_port))
+
+
+def served_socket_option(pid: int, port: int, client_port: int, level: int, option: int) -> int:
+    """An option of process ``pid``'s end of the connection from ``client_port``, read from a
+    copy of its socket (pidfd_getfd, Linux 5.6+; the test runs as the server's user)."""
+    wanted = {f"socket:[{inode}]" for inode in _tcp_inodes(port, client_port)}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in wanted:
+                break
+    else:
+        raise AssertionError(f"process {pid} holds no connection from port {client_port}")
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    try:
+        copy = libc.syscall(_SYS_PIDFD_GETFD, pidfd, int(fd), 0)
+        if copy < 0:
+            raise OSError(ctypes.get_errno(), "pidfd_getfd")
+    finally:
+        os.close(pidfd)
+    with socket.socket(fileno=copy) as sock:
+        return sock.getsockopt(level, option)
 
 
 def is_gone(pid: int) -> bool:

@@ -26,8 +26,11 @@ $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
 system-deps:
 	@bash scripts/system-deps.sh
 
+# Server processes of `make run`: one per CPU unless SERVE_WORKERS says otherwise.
+SERVE_WORKERS ?=
+
 run: $(RUN_STAMP) run-deps
-	$(BIN)/mediaobjects serve
+	$(BIN)/mediaobjects serve $(if $(SERVE_WORKERS),--workers $(SERVE_WORKERS))
 
 # The service itself needs only ffmpeg from the system.
 run-deps:

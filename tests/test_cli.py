@@ -121,7 +121,7 @@ def test_help_lists_the_commands_operators_use() -> None:
     for name in ("serve", "worker", "create-admin-token", "reprocess", "db"):
         assert name in result.stdout
     serve_help = run_cli("serve", "--help", env={}).stdout
-    assert "--host" in serve_help and "--port" in serve_help
+    assert "--host" in serve_help and "--port" in serve_help and "--workers" in serve_help
 
 
 def test_reprocess_on_an_empty_install_queues_nothing(fresh_env: dict[str, str]) -> None:

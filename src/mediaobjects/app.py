@@ -27,15 +27,19 @@ def create_app(
     storage: Storage | None = None,
     context: AppContext | None = None,
     transcoder: Transcoder | None = None,
+    consume_jobs: bool = True,
 ) -> FastAPI:
-    """The app for ``settings``. Tests pass their own storage, transcoder or a whole context."""
+    """The app for ``settings``. Tests pass their own storage, transcoder or a whole context.
+    ``consume_jobs=False``: never consume the job queue (one of several server processes of
+    ``mediaobjects serve --workers N``, whose parent consumes)."""
     ctx = context or build_context(settings or Settings(), storage=storage, transcoder=transcoder)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # The default install consumes its SQLite job queue inside the server: nothing else
         # to start. A context handed in (tests, the worker) is run by its owner.
-        jobs = ctx.jobs if context is None and ctx.settings.workers > 0 else None
+        consuming = consume_jobs and context is None and ctx.settings.workers > 0
+        jobs = ctx.jobs if consuming else None
         if jobs is not None:
             # Consuming also runs the chores, such as removing temporary files of crashes.
             jobs.start_in_process(ctx.settings.workers)

@@ -4,12 +4,13 @@ db check. Operators' scripts depend on these names."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from mediaobjects.context import InvalidSettings
+from mediaobjects.context import AppContext, InvalidSettings
 from mediaobjects.redact import redact_url
 from mediaobjects.settings import Settings
 
@@ -29,41 +30,55 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from mediaobjects.app import create_app
-    from mediaobjects.logs import uvicorn_log_config
+    from mediaobjects.context import build_context
+    from mediaobjects.serving import default_processes, serve_processes, uvicorn_options
 
+    processes: int = args.workers if args.workers is not None else default_processes()
     _upgrade(settings)
+    announce = _announcement(settings, args.host, args.port, processes)
+    if processes > 1:
+        # This process supervises the server processes and consumes the job queue.
+        ctx = build_context(settings, with_jobs=settings.workers > 0)
+        try:
+            _check_before_serving(ctx)
+            serve_processes(ctx, args.host, args.port, processes, announce)
+        finally:
+            ctx.close()
+        return 0
+    # One process: its app consumes the job queue itself (see create_app).
     app = create_app(settings)
-    transcoder = app.state.ctx.transcoder
+    _check_before_serving(app.state.ctx)
+    print(announce, file=sys.stderr, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, **uvicorn_options(settings))
+    return 0
+
+
+def _check_before_serving(ctx: AppContext) -> None:
+    """Warn when ffmpeg is missing; fail when the bucket is."""
     try:
-        transcoder.check_tools()
+        ctx.transcoder.check_tools()
     except Exception as exc:  # ToolMissing: say what to install, then serve anyway
         print(
             f"mediaobjects: {exc} Media will stay pending until it is installed.", file=sys.stderr
         )
-    storage = app.state.ctx.storage
-    ensure_bucket = getattr(storage, "ensure_bucket", None)
+    ensure_bucket = getattr(ctx.storage, "ensure_bucket", None)
     if ensure_bucket is not None:
         # A missing bucket should fail at start-up, not at the first upload.
         ensure_bucket()
+
+
+def _announcement(settings: Settings, host: str, port: int, processes: int) -> str:
     command = sys.argv[0] if sys.argv[0].endswith("mediaobjects") else "mediaobjects"
-    print(
-        f"mediaobjects: serving on http://{args.host}:{args.port}/ "
-        f"(data in {settings.data_dir.resolve()}).\n"
-        f"mediaobjects: get an admin token with: {command} create-admin-token",
-        file=sys.stderr,
-        flush=True,
+    plural = "process" if processes == 1 else "processes"
+    if settings.workers > 0:
+        jobs = f"media jobs run in process {os.getpid()} with {settings.workers} thread(s)"
+    else:
+        jobs = "MEDIAOBJECTS_WORKERS=0: media jobs wait for `mediaobjects worker`"
+    return (
+        f"mediaobjects: serving on http://{host}:{port}/ with {processes} {plural} "
+        f"(data in {settings.data_dir.resolve()}); {jobs}.\n"
+        f"mediaobjects: get an admin token with: {command} create-admin-token"
     )
-    # Forwarded headers are handled by the app itself, from MEDIAOBJECTS_TRUSTED_PROXIES only
-    # (uvicorn would believe them from 127.0.0.1 by default).
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=settings.log_level,
-        log_config=uvicorn_log_config(settings.log_level),
-        proxy_headers=False,
-    )
-    return 0
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -164,6 +179,16 @@ def cmd_db_check(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mediaobjects",
@@ -173,6 +198,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="migrate the database and serve the API")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    serve.add_argument(
+        "--workers",
+        type=_at_least_one,
+        default=None,
+        metavar="N",
+        help=(
+            "server processes answering on the port (default: the number of CPUs); media "
+            "jobs run in the serve process itself (MEDIAOBJECTS_WORKERS threads), never N times"
+        ),
+    )
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser(
         "worker", help="run media jobs from the queue (for Redis or PostgreSQL queues)"

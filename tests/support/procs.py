@@ -1,11 +1,14 @@
 """Real processes for the tests that kill them: starting ``mediaobjects serve`` and
-``mediaobjects worker`` on a test's data, finding their ffmpeg children in /proc, and telling
-when a process is gone."""
+``mediaobjects worker`` on a test's data, finding their ffmpeg children in /proc, telling
+when a process is gone, and which process holds a TCP socket."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +18,8 @@ from pathlib import Path
 from mediaobjects.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+# The same number on every architecture (syscalls added since Linux 5.1 share one table).
+_SYS_PIDFD_GETFD = 438
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
@@ -44,6 +49,89 @@ def children(parent: int, name: str) -> list[int]:
         ):
             found.append(int(entry))
     return found
+
+
+def all_children(parent: int) -> list[int]:
+    """Live processes whose parent is ``parent``, whatever their name."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        if stat.rsplit(")", 1)[1].split()[1] == str(parent) and not is_gone(int(entry)):
+            found.append(int(entry))
+    return found
+
+
+def _tcp_inodes(local_port: int, remote_port: int | None) -> set[str]:
+    """The inodes of IPv4 TCP sockets on ``local_port``: listening ones when ``remote_port``
+    is None, else the one connected to ``remote_port``."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+        if int(local.split(":")[1], 16) != local_port:
+            continue
+        if remote_port is None:
+            wanted = state == "0A"  # TCP_LISTEN
+        else:
+            wanted = int(remote.split(":")[1], 16) == remote_port
+        if wanted:
+            found.add(inode)
+    return found
+
+
+def _holding(pids: list[int], inodes: set[str]) -> list[int]:
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    holders = []
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in wanted:
+                    holders.append(pid)
+                    break
+            except OSError:
+                continue
+    return holders
+
+
+def listening(pids: list[int], port: int) -> list[int]:
+    """Those of ``pids`` that hold a socket listening on ``port``."""
+    return _holding(pids, _tcp_inodes(port, None))
+
+
+def serving_connection(pids: list[int], port: int, client_port: int) -> list[int]:
+    """Those of ``pids`` holding the server end of the connection from ``client_port``."""
+    return _holding(pids, _tcp_inodes(port, client_port))
+
+
+def served_socket_option(pid: int, port: int, client_port: int, level: int, option: int) -> int:
+    """An option of process ``pid``'s end of the connection from ``client_port``, read from a
+    copy of its socket (pidfd_getfd, Linux 5.6+; the test runs as the server's user)."""
+    wanted = {f"socket:[{inode}]" for inode in _tcp_inodes(port, client_port)}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in wanted:
+                break
+    else:
+        raise AssertionError(f"process {pid} holds no connection from port {client_port}")
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    try:
+        copy = libc.syscall(_SYS_PIDFD_GETFD, pidfd, int(fd), 0)
+        if copy < 0:
+            raise OSError(ctypes.get_errno(), "pidfd_getfd")
+    finally:
+        os.close(pidfd)
+    with socket.socket(fileno=copy) as sock:
+        return sock.getsockopt(level, option)
 
 
 def is_gone(pid: int) -> bool:

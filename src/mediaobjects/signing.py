@@ -9,17 +9,26 @@ import base64
 import hashlib
 import hmac
 from datetime import UTC, datetime
+from functools import lru_cache
 
 # Written where an expiring token has its expiry time. The MAC covers this word too, and an
 # expiring token's MAC covers digits, so neither kind can be rewritten into the other.
 NEVER = "never"
 
 
+# MACs remembered per process: a page of ten media objects carries some thirty signed URLs, the
+# same for every student within a minute (``http.urls`` rounds expiry times), and each
+# player asks to verify the same few verifiers again and again. Bounded, so a caller sending
+# made-up verifiers only costs what computing their MACs costs anyway.
+MAC_CACHE_SIZE = 65_536
+
+
 class Signer:
     def __init__(self, secret_key: str) -> None:
         self._key = hashlib.sha256(("mediaobjects-signing:" + secret_key).encode()).digest()
+        self._mac = lru_cache(maxsize=MAC_CACHE_SIZE)(self._compute_mac)
 
-    def _mac(self, purpose: str, subject: str, expires: str) -> str:
+    def _compute_mac(self, purpose: str, subject: str, expires: str) -> str:
         msg = f"{purpose}\n{subject}\n{expires}".encode()
         digest = hmac.new(self._key, msg, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from mediaobjects.accounts.models import (
@@ -51,16 +51,26 @@ def get_token_by_digest(session: Session, digest: str) -> AccessToken | None:
     return session.scalars(select(AccessToken).where(AccessToken.token_digest == digest)).first()
 
 
+# The statements of the hottest queries are built once, at import: building a SELECT costs
+# about as much as running it on SQLite (85 of 170 microseconds, measured here).
+_TOKEN_WITH_USER = (
+    select(
+        AccessToken,
+        User,
+        exists()
+        .where(AccountAdmin.user_id == AccessToken.user_id)
+        .correlate(AccessToken)
+        .label("is_site_admin"),
+    )
+    .join(User, User.id == AccessToken.user_id)
+    .where(AccessToken.token_digest == bindparam("digest"))
+)
+
+
 def token_with_user(session: Session, digest: str) -> tuple[AccessToken, User, bool] | None:
     """The token with this digest, its user and whether that user is a site admin, in one
     query (every authenticated request starts here); None when no such token or user."""
-    admin = exists().where(AccountAdmin.user_id == AccessToken.user_id).correlate(AccessToken)
-    stmt = (
-        select(AccessToken, User, admin.label("is_site_admin"))
-        .join(User, User.id == AccessToken.user_id)
-        .where(AccessToken.token_digest == digest)
-    )
-    row = session.execute(stmt).first()
+    row = session.execute(_TOKEN_WITH_USER, {"digest": digest}).first()
     if row is None:
         return None
     return row[0], row[1], bool(row[2])
@@ -82,13 +92,15 @@ def get_group_category(session: Session, category_id: int) -> GroupCategory | No
     return session.get(GroupCategory, category_id)
 
 
+_ENROLLMENT_TYPES = select(Enrollment.type).where(
+    Enrollment.user_id == bindparam("user_id"),
+    Enrollment.course_id == bindparam("course_id"),
+    Enrollment.workflow_state == "active",
+)
+
+
 def enrollment_types(session: Session, user_id: int, course_id: int) -> list[str]:
-    stmt = select(Enrollment.type).where(
-        Enrollment.user_id == user_id,
-        Enrollment.course_id == course_id,
-        Enrollment.workflow_state == "active",
-    )
-    return list(session.scalars(stmt))
+    return list(session.scalars(_ENROLLMENT_TYPES, {"user_id": user_id, "course_id": course_id}))
 
 
 def find_enrollment(

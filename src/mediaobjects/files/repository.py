@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from mediaobjects.files.models import Attachment, Folder, UploadTicket
@@ -44,10 +44,13 @@ def get_attachment(session: Session, attachment_id: int) -> Attachment | None:
     return session.get(Attachment, attachment_id)
 
 
+_ATTACHMENTS = select(Attachment).where(Attachment.id.in_(bindparam("ids", expanding=True)))
+
+
 def get_attachments(session: Session, attachment_ids: list[int]) -> list[Attachment]:
     if not attachment_ids:
         return []
-    return list(session.scalars(select(Attachment).where(Attachment.id.in_(attachment_ids))))
+    return list(session.scalars(_ATTACHMENTS, {"ids": attachment_ids}))
 
 
 def active_files_named(session: Session, folder_id: int, display_name: str) -> list[Attachment]:

@@ -10,7 +10,7 @@ say: deployments behind a proxy or cache set the public URL (docs/deploying.md).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from fastapi import Request
 
@@ -34,11 +34,21 @@ def request_url(request: Request) -> str:
     return base_url(request) + request.url.path + (f"?{query}" if query else "")
 
 
+def expiry(now: datetime, ttl_seconds: int) -> datetime:
+    """When URLs signed ``now`` expire: ``ttl_seconds`` later, rounded down to a step of up to
+    a minute (a 360th of the TTL), so that every request within that step hands out the same
+    URLs. Signatures are then computed once per step, not per request (``signing``), and
+    browsers see the same URL for the same bytes."""
+    step = max(1, min(60, ttl_seconds // 360))
+    at = int(now.timestamp()) + ttl_seconds
+    return datetime.fromtimestamp(at - at % step, UTC)
+
+
 class Urls:
     def __init__(self, request: Request, ctx: AppContext) -> None:
         self.base = base_url(request)
         self._verifiers = ctx.verifiers
-        self._expires = datetime.now(UTC) + timedelta(seconds=ctx.settings.signed_url_ttl_seconds)
+        self._expires = expiry(datetime.now(UTC), ctx.settings.signed_url_ttl_seconds)
 
     def file_download(self, attachment_id: int) -> str:
         verifier = self._verifiers.download(attachment_id, self._expires)

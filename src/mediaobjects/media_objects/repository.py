@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, literal, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, delete, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects.models import MediaObject, MediaSource, MediaThumbnail
+
+# The statements of the hottest queries are built once, at import: building a SELECT costs
+# about as much as running it on SQLite (85 of 170 microseconds, measured here).
+_BY_MEDIA_ID_WITH_FILE = (
+    select(MediaObject, Attachment)
+    .outerjoin(Attachment, Attachment.id == MediaObject.attachment_id)
+    .where(MediaObject.media_id == bindparam("media_id"))
+)
+_BY_OLD_MEDIA_ID = (
+    select(MediaObject)
+    .where(MediaObject.old_media_id == bindparam("media_id"))
+    .order_by(MediaObject.id)
+    .limit(1)
+)
+_ATTACHMENT_WITH_MEDIA = (
+    select(Attachment, MediaObject)
+    .outerjoin(MediaObject, MediaObject.media_id == Attachment.media_entry_id)
+    .where(Attachment.id == bindparam("attachment_id"))
+)
+_SOURCE_WITH_MEDIA = (
+    select(MediaSource, MediaObject)
+    .join(MediaObject, MediaObject.id == MediaSource.media_object_id)
+    .where(MediaSource.id == bindparam("source_id"))
+)
+_SOURCES_OF = select(MediaSource).where(
+    MediaSource.media_object_id.in_(bindparam("ids", expanding=True))
+)
+_MANY = select(MediaObject).where(MediaObject.id.in_(bindparam("ids", expanding=True)))
 
 
 def get_by_media_id(session: Session, media_id: str) -> MediaObject | None:
@@ -18,16 +47,10 @@ def get_by_media_id(session: Session, media_id: str) -> MediaObject | None:
 
     The media object's default file comes in the same query: read access and caption rights
     follow it, so every request that finds media by id asks for it next."""
-    stmt = (
-        select(MediaObject, Attachment)
-        .outerjoin(Attachment, Attachment.id == MediaObject.attachment_id)
-        .where(MediaObject.media_id == media_id)
-    )
-    exact = session.execute(stmt).first()
+    exact = session.execute(_BY_MEDIA_ID_WITH_FILE, {"media_id": media_id}).first()
     if exact is not None:
         return exact[0]
-    by_old_id = select(MediaObject).where(MediaObject.old_media_id == media_id)
-    return session.scalars(by_old_id.order_by(MediaObject.id)).first()
+    return session.scalars(_BY_OLD_MEDIA_ID, {"media_id": media_id}).first()
 
 
 def get_attachment_with_media(
@@ -35,12 +58,7 @@ def get_attachment_with_media(
 ) -> tuple[Attachment, MediaObject | None] | None:
     """A file and the media object its ``media_entry_id`` names (by ``media_id``), in one
     query; the media object is None when only an ``old_media_id`` could match it."""
-    stmt = (
-        select(Attachment, MediaObject)
-        .outerjoin(MediaObject, MediaObject.media_id == Attachment.media_entry_id)
-        .where(Attachment.id == attachment_id)
-    )
-    row = session.execute(stmt).first()
+    row = session.execute(_ATTACHMENT_WITH_MEDIA, {"attachment_id": attachment_id}).first()
     return (row[0], row[1]) if row is not None else None
 
 
@@ -128,36 +146,58 @@ def _title_contains(session: Session, term: str) -> ColumnElement[bool]:
     return _displayed_title().op("~", is_comparison=True)(_regex_pattern(term))
 
 
-def _listing_filter(
-    session: Session,
-    *,
-    context_type: str,
-    context_id: int,
-    include_restricted: bool,
-    search: str | None,
-) -> list[ColumnElement[bool]]:
-    """Media objects of the not-deleted media files of one context that the caller may read.
+def _scope_conditions(include_restricted: bool) -> list[ColumnElement[bool]]:
+    """Media objects of the not-deleted media files of one context (bound parameters
+    ``context_type`` and ``context_id``) that the caller may read.
 
     The read rule of files (hidden and locked files only for those who manage the context's
     files) is applied here as a filter, never row by row, so one restricted file can neither
     leak nor fail the whole list (Canvas bug, canvas-media-api.md §5.15). IN (subquery)
     lists an object once however many of the context's files share it."""
     files = select(Attachment.media_entry_id).where(
-        Attachment.context_type == context_type,
-        Attachment.context_id == context_id,
+        Attachment.context_type == bindparam("context_type"),
+        Attachment.context_id == bindparam("context_id"),
         Attachment.workflow_state != "deleted",
         Attachment.media_entry_id.is_not(None),
     )
     if not include_restricted:
         files = files.where(Attachment.hidden.is_(False), Attachment.locked.is_(False))
-    conditions: list[ColumnElement[bool]] = [
+    return [
         MediaObject.media_id.in_(files),
         # Decision D16: deleted media objects are not listed.
         MediaObject.workflow_state != "deleted",
     ]
-    if search is not None:
-        conditions.append(_title_contains(session, search))
-    return conditions
+
+
+# Built once per shape, as the statements of the other hot queries: a page of a course's
+# media is asked for each time a teacher or student opens the media list.
+@cache
+def _count_stmt(include_restricted: bool) -> Select[int]:
+    return (
+        select(func.count()).select_from(MediaObject).where(*_scope_conditions(include_restricted))
+    )
+
+
+@cache
+def _page_stmt(include_restricted: bool, sort: str, descending: bool) -> Select[int, int]:
+    key: ColumnElement[Any]
+    if sort == "created_at":
+        key = MediaObject.created_at.desc() if descending else MediaObject.created_at.asc()
+    elif descending:
+        # Canvas: untitled objects (NULL key) last when ascending, first when descending.
+        key = MediaObject.title_sort_key.desc().nulls_first()
+    else:
+        key = MediaObject.title_sort_key.asc().nulls_last()
+    # The id tie-break makes pages stable when keys repeat.
+    tie = MediaObject.id.desc() if descending else MediaObject.id.asc()
+    # count(*) OVER () gives the total with the page, saving a second pass over the scope.
+    return (
+        select(MediaObject.id, func.count().over())
+        .where(*_scope_conditions(include_restricted))
+        .order_by(key, tie)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
 
 
 def count_listed(
@@ -168,15 +208,11 @@ def count_listed(
     include_restricted: bool,
     search: str | None,
 ) -> int:
-    conditions = _listing_filter(
-        session,
-        context_type=context_type,
-        context_id=context_id,
-        include_restricted=include_restricted,
-        search=search,
-    )
-    stmt = select(func.count()).select_from(MediaObject).where(*conditions)
-    return int(session.scalar(stmt) or 0)
+    stmt = _count_stmt(include_restricted)
+    if search is not None:
+        stmt = stmt.where(_title_contains(session, search))
+    params = {"context_type": context_type, "context_id": context_id}
+    return int(session.scalar(stmt, params) or 0)
 
 
 def listed_ids(
@@ -194,32 +230,16 @@ def listed_ids(
     """One page of ids and the total number listed (None when the page is empty). Only the
     narrow (sort key, id) pairs are sorted and skipped; the full rows of the page are loaded
     afterwards by ``get_many``."""
-    conditions = _listing_filter(
-        session,
-        context_type=context_type,
-        context_id=context_id,
-        include_restricted=include_restricted,
-        search=search,
-    )
-    key: ColumnElement[Any]
-    if sort == "created_at":
-        key = MediaObject.created_at.desc() if descending else MediaObject.created_at.asc()
-    elif descending:
-        # Canvas: untitled objects (NULL key) last when ascending, first when descending.
-        key = MediaObject.title_sort_key.desc().nulls_first()
-    else:
-        key = MediaObject.title_sort_key.asc().nulls_last()
-    # The id tie-break makes pages stable when keys repeat.
-    tie = MediaObject.id.desc() if descending else MediaObject.id.asc()
-    # count(*) OVER () gives the total with the page, saving a second pass over the scope.
-    stmt = (
-        select(MediaObject.id, func.count().over())
-        .where(*conditions)
-        .order_by(key, tie)
-        .limit(limit)
-        .offset(offset)
-    )
-    rows = session.execute(stmt).all()
+    stmt = _page_stmt(include_restricted, sort, descending)
+    if search is not None:
+        stmt = stmt.where(_title_contains(session, search))
+    params = {
+        "context_type": context_type,
+        "context_id": context_id,
+        "limit": limit,
+        "offset": offset,
+    }
+    rows = session.execute(stmt, params).all()
     return [int(row[0]) for row in rows], (int(rows[0][1]) if rows else None)
 
 
@@ -227,9 +247,7 @@ def get_many(session: Session, ids: list[int]) -> list[MediaObject]:
     """The media objects with these ids, in the order of ``ids``."""
     if not ids:
         return []
-    found = {
-        mo.id: mo for mo in session.scalars(select(MediaObject).where(MediaObject.id.in_(ids)))
-    }
+    found = {mo.id: mo for mo in session.scalars(_MANY, {"ids": ids})}
     return [found[i] for i in ids if i in found]
 
 
@@ -246,8 +264,7 @@ def sources_of_many(session: Session, media_object_ids: list[int]) -> dict[int, 
     found: dict[int, list[MediaSource]] = {i: [] for i in media_object_ids}
     if not media_object_ids:
         return found
-    stmt = select(MediaSource).where(MediaSource.media_object_id.in_(media_object_ids))
-    for source in session.scalars(stmt):
+    for source in session.scalars(_SOURCES_OF, {"ids": media_object_ids}):
         found[source.media_object_id].append(source)
     return found
 
@@ -256,12 +273,7 @@ def get_source_with_media(
     session: Session, source_id: int
 ) -> tuple[MediaSource, MediaObject] | None:
     """A media source and its media object, in one query."""
-    stmt = (
-        select(MediaSource, MediaObject)
-        .join(MediaObject, MediaObject.id == MediaSource.media_object_id)
-        .where(MediaSource.id == source_id)
-    )
-    row = session.execute(stmt).first()
+    row = session.execute(_SOURCE_WITH_MEDIA, {"source_id": source_id}).first()
     return (row[0], row[1]) if row is not None else None
 
 

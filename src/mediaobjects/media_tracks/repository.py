@@ -4,13 +4,36 @@ canvas-media-api.md §1.3: which tracks a media object shows, and which an attac
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from functools import cache
+
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, defer
 
 from mediaobjects.media_tracks.models import MediaTrack
 
 # Caption texts can be hundreds of kilobytes; lists, info and the player page show none.
 _WITHOUT_TEXTS = (defer(MediaTrack.content), defer(MediaTrack.webvtt_content))
+_VIEWS_OF_MANY = (
+    select(MediaTrack)
+    .where(MediaTrack.media_object_id.in_(bindparam("ids", expanding=True)))
+    .options(*_WITHOUT_TEXTS)
+    .order_by(MediaTrack.locale, MediaTrack.id)
+)
+
+
+# Statements are built once per shape (with or without a default file, with or without the
+# texts) and reused: building a SELECT costs about as much as running it on SQLite.
+@cache
+def _media_object_view_stmt(with_default: bool, content: bool) -> Select[MediaTrack]:
+    on_default: ColumnElement[bool] = MediaTrack.attachment_id.is_(None)
+    if with_default:
+        on_default = or_(on_default, MediaTrack.attachment_id == bindparam("default_id"))
+    stmt = (
+        select(MediaTrack)
+        .where(MediaTrack.media_object_id == bindparam("media_object_id"), on_default)
+        .order_by(MediaTrack.locale, MediaTrack.id)
+    )
+    return stmt if content else stmt.options(*_WITHOUT_TEXTS)
 
 
 def media_object_view(
@@ -23,17 +46,9 @@ def media_object_view(
     """Tracks of the media object that belong to no attachment (legacy) or to its default
     attachment, every user's, ordered by locale. Tracks of other attachments are not here.
     ``content=False`` leaves the caption texts unloaded (serializers that show none)."""
-    on_default: ColumnElement[bool] = MediaTrack.attachment_id.is_(None)
-    if default_attachment_id is not None:
-        on_default = or_(on_default, MediaTrack.attachment_id == default_attachment_id)
-    stmt = (
-        select(MediaTrack)
-        .where(MediaTrack.media_object_id == media_object_id, on_default)
-        .order_by(MediaTrack.locale, MediaTrack.id)
-    )
-    if not content:
-        stmt = stmt.options(*_WITHOUT_TEXTS)
-    return list(session.scalars(stmt))
+    stmt = _media_object_view_stmt(default_attachment_id is not None, content)
+    params = {"media_object_id": media_object_id, "default_id": default_attachment_id}
+    return list(session.scalars(stmt, params))
 
 
 def media_object_views(
@@ -44,18 +59,29 @@ def media_object_views(
     serializers never show them."""
     if not defaults:
         return {}
-    stmt = (
-        select(MediaTrack)
-        .where(MediaTrack.media_object_id.in_(list(defaults)))
-        .options(*_WITHOUT_TEXTS)
-        .order_by(MediaTrack.locale, MediaTrack.id)
-    )
     views: dict[int, list[MediaTrack]] = {media_object_id: [] for media_object_id in defaults}
-    for track in session.scalars(stmt):
+    for track in session.scalars(_VIEWS_OF_MANY, {"ids": list(defaults)}):
         default = defaults[track.media_object_id]
         if track.attachment_id is None or track.attachment_id == default:
             views[track.media_object_id].append(track)
     return views
+
+
+@cache
+def _attachment_view_stmt(inherits: bool, content: bool) -> Select[MediaTrack]:
+    condition: ColumnElement[bool] = MediaTrack.attachment_id == bindparam("attachment_id")
+    if inherits:
+        own = aliased(MediaTrack)
+        shadowed = exists().where(
+            own.attachment_id == bindparam("attachment_id"),
+            own.media_object_id == MediaTrack.media_object_id,
+            func.lower(own.locale) == func.lower(MediaTrack.locale),
+        )
+        condition = or_(
+            condition, and_(MediaTrack.attachment_id == bindparam("default_id"), ~shadowed)
+        )
+    stmt = select(MediaTrack).where(condition).order_by(MediaTrack.locale, MediaTrack.id)
+    return stmt if content else stmt.options(*_WITHOUT_TEXTS)
 
 
 def attachment_view(
@@ -67,21 +93,12 @@ def attachment_view(
 
     Locales are compared without regard to case (decision D9) so that a legacy ``EN`` of X
     hides an inherited ``en``. Tracks with no attachment never appear here, as in Canvas."""
-    condition: ColumnElement[bool] = MediaTrack.attachment_id == attachment_id
-    if default_attachment_id is not None and default_attachment_id != attachment_id:
-        own = aliased(MediaTrack)
-        shadowed = exists().where(
-            own.attachment_id == attachment_id,
-            own.media_object_id == MediaTrack.media_object_id,
-            func.lower(own.locale) == func.lower(MediaTrack.locale),
-        )
-        condition = or_(
-            condition, and_(MediaTrack.attachment_id == default_attachment_id, ~shadowed)
-        )
-    stmt = select(MediaTrack).where(condition).order_by(MediaTrack.locale, MediaTrack.id)
-    if not content:
-        stmt = stmt.options(*_WITHOUT_TEXTS)
-    return [(track, track.attachment_id != attachment_id) for track in session.scalars(stmt)]
+    inherits = default_attachment_id is not None and default_attachment_id != attachment_id
+    stmt = _attachment_view_stmt(inherits, content)
+    params = {"attachment_id": attachment_id, "default_id": default_attachment_id}
+    return [
+        (track, track.attachment_id != attachment_id) for track in session.scalars(stmt, params)
+    ]
 
 
 def get_track(session: Session, track_id: int) -> MediaTrack | None:

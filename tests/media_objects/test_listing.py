@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from mediaobjects.accounts import authentication
+from mediaobjects.accounts import access, authentication
 from mediaobjects.accounts.models import User
 from mediaobjects.accounts.permissions import ContextType
 from mediaobjects.accounts.principal import ANONYMOUS, Principal
@@ -89,11 +89,17 @@ def listing(
             user = session.get(User, who.id)
             assert user is not None
             principal = authentication.principal_for_user(session, user)
+        if context:
+            authentication.require_user(principal)  # as the route: 401 before 404
         return list_media_objects(
             session,
             principal,
-            context_type=context[0] if context else None,
-            context_id=context[1] if context else None,
+            # Found as the route finds it (404 for a missing or deleted one).
+            context=(
+                access.load_context(session, context[0], str(context[1]), principal)
+                if context
+                else None
+            ),
             query=query,
         )
 

@@ -20,13 +20,20 @@ def permissions_in(session: Session, principal: Principal, context: Context) -> 
 
     Remembered for the rest of the unit of work (``session.info``): a page of a hundred media
     objects asks about the same course a hundred times. Enrollment changes clear it."""
-    cache: dict[tuple[int | None, bool, Context], frozenset[str]] = session.info.setdefault(
-        "permissions", {}
-    )
+    cache = _permissions_cache(session)
     key = (principal.user_id, principal.is_site_admin, context)
     if key not in cache:
         cache[key] = _permissions_in(session, principal, context)
     return cache[key]
+
+
+def _permissions_cache(
+    session: Session,
+) -> dict[tuple[int | None, bool, Context], frozenset[str]]:
+    cache: dict[tuple[int | None, bool, Context], frozenset[str]] = session.info.setdefault(
+        "permissions", {}
+    )
+    return cache
 
 
 def forget_permissions(session: Session) -> None:
@@ -81,7 +88,16 @@ def load_group(session: Session, group_ref: str) -> Group:
 def load_context(session: Session, context_type: str, ref: str, principal: Principal) -> Context:
     """The course, group or user named in a URL; 404 when it does not exist."""
     if context_type == "Course":
-        return Context("Course", load_course(session, ref).id)
+        if principal.user is None or principal.is_site_admin:
+            return Context("Course", load_course(session, ref).id)
+        # The caller's roles come with the course: the next question is what they may do.
+        found = repo.course_with_roles(session, parse_id(ref), principal.user.id)
+        if found is None or found[0].workflow_state == "deleted":
+            raise NotFound()
+        context = Context("Course", found[0].id)
+        key = (principal.user_id, principal.is_site_admin, context)
+        _permissions_cache(session).setdefault(key, permissions_for_roles(found[1]))
+        return context
     if context_type == "Group":
         return Context("Group", load_group(session, ref).id)
     if ref == "self":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import and_, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from mediaobjects.accounts.models import (
@@ -97,6 +97,30 @@ _ENROLLMENT_TYPES = select(Enrollment.type).where(
     Enrollment.course_id == bindparam("course_id"),
     Enrollment.workflow_state == "active",
 )
+
+
+_COURSE_WITH_ROLES = (
+    select(Course, Enrollment.type)
+    .outerjoin(
+        Enrollment,
+        and_(
+            Enrollment.course_id == Course.id,
+            Enrollment.user_id == bindparam("user_id"),
+            Enrollment.workflow_state == "active",
+        ),
+    )
+    .where(Course.id == bindparam("course_id"))
+)
+
+
+def course_with_roles(
+    session: Session, course_id: int, user_id: int
+) -> tuple[Course, list[str]] | None:
+    """A course and the user's active enrollment types in it, in one query."""
+    rows = session.execute(_COURSE_WITH_ROLES, {"course_id": course_id, "user_id": user_id}).all()
+    if not rows:
+        return None
+    return rows[0][0], [row[1] for row in rows if row[1] is not None]
 
 
 def enrollment_types(session: Session, user_id: int, course_id: int) -> list[str]:

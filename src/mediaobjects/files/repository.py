@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from mediaobjects.files.models import Attachment, Folder, UploadTicket
 
@@ -48,9 +49,13 @@ _ATTACHMENTS = select(Attachment).where(Attachment.id.in_(bindparam("ids", expan
 
 
 def get_attachments(session: Session, attachment_ids: list[int]) -> list[Attachment]:
-    if not attachment_ids:
-        return []
-    return list(session.scalars(_ATTACHMENTS, {"ids": attachment_ids}))
+    """The files with these ids; those the session already holds are not asked for again."""
+    held = [session.identity_map.get(identity_key(Attachment, i)) for i in attachment_ids]
+    found = [a for a in held if isinstance(a, Attachment)]
+    missing = [i for i, a in zip(attachment_ids, held, strict=True) if a is None]
+    if missing:
+        found.extend(session.scalars(_ATTACHMENTS, {"ids": missing}))
+    return found
 
 
 def active_files_named(session: Session, folder_id: int, display_name: str) -> list[Attachment]:

@@ -12,7 +12,7 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from mediaobjects.accounts import access, authentication
-from mediaobjects.accounts.permissions import MANAGE_FILES_EDIT, READ_CONTENTS, ContextType
+from mediaobjects.accounts.permissions import MANAGE_FILES_EDIT, READ_CONTENTS, Context
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.errors import BadRequest, FieldError, Forbidden, NotFound
 from mediaobjects.media_objects import repository as repo
@@ -140,24 +140,21 @@ def list_media_objects(
     session: Session,
     principal: Principal,
     *,
-    context_type: ContextType | None,
-    context_id: int | None,
+    context: Context | None,
     query: ListQuery,
 ) -> Page:
     """One page of the media the caller may see.
 
     Without a context: the media of the caller's own (user-context) files; media they uploaded
-    into a course is not included. With a course or group: the caller needs ``read_contents``
-    there, and sees the media of the context's files they may read."""
+    into a course is not included. With a course or group (as ``access.load_context`` found
+    it): the caller needs ``read_contents`` there, and sees the media of the context's files
+    they may read."""
     user = authentication.require_user(principal)
-    if context_type is None:
+    if context is None:
         scope_type: str = "User"
         scope_id = user.id
         include_restricted = True
     else:
-        if context_id is None:
-            raise NotFound()
-        context = access.load_context(session, context_type, str(context_id), principal)
         rights = access.permissions_in(session, principal, context)
         if READ_CONTENTS not in rights:
             raise Forbidden()
@@ -182,7 +179,7 @@ def list_media_objects(
     if offset > MAX_OFFSET:
         # Absurd page numbers would overflow the database's OFFSET; no page is that far.
         return Page(items=[], total=count(), page=query.page, per_page=query.per_page)
-    ids, counted = repo.listed_ids(
+    items, counted = repo.listed_page(
         session,
         context_type=scope_type,
         context_id=scope_id,
@@ -195,6 +192,4 @@ def list_media_objects(
     )
     # An empty page carries no count: past the end (Canvas answers 200 []) or nothing at all.
     total = counted if counted is not None else count()
-    return Page(
-        items=repo.get_many(session, ids), total=total, page=query.page, per_page=query.per_page
-    )
+    return Page(items=items, total=total, page=query.page, per_page=query.per_page)

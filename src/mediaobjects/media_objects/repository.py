@@ -38,7 +38,6 @@ _SOURCE_WITH_MEDIA = (
 _SOURCES_OF = select(MediaSource).where(
     MediaSource.media_object_id.in_(bindparam("ids", expanding=True))
 )
-_MANY = select(MediaObject).where(MediaObject.id.in_(bindparam("ids", expanding=True)))
 
 
 def get_by_media_id(session: Session, media_id: str) -> MediaObject | None:
@@ -178,8 +177,7 @@ def _count_stmt(include_restricted: bool) -> Select[int]:
     )
 
 
-@cache
-def _page_stmt(include_restricted: bool, sort: str, descending: bool) -> Select[int, int]:
+def _page_key(sort: str, descending: bool) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     key: ColumnElement[Any]
     if sort == "created_at":
         key = MediaObject.created_at.desc() if descending else MediaObject.created_at.asc()
@@ -190,14 +188,43 @@ def _page_stmt(include_restricted: bool, sort: str, descending: bool) -> Select[
         key = MediaObject.title_sort_key.asc().nulls_last()
     # The id tie-break makes pages stable when keys repeat.
     tie = MediaObject.id.desc() if descending else MediaObject.id.asc()
-    # count(*) OVER () gives the total with the page, saving a second pass over the scope.
+    return key, tie
+
+
+def _page_ids(
+    include_restricted: bool, sort: str, descending: bool, search: ColumnElement[bool] | None
+) -> Select[int, int, int]:
+    """One page of (id, total, position): only the narrow (sort key, id) pairs are sorted and
+    skipped. count(*) OVER () gives the total with the page, saving a second pass."""
+    key, tie = _page_key(sort, descending)
+    stmt = select(
+        MediaObject.id,
+        func.count().over().label("total"),
+        func.row_number().over(order_by=(key, tie)).label("position"),
+    ).where(*_scope_conditions(include_restricted))
+    if search is not None:
+        stmt = stmt.where(search)
+    return stmt.order_by(key, tie).limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def _page_rows(ids: Select[int, int, int]) -> Select[MediaObject, Attachment, int]:
+    """The full rows of the page's media objects, with their default files, in page order."""
+    page = ids.subquery()
     return (
-        select(MediaObject.id, func.count().over())
-        .where(*_scope_conditions(include_restricted))
-        .order_by(key, tie)
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
+        select(MediaObject, Attachment, page.c.total)
+        .join(page, page.c.id == MediaObject.id)
+        .outerjoin(Attachment, Attachment.id == MediaObject.attachment_id)
+        .order_by(page.c.position)
     )
+
+
+@cache
+def _page_stmt(
+    include_restricted: bool, sort: str, descending: bool
+) -> Select[MediaObject, Attachment, int]:
+    # Built once per shape, as the statements of the other hot queries: a page of a course's
+    # media is asked for each time a teacher or student opens the media list.
+    return _page_rows(_page_ids(include_restricted, sort, descending, None))
 
 
 def count_listed(
@@ -215,7 +242,7 @@ def count_listed(
     return int(session.scalar(stmt, params) or 0)
 
 
-def listed_ids(
+def listed_page(
     session: Session,
     *,
     context_type: str,
@@ -226,13 +253,15 @@ def listed_ids(
     descending: bool,
     limit: int,
     offset: int,
-) -> tuple[list[int], int | None]:
-    """One page of ids and the total number listed (None when the page is empty). Only the
-    narrow (sort key, id) pairs are sorted and skipped; the full rows of the page are loaded
-    afterwards by ``get_many``."""
-    stmt = _page_stmt(include_restricted, sort, descending)
-    if search is not None:
-        stmt = stmt.where(_title_contains(session, search))
+) -> tuple[list[MediaObject], int | None]:
+    """One page of media objects (their default files loaded with them) and the total number
+    listed (None when the page is empty), in one query: the page's ids are chosen over the
+    narrow (sort key, id) pairs, and only those rows are read whole."""
+    if search is None:
+        stmt = _page_stmt(include_restricted, sort, descending)
+    else:
+        condition = _title_contains(session, search)
+        stmt = _page_rows(_page_ids(include_restricted, sort, descending, condition))
     params = {
         "context_type": context_type,
         "context_id": context_id,
@@ -240,15 +269,7 @@ def listed_ids(
         "offset": offset,
     }
     rows = session.execute(stmt, params).all()
-    return [int(row[0]) for row in rows], (int(rows[0][1]) if rows else None)
-
-
-def get_many(session: Session, ids: list[int]) -> list[MediaObject]:
-    """The media objects with these ids, in the order of ``ids``."""
-    if not ids:
-        return []
-    found = {mo.id: mo for mo in session.scalars(_MANY, {"ids": ids})}
-    return [found[i] for i in ids if i in found]
+    return [row[0] for row in rows], (int(rows[0][2]) if rows else None)
 
 
 def replace_sources(session: Session, media_object_id: int, sources: list[MediaSource]) -> None:

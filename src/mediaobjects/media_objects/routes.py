@@ -64,14 +64,12 @@ def _list(
     context_ref: str | None,
 ) -> Response:
     authentication.require_user(principal)
-    context_id = None
+    context = None
     if context_type is not None and context_ref is not None:
-        context_id = access.load_context(session, context_type, context_ref, principal).id
+        context = access.load_context(session, context_type, context_ref, principal)
     query = listing.parse_list_query(params.pairs)
     exclude = set(array_param(params.pairs, "exclude"))
-    page = listing.list_media_objects(
-        session, principal, context_type=context_type, context_id=context_id, query=query
-    )
+    page = listing.list_media_objects(session, principal, context=context, query=query)
     urls = Urls(request, ctx)
     body = media_object_page_payload(
         session,

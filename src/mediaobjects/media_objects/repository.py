@@ -193,28 +193,29 @@ def _page_key(sort: str, descending: bool) -> tuple[ColumnElement[Any], ColumnEl
 
 def _page_ids(
     include_restricted: bool, sort: str, descending: bool, search: ColumnElement[bool] | None
-) -> Select[int, int, int]:
-    """One page of (id, total, position): only the narrow (sort key, id) pairs are sorted and
+) -> Select[int, int]:
+    """One page of (id, total): only the narrow (sort key, id) pairs are sorted and
     skipped. count(*) OVER () gives the total with the page, saving a second pass."""
     key, tie = _page_key(sort, descending)
-    stmt = select(
-        MediaObject.id,
-        func.count().over().label("total"),
-        func.row_number().over(order_by=(key, tie)).label("position"),
-    ).where(*_scope_conditions(include_restricted))
+    stmt = select(MediaObject.id, func.count().over().label("total")).where(
+        *_scope_conditions(include_restricted)
+    )
     if search is not None:
         stmt = stmt.where(search)
     return stmt.order_by(key, tie).limit(bindparam("limit")).offset(bindparam("offset"))
 
 
-def _page_rows(ids: Select[int, int, int]) -> Select[MediaObject, Attachment, int]:
-    """The full rows of the page's media objects, with their default files, in page order."""
+def _page_rows(
+    ids: Select[int, int], sort: str, descending: bool
+) -> Select[MediaObject, Attachment, int]:
+    """The full rows of the page's media objects, with their default files, in page order
+    (the page's few rows sorted again: cheaper than numbering every row of the scope)."""
     page = ids.subquery()
     return (
         select(MediaObject, Attachment, page.c.total)
         .join(page, page.c.id == MediaObject.id)
         .outerjoin(Attachment, Attachment.id == MediaObject.attachment_id)
-        .order_by(page.c.position)
+        .order_by(*_page_key(sort, descending))
     )
 
 
@@ -224,7 +225,7 @@ def _page_stmt(
 ) -> Select[MediaObject, Attachment, int]:
     # Built once per shape, as the statements of the other hot queries: a page of a course's
     # media is asked for each time a teacher or student opens the media list.
-    return _page_rows(_page_ids(include_restricted, sort, descending, None))
+    return _page_rows(_page_ids(include_restricted, sort, descending, None), sort, descending)
 
 
 def count_listed(
@@ -261,7 +262,8 @@ def listed_page(
         stmt = _page_stmt(include_restricted, sort, descending)
     else:
         condition = _title_contains(session, search)
-        stmt = _page_rows(_page_ids(include_restricted, sort, descending, condition))
+        ids = _page_ids(include_restricted, sort, descending, condition)
+        stmt = _page_rows(ids, sort, descending)
     params = {
         "context_type": context_type,
         "context_id": context_id,

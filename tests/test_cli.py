@@ -178,6 +178,7 @@ def test_serve_processes_uploads_by_itself(fresh_env: dict[str, str], tmp_path: 
 
     from tests.support.clips import make_video
     from tests.support.postgres import free_port
+    from tests.support.procs import upload_clip
 
     clip = make_video(tmp_path / "clip.mp4", seconds=1, size="320x240")
     token = run_cli("create-admin-token", env=fresh_env).stdout.strip()
@@ -199,16 +200,7 @@ def test_serve_processes_uploads_by_itself(fresh_env: dict[str, str], tmp_path: 
             except httpx2.TransportError:
                 assert time.monotonic() < deadline, "serve did not start"
                 time.sleep(0.2)
-        step1 = httpx2.post(
-            f"{base}/api/v1/users/self/files",
-            headers=auth,
-            data={"name": "clip.mp4", "size": str(clip.stat().st_size)},
-        ).json()
-        uploaded = httpx2.post(
-            step1["upload_url"], files={"file": ("clip.mp4", clip.read_bytes(), "video/mp4")}
-        )
-        assert uploaded.status_code == 201
-        media_id = uploaded.json()["media_entry_id"]
+        media_id = upload_clip(base, token, clip)
         deadline = time.monotonic() + 90
         while True:
             info = httpx2.get(f"{base}/media_objects/{media_id}/info", headers=auth).json()

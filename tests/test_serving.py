@@ -29,6 +29,7 @@ from tests.support.procs import (
     listening,
     served_socket_option,
     serving_connection,
+    upload_clip,
     wait_for,
 )
 
@@ -135,22 +136,6 @@ def send(
     return response.status, json.loads(body) if kind.startswith("application/json") else None
 
 
-def upload(base: str, token: str, clip: Path) -> str:
-    import httpx2
-
-    auth = {"Authorization": f"Bearer {token}"}
-    step1 = httpx2.post(
-        f"{base}/api/v1/users/self/files",
-        headers=auth,
-        data={"name": "clip.mp4", "size": str(clip.stat().st_size)},
-    ).json()
-    uploaded = httpx2.post(
-        step1["upload_url"], files={"file": ("clip.mp4", clip.read_bytes(), "video/mp4")}
-    )
-    assert uploaded.status_code == 201, uploaded.text
-    return str(uploaded.json()["media_entry_id"])
-
-
 def test_two_processes_serve_one_port_and_run_each_job_once(
     env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -165,7 +150,7 @@ def test_two_processes_serve_one_port_and_run_each_job_once(
         started = set(all_children(server.pid))
         assert "with 2 processes" in server.service.output()
 
-        media_id = upload(f"http://127.0.0.1:{server.port}", token, clip)
+        media_id = upload_clip(f"http://127.0.0.1:{server.port}", token, clip)
 
         def finished() -> bool:
             info = server.request("GET", f"/media_objects/{media_id}/info", token)[1]

@@ -193,3 +193,21 @@ class Service:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+def upload_clip(base: str, token: str, clip: Path) -> str:
+    """Uploads ``clip`` through a live server's two-step file flow into the caller's files;
+    the media id of the new media."""
+    import httpx2
+
+    auth = {"Authorization": f"Bearer {token}"}
+    step1 = httpx2.post(
+        f"{base}/api/v1/users/self/files",
+        headers=auth,
+        data={"name": "clip.mp4", "size": str(clip.stat().st_size)},
+    ).json()
+    uploaded = httpx2.post(
+        step1["upload_url"], files={"file": ("clip.mp4", clip.read_bytes(), "video/mp4")}
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    return str(uploaded.json()["media_entry_id"])

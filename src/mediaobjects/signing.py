@@ -20,7 +20,7 @@ NEVER = "never"
 # same for every student within a minute (``http.urls`` rounds expiry times), and each
 # player asks to verify the same few verifiers again and again. Bounded, so a caller sending
 # made-up verifiers only costs what computing their MACs costs anyway.
-MAC_CACHE_SIZE = 65_536
+MAC_CACHE_SIZE = 16_384  # about 3 MB at most
 
 
 class Signer:

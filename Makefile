@@ -54,7 +54,7 @@ check: $(TEST_STAMP)
 	$(BIN)/lint-imports
 
 # Deep fuzzing, not part of `make test`: many more hostile examples per operation and a long
-# schemathesis run with stateful links (over 20 minutes here; give it an hour).
+# schemathesis run with stateful links (about 12 minutes here on a quiet machine).
 fuzz: $(TEST_STAMP) system-deps
 	MEDIAOBJECTS_FUZZ_EXAMPLES=500 MEDIAOBJECTS_SCHEMATHESIS_PROFILE=deep \
 		$(PYTEST) --db=sqlite tests/api/test_hostile_inputs.py tests/api/test_schemathesis.py

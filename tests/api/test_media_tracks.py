@@ -482,7 +482,9 @@ def test_d20_an_empty_or_null_body_is_400_and_deletes_nothing(world: World, body
     )
     assert r.status_code == 400
     assert r.json() == {
-        "errors": [{"message": "the body must be a JSON array of tracks", "error_code": "bad_request"}]
+        "errors": [
+            {"message": "the body must be a JSON array of tracks", "error_code": "bad_request"}
+        ]
     }
     assert list(track_ids(world)) == ["en"]
     # An explicit [] still deletes every track, as in Canvas.

@@ -20,7 +20,6 @@ from tests.support.world import build_world
 SRT = "1\n00:00:01,000 --> 00:00:02,000\nHello\n"
 
 
-
 @pytest.fixture
 def clock(api: Api) -> Clock:
     clock = Clock()

@@ -296,7 +296,6 @@ def test_busy_slots_answer_429_server_busy_and_stored_pictures_still_come(
 # ---- rate limits -----------------------------------------------------------------------------
 
 
-
 @pytest.fixture
 def clock(ctx: AppContext) -> Clock:
     """Two new drawings per caller at once, then one a minute, on a clock the test moves."""
@@ -365,9 +364,7 @@ def test_a_class_opening_one_video_at_once_is_never_limited(
     api = world.api
     media_id = media(world, clips["video"], "video/mp4")
     expires = datetime.now(UTC) + timedelta(hours=1)
-    poster = (
-        f"width=640&height=360&verifier={api.ctx.verifiers.thumbnail(Route.media(media_id), expires)}"
-    )
+    poster = f"width=640&height=360&verifier={api.ctx.verifiers.thumbnail(Route.media(media_id), expires)}"
     with transcoder.held():
         futures = in_background([lambda: thumbnail(api, media_id, poster, None)] * 30)
         eventually(lambda: api.ctx.drawing.waiting + api.ctx.drawing.drawing == 30, "all in")

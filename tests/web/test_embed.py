@@ -147,7 +147,10 @@ def test_embed_verifier_is_not_a_download_thumbnail_source_or_track_verifier(
     track = _bare(body["media_tracks"][0]["url"])
     file_track = _bare(by_file["media_tracks"][0]["url"])
     media, attachment = world.media_id, world.attachment_id
-    for embed in (_verifier(body["embedded_iframe_url"]), _verifier(by_file["embedded_iframe_url"])):
+    for embed in (
+        _verifier(body["embedded_iframe_url"]),
+        _verifier(by_file["embedded_iframe_url"]),
+    ):
         for path in (
             f"/files/{attachment}/download?download_frd=1",
             f"/media_objects/{media}/thumbnail?width=80",

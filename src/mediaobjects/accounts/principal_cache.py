@@ -16,9 +16,7 @@ from mediaobjects.ttlcache import TtlCache
 
 
 class PrincipalCache:
-    def __init__(
-        self, ttl_seconds: float, *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, ttl_seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._cache: TtlCache[str, Authenticated] = TtlCache(ttl_seconds, clock=clock)
 
     def get(self, digest: str, now: datetime) -> Authenticated | None:

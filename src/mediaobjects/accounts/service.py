@@ -182,8 +182,6 @@ def revoke_token(
     return token
 
 
-
-
 def create_course(
     session: Session, principal: Principal, name: str, course_code: str | None
 ) -> Course:

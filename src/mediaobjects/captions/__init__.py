@@ -12,7 +12,7 @@ from .convert import (
     served_webvtt,
     srt_to_webvtt,
 )
-from .errors import CaptionError, KindError, LocaleError
+from .errors import MAX_PROBLEMS, CaptionError, KindError, LocaleError, Problem
 from .kinds import DEFAULT_KIND, KINDS, Kind, validate_kind
 from .locales import MAX_LOCALE_LENGTH, locale_label, normalise_locale
 from .markup import escape_cue_text, plain_text
@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_KIND",
     "KINDS",
     "MAX_LOCALE_LENGTH",
+    "MAX_PROBLEMS",
     "TTML_MESSAGE",
     "CaptionDocument",
     "CaptionError",
@@ -34,6 +35,7 @@ __all__ = [
     "LocaleError",
     "NormalisedCaption",
     "Note",
+    "Problem",
     "escape_cue_text",
     "locale_label",
     "looks_like_ttml",

@@ -2,33 +2,73 @@
 can translate them into one 422 response:
 
     ValueError
-    ├── CaptionError   caption content is not valid SRT/WebVTT (carries the 1-based line)
+    ├── CaptionError   caption content cannot be accepted (lists its Problems: line, cue, why)
     ├── LocaleError    a track locale is not a well-formed BCP 47 language tag
     └── KindError      a track kind is not one of the five Canvas kinds
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# A file with a systematic fault has it on every cue: past this many, more say nothing new.
+MAX_PROBLEMS = 20
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a caption file: ``message`` written for the person who uploaded
+    it, ``line`` the 1-based line that causes it (None: the file as a whole), ``cue`` the
+    1-based position of the cue it belongs to (None: not inside a cue)."""
+
+    message: str
+    line: int | None = None
+    cue: int | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.cue is not None:
+            where.append(f"cue {self.cue}")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
 
 class CaptionError(ValueError):
     """Caption content that cannot be accepted.
 
-    ``message`` is what went wrong, written for the person who uploaded the file;
-    ``line`` is the 1-based line it concerns, or None when the problem is the file as a whole.
-    """
+    ``problems`` lists what is wrong, at most MAX_PROBLEMS of them, in file order; ``message``,
+    ``line`` and ``cue`` are the first one's (raising ``CaptionError(message, line)`` makes a
+    single problem)."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
-        self.message = message
-        self.line = line
+    def __init__(
+        self,
+        message: str,
+        line: int | None = None,
+        *,
+        cue: int | None = None,
+        problems: Sequence[Problem] = (),
+    ) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems[:MAX_PROBLEMS]) or (
+            Problem(message, line, cue),
+        )
+        first = self.problems[0]
+        self.message, self.line, self.cue = first.message, first.line, first.cue
         super().__init__(str(self))
 
+    @classmethod
+    def of(cls, problems: Sequence[Problem]) -> CaptionError:
+        """One error listing ``problems`` (at least one)."""
+        if not problems:
+            raise ValueError("a CaptionError needs at least one problem")
+        return cls(problems[0].message, problems[0].line, cue=problems[0].cue, problems=problems)
+
     def __str__(self) -> str:
-        if self.line is None:
-            return self.message
-        return f"line {self.line}: {self.message}"
+        return str(self.problems[0])
 
     def __repr__(self) -> str:
-        return f"CaptionError({self.message!r}, line={self.line!r})"
+        return f"CaptionError({self.problems!r})"
 
 
 class LocaleError(ValueError):

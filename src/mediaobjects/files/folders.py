@@ -92,5 +92,3 @@ def folder_counts(session: Session, folder: Folder) -> tuple[int, int]:
 
 def can_manage_files(session: Session, principal: Principal, context: Context) -> bool:
     return MANAGE_FILES_ADD in access.permissions_in(session, principal, context)
-
-

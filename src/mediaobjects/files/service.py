@@ -44,8 +44,6 @@ def context_of(obj: Attachment | Folder | UploadTicket) -> Context:
     return Context(context_type, obj.context_id)
 
 
-
-
 def can_read(session: Session, principal: Principal, attachment: Attachment) -> bool:
     rights = access.permissions_in(session, principal, context_of(attachment))
     if READ_CONTENTS not in rights:
@@ -119,8 +117,6 @@ def soft_delete(attachment: Attachment) -> None:
     attachment.deleted_at = _now()
 
 
-
-
 def _unique_name(session: Session, folder_id: int, name: str) -> str:
     stem, dot, ext = name.rpartition(".")
     if not dot or not stem:
@@ -190,8 +186,6 @@ def create_placeholder(
     session.add(attachment)
     session.flush()
     return attachment
-
-
 
 
 def authorize_copy_into(session: Session, principal: Principal, folder_ref: str) -> Folder:

@@ -194,4 +194,3 @@ async def stream_multipart(
     if rest is not None:
         await sink(rest)
     return result
-

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -86,6 +87,38 @@ class MediaSource(Base):
     storage_key: Mapped[str] = mapped_column(String(512))
     etag: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SourceRow(NamedTuple):
+    """What the serializers and the player show of a MediaSource: read as plain columns,
+    without the ORM, on the paths that list sources (every media object JSON and player page)."""
+
+    id: int
+    media_object_id: int
+    name: str
+    is_original: bool
+    content_type: str
+    container_format: str
+    file_ext: str
+    width: int | None
+    height: int | None
+    bitrate: int | None
+    size: int
+
+
+SOURCE_ROW_COLUMNS = (
+    MediaSource.id,
+    MediaSource.media_object_id,
+    MediaSource.name,
+    MediaSource.is_original,
+    MediaSource.content_type,
+    MediaSource.container_format,
+    MediaSource.file_ext,
+    MediaSource.width,
+    MediaSource.height,
+    MediaSource.bitrate,
+    MediaSource.size,
+)
 
 
 class MediaThumbnail(Base):

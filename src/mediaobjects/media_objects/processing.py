@@ -160,9 +160,7 @@ def process_media(pipeline: Pipeline, media_id: str, job: JobContext | None = No
             clock.check()
             outputs = transcoder.transcode(source, result, workdir, timeout=clock.left())
             clock.check()
-            poster = transcoder.poster(
-                source, result, workdir / "poster.jpg", timeout=clock.left()
-            )
+            poster = transcoder.poster(source, result, workdir / "poster.jpg", timeout=clock.left())
         except ToolTimedOut as exc:
             raise clock.timed_out(exc) from exc
         except ToolOutOfMemory as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mediaobjects.files.models import Attachment
-from mediaobjects.media_objects.models import MediaObject, MediaSource
+from mediaobjects.media_objects.models import MediaObject, SourceRow
 from mediaobjects.timestamps import iso
 
 UNTITLED = "Untitled"
@@ -52,7 +52,7 @@ def media_object_json(
 _CONTAINER_ORDER = {"mp4": 0, "mp3": 1, "flv": 2}
 
 
-def ordered_sources(sources: list[MediaSource]) -> list[MediaSource]:
+def ordered_sources(sources: list[SourceRow]) -> list[SourceRow]:
     """Kaltura's flavor order: converted before original; mp4, then mp3, then flv, then the
     rest; higher bitrate first."""
     return sorted(
@@ -66,7 +66,7 @@ def ordered_sources(sources: list[MediaSource]) -> list[MediaSource]:
     )
 
 
-def source_json(source: MediaSource, url: str) -> dict[str, Any]:
+def source_json(source: SourceRow, url: str) -> dict[str, Any]:
     """A Kaltura-shaped flavor: values are strings, as Kaltura returns them; ``size`` in KB,
     ``bitrate`` in kbps. ``label`` names the bitrate truthfully (Canvas divides an already-kbps
     value by 1024 again, canvas-media-api.md §5.12)."""

@@ -27,7 +27,7 @@ from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects import repository as repo
 from mediaobjects.media_objects import rights
 from mediaobjects.media_objects.creation import truncate_title
-from mediaobjects.media_objects.models import MediaObject, MediaSource
+from mediaobjects.media_objects.models import MediaObject, MediaSource, SourceRow
 from mediaobjects.media_objects.sorting import display_title_key
 from mediaobjects.numbers import parse_id
 
@@ -367,7 +367,7 @@ def register_media_object(
     return media_object, attachment, True
 
 
-def sources_of(session: Session, media_object_ids: list[int]) -> dict[int, list[MediaSource]]:
+def sources_of(session: Session, media_object_ids: list[int]) -> dict[int, list[SourceRow]]:
     """The playable sources of each media object (renditions and the probed original)."""
     return repo.sources_of_many(session, media_object_ids)
 
@@ -380,7 +380,7 @@ def load_source(session: Session, source_id: int) -> tuple[MediaSource, MediaObj
     return found
 
 
-def pick_source(session: Session, media_object: MediaObject, bitrate: str | None) -> MediaSource:
+def pick_source(session: Session, media_object: MediaObject, bitrate: str | None) -> SourceRow:
     """Canvas's ``redirect`` rule: the source whose bitrate equals the parameter (compared as
     strings), else the lowest bitrate; 404 while nothing is playable."""
     sources = repo.sources_of_many(session, [media_object.id])[media_object.id]

@@ -14,12 +14,12 @@ from mediaobjects.files.models import Attachment
 from mediaobjects.http.urls import Urls
 from mediaobjects.media_objects import rights, schemas
 from mediaobjects.media_objects import service as media
-from mediaobjects.media_objects.models import MediaObject, MediaSource
+from mediaobjects.media_objects.models import MediaObject, SourceRow
 from mediaobjects.media_tracks import service as tracks
 from mediaobjects.media_tracks.schemas import track_summary_json
 
 
-def _sources_json(urls: Urls, sources: list[MediaSource]) -> list[dict[str, Any]]:
+def _sources_json(urls: Urls, sources: list[SourceRow]) -> list[dict[str, Any]]:
     return [
         schemas.source_json(source, urls.media_source(source.id, source.name, source.file_ext))
         for source in schemas.ordered_sources(sources)
@@ -80,10 +80,8 @@ def media_object_page_payload(
         track_list = None
         if include_tracks:
             track_list = [
-                track_summary_json(
-                    view.track, urls.media_object_track(media_object.media_id, view.track.id)
-                )
-                for view in page_tracks[media_object.id]
+                track_summary_json(track, urls.media_object_track(media_object.media_id, track.id))
+                for track in page_tracks[media_object.id]
             ]
         sources = None
         if include_sources:

@@ -4,6 +4,7 @@ its attachments (canvas-media-api.md §1.2–1.3)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -46,3 +47,31 @@ class MediaTrack(Base):
     external_id: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TrackSummaryRow(NamedTuple):
+    """What a media object's JSON shows of a track (no caption text), read as plain columns on
+    the path that lists a page of media objects."""
+
+    id: int
+    media_object_id: int
+    attachment_id: int | None
+    kind: str
+    locale: str
+    external_id: str | None
+    workflow_state: str
+    created_at: datetime
+    updated_at: datetime
+
+
+TRACK_SUMMARY_COLUMNS = (
+    MediaTrack.id,
+    MediaTrack.media_object_id,
+    MediaTrack.attachment_id,
+    MediaTrack.kind,
+    MediaTrack.locale,
+    MediaTrack.external_id,
+    MediaTrack.workflow_state,
+    MediaTrack.created_at,
+    MediaTrack.updated_at,
+)

@@ -9,14 +9,14 @@ from functools import cache
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, defer
 
-from mediaobjects.media_tracks.models import MediaTrack
+from mediaobjects.db.rows import column_rows
+from mediaobjects.media_tracks.models import TRACK_SUMMARY_COLUMNS, MediaTrack, TrackSummaryRow
 
 # Caption texts can be hundreds of kilobytes; lists, info and the player page show none.
 _WITHOUT_TEXTS = (defer(MediaTrack.content), defer(MediaTrack.webvtt_content))
 _VIEWS_OF_MANY = (
-    select(MediaTrack)
+    select(*TRACK_SUMMARY_COLUMNS)
     .where(MediaTrack.media_object_id.in_(bindparam("ids", expanding=True)))
-    .options(*_WITHOUT_TEXTS)
     .order_by(MediaTrack.locale, MediaTrack.id)
 )
 
@@ -53,14 +53,15 @@ def media_object_view(
 
 def media_object_views(
     session: Session, defaults: dict[int, int | None]
-) -> dict[int, list[MediaTrack]]:
+) -> dict[int, list[TrackSummaryRow]]:
     """``media_object_view`` for many media objects in one query (``defaults`` maps a media
-    object id to its default attachment id). The caption texts are not loaded: the list
-    serializers never show them."""
+    object id to its default attachment id), as plain rows without the caption texts: the
+    list serializers never show them."""
     if not defaults:
         return {}
-    views: dict[int, list[MediaTrack]] = {media_object_id: [] for media_object_id in defaults}
-    for track in session.scalars(_VIEWS_OF_MANY, {"ids": list(defaults)}):
+    views: dict[int, list[TrackSummaryRow]] = {media_object_id: [] for media_object_id in defaults}
+    for row in column_rows(session, _VIEWS_OF_MANY, {"ids": list(defaults)}):
+        track = TrackSummaryRow._make(row)
         default = defaults[track.media_object_id]
         if track.attachment_id is None or track.attachment_id == default:
             views[track.media_object_id].append(track)

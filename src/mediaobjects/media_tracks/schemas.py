@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from mediaobjects.media_tracks.models import MediaTrack
+from mediaobjects.media_tracks.models import MediaTrack, TrackSummaryRow
 from mediaobjects.timestamps import iso
 
 INCLUDABLE = ("content", "webvtt_content", "updated_at", "created_at")
 
 
-def is_asr(track: MediaTrack) -> bool:
+def is_asr(track: MediaTrack | TrackSummaryRow) -> bool:
     """Canvas: an automatic (speech recognition) track is a subtitles track from a provider."""
     return track.kind == "subtitles" and track.external_id is not None
 
 
 def track_summary_json(
-    track: MediaTrack, url: str, inherited: bool | None = None
+    track: MediaTrack | TrackSummaryRow, url: str, inherited: bool | None = None
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": track.id,

@@ -48,7 +48,7 @@ from mediaobjects.media_objects.rights import (
     caption_rights,
 )
 from mediaobjects.media_tracks import repository as repo
-from mediaobjects.media_tracks.models import MediaTrack
+from mediaobjects.media_tracks.models import MediaTrack, TrackSummaryRow
 
 TAKEN_MESSAGE = "has already been taken"
 NOT_AN_ARRAY = "the body must be a JSON array of tracks"
@@ -127,12 +127,11 @@ def visible_tracks(
 
 def visible_tracks_of_many(
     session: Session, media_objects: list[MediaObject]
-) -> dict[int, list[TrackView]]:
+) -> dict[int, list[TrackSummaryRow]]:
     """``visible_tracks`` on the media-object route for a whole page of media objects, in one
-    query; keyed by media object id. No access check (for list serializers)."""
-    defaults = {mo.id: mo.attachment_id for mo in media_objects}
-    views = repo.media_object_views(session, defaults)
-    return {mo_id: [TrackView(track) for track in tracks] for mo_id, tracks in views.items()}
+    query, as summaries (no caption text); keyed by media object id. No access check (for
+    list serializers)."""
+    return repo.media_object_views(session, {mo.id: mo.attachment_id for mo in media_objects})
 
 
 def get_track_content(

@@ -222,6 +222,55 @@ def test_a_server_process_that_dies_is_replaced(env: dict[str, str], tmp_path: P
         server.service.stop()
 
 
+def test_connections_opened_at_once_are_shared_by_the_server_processes(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Twenty keep-alive connections opened together (a proxy's upstream pool, a load
+    generator) land on both processes, not all on the first to wake up: each process has
+    its own listening socket on the port and the kernel spreads connections over them. The
+    chance that a fair split leaves one process with fewer than 2 of 20 is 4 in 10,000."""
+    server = Server(env, tmp_path / "serve.log", "--workers", "2")
+    try:
+        server.wait_until_serving(2)
+        pids = server.server_processes()
+        conns = [
+            http.client.HTTPConnection("127.0.0.1", server.port, timeout=10) for _ in range(20)
+        ]
+        try:
+            for conn in conns:
+                conn.connect()
+            for conn in conns:
+                assert send(conn, "GET", "/api/v1/users/self")[0] == 401
+            held = {pid: 0 for pid in pids}
+            for conn in conns:
+                client_port = conn.sock.getsockname()[1]
+                (holder,) = serving_connection(pids, server.port, client_port)
+                held[holder] += 1
+        finally:
+            for conn in conns:
+                conn.close()
+        assert min(held.values()) >= 2, held
+    finally:
+        server.service.stop()
+
+
+def test_a_second_serve_on_the_same_port_stops_at_once(env: dict[str, str], tmp_path: Path) -> None:
+    """The server processes share the port with SO_REUSEPORT; another ``serve`` must not
+    join them and silently take half of the connections."""
+    server = Server(env, tmp_path / "serve.log", "--workers", "2")
+    try:
+        server.wait_until_serving(2)
+        second = cli("serve", "--port", str(server.port), "--workers", "2", env=env)
+        assert second.returncode != 0
+        assert f"cannot listen on 127.0.0.1:{server.port}: Address already in use" in (
+            second.stderr
+        )
+        assert "Traceback" not in second.stderr
+        assert len(server.server_processes()) == 2
+    finally:
+        server.service.stop()
+
+
 def test_kill_9_of_serve_leaves_no_server_process(env: dict[str, str], tmp_path: Path) -> None:
     """Nobody would stop server processes that outlived their supervisor: they exit too, and
     the port is free for the next ``serve``."""

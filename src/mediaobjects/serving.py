@@ -1,10 +1,16 @@
 """``mediaobjects serve`` with several server processes on one port.
 
-With ``--workers N`` above 1 the ``serve`` process binds the port, consumes the job queue itself
-(when MEDIAOBJECTS_WORKERS is above 0) and supervises N uvicorn processes that share the
-listening socket and only answer requests: each builds its own app with :func:`worker_app`,
-which never consumes, so a job is never taken by N consumers of the same process tree. The
-supervisor (uvicorn's) replaces a server process that dies. A server process that outlives
+With ``--workers N`` above 1 the ``serve`` process holds the port, consumes the job queue itself
+(when MEDIAOBJECTS_WORKERS is above 0) and supervises N uvicorn processes that only answer
+requests: each builds its own app with :func:`worker_app`, which never consumes, so a job is
+never taken by N consumers of the same process tree. The supervisor (uvicorn's) replaces a
+server process that dies.
+
+Each server process listens on its own socket bound to the port (SO_REUSEPORT), and the kernel
+spreads new connections over them. With one shared listening socket, the process that wakes
+first accepts every connection waiting (asyncio accepts up to its backlog per wake-up): twenty
+keep-alive connections opened together all went to one process of two, and a proxy's upstream
+pool or a class opening a page at once was served by one core. A server process that outlives
 ``serve`` (killed with ``kill -9``, or by the OOM killer) would keep answering on the port with
 nobody to stop it, so each one asks the kernel to kill it when its parent dies."""
 
@@ -65,13 +71,10 @@ def serve_processes(ctx: AppContext, host: str, port: int, processes: int, annou
         **uvicorn_options(settings),
     )
     # Bound before consuming starts: a port in use stops here, before any job is taken.
-    sock = config.bind_socket()
-    # Connections inherit TCP_NODELAY from the listening socket. asyncio sets it only on
-    # sockets whose proto is IPPROTO_TCP, and uvicorn binds with proto 0, so without this
-    # every keep-alive response after the first waits ~40 ms for the client's delayed ACK
-    # (uvicorn issue #3149; measured here with wrk on 4 keep-alive connections: two processes
-    # answered 66 requests/s, one process 380).
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock = _PortHold.take(host, port)
+    except OSError as exc:
+        raise SystemExit(f"mediaobjects: cannot listen on {host}:{port}: {exc.strerror}") from exc
     jobs = ctx.jobs if settings.workers > 0 else None
     try:
         print(announce, file=sys.stderr, flush=True)
@@ -89,6 +92,51 @@ def serve_processes(ctx: AppContext, host: str, port: int, processes: int, annou
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, signal.SIG_DFL)
             jobs.stop()
+
+
+class _PortHold(socket.socket):
+    """The port as ``serve`` holds it: bound with SO_REUSEPORT but never listening, so that
+    nothing else can take the port between server process restarts and no connection is ever
+    queued on it. Handed to a server process (uvicorn pickles its sockets into each one it
+    starts), it becomes that process's own listening socket on the same port."""
+
+    @classmethod
+    def take(cls, host: str, port: int) -> _PortHold:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        # A socket without SO_REUSEPORT first: the port held by anyone, another ``serve``
+        # included (whose sockets would accept ours beside them), fails here.
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+            address = probe.getsockname()[:2]  # port 0 becomes the port the kernel chose
+        hold = cls(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        _share_port(hold)
+        hold.bind(address)
+        hold.set_inheritable(False)
+        return hold
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return _listening_socket, (self.family, self.getsockname()[:2])
+
+
+def _share_port(sock: socket.socket) -> None:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+
+
+def _listening_socket(family: int, address: tuple[str, int]) -> socket.socket:
+    """A server process's own socket on the port ``serve`` holds (asyncio makes it listen).
+
+    Made with IPPROTO_TCP: connections inherit TCP_NODELAY from the listening socket, and
+    asyncio sets it only on sockets whose proto is IPPROTO_TCP, which uvicorn's own binding
+    (proto 0) is not; without it every keep-alive response after the first waits ~40 ms for
+    the client's delayed ACK (uvicorn issue #3149; measured here with wrk on 4 keep-alive
+    connections: two processes answered 66 requests/s, one process 380)."""
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    _share_port(sock)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(address)
+    return sock
 
 
 def worker_app() -> FastAPI:

@@ -7,16 +7,16 @@ BEGIN handling); a sync endpoint, as the service's are. The database URL comes f
 ``FLOOR_DATABASE_URL``. Served by uvicorn with the service's worker count:
 ``python bench/support/floor_app.py --port P --workers N``.
 
-With several workers the listening socket is bound here, with ``IPPROTO_TCP``, rather than by
-uvicorn: uvicorn's supervisor binds it with protocol 0, the accepted sockets inherit that, and
-asyncio then leaves TCP_NODELAY off, so each keep-alive response waits about 40 ms for the
-client's delayed ACK (Kludex/uvicorn#3149). The floor is what the framework can do, not that."""
+With several workers the port is taken as ``mediaobjects serve`` takes it
+(``serving.hold_port``): each process listens on its own socket (SO_REUSEPORT, so connections
+are spread over the processes) made with ``IPPROTO_TCP`` (uvicorn's own binding leaves
+TCP_NODELAY off and each keep-alive response waits about 40 ms for the client's delayed ACK,
+Kludex/uvicorn#3149). The floor is what the framework can do, not that."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import socket
 
 import uvicorn
 from fastapi import FastAPI
@@ -24,6 +24,7 @@ from sqlalchemy import text
 from uvicorn.supervisors import Multiprocess
 
 from mediaobjects.db.engine import build_engine
+from mediaobjects.serving import hold_port
 
 engine = build_engine(os.environ["FLOOR_DATABASE_URL"])
 app = FastAPI()
@@ -49,11 +50,7 @@ def main() -> None:
     if args.workers == 1:
         uvicorn.Server(config).run()
         return
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, args.port))
-    sock.set_inheritable(True)
-    Multiprocess(config, sockets=[sock]).run()
+    Multiprocess(config, sockets=[hold_port(host, args.port)]).run()
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ def serve_processes(ctx: AppContext, host: str, port: int, processes: int, annou
     )
     # Bound before consuming starts: a port in use stops here, before any job is taken.
     try:
-        sock = _PortHold.take(host, port)
+        sock = hold_port(host, port)
     except OSError as exc:
         raise SystemExit(f"mediaobjects: cannot listen on {host}:{port}: {exc.strerror}") from exc
     jobs = ctx.jobs if settings.workers > 0 else None
@@ -117,6 +117,12 @@ class _PortHold(socket.socket):
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return _listening_socket, (self.family, self.getsockname()[:2])
+
+
+def hold_port(host: str, port: int) -> socket.socket:
+    """The socket to hand uvicorn's supervisor for server processes that each listen on
+    ``host:port`` (see _PortHold); OSError when the port is taken."""
+    return _PortHold.take(host, port)
 
 
 def _share_port(sock: socket.socket) -> None:

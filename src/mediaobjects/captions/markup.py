@@ -29,6 +29,10 @@ _ANNOTATED_TAGS = frozenset({"v", "lang"})
 _CASE_FOLDED_TAGS = frozenset({"i", "b", "u"})
 _CLASS_FORBIDDEN = frozenset(" \t\f&<>.")
 
+# Most cue lines hold only text, "&" that starts no reference, and the tags <i> <b> <u>: such a
+# line needs only its "&" escaped, without the tokenizer (a quarter of the time).
+_SIMPLE_LINE = re.compile(r"(?:[^<>&]|&(?![A-Za-z0-9#])|</?[ibu]>)*")
+
 _TokenKind = Literal["text", "tag", "dropped", "reference", "lt", "amp", "gt"]
 
 
@@ -51,6 +55,8 @@ def plain_text(text: str) -> str:
 
 
 def _escape_line(line: str) -> str:
+    if _SIMPLE_LINE.fullmatch(line):
+        return line.replace("&", "&amp;")
     out: list[str] = []
     tail = ""  # the last two characters written, to spot a "-->" forming across tokens
     for kind, source, canonical in _tokens(line):

@@ -205,11 +205,15 @@ def _cue_block(cue: Cue) -> str:
     if not is_blank(identifier):
         lines.append(identifier)
     timing = f"{format_webvtt_timestamp(cue.start_ms)} --> {format_webvtt_timestamp(cue.end_ms)}"
-    settings = [
-        token
-        for token in _setting_tokens(" ".join(split_lines(cue.settings)))
-        if setting_problem(token) is None
-    ]
+    settings = (
+        [
+            token
+            for token in _setting_tokens(" ".join(split_lines(cue.settings)))
+            if setting_problem(token) is None
+        ]
+        if cue.settings
+        else []
+    )
     lines.append(" ".join([timing, *settings]))
     text = escape_cue_text(cue.text)
     if text:
@@ -229,6 +233,8 @@ def _block_lines(text: str) -> list[str]:
 
 
 def _one_line(value: str) -> str:
+    if value.isdigit():  # the cue numbers of nearly every file
+        return value
     return _without_arrows(" ".join(split_lines(value)))
 
 

@@ -90,7 +90,7 @@ def download_disposition(title: str, *parts: str) -> str:
     ``filename=`` (accents stripped, other characters dropped) for old clients and, when the
     name is not ASCII, ``filename*=UTF-8''...`` with the exact name, which browsers prefer."""
     name = download_filename(title, *parts)
-    fallback = download_filename(_ascii(title), *(_ascii(part) for part in parts))
+    fallback = download_filename(_ascii(_clean(title)), *(_ascii(_clean(p)) for p in parts))
     value = f'attachment; filename="{fallback}"'
     if fallback != name:
         value += f"; filename*=UTF-8''{quote(name, safe='')}"
@@ -108,20 +108,26 @@ def _clean(text: str) -> str:
 
 
 def _truncate(text: str, max_bytes: int) -> str:
-    if len(text.encode("utf-8", "surrogatepass")) <= max_bytes:
+    encoded = text.encode("utf-8", "surrogatepass")
+    if len(encoded) <= max_bytes:
         return text
-    cut = text.encode("utf-8", "surrogatepass")[:max_bytes].decode("utf-8", "ignore")
-    # Not in the middle of a character sequence: an accent, emoji joiner or variation
-    # selector without what it belongs to.
-    while cut and (
-        unicodedata.combining(cut[-1]) or cut[-1] in "\u200d\ufe0e\ufe0f" or _is_joined(cut)
-    ):
+    cut = encoded[:max_bytes].decode("utf-8", "ignore")
+    # Never between a character and what belongs to it: an accent, a variation selector, a skin
+    # tone, or the parts of an emoji joined by U+200D.
+    while cut and _continues(text, len(cut)):
         cut = cut[:-1]
     return cut.rstrip(" .")
 
 
-def _is_joined(text: str) -> bool:
-    return len(text) >= 2 and text[-2] == "\u200d"
+def _continues(text: str, index: int) -> bool:
+    """Whether ``text[index]`` belongs to the character before it."""
+    char = text[index]
+    return (
+        unicodedata.combining(char) != 0
+        or char in "\u200d\ufe0e\ufe0f"
+        or "\U0001f3fb" <= char <= "\U0001f3ff"
+        or text[index - 1] == "\u200d"
+    )
 
 
 def _ascii(text: str) -> str:

@@ -184,9 +184,7 @@ def test_every_registered_format_is_served_with_its_headers(
     assert again.status_code == 304
 
 
-def test_the_attachment_route_serves_own_and_inherited_tracks(
-    world: World, track_id: int
-) -> None:
+def test_the_attachment_route_serves_own_and_inherited_tracks(world: World, track_id: int) -> None:
     api = world.api
     _, copy = world.copy_to_new_course()
     own = api.ok(
@@ -244,9 +242,7 @@ def test_file_names_are_safe_for_every_os(
         assert "filename*=" not in disposition
 
 
-def test_a_long_title_is_cut_to_a_name_every_file_system_takes(
-    world: World, track_id: int
-) -> None:
+def test_a_long_title_is_cut_to_a_name_every_file_system_takes(world: World, track_id: int) -> None:
     retitle(world, "é" * 300)
     disposition = download(world, track_id, "srt").headers["content-disposition"]
     name = filename_star(disposition)
@@ -286,9 +282,7 @@ def test_unknown_track_or_media_is_404_d3(world: World, track_id: int) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["docx", "", "vtt2", "s r t", "x" * 500])
-def test_an_unknown_format_is_400_naming_the_formats(
-    world: World, track_id: int, fmt: str
-) -> None:
+def test_an_unknown_format_is_400_naming_the_formats(world: World, track_id: int, fmt: str) -> None:
     r = download(world, track_id, fmt)
     assert r.status_code == 400
     error = r.json()["errors"][0]

@@ -323,15 +323,19 @@ def test_json_reader_lists_every_problem_up_to_twenty() -> None:
 @given(st.one_of(st.text(), st.from_regex(r"\[(\{.*\},?)*\]", fullmatch=True)))
 def test_json_reader_returns_cues_or_a_caption_error(content: str) -> None:
     try:
-        parse_json_cues(content)
-    except CaptionError:
-        pass
+        document = parse_json_cues(content)
+    except CaptionError as exc:
+        assert exc.problems
+        return
+    assert isinstance(document, CaptionDocument)
 
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.sampled_from(["start_ms", "end_ms", "text", "markup"]), children),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(["start_ms", "end_ms", "text", "markup"]), children)
+    ),
     max_leaves=10,
 )
 

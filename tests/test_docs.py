@@ -152,3 +152,17 @@ def test_every_error_code_is_documented() -> None:
     assert {"bad_request", "payload_too_large", "too_many", "invalid_upload_token"} <= set(codes)
     missing = {code: where for code, where in codes.items() if f"`{code}`" not in text}
     assert missing == {}, "error codes missing from docs/api.md"
+
+
+def test_every_caption_download_format_is_documented() -> None:
+    """Each registered download format has its row in docs/api.md with its Content-Type and
+    extension; formats named but not yet registered are listed as not available."""
+    from mediaobjects.captions.formats import FORMAT_NAMES, FORMATS
+
+    text = (ROOT / "docs" / "api.md").read_text()
+    for name, fmt in FORMATS.items():
+        row = f"| `{name}` | `{fmt.content_type}` | `.{fmt.extension}` |"
+        assert row in text, f"docs/api.md lacks the download format row {row!r}"
+    pending = [name for name in FORMAT_NAMES if name not in FORMATS]
+    pending_row = "| " + ", ".join(f"`{name}`" for name in pending) + " |"
+    assert not pending or pending_row in text, pending_row

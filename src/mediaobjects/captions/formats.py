@@ -32,13 +32,18 @@ FORMAT_NAMES = ("vtt", "srt", "ttml", "dfxp", "sbv", "scc", "sami", "txt", "json
 @dataclass(frozen=True)
 class CaptionFormat:
     """One downloadable format. ``content_type`` is the full header value (with its charset
-    where the type has one)."""
+    where the type has one). ``frame_ms`` is None for formats that keep millisecond times and
+    any text; for formats timed in video frames (SCC: ``1001 / 30``) it is the frame length,
+    and such formats also hold less than a document can say (a character set of their own,
+    one caption on screen at a time), so round trips are compared within a frame on simple
+    documents."""
 
     name: str
     extension: str
     content_type: str
     write: Callable[[CaptionDocument], str]
     read: Callable[[str], CaptionDocument] | None
+    frame_ms: float | None = None
 
 
 class FormatError(ValueError):

@@ -96,6 +96,8 @@ def test_readme_examples_run(app: Any, settings: Settings, db_kind: str, tmp_pat
     assert "\\0  \\0  \\0 030" in result.stdout
     assert "WEBVTT\n\n1\n00:00:00.000 --> 00:00:02.000\nWelcome to the course." in result.stdout
     assert '"Week 1: Welcome"' in result.stdout
+    assert 'filename="Week 1 Welcome.en.srt"' in result.stdout
+    assert "1\n00:00:00,000 --> 00:00:02,000\nWelcome to the course.\n" in result.stdout
     assert '{"locale":"en","kind":"captions"}' in result.stdout
     assert "line 1:" in result.stdout
 

@@ -11,11 +11,12 @@ from email.utils import format_datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from mediaobjects.accounts import authentication
 from mediaobjects.accounts.principal import Principal
+from mediaobjects.captions.formats import FORMAT_NAMES
 from mediaobjects.context import AppContext
 from mediaobjects.delivery_cache import TrackFacts
 from mediaobjects.files.models import Attachment
@@ -73,6 +74,15 @@ router = APIRouter(tags=["media tracks"], responses=ERROR_RESPONSES)
 
 # Room for the form fields around one caption's content.
 FORM_OVERHEAD = 64 * 1024
+
+CaptionFormatName = Annotated[
+    str | None,
+    Query(
+        description="The caption format to write: one of "
+        + ", ".join(FORMAT_NAMES)
+        + " (any case; default vtt). Names not available on this server answer 400."
+    ),
+]
 
 
 def _include(params_pairs: list[tuple[str, str]]) -> set[str]:
@@ -439,7 +449,7 @@ def show_media_object_track(
     session: DbSession,
     caller: Caller,
     verifier: str | None = None,
-    format: str | None = None,
+    format: CaptionFormatName = None,
 ) -> Response:
     return _show(
         request, ctx, session, caller, track_id, verifier, format, media_object_id=media_object_id
@@ -460,7 +470,7 @@ def show_media_attachment_track(
     session: DbSession,
     caller: Caller,
     verifier: str | None = None,
-    format: str | None = None,
+    format: CaptionFormatName = None,
 ) -> Response:
     return _show(
         request, ctx, session, caller, track_id, verifier, format, attachment_ref=attachment_id
@@ -512,7 +522,7 @@ def download_media_object_track(
     request: Request,
     session: DbSession,
     principal: CurrentPrincipal,
-    format: str | None = None,
+    format: CaptionFormatName = None,
 ) -> Response:
     authentication.require_user(principal)
     media_object = media.load_media_object(session, principal, media_object_id)
@@ -533,7 +543,7 @@ def download_media_attachment_track(
     request: Request,
     session: DbSession,
     principal: CurrentPrincipal,
-    format: str | None = None,
+    format: CaptionFormatName = None,
 ) -> Response:
     authentication.require_user(principal)
     attachment, media_object = media.load_media_attachment(session, principal, attachment_id)

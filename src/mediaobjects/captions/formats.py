@@ -32,11 +32,14 @@ FORMAT_NAMES = ("vtt", "srt", "ttml", "dfxp", "sbv", "scc", "sami", "txt", "json
 @dataclass(frozen=True)
 class CaptionFormat:
     """One downloadable format. ``content_type`` is the full header value (with its charset
-    where the type has one). ``frame_ms`` is None for formats that keep millisecond times and
-    any text; for formats timed in video frames (SCC: ``1001 / 30``) it is the frame length,
-    and such formats also hold less than a document can say (a character set of their own,
-    one caption on screen at a time), so round trips are compared within a frame on simple
-    documents."""
+    where the type has one).
+
+    Two fields say what a format cannot hold, for its users and for the round-trip tests
+    (which then compare on a simple document: ASCII text in short lines, one cue at a time):
+    ``frame_ms`` is the frame length for formats timed in video frames (SCC: ``1001 / 30``;
+    times then read back within a frame, and the character set is the format's own), None
+    for millisecond times and any text; ``overlaps`` is False for formats that show one
+    caption at a time (SCC pop-on, SAMI's SYNC blocks), where overlapping cues are cut."""
 
     name: str
     extension: str
@@ -44,6 +47,7 @@ class CaptionFormat:
     write: Callable[[CaptionDocument], str]
     read: Callable[[str], CaptionDocument] | None
     frame_ms: float | None = None
+    overlaps: bool = True
 
 
 class FormatError(ValueError):

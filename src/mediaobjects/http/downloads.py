@@ -46,10 +46,11 @@ def written_file(
     *,
     content_type: str,
     updated_at: datetime,
-    disposition: str | None,
+    disposition: str,
 ) -> Response:
-    """``body`` as UTF-8 with an ``ETag`` of its bytes and ``Last-Modified``, answering 304 to a
-    client whose copy is current; ``disposition`` None sends none (a player's ``<track>``)."""
+    """``body`` as UTF-8 to download (``disposition``: see ``download_disposition``), with an
+    ``ETag`` of its bytes and ``Last-Modified``, answering 304 to a client whose copy is
+    current."""
     data = body.encode("utf-8")
     etag = etag_of(data)
     headers = {
@@ -57,11 +58,10 @@ def written_file(
         "Last-Modified": format_datetime(updated_at, usegmt=True),
         "Cache-Control": "private, max-age=0, must-revalidate",
         "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": disposition,
+        # A download of user text (TTML and SAMI are markup) must never run as a page of ours.
+        "Content-Security-Policy": "sandbox; default-src 'none'",
     }
-    if disposition is not None:
-        headers["Content-Disposition"] = disposition
-        # A download of user text (TTML, SAMI are markup) must never run as a page of ours.
-        headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     if not_modified(request, etag, updated_at):
         return Response(status_code=304, headers=headers)
     return Response(data, headers=headers, media_type=content_type)

@@ -108,6 +108,12 @@ def test_an_unknown_name_names_the_available_formats(name: str) -> None:
     assert len(info.value.message) < 200
 
 
+def test_an_unknown_name_shows_invisible_characters() -> None:
+    with pytest.raises(FormatError) as info:
+        find_format("srt\u200b\x00")
+    assert info.value.message.endswith('got "srt\\u200b\\x00"')
+
+
 def test_a_known_name_without_a_writer_is_not_available_yet() -> None:
     pending = [name for name in FORMAT_NAMES if name not in FORMATS]
     for name in pending:

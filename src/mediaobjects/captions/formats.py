@@ -11,6 +11,7 @@ error messages and the round-trip tests all read this registry."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -131,4 +132,9 @@ def find_format(name: str | None) -> CaptionFormat:
             f'format "{key}" is not available yet on this server; available formats: {available}'
         )
     shown = name if len(name) <= 40 else name[:39] + "…"
+    # Invisible characters are shown as escapes, so that the message says what was sent.
+    shown = "".join(
+        ch if unicodedata.category(ch)[0] not in "CZ" or ch == " " else ascii(ch)[1:-1]
+        for ch in shown
+    )
     raise FormatError(f'format must be one of {available}; got "{shown}"')

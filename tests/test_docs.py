@@ -96,6 +96,8 @@ def test_readme_examples_run(app: Any, settings: Settings, db_kind: str, tmp_pat
     assert "\\0  \\0  \\0 030" in result.stdout
     assert "WEBVTT\n\n1\n00:00:00.000 --> 00:00:02.000\nWelcome to the course." in result.stdout
     assert '"Week 1: Welcome"' in result.stdout
+    assert 'filename="Week 1 Welcome.en.srt"' in result.stdout
+    assert "1\n00:00:00,000 --> 00:00:02,000\nWelcome to the course.\n" in result.stdout
     assert '{"locale":"en","kind":"captions"}' in result.stdout
     assert "line 1:" in result.stdout
 
@@ -152,3 +154,17 @@ def test_every_error_code_is_documented() -> None:
     assert {"bad_request", "payload_too_large", "too_many", "invalid_upload_token"} <= set(codes)
     missing = {code: where for code, where in codes.items() if f"`{code}`" not in text}
     assert missing == {}, "error codes missing from docs/api.md"
+
+
+def test_every_caption_download_format_is_documented() -> None:
+    """Each registered download format has its row in docs/api.md with its Content-Type and
+    extension; formats named but not yet registered are listed as not available."""
+    from mediaobjects.captions.formats import FORMAT_NAMES, FORMATS
+
+    text = (ROOT / "docs" / "api.md").read_text()
+    for name, fmt in FORMATS.items():
+        row = f"| `{name}` | `{fmt.content_type}` | `.{fmt.extension}` |"
+        assert row in text, f"docs/api.md lacks the download format row {row!r}"
+    pending = [name for name in FORMAT_NAMES if name not in FORMATS]
+    pending_row = "| " + ", ".join(f"`{name}`" for name in pending) + " |"
+    assert not pending or pending_row in text, pending_row

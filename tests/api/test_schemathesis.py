@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import CHECKS
 
 from mediaobjects.app import create_app
+from mediaobjects.captions.formats import FORMATS
 from mediaobjects.context import build_context, build_limiter
 from mediaobjects.db.models import metadata
 from mediaobjects.settings import Settings
@@ -329,6 +330,13 @@ def test_success_responses_match_schema(app: Any, api: Api) -> None:
         call(
             "GET", template, teacher, 304, path=one, headers={"If-None-Match": vtt.headers["etag"]}
         )
+        # Downloads in each caption format, on the signed route and on the API route.
+        for name in sorted(FORMATS):
+            call("GET", template, teacher, path=one, params={"format": name})
+            download = call(
+                "GET", "/api/v1" + template + "/content", teacher, path=one, params={"format": name}
+            )
+            assert download.headers["content-disposition"].startswith("attachment;")
     call(
         "DELETE",
         "/media_objects/{media_object_id}/media_tracks/{track_id}",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from mediaobjects.captions import KINDS
+from mediaobjects.captions.formats import FORMATS
 
 _ERROR_ITEM: dict[str, Any] = {
     "type": "object",
@@ -466,17 +467,45 @@ def paginated(description: str, item: dict[str, Any]) -> dict[int | str, dict[st
 _HEADER: dict[str, Any] = {"schema": _STR}
 _VALIDATORS: dict[str, Any] = {"ETag": _HEADER, "Cache-Control": _HEADER}
 
+_JSON_CUES: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "start_ms": {"type": "integer"},
+            "end_ms": {"type": "integer"},
+            "text": {"type": "string"},
+            "markup": {"type": "string"},
+        },
+        "required": ["start_ms", "end_ms", "text", "markup"],
+    },
+}
+# Every caption format's media type (``captions.formats``): JSON has a schema, others are text.
+_CAPTION_FILES: dict[str, Any] = {
+    fmt.content_type.split(";")[0]: {"schema": _JSON_CUES if fmt.name == "json" else _STR}
+    for fmt in FORMATS.values()
+}
+_NOT_MODIFIED: dict[str, Any] = {
+    "description": "Not modified: the client's copy (If-None-Match, If-Modified-Since) is current",
+    "headers": {**_VALIDATORS, "Last-Modified": _HEADER},
+}
+
 WEBVTT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The track as WebVTT",
+        "description": "The track as WebVTT, or with format= in that caption format",
         "headers": {**_VALIDATORS, "Last-Modified": _HEADER},
-        "content": {"text/vtt": {"schema": _STR}},
+        "content": _CAPTION_FILES,
     },
-    304: {
-        "description": "Not modified: the client's copy (If-None-Match, If-Modified-Since) "
-        "is current",
-        "headers": {**_VALIDATORS, "Last-Modified": _HEADER},
+    304: _NOT_MODIFIED,
+}
+
+TRACK_DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The track in the caption format named by format= (default vtt)",
+        "headers": {**_VALIDATORS, "Last-Modified": _HEADER, "Content-Disposition": _HEADER},
+        "content": _CAPTION_FILES,
     },
+    304: _NOT_MODIFIED,
 }
 
 _BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}

@@ -1,5 +1,6 @@
-"""Media track routes: the API list and replace (GET/PUT .../media_tracks) and the non-API
-create, show (WebVTT) and delete routes used by players and the Canvas UI, each for a media
+"""Media track routes: the API list and replace (GET/PUT .../media_tracks), the API download
+of a track in a caption format (GET .../media_tracks/:id/content), and the non-API create, show
+(WebVTT, or a format) and delete routes used by players and the Canvas UI, each for a media
 object and for a media attachment. Thin handlers: parameters in, service call, JSON out.
 Writes authorise in a decorator dependency before their body is read (``http.deps``)."""
 
@@ -10,11 +11,12 @@ from email.utils import format_datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from mediaobjects.accounts import authentication
 from mediaobjects.accounts.principal import Principal
+from mediaobjects.captions.formats import FORMAT_NAMES
 from mediaobjects.context import AppContext
 from mediaobjects.delivery_cache import TrackFacts
 from mediaobjects.files.models import Attachment
@@ -30,6 +32,11 @@ from mediaobjects.http.deps import (
     authorized,
     get_ctx,
 )
+from mediaobjects.http.downloads import (
+    download_disposition,
+    without_media_extension,
+    written_file,
+)
 from mediaobjects.http.json_input import loads_body
 from mediaobjects.http.limits import limit_track_put
 from mediaobjects.http.openapi import (
@@ -37,6 +44,7 @@ from mediaobjects.http.openapi import (
     MEDIA_OBJECT,
     MEDIA_TRACK,
     TOO_MANY_REQUESTS,
+    TRACK_DOWNLOAD_RESPONSES,
     WEBVTT_RESPONSES,
     array_of,
     ok,
@@ -54,7 +62,9 @@ from mediaobjects.http.responses import canvas_json
 from mediaobjects.http.urls import Urls
 from mediaobjects.media_objects import service as media
 from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_objects.schemas import display_title
 from mediaobjects.media_objects.views import media_object_payload
+from mediaobjects.media_tracks import downloads
 from mediaobjects.media_tracks import service as tracks
 from mediaobjects.media_tracks.schemas import INCLUDABLE, track_json
 from mediaobjects.numbers import parse_id
@@ -64,6 +74,15 @@ router = APIRouter(tags=["media tracks"], responses=ERROR_RESPONSES)
 
 # Room for the form fields around one caption's content.
 FORM_OVERHEAD = 64 * 1024
+
+CaptionFormatName = Annotated[
+    str | None,
+    Query(
+        description="The caption format to write: one of "
+        + ", ".join(FORMAT_NAMES)
+        + " (any case; default vtt). Names not available on this server answer 400."
+    ),
+]
 
 
 def _include(params_pairs: list[tuple[str, str]]) -> set[str]:
@@ -363,6 +382,7 @@ def _show(
     caller: LazyPrincipal,
     track_ref: str,
     verifier: str | None,
+    format_name: str | None,
     *,
     media_object_id: str | None = None,
     attachment_ref: str | None = None,
@@ -374,6 +394,14 @@ def _show(
         else Route.media(media_object_id or "")
     )
     verified = ctx.verifiers.opens_track(route, track_id, verifier)
+    if format_name is not None:
+        # A download in a chosen format: written per request, not kept in the delivery cache
+        # (players ask for the default WebVTT, many times; downloads are rare).
+        principal = caller.beside_verifier() if verified else caller()
+        media_object, attachment = _load(session, principal, media_object_id, attachment_ref)
+        return _download(
+            request, session, principal, track_id, format_name, media_object, attachment, verified
+        )
     key = (
         ("attachment", attachment_ref, track_id)
         if attachment_ref is not None
@@ -409,7 +437,7 @@ def _show(
 
 @router.get(
     "/media_objects/{media_object_id}/media_tracks/{track_id}",
-    summary="A track as WebVTT",
+    summary="A track as WebVTT (or in a caption format)",
     response_class=Response,
     responses=WEBVTT_RESPONSES,
 )
@@ -421,13 +449,16 @@ def show_media_object_track(
     session: DbSession,
     caller: Caller,
     verifier: str | None = None,
+    format: CaptionFormatName = None,
 ) -> Response:
-    return _show(request, ctx, session, caller, track_id, verifier, media_object_id=media_object_id)
+    return _show(
+        request, ctx, session, caller, track_id, verifier, format, media_object_id=media_object_id
+    )
 
 
 @router.get(
     "/media_attachments/{attachment_id}/media_tracks/{track_id}",
-    summary="A track as WebVTT",
+    summary="A track as WebVTT (or in a caption format)",
     response_class=Response,
     responses=WEBVTT_RESPONSES,
 )
@@ -439,8 +470,86 @@ def show_media_attachment_track(
     session: DbSession,
     caller: Caller,
     verifier: str | None = None,
+    format: CaptionFormatName = None,
 ) -> Response:
-    return _show(request, ctx, session, caller, track_id, verifier, attachment_ref=attachment_id)
+    return _show(
+        request, ctx, session, caller, track_id, verifier, format, attachment_ref=attachment_id
+    )
+
+
+def _download(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    track_id: int,
+    format_name: str | None,
+    media_object: MediaObject,
+    attachment: Attachment | None,
+    verified: bool,
+) -> Response:
+    download = downloads.download_track(
+        session,
+        principal,
+        track_id,
+        format_name,
+        media_object=media_object,
+        attachment=attachment,
+        verified=verified,
+    )
+    written = download.format
+    return written_file(
+        request,
+        download.body,
+        content_type=written.content_type,
+        updated_at=download.track.updated_at,
+        disposition=download_disposition(
+            without_media_extension(display_title(media_object)),
+            download.track.locale,
+            written.extension,
+        ),
+    )
+
+
+@router.get(
+    "/api/v1/media_objects/{media_object_id}/media_tracks/{track_id}/content",
+    summary="Download a track in a caption format",
+    response_class=Response,
+    responses=TRACK_DOWNLOAD_RESPONSES,
+)
+def download_media_object_track(
+    media_object_id: str,
+    track_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    format: CaptionFormatName = None,
+) -> Response:
+    authentication.require_user(principal)
+    media_object = media.load_media_object(session, principal, media_object_id)
+    return _download(
+        request, session, principal, parse_id(track_id), format, media_object, None, False
+    )
+
+
+@router.get(
+    "/api/v1/media_attachments/{attachment_id}/media_tracks/{track_id}/content",
+    summary="Download a track in a caption format",
+    response_class=Response,
+    responses=TRACK_DOWNLOAD_RESPONSES,
+)
+def download_media_attachment_track(
+    attachment_id: str,
+    track_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    format: CaptionFormatName = None,
+) -> Response:
+    authentication.require_user(principal)
+    attachment, media_object = media.load_media_attachment(session, principal, attachment_id)
+    return _download(
+        request, session, principal, parse_id(track_id), format, media_object, attachment, False
+    )
 
 
 @router.delete(

@@ -61,7 +61,10 @@ def test_case_14_18_garbage_is_422_naming_the_line_d8(world: World) -> None:
     assert r.status_code == 422
     err = r.json()["errors"][0]
     assert err["index"] == 0 and err["field"] == "content"
-    assert err["message"].startswith("line 1:")
+    assert err["message"].startswith("no timing found: this looks like a plain transcript")
+    r = put_tracks(world, [{"locale": "en", "content": "subs\n00:00:01,000 --> 00:00:02,000\n"}])
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["message"].startswith("line 1:")
 
 
 def test_case_17_webvtt_upload_is_served_and_exposed(world: World) -> None:
@@ -253,11 +256,13 @@ def test_put_body_sent_as_form_content_type_is_read_raw(world: World) -> None:
     assert r.json()[0]["locale"] == "en"
 
 
-def test_ttml_is_refused(world: World) -> None:
+def test_ttml_without_times_is_refused(world: World) -> None:
     ttml = '<tt xmlns="http://www.w3.org/ns/ttml"><body><p onerror="alert(1)">x</p></body></tt>'
     r = put_tracks(world, [{"locale": "en", "content": ttml}])
     assert r.status_code == 422
-    assert "TTML" in r.json()["errors"][0]["message"]
+    assert r.json()["errors"][0]["message"] == (
+        "line 1, cue 1: this paragraph has no end: give it end= or dur= (or its <div>)"
+    )
 
 
 # ---- the attachment views ----------------------------------------------------------------------------
@@ -552,16 +557,30 @@ def test_content_may_be_sent_as_a_file_part(world: World) -> None:
     assert r.status_code == 200, r.text
     served = content_of(world, track_ids(world)["en"])
     assert served.text == "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nFrom a file"
-    # A file that is not UTF-8 text is refused, naming the field.
-    r = world.api.request(
-        "POST",
-        f"/media_objects/{world.media_id}/media_tracks",
-        world.teacher,
-        data={"locale": "fr"},
-        files={"content": ("captions.srt", b"\xff\xfe1\x00\n\x00", "application/x-subrip")},
-    )
-    assert r.status_code == 400
-    assert r.json()["errors"][0]["field"] == "content"
+    # UTF-16 with a byte-order mark, as Windows caption tools save it, is read as well.
+    for encoding in ("utf-16-le", "utf-16-be"):
+        data = caption.decode().replace("From a file", encoding).encode(encoding)
+        r = world.api.request(
+            "POST",
+            f"/media_objects/{world.media_id}/media_tracks",
+            world.teacher,
+            data={"locale": "de"},
+            files={"content": ("captions.srt", data, "application/x-subrip")},
+        )
+        assert r.status_code == 200, r.text
+        served = content_of(world, track_ids(world)["de"])
+        assert served.text == f"WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\n{encoding}"
+    # A file that is neither UTF-8 nor UTF-16 with a BOM is refused, naming the field.
+    for data in (b"\x80\x81 caption", b"\xff\xfe1\x00\n"):
+        r = world.api.request(
+            "POST",
+            f"/media_objects/{world.media_id}/media_tracks",
+            world.teacher,
+            data={"locale": "fr"},
+            files={"content": ("captions.srt", data, "application/x-subrip")},
+        )
+        assert r.status_code == 400
+        assert r.json()["errors"][0]["field"] == "content"
     assert "fr" not in track_ids(world)
 
 

@@ -57,33 +57,38 @@ def to_cue_text(lines: list[Line], *, collapse: bool) -> str:
     """
     if collapse:
         lines = [_collapsed(line) for line in lines]
+    kept = [
+        [(text, style.tags()) for text, style in line if text]
+        for line in lines
+        if any(text.strip(" \t") for text, _ in line)
+    ]
     out: list[str] = []
     open_tags: list[str] = []
-    for line in lines:
-        if not any(text.strip(" \t") for text, _ in line):
-            continue
-        pieces: list[str] = []
-        for text, style in line:
-            if not text:
-                continue
-            wanted = style.tags()
-            common = 0
-            while (
-                common < len(open_tags)
-                and common < len(wanted)
-                and open_tags[common] == wanted[common]
-            ):
-                common += 1
-            while len(open_tags) > common:
-                pieces.append(f"</{open_tags.pop().split(' ')[0]}>")
-            for tag in wanted[common:]:
-                pieces.append(f"<{tag}>")
-                open_tags.append(tag)
-            pieces.append(escape_text(text))
-        out.append("".join(pieces))
-    if out:
-        out[-1] += "".join(f"</{tag.split(' ')[0]}>" for tag in reversed(open_tags))
-    return "\n".join(out)
+    for index, line in enumerate(kept):
+        if index:
+            # Close before the line break what the next line does not continue.
+            out.append(_move_to(open_tags, line[0][1], open_new=False) + "\n")
+        for text, wanted in line:
+            out.append(_move_to(open_tags, wanted) + escape_text(text))
+    out.append(_move_to(open_tags, ()))
+    return "".join(out)
+
+
+def _move_to(open_tags: list[str], wanted: tuple[str, ...], *, open_new: bool = True) -> str:
+    """The tags that turn ``open_tags`` into ``wanted`` (updating ``open_tags``), closing
+    first so that tags stay properly nested; tags still wanted stay open. Without
+    ``open_new`` only the closing part is done."""
+    common = 0
+    while common < len(open_tags) and common < len(wanted) and open_tags[common] == wanted[common]:
+        common += 1
+    pieces = []
+    while len(open_tags) > common:
+        pieces.append(f"</{open_tags.pop().split(' ')[0]}>")
+    if open_new:
+        for tag in wanted[common:]:
+            pieces.append(f"<{tag}>")
+            open_tags.append(tag)
+    return "".join(pieces)
 
 
 def escape_text(text: str) -> str:

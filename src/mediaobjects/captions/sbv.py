@@ -61,7 +61,7 @@ def parse_sbv(text: str) -> CaptionDocument:
                 )
         groups = match.groups()
         start = _to_ms(groups[:4], timing_at, problems)
-        end = _to_ms(groups[4:], timing_at, problems)
+        end = _to_ms(groups[4:], timing_at, problems) if start is not None else None
         if start is None or end is None:
             continue
         if end <= start:
@@ -86,8 +86,8 @@ def parse_sbv(text: str) -> CaptionDocument:
 def write_sbv(document: CaptionDocument) -> str:
     """SBV as YouTube writes it: ``H:MM:SS.mmm,H:MM:SS.mmm``, text lines, cues one blank line
     apart, LF line ends and a final newline. WebVTT-only parts (identifiers, settings, notes,
-    styles) are dropped. A text line that would read as a timing line gets a space after its
-    comma, so that the output always parses again."""
+    styles) are dropped. A text line that would read as a timing line gets a no-break space
+    before its comma, so that the output always parses again."""
     blocks = []
     for cue in document.cues:
         timing = f"{format_sbv_timestamp(cue.start_ms)},{format_sbv_timestamp(cue.end_ms)}"
@@ -144,6 +144,6 @@ def _text_lines(text: str) -> list[str]:
         if is_blank(line):
             continue
         if looks_like_sbv_timing(line):
-            line = line.replace(",", ", ", 1)
+            line = line.replace(",", "\u00a0,", 1)
         out.append(line)
     return out

@@ -83,6 +83,72 @@ def test_case_17_webvtt_upload_is_served_and_exposed(world: World) -> None:
     )
 
 
+# One caption in each converted format, as vendors send them (CRLF, entities, styling, script).
+CONVERTED = {
+    "sbv": "\ufeff0:00:01.000,0:00:02.500\r\n>> ANN: Tom & <i>Jerry</i>\r\n",
+    "ttml": (
+        '<?xml version="1.0" encoding="UTF-8"?>\r\n<tt xmlns="http://www.w3.org/ns/ttml" '
+        'xmlns:tts="http://www.w3.org/ns/ttml#styling" xml:lang="en"><body><div>\r\n'
+        '<p begin="00:00:01.000" end="00:00:02.500" tts:color="red">&gt;&gt; ANN: Tom &amp; '
+        '<span tts:fontStyle="italic">Jerry</span><script>alert(1)</script></p>\r\n'
+        "</div></body></tt>\r\n"
+    ),
+    "dfxp": (
+        '<tt xmlns="http://www.w3.org/2006/10/ttaf1" xmlns:tts="http://www.w3.org/2006/10/ttaf1#style" '
+        'xmlns:ttp="http://www.w3.org/2006/10/ttaf1#parameter" ttp:frameRate="30"><body><div>'
+        '<p begin="00:00:01:00" end="00:00:02:15">&gt;&gt; ANN: Tom &amp; '
+        '<span tts:fontStyle="italic">Jerry</span></p></div></body></tt>'
+    ),
+    "sami": (
+        '<SAMI><HEAD><STYLE TYPE="text/css"><!--\r\n.ENUSCC { Name: English; lang: en-US; }\r\n'
+        "--></STYLE><SCRIPT>alert(1)</SCRIPT></HEAD><BODY>\r\n<SYNC Start=1000><P Class=ENUSCC "
+        'onclick="x()">&gt;&gt; ANN: Tom &amp; <i>Jerry</i>\r\n<SYNC Start=2500><P Class=ENUSCC>'
+        "&nbsp;\r\n</BODY></SAMI>"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONVERTED))
+def test_converted_formats_are_stored_and_served_as_webvtt(world: World, name: str) -> None:
+    body = put_tracks(
+        world,
+        [{"locale": "en", "content": CONVERTED[name]}],
+        query="?include[]=webvtt_content&include[]=content",
+    )
+    assert body.status_code == 200, body.text
+    [track] = body.json()
+    webvtt = "WEBVTT\n\n00:00:01.000 --> 00:00:02.500\n&gt;&gt; ANN: Tom &amp; <i>Jerry</i>"
+    # The original markup (styles, scripts, handlers) is stored nowhere.
+    assert (track["content"], track["webvtt_content"]) == (webvtt, webvtt)
+    served = content_of(world, track["id"])
+    assert (served.status_code, served.text) == (200, webvtt)
+    assert served.headers["content-type"] == "text/vtt; charset=utf-8"
+
+
+def test_converted_formats_list_their_problems_with_lines(world: World) -> None:
+    sbv = "0:00:02.000,0:00:01.000\nBackwards\n\nno timing\n"
+    r = put_tracks(
+        world, [{"locale": "en", "content": srt("fine")}, {"locale": "fr", "content": sbv}]
+    )
+    assert r.status_code == 422
+    first = r.json()["errors"][0]
+    assert (first["index"], first["field"], first["message"]) == (
+        1,
+        "content",
+        "line 1, cue 1: end time 0:00:01.000 is before the start time 0:00:02.000; a cue "
+        "must end after it starts",
+    )
+    assert track_ids(world) == {}
+
+
+def test_scc_is_recognised_and_refused_for_now(world: World) -> None:
+    r = put_tracks(
+        world, [{"locale": "en", "content": "Scenarist_SCC V1.0\n\n00:00:00:00\t9420\n"}]
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["message"] == "SCC (Scenarist) caption files are not yet supported"
+
+
 def test_case_19_no_trailing_whitespace(world: World) -> None:
     put_tracks(world, [{"locale": "en", "content": srt("Hi") + "\n\n   \n"}])
     assert not content_of(world, track_ids(world)["en"]).text.endswith(("\n", " "))

@@ -235,6 +235,56 @@ def test_an_external_dtd_is_never_fetched() -> None:
     assert parse_ttml(content).cues == (Cue(1000, 2000, "x"),)
 
 
+def test_style_references_that_loop_or_fan_out_are_read_once() -> None:
+    # s0 references s1 three times, s1 references s2 three times...: 3**2000 paths if each
+    # reference were followed anew; and s2000 references s0, a cycle.
+    styles = "".join(
+        f'<style xml:id="s{n}" style="s{n + 1} s{n + 1} s{n + 1}"/>' for n in range(2000)
+    )
+    content = (
+        '<tt xmlns="http://www.w3.org/ns/ttml" xmlns:tts="http://www.w3.org/ns/ttml#styling">'
+        f'<head><styling>{styles}<style xml:id="s2000" style="s0" tts:fontStyle="italic"/>'
+        '</styling></head><body><p begin="0s" end="1s" style="s1990">x</p></body></tt>'
+    )
+    assert parse_ttml(content).cues == (Cue(0, 1000, "<i>x</i>"),)
+
+
+def test_a_document_declaring_utf16_is_read_from_text() -> None:
+    # The HTTP layer has already decoded the bytes; the declaration must not confuse expat.
+    content = (
+        '<?xml version="1.0" encoding="UTF-16"?><tt xmlns="http://www.w3.org/ns/ttml">'
+        '<body><p begin="1s" end="2s">Grüße ✓</p></body></tt>'
+    )
+    assert parse_ttml(content).cues == (Cue(1000, 2000, "Grüße ✓"),)
+
+
+def test_a_paragraph_with_too_many_changes_is_refused() -> None:
+    spans = "".join(f'<span begin="{n}s" end="{n + 1}s">w{n} </span>' for n in range(1001))
+    content = (
+        '<tt xmlns="http://www.w3.org/ns/ttml"><body>\n'
+        f'<p begin="0s" end="2000s">{spans}</p></body></tt>'
+    )
+    with pytest.raises(CaptionError) as caught:
+        parse_ttml(content)
+    assert str(caught.value) == (
+        "line 2, cue 1: this paragraph changes 1001 times (spans with their own times); at most "
+        "1000 are read: split it into paragraphs"
+    )
+
+
+@pytest.mark.parametrize("value", ["²", "0", "-5", "30.5", "9999999999"])
+def test_a_bad_frame_rate_is_a_problem(value: str) -> None:
+    content = (
+        '<tt xmlns="http://www.w3.org/ns/ttml" xmlns:ttp="http://www.w3.org/ns/ttml#parameter"'
+        f' ttp:frameRate="{value}"><body><p begin="1s" end="2s">x</p></body></tt>'
+    )
+    with pytest.raises(CaptionError) as caught:
+        parse_ttml(content)
+    assert str(caught.value) == (
+        f"line 1: ttp:frameRate must be a positive whole number, not {value!r}"
+    )
+
+
 # ---- problems --------------------------------------------------------------------------------
 
 

@@ -244,11 +244,20 @@ def write_sami(document: CaptionDocument, *, lang: str = "en-US") -> str:
     """
     klass = re.sub(r"[^A-Za-z0-9]", "", lang).upper() + "CC"
     times = sorted({cue.start_ms for cue in document.cues} | {cue.end_ms for cue in document.cues})
+    cues = document.cues
+    html = [_html_lines(cue.text) for cue in cues]
+    order = sorted(range(len(cues)), key=lambda index: cues[index].start_ms)
+    joined = 0
+    active: set[int] = set()
     syncs = []
     shown = "&nbsp;"  # what the screen shows: nothing before the first SYNC
     for start, stop in zip(times, times[1:], strict=False):
-        active = [c for c in document.cues if c.start_ms <= start and c.end_ms >= stop]
-        body = "<br>".join(filter(None, (_html_lines(cue.text) for cue in active))) or "&nbsp;"
+        # A sweep: cues join when they start and leave once they have ended.
+        while joined < len(order) and cues[order[joined]].start_ms <= start:
+            active.add(order[joined])
+            joined += 1
+        active = {index for index in active if cues[index].end_ms >= stop}
+        body = "<br>".join(filter(None, (html[index] for index in sorted(active)))) or "&nbsp;"
         if body != shown:
             syncs.append(f"<SYNC Start={start}><P Class={klass}>{body}</P></SYNC>\n")
             shown = body

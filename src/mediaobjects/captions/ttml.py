@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from . import _styled
-from ._xml import XML_NS, Element, parse_xml
+from ._xml import MAX_DEPTH, XML_NS, Element, parse_xml
 from .errors import CaptionError, Problem
 from .model import CaptionDocument, Cue
 from .timestamps import format_webvtt_timestamp
@@ -43,6 +43,10 @@ _CLOCK = re.compile(
     r"([0-9]{1,9}):([0-9]{2}):([0-9]{2})(?:(\.[0-9]+)|:([0-9]{1,9})(?:\.([0-9]{1,9}))?)?"
 )
 _OFFSET = re.compile(r"([0-9]{1,12})(\.[0-9]+)?(h|ms|m|s|f|t)")
+# A paragraph whose spans bring more changes than this is no caption (and each change costs a
+# cue holding the paragraph's text).
+MAX_CHANGES = 1000
+_COUNT = re.compile(r"[0-9]{1,9}")
 _METRIC_SECONDS = {
     "h": Fraction(3600),
     "m": Fraction(60),
@@ -104,6 +108,8 @@ class _Reader:
         self.styles: dict[str, Element] = {}
         self.regions: dict[str, Element] = {}
         self.agents: dict[str, str] = {}
+        self.resolved: dict[str, dict[str, bool]] = {}
+        self.resolving: set[str] = set()
         self.cue_count = 0
         for child in root.elements():
             if child.name == "head":
@@ -118,7 +124,7 @@ class _Reader:
             raw = root.attribute_in(name, _PARAMETER)
             if raw is None:
                 continue
-            if not raw.strip().isdigit() or int(raw) == 0 or len(raw.strip()) > 9:
+            if not _COUNT.fullmatch(raw.strip()) or int(raw) == 0:
                 self._problem(f"ttp:{name} must be a positive whole number, not {raw!r}", root)
                 continue
             values[name] = int(raw)
@@ -129,7 +135,7 @@ class _Reader:
             parts = multiplier.split()
             if (
                 len(parts) != 2
-                or not all(p.isdigit() and 0 < len(p) < 10 for p in parts)
+                or not all(_COUNT.fullmatch(part) for part in parts)
                 or (int(parts[0]) == 0 or int(parts[1]) == 0)
             ):
                 self._problem(
@@ -165,42 +171,44 @@ class _Reader:
 
     # ---- styles ----------------------------------------------------------------------
 
-    def _apply_own(self, style: _styled.Style, element: Element) -> _styled.Style:
-        font_style = element.attribute_in("fontStyle", _STYLING)
-        if font_style is not None:
-            style = replace(style, italic=font_style.strip() in ("italic", "oblique"))
-        weight = element.attribute_in("fontWeight", _STYLING)
-        if weight is not None:
-            style = replace(style, bold=weight.strip() == "bold")
-        decoration = element.attribute_in("textDecoration", _STYLING)
-        if decoration is not None:
-            tokens = decoration.split()
-            if "underline" in tokens:
-                style = replace(style, underline=True)
-            elif "noUnderline" in tokens or "none" in tokens:
-                style = replace(style, underline=False)
-        return style
-
-    def _apply_referenced(
-        self, style: _styled.Style, element: Element, seen: frozenset[str] = frozenset()
-    ) -> _styled.Style:
+    def _delta(self, element: Element, depth: int = 0) -> dict[str, bool]:
+        """The style properties ``element`` sets: those of the styles it references, in
+        order, then its own attributes."""
+        delta: dict[str, bool] = {}
         for reference in (element.attribute("style") or "").split():
-            target = self.styles.get(reference)
-            if target is None or reference in seen:
-                continue
-            style = self._apply_referenced(style, target, seen | {reference})
-            style = self._apply_own(style, target)
-        return style
+            delta.update(self._style_delta(reference, depth + 1))
+        delta.update(_own_delta(element))
+        return delta
+
+    def _style_delta(self, identifier: str, depth: int) -> dict[str, bool]:
+        # Memoised, so that styles referencing styles many times over cost linear time; a
+        # cycle or a chain deeper than MAX_DEPTH is cut (recursion must stay bounded).
+        if identifier in self.resolved:
+            return self.resolved[identifier]
+        target = self.styles.get(identifier)
+        if target is None or identifier in self.resolving or depth > MAX_DEPTH:
+            return {}
+        self.resolving.add(identifier)
+        delta = self._delta(target, depth)
+        self.resolving.discard(identifier)
+        self.resolved[identifier] = delta
+        return delta
 
     def _style(self, inherited: _styled.Style, element: Element) -> _styled.Style:
-        style = inherited
+        delta: dict[str, bool] = {}
         region = self.regions.get(element.attribute("region") or "")
         if region is not None:
-            style = self._apply_own(self._apply_referenced(style, region), region)
+            delta.update(self._delta(region))
             for child in region.elements():
                 if child.name == "style":
-                    style = self._apply_own(self._apply_referenced(style, child), child)
-        style = self._apply_own(self._apply_referenced(style, element), element)
+                    delta.update(self._delta(child))
+        delta.update(self._delta(element))
+        style = replace(
+            inherited,
+            italic=delta.get("italic", inherited.italic),
+            bold=delta.get("bold", inherited.bold),
+            underline=delta.get("underline", inherited.underline),
+        )
         agents = (element.attribute_in("agent", _METADATA) or "").split()
         if agents and agents[0] in self.agents:
             style = replace(style, voice=self.agents[agents[0]])
@@ -357,7 +365,16 @@ class _Reader:
                 cue=True,
             )
             return
-        for cue in _segments(pieces):
+        times = _times(pieces)
+        if len(times) > MAX_CHANGES:
+            self._problem(
+                f"this paragraph changes {len(times) - 1} times (spans with their own times); "
+                f"at most {MAX_CHANGES} are read: split it into paragraphs",
+                element,
+                cue=True,
+            )
+            return
+        for cue in _segments(pieces, times):
             cues.append((cue, element.line))
 
     def _content(
@@ -394,16 +411,46 @@ class _Reader:
         self.problems.append(Problem(message, element.line, self.cue_count if cue else None))
 
 
-def _segments(pieces: list[_Piece]) -> list[Cue]:
-    """One cue per stretch of time in which the paragraph's visible content stays the same."""
-    times = sorted({piece.begin for piece in pieces} | {p.end for p in pieces if p.end is not None})
+def _own_delta(element: Element) -> dict[str, bool]:
+    delta = {}
+    font_style = element.attribute_in("fontStyle", _STYLING)
+    if font_style is not None:
+        delta["italic"] = font_style.strip() in ("italic", "oblique")
+    weight = element.attribute_in("fontWeight", _STYLING)
+    if weight is not None:
+        delta["bold"] = weight.strip() == "bold"
+    decoration = element.attribute_in("textDecoration", _STYLING)
+    if decoration is not None:
+        tokens = decoration.split()
+        if "underline" in tokens:
+            delta["underline"] = True
+        elif "noUnderline" in tokens or "none" in tokens:
+            delta["underline"] = False
+    return delta
+
+
+def _times(pieces: list[_Piece]) -> list[Fraction]:
+    return sorted({piece.begin for piece in pieces} | {p.end for p in pieces if p.end is not None})
+
+
+def _segments(pieces: list[_Piece], times: list[Fraction]) -> list[Cue]:
+    """One cue per stretch of time in which the paragraph's visible content stays the same.
+
+    A sweep over ``times``: pieces join when they begin and leave once they have ended, and
+    each stretch shows the active pieces in document order."""
+    order = sorted(range(len(pieces)), key=lambda index: pieces[index].begin)
+    joined = 0
+    active: set[int] = set()
     cues: list[Cue] = []
     for start, stop in zip(times, times[1:], strict=False):
+        while joined < len(order) and pieces[order[joined]].begin <= start:
+            active.add(order[joined])
+            joined += 1
+        active = {i for i in active if (end := pieces[i].end) is None or end >= stop}
         start_ms, stop_ms = _ms(start), _ms(stop)
         if stop_ms <= start_ms:
             continue
-        active = [p for p in pieces if p.begin <= start and (p.end is None or p.end >= stop)]
-        text = _cue_text(active)
+        text = _cue_text([pieces[index] for index in sorted(active)])
         if not text:
             continue
         if cues and cues[-1].text == text and cues[-1].end_ms == start_ms:

@@ -45,6 +45,7 @@ def utf16(text: str) -> str:
         ("<!-- x --><SAMI >", "sami"),
         ("Scenarist_SCC V1.0\n\n00:00:00:00\t9420 9420", "scc"),
         ("\ufeffScenarist_SCC V1.0\r\n", "scc"),
+        ("Transcript\n\n0:00:01.000,0:00:03.000\nHello", "sbv"),
         ("Welcome to the course. Today we talk about bread.", "text"),
         ("<html><body>Transcript</body></html>", "text"),
         ("<ttx>", "text"),

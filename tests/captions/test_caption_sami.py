@@ -89,6 +89,14 @@ def test_a_file_without_classes_or_paragraphs() -> None:
     )
 
 
+def test_an_unclosed_head_or_title_ends_at_the_body() -> None:
+    content = (
+        "<SAMI><HEAD><TITLE>Lecture<STYLE>.ENCC { lang: en; }</STYLE>\n<BODY>"
+        "<SYNC Start=1000><P Class=ENCC>Shown<SYNC Start=2000><P Class=ENCC>&nbsp;</SAMI>"
+    )
+    assert parse_sami(content).cues == (Cue(1000, 2000, "Shown"),)
+
+
 def test_every_problem_is_listed_with_its_line() -> None:
     content = (
         "<SAMI><BODY>\n"

@@ -33,8 +33,9 @@ def detect_format(content: str) -> Format:
     ``webvtt`` when the first line starts with WEBVTT; ``scc`` for the Scenarist header;
     ``ttml`` for a ``<tt>`` root (TTML, DFXP, IMSC; with or without an XML declaration, any
     namespace prefix); ``sami`` for a ``<SAMI>`` root; ``sbv`` when the first non-blank line
-    is an SBV timing line (``0:00:01.000,0:00:03.000``); ``srt`` when a line holds ``-->`` or
-    the file starts with a cue number; ``text`` when nothing looks like timing at all.
+    is an SBV timing line (``0:00:01.000,0:00:03.000``); ``srt`` when a line holds ``-->``;
+    ``sbv`` when some later line is an SBV timing line; ``srt`` when the file starts with a
+    cue number; ``text`` when nothing looks like timing at all.
     """
     text = strip_bom(content)
     lines = split_lines(text)
@@ -50,6 +51,11 @@ def detect_format(content: str) -> Format:
     first = next((line for line in lines if line.strip(" \t")), "")
     if _SBV_TIMING.fullmatch(first):
         return "sbv"
-    if "-->" in text or _SRT_NUMBER.fullmatch(first):
+    if "-->" in text:
+        return "srt"
+    # SBV with something before its first cue: its parser will point at that line.
+    if any(_SBV_TIMING.fullmatch(line) for line in lines):
+        return "sbv"
+    if _SRT_NUMBER.fullmatch(first):
         return "srt"
     return "text"

@@ -64,6 +64,10 @@ class _Reader(HTMLParser):
         if tag in _HIDDEN:
             self.hidden.append(tag)
             return
+        if tag in ("body", "sync"):
+            # Sloppy files leave <HEAD> or <TITLE> open; the body ends them. (<SCRIPT> and
+            # <STYLE> end only at their closing tag, whatever they hold.)
+            self.hidden = [name for name in self.hidden if name in ("script", "style")]
         if tag == "sync":
             values = {name: value for name, value in attrs}
             self.syncs.append(_Sync(self._start(values.get("start"), line), line))

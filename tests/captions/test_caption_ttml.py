@@ -162,6 +162,17 @@ def test_scripts_images_metadata_and_handlers_are_dropped_with_their_text() -> N
     assert parse_ttml(content).cues == (Cue(1000, 2000, "Safe text"),)
 
 
+def test_content_hidden_by_display_or_visibility_is_not_shown() -> None:
+    content = (
+        '<tt xmlns="http://www.w3.org/ns/ttml" xmlns:tts="http://www.w3.org/ns/ttml#styling">'
+        '<head><styling><style xml:id="off" tts:visibility="hidden"/></styling></head><body>'
+        '<p begin="1s" end="2s">Seen<span tts:display="none"> unseen</span>'
+        '<span style="off"> nor this</span></p>'
+        '<p begin="3s" end="4s" tts:display="none">hidden paragraph</p></body></tt>'
+    )
+    assert parse_ttml(content).cues == (Cue(1000, 2000, "Seen"),)
+
+
 def test_preserved_white_space_keeps_line_breaks() -> None:
     content = (
         '<tt xmlns="http://www.w3.org/ns/ttml"><body>'

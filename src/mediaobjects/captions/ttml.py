@@ -6,7 +6,8 @@ TTML is converted, never kept: of its styling only italic (``tts:fontStyle``), b
 referenced ``<style>`` (chains included), by region or inherited from an ancestor; a
 ``ttm:agent`` whose ``<ttm:agent>`` declares a ``<ttm:name>`` becomes a ``<v Name>`` speaker.
 Everything else - other styles, regions, metadata, images, animation and any element from a
-foreign namespace (scripts among them) - is dropped with its text.
+foreign namespace (scripts among them) - is dropped with its text, as is content hidden by
+``tts:display="none"`` or ``tts:visibility="hidden"`` (on the element or a style it names).
 
 Timing: ``begin``, ``end`` and ``dur`` on ``body``, ``div``, ``p`` and ``span``, each relative
 to its parent's begin and clipped to its parent's end (``timeContainer="seq"`` is read as
@@ -328,6 +329,8 @@ class _Reader:
         style = self._style(inherited, element)
         preserve = _preserve(element, preserve)
         for child in element.elements():
+            if self._hidden(child):
+                continue
             if child.name == "div":
                 self._container(child, begin, end, style, preserve, cues)
             elif child.name == "p":
@@ -402,10 +405,24 @@ class _Reader:
         for child in element.children:
             if isinstance(child, str):
                 pieces.append(_Piece(child, style, begin, end, preserve))
-            elif child.name == "span":
+            elif child.name == "span" and not self._hidden(child):
                 self._content(child, begin, end, style, preserve, pieces)
             elif child.name == "br":
                 pieces.append(_Piece(None, style, begin, end, preserve))
+
+    def _hidden(self, element: Element) -> bool:
+        """Whether ``tts:display="none"`` or ``tts:visibility="hidden"`` keeps the element
+        off screen, set on it or by a style it references (a viewer never sees that text)."""
+        sources = [element]
+        sources += [
+            self.styles[r] for r in (element.attribute("style") or "").split() if r in self.styles
+        ]
+        for source in sources:
+            if (source.attribute_in("display", _STYLING) or "").strip() == "none":
+                return True
+            if (source.attribute_in("visibility", _STYLING) or "").strip() == "hidden":
+                return True
+        return False
 
     def _problem(self, message: str, element: Element, *, cue: bool = False) -> None:
         self.problems.append(Problem(message, element.line, self.cue_count if cue else None))

@@ -61,7 +61,10 @@ def test_case_14_18_garbage_is_422_naming_the_line_d8(world: World) -> None:
     assert r.status_code == 422
     err = r.json()["errors"][0]
     assert err["index"] == 0 and err["field"] == "content"
-    assert err["message"].startswith("line 1:")
+    assert err["message"].startswith("no timing found: this looks like a plain transcript")
+    r = put_tracks(world, [{"locale": "en", "content": "subs\n00:00:01,000 --> 00:00:02,000\n"}])
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["message"].startswith("line 1:")
 
 
 def test_case_17_webvtt_upload_is_served_and_exposed(world: World) -> None:
@@ -78,6 +81,72 @@ def test_case_17_webvtt_upload_is_served_and_exposed(world: World) -> None:
     assert content_of(world, track["id"]).text.startswith(
         "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello"
     )
+
+
+# One caption in each converted format, as vendors send them (CRLF, entities, styling, script).
+CONVERTED = {
+    "sbv": "\ufeff0:00:01.000,0:00:02.500\r\n>> ANN: Tom & <i>Jerry</i>\r\n",
+    "ttml": (
+        '<?xml version="1.0" encoding="UTF-8"?>\r\n<tt xmlns="http://www.w3.org/ns/ttml" '
+        'xmlns:tts="http://www.w3.org/ns/ttml#styling" xml:lang="en"><body><div>\r\n'
+        '<p begin="00:00:01.000" end="00:00:02.500" tts:color="red">&gt;&gt; ANN: Tom &amp; '
+        '<span tts:fontStyle="italic">Jerry</span><script>alert(1)</script></p>\r\n'
+        "</div></body></tt>\r\n"
+    ),
+    "dfxp": (
+        '<tt xmlns="http://www.w3.org/2006/10/ttaf1" xmlns:tts="http://www.w3.org/2006/10/ttaf1#style" '
+        'xmlns:ttp="http://www.w3.org/2006/10/ttaf1#parameter" ttp:frameRate="30"><body><div>'
+        '<p begin="00:00:01:00" end="00:00:02:15">&gt;&gt; ANN: Tom &amp; '
+        '<span tts:fontStyle="italic">Jerry</span></p></div></body></tt>'
+    ),
+    "sami": (
+        '<SAMI><HEAD><STYLE TYPE="text/css"><!--\r\n.ENUSCC { Name: English; lang: en-US; }\r\n'
+        "--></STYLE><SCRIPT>alert(1)</SCRIPT></HEAD><BODY>\r\n<SYNC Start=1000><P Class=ENUSCC "
+        'onclick="x()">&gt;&gt; ANN: Tom &amp; <i>Jerry</i>\r\n<SYNC Start=2500><P Class=ENUSCC>'
+        "&nbsp;\r\n</BODY></SAMI>"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONVERTED))
+def test_converted_formats_are_stored_and_served_as_webvtt(world: World, name: str) -> None:
+    body = put_tracks(
+        world,
+        [{"locale": "en", "content": CONVERTED[name]}],
+        query="?include[]=webvtt_content&include[]=content",
+    )
+    assert body.status_code == 200, body.text
+    [track] = body.json()
+    webvtt = "WEBVTT\n\n00:00:01.000 --> 00:00:02.500\n&gt;&gt; ANN: Tom &amp; <i>Jerry</i>"
+    # The original markup (styles, scripts, handlers) is stored nowhere.
+    assert (track["content"], track["webvtt_content"]) == (webvtt, webvtt)
+    served = content_of(world, track["id"])
+    assert (served.status_code, served.text) == (200, webvtt)
+    assert served.headers["content-type"] == "text/vtt; charset=utf-8"
+
+
+def test_converted_formats_list_their_problems_with_lines(world: World) -> None:
+    sbv = "0:00:02.000,0:00:01.000\nBackwards\n\nno timing\n"
+    r = put_tracks(
+        world, [{"locale": "en", "content": srt("fine")}, {"locale": "fr", "content": sbv}]
+    )
+    assert r.status_code == 422
+    first = r.json()["errors"][0]
+    assert (first["index"], first["field"], first["message"]) == (
+        1,
+        "content",
+        "line 1, cue 1: end time 0:00:01.000 is before the start time 0:00:02.000; a cue "
+        "must end after it starts",
+    )
+    assert track_ids(world) == {}
+
+
+def test_scc_is_recognised_and_refused_for_now(world: World) -> None:
+    r = put_tracks(
+        world, [{"locale": "en", "content": "Scenarist_SCC V1.0\n\n00:00:00:00\t9420\n"}]
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["message"] == "SCC (Scenarist) caption files are not yet supported"
 
 
 def test_case_19_no_trailing_whitespace(world: World) -> None:
@@ -253,11 +322,13 @@ def test_put_body_sent_as_form_content_type_is_read_raw(world: World) -> None:
     assert r.json()[0]["locale"] == "en"
 
 
-def test_ttml_is_refused(world: World) -> None:
+def test_ttml_without_times_is_refused(world: World) -> None:
     ttml = '<tt xmlns="http://www.w3.org/ns/ttml"><body><p onerror="alert(1)">x</p></body></tt>'
     r = put_tracks(world, [{"locale": "en", "content": ttml}])
     assert r.status_code == 422
-    assert "TTML" in r.json()["errors"][0]["message"]
+    assert r.json()["errors"][0]["message"] == (
+        "line 1, cue 1: this paragraph has no end: give it end= or dur= (or its <div>)"
+    )
 
 
 # ---- the attachment views ----------------------------------------------------------------------------
@@ -552,16 +623,30 @@ def test_content_may_be_sent_as_a_file_part(world: World) -> None:
     assert r.status_code == 200, r.text
     served = content_of(world, track_ids(world)["en"])
     assert served.text == "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nFrom a file"
-    # A file that is not UTF-8 text is refused, naming the field.
-    r = world.api.request(
-        "POST",
-        f"/media_objects/{world.media_id}/media_tracks",
-        world.teacher,
-        data={"locale": "fr"},
-        files={"content": ("captions.srt", b"\xff\xfe1\x00\n\x00", "application/x-subrip")},
-    )
-    assert r.status_code == 400
-    assert r.json()["errors"][0]["field"] == "content"
+    # UTF-16 with a byte-order mark, as Windows caption tools save it, is read as well.
+    for encoding in ("utf-16-le", "utf-16-be"):
+        data = caption.decode().replace("From a file", encoding).encode(encoding)
+        r = world.api.request(
+            "POST",
+            f"/media_objects/{world.media_id}/media_tracks",
+            world.teacher,
+            data={"locale": "de"},
+            files={"content": ("captions.srt", data, "application/x-subrip")},
+        )
+        assert r.status_code == 200, r.text
+        served = content_of(world, track_ids(world)["de"])
+        assert served.text == f"WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\n{encoding}"
+    # A file that is neither UTF-8 nor UTF-16 with a BOM is refused, naming the field.
+    for data in (b"\x80\x81 caption", b"\xff\xfe1\x00\n"):
+        r = world.api.request(
+            "POST",
+            f"/media_objects/{world.media_id}/media_tracks",
+            world.teacher,
+            data={"locale": "fr"},
+            files={"content": ("captions.srt", data, "application/x-subrip")},
+        )
+        assert r.status_code == 400
+        assert r.json()["errors"][0]["field"] == "content"
     assert "fr" not in track_ids(world)
 
 

@@ -146,13 +146,22 @@ def test_case_08_markup_locale_is_invalid_and_not_echoed(world: World) -> None:
     assert field == "locale" and "<img" not in message
 
 
-def test_case_09_ttml_content(world: World) -> None:
-    ttml = '<tt xml:lang="en"><body><p><img src=x onerror="alert(1)"/></p></body></tt>'
-    assert rejected(world, content=ttml) == [
-        ("content", "TTML tracks are not allowed because they are susceptible to xss attacks")
-    ]
-    # Decision D8's lenient mode never lets TTML in either.
-    assert rejected(world, content=ttml, lenient=True)[0][0] == "content"
+def test_case_09_ttml_is_converted_and_its_markup_never_stored(world: World) -> None:
+    # Canvas refuses TTML because it can carry script; we convert it to WebVTT and store that.
+    ttml = (
+        '<tt xml:lang="en" xmlns="http://www.w3.org/ns/ttml"><body><p begin="1s" end="2s">'
+        '<img xmlns="http://www.w3.org/1999/xhtml" src="x" onerror="alert(1)"/>Hi</p>'
+        "</body></tt>"
+    )
+    for lenient in (False, True):
+        track = upsert(world, "mo", locale="en", content=ttml, lenient=lenient)
+        expected = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHi"
+        assert (track.content, tracks.served_webvtt(track)) == (expected, expected)
+    # TTML that is not well-formed XML is refused, lenient or not.
+    broken = '<tt xml:lang="en"><body><p><img src=x onerror="alert(1)"/></p></body></tt>'
+    message = "line 1: this is not well-formed XML: not well-formed (invalid token)"
+    assert rejected(world, content=broken) == [("content", message)]
+    assert rejected(world, content=broken, lenient=True) == [("content", message)]
 
 
 @pytest.mark.parametrize("content", [None, "", "  \n "])
@@ -179,10 +188,10 @@ def test_case_13_locales(world: World) -> None:
 
 
 def test_case_14_plain_text_content(world: World) -> None:
-    # Decision D8: "subs" is neither SRT nor WebVTT, so strict mode refuses it naming the line;
-    # the lenient (import) mode serves it as Canvas does.
+    # Decision D8: "subs" has no timing at all, so strict mode refuses it saying so; the
+    # lenient (import) mode serves it as Canvas does.
     [(field, message)] = rejected(world, content="subs")
-    assert field == "content" and message.startswith("line 1:")
+    assert field == "content" and message.startswith("no timing found:")
     track = upsert(world, "mo", locale="en", content="subs", lenient=True)
     assert tracks.served_webvtt(track) == "WEBVTT\n\nsubs"
 

@@ -1,6 +1,7 @@
 """Turning an uploaded caption file into the WebVTT we serve: format detection, strict
 validation, SRT to WebVTT conversion that matches Canvas byte for byte on well-formed SRT
-(decision D7), the TTML refusal, and Canvas's lenient legacy conversion (decision D8).
+(decision D7), conversion of SBV, TTML/DFXP and SAMI at ingest, and Canvas's lenient legacy
+conversion (decision D8).
 """
 
 from __future__ import annotations
@@ -10,16 +11,22 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ._text import RUBY_WHITESPACE, split_lines, strip_bom
+from .detect import detect_format
 from .errors import CaptionError
 from .model import CaptionDocument
+from .sami import parse_sami
+from .sbv import parse_sbv
 from .srt import parse_srt
-from .timestamps import WEBVTT_TIMING_EXAMPLE
+from .timestamps import SRT_TIMING_EXAMPLE, WEBVTT_TIMING_EXAMPLE
+from .ttml import parse_ttml
 from .webvtt import parse_webvtt, write_webvtt
 
 TTML_MESSAGE = "TTML tracks are not allowed because they are susceptible to xss attacks"
 BLANK_MESSAGE = "can't be blank"
+SCC_MESSAGE = "SCC (Scenarist) caption files are not yet supported"
 
-# Canvas's check, kept as is because its purpose is security: TTML can carry script.
+# Canvas's check, kept because its purpose is security (TTML can carry script): TTML documents
+# are converted, but SRT or WebVTT holding TTML markup is still refused, as are stored rows.
 # re.ASCII so that IGNORECASE does not fold other Unicode letters onto "tt"/"xml".
 _TTML = re.compile(r"<tt[ \t\n\v\f\r]+xml", re.IGNORECASE | re.ASCII)
 
@@ -31,17 +38,20 @@ _CANVAS_COMMA_TO_DOT = re.compile(r"([0-9]{2}:[0-9]{2}:[0-9]{2}),([0-9]{3})")
 
 @dataclass(frozen=True)
 class NormalisedCaption:
-    """What a track stores next to its raw content.
+    """What a track stores.
 
-    ``webvtt`` is the body served to players. ``legacy`` is True only when ``lenient=True``
-    let through content that failed validation; ``webvtt`` is then exactly what Canvas would
-    serve and ``document`` has no cues.
+    ``webvtt`` is the body served to players. ``content`` is what the track keeps as its
+    content: None keeps the upload as given (SRT and WebVTT, as Canvas does); formats converted
+    at ingest (SBV, TTML, SAMI) keep the WebVTT instead, so that their markup is never stored.
+    ``legacy`` is True only when ``lenient=True`` let through content that failed validation;
+    ``webvtt`` is then exactly what Canvas would serve and ``document`` has no cues.
     """
 
-    format: Literal["srt", "webvtt"]
+    format: Literal["srt", "webvtt", "sbv", "ttml", "sami", "scc"]
     webvtt: str
     document: CaptionDocument
     legacy: bool = False
+    content: str | None = None
 
 
 def looks_like_ttml(content: str) -> bool:
@@ -70,21 +80,47 @@ def srt_to_webvtt(content: str) -> str:
 def normalise_caption(content: str, *, lenient: bool = False) -> NormalisedCaption:
     """Validate uploaded caption content and produce the WebVTT to serve.
 
-    Content whose first line (after a BOM) starts with ``WEBVTT`` is WebVTT, anything else
-    SRT. Invalid content raises CaptionError naming the line, unless ``lenient`` is set, in
-    which case it is converted the way Canvas does. TTML and blank content are refused even
-    when lenient.
+    The format is detected from the content (``detect_format``). SRT and WebVTT are kept as
+    given; SBV, TTML/DFXP and SAMI are converted to WebVTT, which is then also what the track
+    stores. Invalid content raises CaptionError naming the line, unless ``lenient`` is set, in
+    which case SRT, WebVTT and untimed text are converted the way Canvas does. Blank content,
+    SRT or WebVTT carrying TTML markup, invalid SBV/TTML/SAMI and plain text without timing
+    (unless lenient) are refused.
     """
-    if looks_like_ttml(content):
-        raise CaptionError(TTML_MESSAGE)
     if not strip_bom(content).strip():
         raise CaptionError(BLANK_MESSAGE)
+    detected = detect_format(content)
+    if detected == "scc":
+        # SCC: the lead wires parse_scc (captions/scc.py) in here, converting like SBV below.
+        raise CaptionError(SCC_MESSAGE)
+    if detected in ("sbv", "ttml", "sami"):
+        reader = {"sbv": parse_sbv, "ttml": parse_ttml, "sami": parse_sami}[detected]
+        document = reader(content)
+        webvtt = served_webvtt(document)
+        return NormalisedCaption(detected, webvtt, document, content=webvtt)
+    if looks_like_ttml(content):
+        raise CaptionError(TTML_MESSAGE)
     try:
+        if detected == "text":
+            raise CaptionError(_untimed_message(content))
         return _normalise_strictly(content)
     except CaptionError:
         if not lenient:
             raise
         return _canvas_legacy(content)
+
+
+def _untimed_message(content: str) -> str:
+    looks = (
+        "this looks like markup that is neither TTML nor SAMI"
+        if strip_bom(content).lstrip().startswith("<")
+        else "this looks like a plain transcript"
+    )
+    return (
+        f"no timing found: {looks}; captions need times such as {SRT_TIMING_EXAMPLE} (SRT) "
+        f'or {WEBVTT_TIMING_EXAMPLE} (WebVTT), "0:00:01.000,0:00:02.000" (SBV), or a TTML, '
+        "SAMI or SCC file"
+    )
 
 
 def _normalise_strictly(content: str) -> NormalisedCaption:

@@ -5,6 +5,7 @@ within a total size limit; every accessor turns hostile values into a 400 naming
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -195,9 +196,18 @@ def _decode(body: bytes) -> str:
         raise BadRequest("The request body is not valid UTF-8.") from None
 
 
+def _decode_file(data: bytes) -> str:
+    # Caption tools on Windows (and some vendors) save UTF-16 with a byte-order mark; without
+    # one, UTF-16 cannot be told apart reliably, so anything else must be UTF-8.
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
+
+
 async def _multipart_pairs(request: Request, limit: int) -> list[tuple[str, str]]:
     """The parts of a multipart form as text fields. A file part counts as the text it holds
-    (``curl -F content=@captions.srt`` sends a caption file that way), decoded as UTF-8."""
+    (``curl -F content=@captions.srt`` sends a caption file that way), decoded as UTF-8, or as
+    UTF-16 when it starts with a UTF-16 byte-order mark."""
     parser = MultiPartParser(
         request.headers,
         limited_stream(request, limit),
@@ -215,10 +225,10 @@ async def _multipart_pairs(request: Request, limit: int) -> list[tuple[str, str]
             if isinstance(value, UploadFile):
                 data = await value.read()
                 try:
-                    text = data.decode("utf-8-sig")
+                    text = _decode_file(data)
                 except UnicodeDecodeError:
                     raise BadRequest.for_field(
-                        key, f"the file sent as {key} is not UTF-8 text"
+                        key, f"the file sent as {key} is not UTF-8 (or UTF-16 with a BOM) text"
                     ) from None
                 pairs.append((key, text))
             else:

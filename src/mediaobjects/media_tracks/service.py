@@ -23,6 +23,7 @@ from mediaobjects.captions import (
     CaptionError,
     KindError,
     LocaleError,
+    NormalisedCaption,
     looks_like_ttml,
     normalise_caption,
     normalise_locale,
@@ -471,8 +472,10 @@ def _check_element(
             oversized.append(FieldError("content", message, "too_large", index))
         else:
             try:
-                webvtt = _normalise_content(content, lenient)
-                checked_content = content
+                normalised = _normalise_content(content, lenient)
+                webvtt = normalised.webvtt
+                # Converted formats (SBV, TTML, SAMI) store the WebVTT, never their markup.
+                checked_content = normalised.content or content
             except CaptionError as exc:
                 errors.append(FieldError("content", str(exc), "invalid", index))
 
@@ -508,7 +511,7 @@ def _check_element(
     return _Element(index, checked_locale, checked_kind, checked_content, webvtt)
 
 
-def _normalise_content(content: str, lenient: bool) -> str:
+def _normalise_content(content: str, lenient: bool) -> NormalisedCaption:
     # The caption library accepts any text; the database cannot store NUL (PostgreSQL) or
     # lone surrogates (neither can be encoded), so they are refused here rather than as a 500.
     if "\x00" in content:
@@ -517,7 +520,7 @@ def _normalise_content(content: str, lenient: bool) -> str:
         content.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise CaptionError("is not valid Unicode text") from exc
-    return normalise_caption(content, lenient=lenient).webvtt
+    return normalise_caption(content, lenient=lenient)
 
 
 def _raise_problems(

@@ -185,6 +185,28 @@ def test_every_registered_format_is_served_with_its_headers(
     assert again.status_code == 304
 
 
+def test_ttml_dfxp_and_sami_declare_the_track_language_and_keep_the_text(world: World) -> None:
+    tracks = world.api.ok(
+        "PUT",
+        f"/api/v1/media_objects/{world.media_id}/media_tracks",
+        world.teacher,
+        json=[{"locale": "pt-BR", "content": UPLOAD}],
+    )
+    track_id = int(tracks[0]["id"])
+    ttml = download(world, track_id, "ttml")
+    assert 'xml:lang="pt-BR"' in ttml.text
+    assert 'xmlns="http://www.w3.org/ns/ttml"' in ttml.text
+    dfxp = download(world, track_id, "dfxp")
+    assert 'xml:lang="pt-BR"' in dfxp.text and "http://www.w3.org/2006/10/ttaf1" in dfxp.text
+    sami = download(world, track_id, "sami")
+    assert "lang: pt-BR" in sami.text and "PTBRCC" in sami.text
+    for fmt, body in (("ttml", ttml.text), ("dfxp", dfxp.text), ("sami", sami.text)):
+        cues = FORMATS[fmt].read(body).cues  # type: ignore[misc]
+        assert [cue.text for cue in cues][:1] == ["<i>Welcome</i> to Film &amp; Media"], fmt
+    sbv = download(world, track_id, "sbv").text
+    assert sbv.startswith("0:00:01.000,0:00:03.000\n<i>Welcome</i> to Film & Media\n")
+
+
 def test_the_attachment_route_serves_own_and_inherited_tracks(world: World, track_id: int) -> None:
     api = world.api
     _, copy = world.copy_to_new_course()

@@ -20,8 +20,11 @@ from .convert import served_webvtt
 from .json_cues import parse_json_cues, write_json_cues
 from .markup import escape_cue_text, plain_text
 from .model import CaptionDocument
+from .sami import parse_sami, write_sami
+from .sbv import parse_sbv, write_sbv
 from .srt import parse_srt, write_srt
 from .transcript import write_transcript
+from .ttml import parse_ttml, write_ttml
 from .webvtt import parse_webvtt
 
 DEFAULT_FORMAT = "vtt"
@@ -49,6 +52,15 @@ class CaptionFormat:
     read: Callable[[str], CaptionDocument] | None
     frame_ms: float | None = None
     overlaps: bool = True
+    # For formats that declare their language in the file (TTML's xml:lang, SAMI's class).
+    write_in: Callable[[CaptionDocument, str], str] | None = None
+
+    def render(self, document: CaptionDocument, locale: str | None = None) -> str:
+        """The file for ``document``, declaring ``locale`` (a BCP 47 tag) where the format
+        has a place for it."""
+        if locale and self.write_in is not None:
+            return self.write_in(document, locale)
+        return self.write(document)
 
 
 class FormatError(ValueError):
@@ -107,6 +119,32 @@ FORMATS: Mapping[str, CaptionFormat] = _registry(
     CaptionFormat("vtt", "vtt", "text/vtt; charset=utf-8", served_webvtt, parse_webvtt),
     CaptionFormat(
         "srt", "srt", "application/x-subrip; charset=utf-8", write_srt_download, read_srt_download
+    ),
+    CaptionFormat(
+        "ttml",
+        "ttml",
+        "application/ttml+xml; charset=utf-8",
+        write_ttml,
+        parse_ttml,
+        write_in=lambda document, locale: write_ttml(document, lang=locale),
+    ),
+    CaptionFormat(
+        "dfxp",
+        "dfxp",
+        "application/ttml+xml; charset=utf-8",
+        lambda document: write_ttml(document, dfxp=True),
+        parse_ttml,
+        write_in=lambda document, locale: write_ttml(document, dfxp=True, lang=locale),
+    ),
+    CaptionFormat("sbv", "sbv", "text/plain; charset=utf-8", write_sbv, parse_sbv),
+    CaptionFormat(
+        "sami",
+        "smi",
+        "application/x-sami; charset=utf-8",
+        write_sami,
+        parse_sami,
+        overlaps=False,
+        write_in=lambda document, locale: write_sami(document, lang=locale),
     ),
     CaptionFormat("txt", "txt", "text/plain; charset=utf-8", write_transcript, None),
     CaptionFormat("json", "json", "application/json", write_json_cues, parse_json_cues),

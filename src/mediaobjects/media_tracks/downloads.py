@@ -75,4 +75,4 @@ def write_track(track: MediaTrack, caption_format: CaptionFormat) -> str:
         raise UnprocessableEntity(
             message, errors=[FieldError("content", message, "invalid")]
         ) from exc
-    return caption_format.write(document)
+    return caption_format.render(document, track.locale)

@@ -79,8 +79,9 @@ def test_case_19_trailing_blank_lines_and_spaces_are_not_served() -> None:
 def test_srt_to_webvtt_rejects_invalid_srt() -> None:
     with pytest.raises(CaptionError) as caught:
         srt_to_webvtt("1\n00:00:01,000 -> 00:00:04,000\nHi")
-    assert (
-        str(caught.value) == 'line 2: expected a timing line like "00:00:01,000 --> 00:00:02,000"'
+    assert str(caught.value) == (
+        'line 2, cue 1: expected a timing line like "00:00:01,000 --> 00:00:02,000" '
+        'but found "00:00:01,000 -> 00:00:04,000"'
     )
 
 
@@ -90,7 +91,8 @@ def test_cases_14_and_18_garbage_is_rejected_by_default(content: str) -> None:
         normalise_caption(content)
     assert caught.value.line == 1
     assert str(caught.value) == (
-        'line 1: expected a cue number or a timing line like "00:00:01,000 --> 00:00:02,000"'
+        'line 1: expected a cue number or a timing line like "00:00:01,000 --> 00:00:02,000" '
+        f'but found "{content}"'
     )
 
 

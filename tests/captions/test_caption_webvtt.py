@@ -149,64 +149,68 @@ def test_arrow_in_header_text() -> None:
 def test_srt_comma_gets_a_hint() -> None:
     error = reject("WEBVTT\n\n1\n00:00:01,000 --> 00:00:02,000\nx")
     assert str(error) == (
-        'line 4: expected a start time like "00:00:01.000" but found "00:00:01,000" '
+        'line 4, cue 1: expected a start time like "00:00:01.000" but found "00:00:01,000" '
         '(WebVTT uses "." before the milliseconds, not ",")'
     )
 
 
 def test_single_digit_hours() -> None:
     error = reject("WEBVTT\n\n0:00:01.000 --> 00:00:02.000\nx")
-    assert str(error) == 'line 3: hours must have at least two digits in "0:00:01.000"'
+    assert str(error) == 'line 3, cue 1: hours must have at least two digits in "0:00:01.000"'
 
 
 @pytest.mark.parametrize("token", ["00:01.00", "0:01.000", "00:01", "00:00:01.0000", "1.000"])
 def test_malformed_end_time(token: str) -> None:
     error = reject(f"WEBVTT\n\n00:00.000 --> {token}\nx")
-    assert str(error) == f'line 3: expected an end time like "00:00:01.000" but found "{token}"'
+    assert (
+        str(error) == f'line 3, cue 1: expected an end time like "00:00:01.000" but found "{token}"'
+    )
 
 
 def test_minutes_of_sixty_or_more() -> None:
     error = reject("WEBVTT\n\n00:61:00.000 --> 01:02:00.000\nx")
-    assert str(error) == 'line 3: minutes must be less than 60 in "00:61:00.000"'
+    assert str(error) == 'line 3, cue 1: minutes must be less than 60 in "00:61:00.000"'
 
 
 def test_seconds_of_sixty_or_more() -> None:
     error = reject("WEBVTT\n\n00:60.000 --> 01:02.000\nx")
-    assert str(error) == 'line 3: seconds must be less than 60 in "00:60.000"'
+    assert str(error) == 'line 3, cue 1: seconds must be less than 60 in "00:60.000"'
 
 
 def test_end_before_start() -> None:
     error = reject("WEBVTT\n\n00:02.000 --> 00:01.000\nx")
-    assert str(error) == "line 3: end time 00:00:01.000 is before start time 00:00:02.000"
+    assert str(error) == "line 3, cue 1: end time 00:00:01.000 is before start time 00:00:02.000"
 
 
 def test_end_equal_to_start() -> None:
     error = reject("WEBVTT\n\n00:02.000 --> 00:02.000\nx")
     assert str(error) == (
-        "line 3: end time 00:00:02.000 is the same as the start time; "
+        "line 3, cue 1: end time 00:00:02.000 is the same as the start time; "
         "a cue must end after it starts"
     )
 
 
 def test_missing_start_time() -> None:
     error = reject("WEBVTT\n\n--> 00:02.000\nx")
-    assert str(error) == 'line 3: expected a start time like "00:00:01.000" before "-->"'
+    assert str(error) == 'line 3, cue 1: expected a start time like "00:00:01.000" before "-->"'
 
 
 def test_missing_end_time() -> None:
     error = reject("WEBVTT\n\n00:01.000 -->\nx")
-    assert str(error) == 'line 3: expected an end time like "00:00:02.000" after "-->"'
+    assert str(error) == 'line 3, cue 1: expected an end time like "00:00:02.000" after "-->"'
 
 
 def test_setting_without_value() -> None:
     error = reject("WEBVTT\n\n00:01.000 --> 00:02.000 align\nx")
-    assert str(error) == 'line 3: expected a cue setting like "align:start" but found "align"'
+    assert (
+        str(error) == 'line 3, cue 1: expected a cue setting like "align:start" but found "align"'
+    )
 
 
 def test_unknown_setting() -> None:
     error = reject("WEBVTT\n\n00:01.000 --> 00:02.000 aling:start\nx")
     assert str(error) == (
-        'line 3: unknown cue setting "aling:start" '
+        'line 3, cue 1: unknown cue setting "aling:start" '
         "(WebVTT knows vertical, line, position, size, align, region)"
     )
 
@@ -214,18 +218,22 @@ def test_unknown_setting() -> None:
 def test_missing_blank_line_between_cues() -> None:
     error = reject("WEBVTT\n\n00:01.000 --> 00:02.000\nA\n2\n00:03.000 --> 00:04.000\nB")
     assert str(error) == (
-        'line 6: cue text must not contain "-->" (is a blank line missing before the next cue?)'
+        'line 6, cue 1: cue text must not contain "-->" '
+        "(is a blank line missing before the next cue?)"
     )
 
 
 def test_paragraph_without_timing() -> None:
     error = reject("WEBVTT\n\nJust some words")
-    assert str(error) == f"line 3: expected a cue timing line like {TIMING}"
+    assert (
+        str(error)
+        == f'line 3: expected a cue timing line like {TIMING} but found "Just some words"'
+    )
 
 
 def test_identifier_without_timing() -> None:
     error = reject("WEBVTT\n\n1\nHello\nthere")
-    assert str(error) == f"line 4: expected a cue timing line like {TIMING}"
+    assert str(error) == f'line 4: expected a cue timing line like {TIMING} but found "Hello"'
 
 
 def test_style_after_a_cue() -> None:

@@ -10,10 +10,11 @@ and players show nothing for them. Cue order is not checked, as players sort cue
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import Enum, auto
 
 from ._text import BOM, is_blank, quote, split_first_token, split_lines, strip_bom
-from .errors import CaptionError
+from .errors import MAX_PROBLEMS, CaptionError, Problem
 from .model import CaptionDocument, Cue
 from .timestamps import (
     SRT_TIMING_EXAMPLE,
@@ -30,58 +31,119 @@ class _State(Enum):
     BETWEEN_CUES = auto()
     AFTER_NUMBER = auto()
     IN_TEXT = auto()
+    # After a problem, the rest of the block up to the next blank line is passed over.
+    SKIPPING = auto()
 
 
 def parse_srt(text: str) -> CaptionDocument:
-    """Parse SRT strictly; raise CaptionError naming the first line that is wrong."""
+    """Parse SRT strictly; raise CaptionError listing every problem found (at most
+    MAX_PROBLEMS), each with its line and, inside a cue, the cue's position.
+
+    After a problem the parser resumes at the next blank line, or at the next timing line when
+    a blank line is missing, so that one mistake is reported once and later cues are checked.
+    """
     lines = split_lines(strip_bom(text))
     cues: list[Cue] = []
+    problems: list[Problem] = []
     state = _State.BETWEEN_CUES
     identifier: str | None = None
     start_ms = end_ms = 0
     text_lines: list[str] = []
+    cue = 0  # position of the cue being read, counting cues with problems
+    ended_at = 0  # the blank line that ended the last cue read without problems
+
+    def report(error: CaptionError) -> None:
+        problems.extend(replace(problem, cue=cue) for problem in error.problems)
+
+    def begin(line: str, number: int) -> _State:
+        nonlocal start_ms, end_ms, text_lines
+        text_lines = []
+        try:
+            start_ms, end_ms = _parse_timing(line, number)
+        except CaptionError as error:
+            report(error)
+            return _State.SKIPPING
+        return _State.IN_TEXT
 
     for number, line in enumerate(lines, start=1):
-        if state is _State.BETWEEN_CUES:
+        if len(problems) >= MAX_PROBLEMS:
+            break
+        if state is _State.SKIPPING:
+            if is_blank(line):
+                state = _State.BETWEEN_CUES
+            elif looks_like_timing(line):
+                # The blank line is missing as well: this is the next cue's timing line.
+                cue += 1
+                identifier = None
+                state = begin(line, number)
+        elif state is _State.BETWEEN_CUES:
             if is_blank(line):
                 continue
             stripped = line.strip(" \t")
             if _is_cue_number(stripped):
+                cue += 1
                 identifier = stripped
                 state = _State.AFTER_NUMBER
             elif "-->" in line:
+                cue += 1
                 identifier = None
-                start_ms, end_ms = _parse_timing(line, number)
-                text_lines = []
-                state = _State.IN_TEXT
+                state = begin(line, number)
+            elif ended_at and ended_at == number - 1:
+                # The blank line just before ended the cue too early; that is what to fix.
+                problems.append(
+                    Problem(
+                        f"a blank line ends a cue, so {quote(line)} on line {number} belongs "
+                        "to no cue (remove this blank line, or start a new cue there)",
+                        ended_at,
+                        cue,
+                    )
+                )
+                state = _State.SKIPPING
             else:
-                raise CaptionError(_unexpected_cue_start(stripped), number)
+                problems.append(Problem(_unexpected_cue_start(line), number))
+                state = _State.SKIPPING
         elif state is _State.AFTER_NUMBER:
             if "-->" not in line:
-                raise CaptionError(f"expected a timing line like {SRT_TIMING_EXAMPLE}", number)
-            start_ms, end_ms = _parse_timing(line, number)
-            text_lines = []
-            state = _State.IN_TEXT
+                problems.append(
+                    Problem(
+                        f"expected a timing line like {SRT_TIMING_EXAMPLE} but found {quote(line)}",
+                        number,
+                        cue,
+                    )
+                )
+                state = _State.BETWEEN_CUES if is_blank(line) else _State.SKIPPING
+            else:
+                state = begin(line, number)
         elif is_blank(line):
             cues.append(Cue(start_ms, end_ms, "\n".join(text_lines), identifier))
             state = _State.BETWEEN_CUES
+            ended_at = number
         elif looks_like_timing(line):
             # Without the blank line the next cue's number and timing would silently become
             # text of this cue, so point at the number when there is one.
             missing_at = number
+            identifier = None
             if text_lines and _is_cue_number(text_lines[-1].strip(" \t")):
                 missing_at = number - 1
-            raise CaptionError("expected a blank line before the next cue", missing_at)
+                identifier = text_lines[-1].strip(" \t")
+            problems.append(Problem("expected a blank line before the next cue", missing_at, cue))
+            cue += 1
+            state = begin(line, number)
         else:
             text_lines.append(line)
 
-    if state is _State.AFTER_NUMBER:
-        raise CaptionError(
-            f"expected a timing line like {SRT_TIMING_EXAMPLE} but the file ends here",
-            len(lines) + 1,
+    if state is _State.AFTER_NUMBER and len(problems) < MAX_PROBLEMS:
+        problems.append(
+            Problem(
+                f"expected a timing line like {SRT_TIMING_EXAMPLE} but the file ends here",
+                len(lines) + 1,
+                cue,
+            )
         )
     if state is _State.IN_TEXT:
         cues.append(Cue(start_ms, end_ms, "\n".join(text_lines), identifier))
+    if problems:
+        raise CaptionError.of(problems)
     if not cues:
         raise CaptionError(
             f"no cues found: expected a cue number followed by a timing line like "
@@ -133,9 +195,11 @@ def _is_cue_number(value: str) -> bool:
     return bool(value) and set(value) <= _DIGITS
 
 
-def _unexpected_cue_start(stripped: str) -> str:
-    message = f"expected a cue number or a timing line like {SRT_TIMING_EXAMPLE}"
-    if stripped.lstrip(BOM).upper().startswith("WEBVTT"):
+def _unexpected_cue_start(line: str) -> str:
+    message = (
+        f"expected a cue number or a timing line like {SRT_TIMING_EXAMPLE} but found {quote(line)}"
+    )
+    if line.strip(" \t").lstrip(BOM).upper().startswith("WEBVTT"):
         message += ' (a WebVTT file must start with "WEBVTT", in capitals, on its first line)'
     return message
 

@@ -163,6 +163,12 @@ def test_webvtt_mentioned_later_is_still_srt() -> None:
     assert result.webvtt == "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nWEBVTT is a format"
 
 
+def test_webvtt_keeps_the_trailing_whitespace_of_its_last_cue() -> None:
+    result = normalise_caption("WEBVTT\n\n00:01.000 --> 00:02.000\nbye \n\t\n\n")
+    assert result.webvtt == "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nbye \n\t"
+    assert result.document.cues == (Cue(1000, 2000, "bye \n\t"),)
+
+
 # --- refusals that hold even when lenient -----------------------------------------------
 
 
@@ -189,9 +195,10 @@ def test_not_ttml(content: str) -> None:
     assert not looks_like_ttml(content)
 
 
-def test_tt_without_attributes_is_ordinary_text() -> None:
+def test_tt_without_attributes_is_a_tag_browsers_hide() -> None:
+    # Not TTML; like any unknown tag a browser would hide it, so it is removed, text kept.
     result = normalise_caption("1\n00:00:01,000 --> 00:00:02,000\n<tt>mono</tt>")
-    assert result.webvtt.endswith("\n&lt;tt>mono&lt;/tt>")
+    assert result.webvtt.endswith("\nmono")
 
 
 @pytest.mark.parametrize("lenient", [False, True])

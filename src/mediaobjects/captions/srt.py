@@ -51,6 +51,7 @@ def parse_srt(text: str) -> CaptionDocument:
     text_lines: list[str] = []
     cue = 0  # position of the cue being read, counting cues with problems
     ended_at = 0  # the blank line that ended the last cue read without problems
+    number_line = 0  # the line of the last cue number
 
     def report(error: CaptionError) -> None:
         problems.extend(replace(problem, cue=cue) for problem in error.problems)
@@ -83,6 +84,7 @@ def parse_srt(text: str) -> CaptionDocument:
             if _is_cue_number(stripped):
                 cue += 1
                 identifier = stripped
+                number_line = number
                 state = _State.AFTER_NUMBER
             elif "-->" in line:
                 cue += 1
@@ -104,14 +106,15 @@ def parse_srt(text: str) -> CaptionDocument:
                 state = _State.SKIPPING
         elif state is _State.AFTER_NUMBER:
             if "-->" not in line:
-                problems.append(
-                    Problem(
-                        f"expected a timing line like {SRT_TIMING_EXAMPLE} but found {quote(line)}",
-                        number,
-                        cue,
-                    )
-                )
-                state = _State.BETWEEN_CUES if is_blank(line) else _State.SKIPPING
+                expected = f"expected a timing line like {SRT_TIMING_EXAMPLE}"
+                if not is_blank(line):
+                    problems.append(Problem(f"{expected} but found {quote(line)}", number, cue))
+                    state = _State.SKIPPING
+                elif all(is_blank(rest) for rest in lines[number:]):
+                    break  # reported below as the end of the file
+                else:
+                    problems.append(Problem(f"{expected} but found a blank line", number, cue))
+                    state = _State.BETWEEN_CUES
             else:
                 state = begin(line, number)
         elif is_blank(line):
@@ -136,7 +139,8 @@ def parse_srt(text: str) -> CaptionDocument:
         problems.append(
             Problem(
                 f"expected a timing line like {SRT_TIMING_EXAMPLE} but the file ends here",
-                len(lines) + 1,
+                # The line after the number, which the timing line should have been.
+                number_line + 1,
                 cue,
             )
         )

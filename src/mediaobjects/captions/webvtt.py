@@ -2,9 +2,10 @@
 that always produces valid WebVTT (cue text escaped, nothing that could end a cue early).
 
 Where the W3C parser silently drops or reinterprets content (a cue without a blank line
-before it, a bad timestamp, an unknown setting), this parser reports the line instead. Lines
-holding only spaces or tabs count as blank, as they do for SRT. Cue text is kept as written;
-``write_webvtt`` makes it valid markup.
+before it, a bad timestamp, an unknown setting), this parser reports the line instead, and goes on
+to report every other problem (at most MAX_PROBLEMS). Only an empty line is blank: a line of
+spaces or tabs is text, as it is for browsers. Cue text is kept as written; ``write_webvtt``
+makes it valid markup.
 """
 
 from __future__ import annotations
@@ -269,7 +270,8 @@ def _setting_tokens(settings: str) -> list[str]:
 def _cue_block(cue: Cue) -> str:
     lines = []
     identifier = _one_line(cue.identifier or "")
-    if not is_blank(identifier):
+    if identifier:
+        # Even " " is an identifier: only an empty line is blank in WebVTT.
         lines.append(identifier)
     timing = f"{format_webvtt_timestamp(cue.start_ms)} --> {format_webvtt_timestamp(cue.end_ms)}"
     settings = [
@@ -292,7 +294,7 @@ def _note_block(note: Note) -> str:
 
 
 def _block_lines(text: str) -> list[str]:
-    return [_without_arrows(line) for line in split_lines(text) if not is_blank(line)]
+    return [_without_arrows(line) for line in split_lines(text) if line]
 
 
 def _one_line(value: str) -> str:

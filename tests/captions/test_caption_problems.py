@@ -69,7 +69,12 @@ def test_webvtt_lists_every_problem() -> None:
         "STYLE\n::cue {}\n"  # line 18
     )
     assert problems(parse_webvtt, text) == [
-        (3, 1, 'expected an end time like "00:00:01.000" but found "00:02,000"'),
+        (
+            3,
+            1,
+            'expected an end time like "00:00:01.000" but found "00:02,000" '
+            '(WebVTT uses "." before the milliseconds, not ",")',
+        ),
         (6, None, f'expected a cue timing line like {VTT_TIMING} but found "\\f"'),
         (8, 2, "end time 00:00:02.000 is before start time 00:00:03.000"),
         (11, 3, 'expected a cue setting like "align:start" but found "bogus"'),

@@ -80,7 +80,7 @@ def _article(noun: str) -> str:
 
 
 def _webvtt_hint(token: str) -> str:
-    if _SRT_TIMESTAMP.fullmatch(token) is not None and "," in token:
+    if "," in token and _WEBVTT_TIMESTAMP.fullmatch(token.replace(",", ".")) is not None:
         return ' (WebVTT uses "." before the milliseconds, not ",")'
     return ""
 

@@ -474,7 +474,11 @@ def _check_element(
                 webvtt = _normalise_content(content, lenient)
                 checked_content = content
             except CaptionError as exc:
-                errors.append(FieldError("content", str(exc), "invalid", index))
+                # One error per problem, so that a client can list them all against the file.
+                errors.extend(
+                    FieldError("content", str(p), "invalid", index, line=p.line, cue=p.cue)
+                    for p in exc.problems
+                )
 
     checked_locale: str | None = None
     if locale is None:

@@ -24,7 +24,7 @@ from mediaobjects.captions import (
     write_srt,
     write_webvtt,
 )
-from mediaobjects.captions.srt import looks_like_timing
+from mediaobjects.captions.srt import looks_like_timing, parse_srt_lines
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 THOROUGH = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -190,6 +190,40 @@ def test_srt_parse_of_write_is_the_document(doc: CaptionDocument) -> None:
 @given(canonical_webvtt_documents())
 def test_webvtt_parse_of_write_is_the_document(doc: CaptionDocument) -> None:
     assert parse_webvtt(write_webvtt(doc)) == doc
+
+
+_SRT_EDITS = st.sampled_from(
+    ["", " ", "\t", "\n", "\n\n", "-->", " --> ", "0", "1\n", ",", ".", ":", "9", "\r\n",
+     "00:00:01,000 --> 00:00:00,500\n"]
+)  # fmt: skip
+
+
+@st.composite
+def srt_files(draw: st.DrawFn) -> str:
+    """Canonical SRT as write_srt makes it, with a few small edits anywhere."""
+    text = write_srt(draw(srt_documents()))
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(text)))
+        cut = draw(st.integers(0, 2))
+        text = text[:at] + draw(_SRT_EDITS) + text[at + cut :]
+    return text
+
+
+@THOROUGH
+@given(srt_files())
+def test_srt_fast_path_reads_as_the_line_parser_does(text: str) -> None:
+    try:
+        slow: CaptionDocument | CaptionError = parse_srt_lines(text)
+    except CaptionError as error:
+        slow = error
+    try:
+        fast: CaptionDocument | CaptionError = parse_srt(text)
+    except CaptionError as error:
+        fast = error
+    if isinstance(slow, CaptionError):
+        assert isinstance(fast, CaptionError) and fast.problems == slow.problems
+    else:
+        assert fast == slow
 
 
 # (2) nothing but CaptionError ------------------------------------------------------------

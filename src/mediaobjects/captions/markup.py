@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from html import unescape
 from html.entities import html5
 from typing import Literal
@@ -29,6 +30,9 @@ _CASE_FOLDED_TAGS = frozenset({"i", "b", "u"})
 _CLASS_FORBIDDEN = frozenset(" \t\f&<>.")
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
+# Tags that escaping leaves exactly as they are; a ">" in them cannot complete "-->".
+_WRITTEN_TAG = re.compile(r"</?(?:[ibu]|c|ruby|rt)>")
+
 _TokenKind = Literal["text", "tag", "dropped", "reference", "lt", "amp", "gt"]
 
 
@@ -44,6 +48,12 @@ def escape_cue_text(text: str) -> str:
     cue. Empty lines are dropped, because an empty line ends a WebVTT cue; lines of spaces
     are cue text and stay. The function is idempotent.
     """
+    # Most cue text has nothing to rewrite, or only tags already written as we write them.
+    bare = _WRITTEN_TAG.sub("", text) if "<" in text else text
+    if "<" not in bare and "&" not in bare and ">" not in bare and "\r" not in bare:
+        if "\n\n" not in text and not text.startswith("\n") and not text.endswith("\n"):
+            return text
+        return "\n".join(line for line in text.split("\n") if line)
     lines = (_escape_line(line) for line in split_lines(text))
     return "\n".join(line for line in lines if line)
 
@@ -179,6 +189,7 @@ def _written_reference(source: str) -> str:
     return source if source.endswith(";") else source + ";"
 
 
+@lru_cache(maxsize=1024)
 def _canonical_tag(inner: str) -> str | None:
     """The tag to write for ``<inner>``: None when a browser would not read it as a tag we
     can write (so "<" gets escaped and the viewer sees it), "" when it is a tag a browser

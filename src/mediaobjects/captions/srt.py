@@ -10,6 +10,7 @@ and players show nothing for them. Cue order is not checked, as players sort cue
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from enum import Enum, auto
 
@@ -42,7 +43,17 @@ def parse_srt(text: str) -> CaptionDocument:
     After a problem the parser resumes at the next blank line, or at the next timing line when
     a blank line is missing, so that one mistake is reported once and later cues are checked.
     """
-    lines = split_lines(strip_bom(text))
+    text = strip_bom(text)
+    canonical = _parse_canonical(text)
+    if canonical is not None:
+        return CaptionDocument(cues=canonical)
+    return parse_srt_lines(text)
+
+
+def parse_srt_lines(text: str) -> CaptionDocument:
+    """``parse_srt`` without its fast path for canonical files: the line-by-line parser that
+    reads everything (and that tests compare the fast path with)."""
+    lines = split_lines(text)
     cues: list[Cue] = []
     problems: list[Problem] = []
     state = _State.BETWEEN_CUES
@@ -154,6 +165,47 @@ def parse_srt(text: str) -> CaptionDocument:
             f"{SRT_TIMING_EXAMPLE}"
         )
     return CaptionDocument(cues=tuple(cues))
+
+
+# A cue exactly as most tools write it: number, "HH:MM:SS,mmm --> HH:MM:SS,mmm", lines that
+# are not blank, then empty lines. Minutes and seconds below 60 by construction.
+_CANONICAL_CUE = re.compile(
+    r"([0-9]+)\n"
+    r"([0-9]{2}):([0-5][0-9]):([0-5][0-9]),([0-9]{3}) --> "
+    r"([0-9]{2}):([0-5][0-9]):([0-5][0-9]),([0-9]{3})\n"
+    r"((?:[^\n]*[^ \t\n][^\n]*\n)*)\n*"
+)
+
+
+def _parse_canonical(text: str) -> tuple[Cue, ...] | None:
+    """The cues of a file written entirely in the canonical form, found with one regular
+    expression per cue (several times faster than the line-by-line parser); None when any
+    part of the file is not in that form, and the line-by-line parser must read it.
+
+    Every file accepted here is one the line-by-line parser accepts with the same cues: the
+    form is a strict subset of what it accepts, and text holding "-->" (which it may refuse)
+    is left to it.
+    """
+    if "\r" in text:
+        return None
+    if not text.endswith("\n"):
+        text += "\n"
+    position = len(text) - len(text.lstrip("\n"))
+    end = len(text)
+    cues = []
+    match_at = _CANONICAL_CUE.match
+    while position < end:
+        match = match_at(text, position)
+        if match is None:
+            return None
+        number, sh, sm, ss, sf, eh, em, es, ef, body = match.groups()
+        start_ms = ((int(sh) * 60 + int(sm)) * 60 + int(ss)) * 1000 + int(sf)
+        end_ms = ((int(eh) * 60 + int(em)) * 60 + int(es)) * 1000 + int(ef)
+        if end_ms <= start_ms or "-->" in body:
+            return None
+        cues.append(Cue(start_ms, end_ms, body[:-1], number))
+        position = match.end()
+    return tuple(cues) if cues else None
 
 
 def write_srt(document: CaptionDocument) -> str:

@@ -87,10 +87,10 @@ def _webvtt_hint(token: str) -> str:
 
 def format_timestamp(ms: int, separator: str) -> str:
     """``HH:MM:SS<sep>mmm`` with at least two hour digits (more when the time needs them)."""
-    seconds, millis = divmod(ms, 1000)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
+    return (
+        f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}"
+        f"{separator}{ms % 1000:03d}"
+    )
 
 
 def format_srt_timestamp(ms: int) -> str:

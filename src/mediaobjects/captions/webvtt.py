@@ -274,12 +274,15 @@ def _cue_block(cue: Cue) -> str:
         # Even " " is an identifier: only an empty line is blank in WebVTT.
         lines.append(identifier)
     timing = f"{format_webvtt_timestamp(cue.start_ms)} --> {format_webvtt_timestamp(cue.end_ms)}"
-    settings = [
-        token
-        for token in _setting_tokens(" ".join(split_lines(cue.settings)))
-        if setting_problem(token) is None
-    ]
-    lines.append(" ".join([timing, *settings]))
+    if cue.settings:
+        settings = [
+            token
+            for token in _setting_tokens(" ".join(split_lines(cue.settings)))
+            if setting_problem(token) is None
+        ]
+        lines.append(" ".join([timing, *settings]))
+    else:
+        lines.append(timing)
     text = escape_cue_text(cue.text)
     if text:
         lines.append(text)
@@ -298,6 +301,8 @@ def _block_lines(text: str) -> list[str]:
 
 
 def _one_line(value: str) -> str:
+    if "\n" not in value and "\r" not in value and "->" not in value:
+        return value  # the common case, without the work
     return _without_arrows(" ".join(split_lines(value)))
 
 

@@ -102,6 +102,18 @@ def test_webvtt_blank_line_inside_a_style_block_is_reported_at_that_line() -> No
     ]
 
 
+def test_webvtt_blank_line_inside_region_settings_is_reported_at_that_line() -> None:
+    text = "WEBVTT\n\nREGION\nid:fred\n\nwidth:40% lines:3\n\n00:01.000 --> 00:02.000\nx"
+    assert [line for line, _, _ in problems(parse_webvtt, text)] == [5]
+
+
+def test_webvtt_stray_text_after_a_finished_style_block_is_not_blamed_on_a_blank_line() -> None:
+    text = "WEBVTT\n\nSTYLE\n::cue { color: red }\n\nHello\n\n00:01.000 --> 00:02.000\nx"
+    assert problems(parse_webvtt, text) == [
+        (6, None, f'expected a cue timing line like {VTT_TIMING} but found "Hello"')
+    ]
+
+
 def test_webvtt_arrows_in_a_style_block_are_each_reported() -> None:
     text = "WEBVTT\n\nSTYLE\n::cue {}\n/* a --> b */\n/* --> */\n\n00:01.000 --> 00:02.000\nx"
     assert problems(parse_webvtt, text) == [

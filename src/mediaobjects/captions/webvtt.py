@@ -112,7 +112,7 @@ def parse_webvtt(text: str) -> CaptionDocument:
         elif all(is_blank(line) for line in block):
             # Browsers read it as a cue without a timing line and pass over it; so do we.
             continue
-        elif after_keyword is not None:
+        elif after_keyword is not None and _continues(after_keyword, styles, block):
             # A blank line inside a STYLE or REGION block ends it; that line is the mistake.
             blank = _blank_before(lines, first)
             problems.append(
@@ -201,6 +201,17 @@ def _arrows(block: list[str], first_number: int, what: str) -> list[Problem]:
         for offset, line in enumerate(block)
         if "-->" in line
     ]
+
+
+def _continues(keyword: str, styles: list[str], block: list[str]) -> bool:
+    """Whether ``block``, which has no timing line, reads as the rest of the STYLE or REGION
+    block just before it: CSS braces (or a style left open), or REGION settings."""
+    if keyword == "STYLE":
+        style = styles[-1]
+        return style.count("{") > style.count("}") or any(
+            "{" in line or "}" in line for line in block
+        )
+    return all(":" in token for line in block for token in line.split())
 
 
 def _next_timing(block: list[str], start: int) -> int:

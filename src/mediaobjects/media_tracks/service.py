@@ -516,7 +516,9 @@ def _normalise_content(content: str, lenient: bool) -> str:
     # The caption library accepts any text; the database cannot store NUL (PostgreSQL) or
     # lone surrogates (neither can be encoded), so they are refused here rather than as a 500.
     if "\x00" in content:
-        raise CaptionError("must not contain NUL characters")
+        before = content[: content.index("\x00")]
+        line = before.count("\n") + before.replace("\r\n", "\n").count("\r") + 1
+        raise CaptionError("must not contain NUL characters", line)
     try:
         content.encode("utf-8")
     except UnicodeEncodeError as exc:

@@ -46,12 +46,12 @@ def test_srt_lists_every_broken_cue_and_checks_the_good_ones_between() -> None:
 
 
 def test_srt_blank_line_inside_a_cue_is_reported_at_the_blank_line() -> None:
-    text = "1\n00:00:01,000 --> 00:00:02,000\nOne\n\nTwo\n\n2\n00:00:03,000 --> 00:00:04,000\nz"
+    text = "1\n00:00:01,000 --> 00:00:02,000\nOne\n\n\nTwo\n\n2\n00:00:03,000 --> 00:00:04,000\nz"
     assert problems(parse_srt, text) == [
         (
             4,
             1,
-            'a blank line ends a cue, so "Two" on line 5 belongs to no cue (remove this blank '
+            'a blank line ends a cue, so "Two" on line 6 belongs to no cue (remove the blank '
             "line, or start a new cue there)",
         )
     ]

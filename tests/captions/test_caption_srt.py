@@ -201,7 +201,7 @@ def test_blank_line_inside_cue_text() -> None:
     # The blank line is the mistake, not the text after it.
     assert str(error) == (
         'line 4, cue 1: a blank line ends a cue, so "Second paragraph" on line 5 belongs to no '
-        "cue (remove this blank line, or start a new cue there)"
+        "cue (remove the blank line, or start a new cue there)"
     )
 
 

@@ -61,7 +61,8 @@ def parse_srt_lines(text: str) -> CaptionDocument:
     start_ms = end_ms = 0
     text_lines: list[str] = []
     cue = 0  # position of the cue being read, counting cues with problems
-    ended_at = 0  # the blank line that ended the last cue read without problems
+    # The blank line that ended the last cue read, while only blank lines followed it.
+    ended_at = 0
     number_line = 0  # the line of the last cue number
 
     def report(error: CaptionError) -> None:
@@ -93,25 +94,28 @@ def parse_srt_lines(text: str) -> CaptionDocument:
                 continue
             stripped = line.strip(" \t")
             if _is_cue_number(stripped):
+                ended_at = 0
                 cue += 1
                 identifier = stripped
                 number_line = number
                 state = _State.AFTER_NUMBER
             elif "-->" in line:
+                ended_at = 0
                 cue += 1
                 identifier = None
                 state = begin(line, number)
-            elif ended_at and ended_at == number - 1:
+            elif ended_at:
                 # The blank line just before ended the cue too early; that is what to fix.
                 problems.append(
                     Problem(
                         f"a blank line ends a cue, so {quote(line)} on line {number} belongs "
-                        "to no cue (remove this blank line, or start a new cue there)",
+                        "to no cue (remove the blank line, or start a new cue there)",
                         ended_at,
                         cue,
                     )
                 )
                 state = _State.SKIPPING
+                ended_at = 0
             else:
                 problems.append(Problem(_unexpected_cue_start(line), number))
                 state = _State.SKIPPING

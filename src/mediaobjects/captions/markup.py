@@ -133,7 +133,9 @@ def _tokens(line: str) -> Iterator[tuple[_TokenKind, str, str]]:
                 next_lt = _find(line, "<", position + 1)
             tag = None
             if next_gt < length and next_lt > next_gt:
-                tag = _canonical_tag(line[position + 1 : next_gt])
+                inner = line[position + 1 : next_gt]
+                # Files repeat the same few tags; long ones are not kept in the cache.
+                tag = _cached_tag(inner) if len(inner) <= 64 else _canonical_tag(inner)
             if tag is None:
                 yield "lt", "<", "<"
                 position += 1
@@ -189,7 +191,6 @@ def _written_reference(source: str) -> str:
     return source if source.endswith(";") else source + ";"
 
 
-@lru_cache(maxsize=1024)
 def _canonical_tag(inner: str) -> str | None:
     """The tag to write for ``<inner>``: None when a browser would not read it as a tag we
     can write (so "<" gets escaped and the viewer sees it), "" when it is a tag a browser
@@ -223,6 +224,9 @@ def _canonical_tag(inner: str) -> str | None:
         return ""
     # A class name or annotation ending in "--" would put "-->" in the cue and end it.
     return None if "-->" in tag else tag
+
+
+_cached_tag = lru_cache(maxsize=1024)(_canonical_tag)
 
 
 def _split_annotation(inner: str) -> tuple[str, str, str]:

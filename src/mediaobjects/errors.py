@@ -23,12 +23,17 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class FieldError:
-    """One problem with one field of a request, as listed in a Canvas 400/422 envelope."""
+    """One problem with one field of a request, as listed in a Canvas 400/422 envelope.
+
+    ``line`` and ``cue`` place a problem inside caption content (1-based line of the upload,
+    1-based cue position); None leaves them out of the envelope."""
 
     field: str | None
     message: str
     error_code: str = "invalid"
     index: int | None = None
+    line: int | None = None
+    cue: int | None = None
 
 
 class MediaObjectsError(Exception):

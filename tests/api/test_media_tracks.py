@@ -258,6 +258,61 @@ def test_case_59_d1_invalid_element_changes_nothing(world: World) -> None:
     assert set(track_ids(world)) == {"fr"}
 
 
+BROKEN_SRT = (
+    "1\n00:00:02,000 --> 00:00:01,000\nbackwards\n\n"
+    "2\n00:00:03,000 --> 00:00:04,000\nfine\n\n"
+    "3\nno timing here\n"
+)
+BROKEN_SRT_ERRORS = [
+    (2, 1, "line 2, cue 1: end time 00:00:01,000 is before start time 00:00:02,000"),
+    (
+        10,
+        3,
+        'line 10, cue 3: expected a timing line like "00:00:01,000 --> 00:00:02,000" '
+        'but found "no timing here"',
+    ),
+]
+
+
+def test_put_lists_every_caption_problem_with_its_line_and_cue(world: World) -> None:
+    put_tracks(world, [{"locale": "fr", "content": srt("fr")}])
+    r = put_tracks(
+        world,
+        [{"locale": "fr"}, {"locale": "en", "content": BROKEN_SRT}, {"locale": "x y z"}],
+    )
+    assert r.status_code == 422
+    errors = r.json()["errors"]
+    content = [e for e in errors if e["field"] == "content"]
+    assert [(e["line"], e["cue"], e["message"]) for e in content] == BROKEN_SRT_ERRORS
+    assert {(e["index"], e["error_code"]) for e in content} == {(1, "invalid")}
+    # Problems that are not inside caption content keep Canvas's envelope unchanged.
+    (locale,) = [e for e in errors if e["field"] == "locale"]
+    assert set(locale) == {"index", "field", "message", "error_code"}
+    # Nothing is stored: the PUT would have deleted nothing and added nothing.
+    assert set(track_ids(world)) == {"fr"}
+
+
+def test_a_problem_outside_any_cue_has_a_line_but_no_cue(world: World) -> None:
+    r = put_tracks(world, [{"locale": "en", "content": "WEBVTT\n\nHello\n"}])
+    (error,) = r.json()["errors"]
+    assert (error["line"], "cue" in error) == (3, False)
+
+
+def test_non_api_create_lists_every_caption_problem(world: World) -> None:
+    for route in (
+        f"/media_objects/{world.media_id}/media_tracks",
+        f"/media_attachments/{world.attachment_id}/media_tracks",
+    ):
+        r = world.api.request(
+            "POST", route, world.teacher, data={"locale": "en", "content": BROKEN_SRT}
+        )
+        assert r.status_code == 422
+        errors = r.json()["errors"]
+        assert [(e["line"], e["cue"], e["message"]) for e in errors] == BROKEN_SRT_ERRORS
+        assert all(e["field"] == "content" and "index" not in e for e in errors)
+    assert track_ids(world) == {}
+
+
 def test_case_61_last_duplicate_wins(world: World) -> None:
     r = put_tracks(
         world,

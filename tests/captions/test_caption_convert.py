@@ -79,8 +79,9 @@ def test_case_19_trailing_blank_lines_and_spaces_are_not_served() -> None:
 def test_srt_to_webvtt_rejects_invalid_srt() -> None:
     with pytest.raises(CaptionError) as caught:
         srt_to_webvtt("1\n00:00:01,000 -> 00:00:04,000\nHi")
-    assert (
-        str(caught.value) == 'line 2: expected a timing line like "00:00:01,000 --> 00:00:02,000"'
+    assert str(caught.value) == (
+        'line 2, cue 1: expected a timing line like "00:00:01,000 --> 00:00:02,000" '
+        'but found "00:00:01,000 -> 00:00:04,000"'
     )
 
 
@@ -163,6 +164,12 @@ def test_webvtt_mentioned_later_is_still_srt() -> None:
     assert result.webvtt == "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nWEBVTT is a format"
 
 
+def test_webvtt_keeps_the_trailing_whitespace_of_its_last_cue() -> None:
+    result = normalise_caption("WEBVTT\n\n00:01.000 --> 00:02.000\nbye \n\t\n\n")
+    assert result.webvtt == "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nbye \n\t"
+    assert result.document.cues == (Cue(1000, 2000, "bye \n\t"),)
+
+
 # --- refusals that hold even when lenient -----------------------------------------------
 
 
@@ -187,9 +194,10 @@ def test_not_ttml(content: str) -> None:
     assert not looks_like_ttml(content)
 
 
-def test_tt_without_attributes_is_ordinary_text() -> None:
+def test_tt_without_attributes_is_a_tag_browsers_hide() -> None:
+    # Not TTML; like any unknown tag a browser would hide it, so it is removed, text kept.
     result = normalise_caption("1\n00:00:01,000 --> 00:00:02,000\n<tt>mono</tt>")
-    assert result.webvtt.endswith("\n&lt;tt>mono&lt;/tt>")
+    assert result.webvtt.endswith("\nmono")
 
 
 @pytest.mark.parametrize("lenient", [False, True])

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mediaobjects.captions import (
+    MAX_PROBLEMS,
     CaptionDocument,
     CaptionError,
     Cue,
@@ -24,7 +25,7 @@ from mediaobjects.captions import (
     write_srt,
     write_webvtt,
 )
-from mediaobjects.captions.srt import looks_like_timing
+from mediaobjects.captions.srt import looks_like_timing, parse_srt_lines
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 THOROUGH = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -37,7 +38,8 @@ _MARKUP = st.sampled_from(
     ["&", "<", ">", "-", "--", "-->", "<i>", "</i>", "<I>", "<b>", "</u>", "&amp;", "&lt;",
      "&gt;", "&#169;", "&#x1F600;", "&#0;", "&nbsp;", "&copy;", "<font color=red>", "</font>",
      "<v Bob>", "<v>", "</v>", "<c.x.y>", "<lang en>", "<00:00:01.000>", "<script>", "<<", ">>",
-     " ", "\t", "0", ":", ","]
+     " ", "\t", "0", ":", ",", "&copy", "&hellip;", "&#169", "&notit;", "&#150;", "<br>",
+     "<b >", "<v >", "<i class=x>", "</b >", "<3", "<span>", "\f", "\u00a0"]
 )  # fmt: skip
 
 
@@ -153,6 +155,78 @@ def test_webvtt_write_then_parse_keeps_the_document(doc: CaptionDocument) -> Non
             assert after.text == before.text
 
 
+# Lines a WebVTT cue may hold besides text: only an empty line is blank in WebVTT.
+_space_line = st.sampled_from([" ", "\t", "  \t "])
+_vtt_text = st.lists(st.one_of(_text_line, _space_line), max_size=3).map("\n".join)
+
+
+@st.composite
+def canonical_srt_documents(draw: st.DrawFn) -> CaptionDocument:
+    """SRT documents exactly as parse_srt returns what write_srt wrote: numbered cues."""
+    doc = draw(srt_documents())
+    return replace(
+        doc, cues=tuple(replace(c, identifier=str(n)) for n, c in enumerate(doc.cues, start=1))
+    )
+
+
+@st.composite
+def canonical_webvtt_documents(draw: st.DrawFn) -> CaptionDocument:
+    """WebVTT documents whose cue text is already written as WebVTT (escaped), with lines and
+    identifiers of spaces, references and markup of every kind."""
+    doc = draw(webvtt_documents())
+    cues = []
+    for cue in doc.cues:
+        identifier = draw(st.just(cue.identifier) | _space_line)
+        cues.append(replace(cue, text=escape_cue_text(draw(_vtt_text)), identifier=identifier))
+    return replace(doc, cues=tuple(cues))
+
+
+@THOROUGH
+@given(canonical_srt_documents())
+def test_srt_parse_of_write_is_the_document(doc: CaptionDocument) -> None:
+    assert parse_srt(write_srt(doc)) == doc
+
+
+@THOROUGH
+@given(canonical_webvtt_documents())
+def test_webvtt_parse_of_write_is_the_document(doc: CaptionDocument) -> None:
+    assert parse_webvtt(write_webvtt(doc)) == doc
+
+
+_SRT_EDITS = st.sampled_from(
+    ["", " ", "\t", "\n", "\n\n", "-->", " --> ", "0", "1\n", ",", ".", ":", "9", "\r\n",
+     "00:00:01,000 --> 00:00:00,500\n"]
+)  # fmt: skip
+
+
+@st.composite
+def srt_files(draw: st.DrawFn) -> str:
+    """Canonical SRT as write_srt makes it, with a few small edits anywhere."""
+    text = write_srt(draw(srt_documents()))
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(text)))
+        cut = draw(st.integers(0, 2))
+        text = text[:at] + draw(_SRT_EDITS) + text[at + cut :]
+    return text
+
+
+@THOROUGH
+@given(srt_files())
+def test_srt_fast_path_reads_as_the_line_parser_does(text: str) -> None:
+    try:
+        slow: CaptionDocument | CaptionError = parse_srt_lines(text)
+    except CaptionError as error:
+        slow = error
+    try:
+        fast: CaptionDocument | CaptionError = parse_srt(text)
+    except CaptionError as error:
+        fast = error
+    if isinstance(slow, CaptionError):
+        assert isinstance(fast, CaptionError) and fast.problems == slow.problems
+    else:
+        assert fast == slow
+
+
 # (2) nothing but CaptionError ------------------------------------------------------------
 
 _VOCABULARY = st.sampled_from(
@@ -184,7 +258,14 @@ def _only_caption_errors(function: Callable[[str], object], text: str) -> None:
         function(text)
     except CaptionError as error:
         assert error.message
-        assert error.line is None or error.line >= 1
+        assert 1 <= len(error.problems) <= MAX_PROBLEMS
+        last_line = len(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")) + 1
+        lines = [p.line for p in error.problems if p.line is not None]
+        # Problems point into the file (or just past its end), in file order.
+        assert all(1 <= line <= last_line for line in lines)
+        assert lines == sorted(lines)
+        assert all(p.cue is None or p.cue >= 1 for p in error.problems)
+        assert all(p.message for p in error.problems)
 
 
 @THOROUGH
@@ -238,5 +319,6 @@ def test_escaping_is_idempotent_safe_and_keeps_what_viewers_read(text: str) -> N
     escaped = escape_cue_text(text)
     assert escape_cue_text(escaped) == escaped
     assert "-->" not in escaped
-    assert all(line.strip(" \t") for line in escaped.split("\n")) or escaped == ""
+    # Only an empty line would end the cue; a line of spaces is text (as browsers read it).
+    assert all(escaped.split("\n")) or escaped == ""
     assert _visible(escaped) == _visible(text)

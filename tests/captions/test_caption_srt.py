@@ -96,41 +96,49 @@ def test_cues_out_of_order_are_accepted() -> None:
 def test_plain_text_is_not_srt() -> None:
     error = reject("subs")
     assert error.line == 1
-    assert error.message == f"expected a cue number or a timing line like {TIMING}"
-    assert str(error) == f"line 1: expected a cue number or a timing line like {TIMING}"
+    assert error.message == f'expected a cue number or a timing line like {TIMING} but found "subs"'
+    assert error.cue is None
+    assert (
+        str(error)
+        == f'line 1: expected a cue number or a timing line like {TIMING} but found "subs"'
+    )
 
 
 def test_cue_number_without_timing_line() -> None:
     error = reject("1\n00:00:01,000 --> 00:00:02,000\nHi\n\n2\nHello there\n")
-    assert str(error) == f"line 6: expected a timing line like {TIMING}"
+    assert (
+        str(error) == f'line 6, cue 2: expected a timing line like {TIMING} but found "Hello there"'
+    )
 
 
 def test_timing_line_missing_at_end_of_file() -> None:
     error = reject("1\n00:00:01,000 --> 00:00:02,000\nHi\n\n2")
-    assert str(error) == f"line 6: expected a timing line like {TIMING} but the file ends here"
+    assert (
+        str(error) == f"line 6, cue 2: expected a timing line like {TIMING} but the file ends here"
+    )
 
 
 def test_end_before_start() -> None:
     error = reject("1\n00:00:02,000 --> 00:00:01,000\nx")
-    assert str(error) == "line 2: end time 00:00:01,000 is before start time 00:00:02,000"
+    assert str(error) == "line 2, cue 1: end time 00:00:01,000 is before start time 00:00:02,000"
 
 
 def test_end_equal_to_start() -> None:
     error = reject("1\n00:00:02,000 --> 00:00:02,000\nx")
     assert str(error) == (
-        "line 2: end time 00:00:02,000 is the same as the start time; "
+        "line 2, cue 1: end time 00:00:02,000 is the same as the start time; "
         "a cue must end after it starts"
     )
 
 
 def test_minutes_of_sixty_or_more() -> None:
     error = reject("1\n00:60:00,000 --> 01:00:02,000\nx")
-    assert str(error) == 'line 2: minutes must be less than 60 in "00:60:00,000"'
+    assert str(error) == 'line 2, cue 1: minutes must be less than 60 in "00:60:00,000"'
 
 
 def test_seconds_of_sixty_or_more() -> None:
     error = reject("1\n00:00:01,000 --> 00:00:75,000\nx")
-    assert str(error) == 'line 2: seconds must be less than 60 in "00:00:75,000"'
+    assert str(error) == 'line 2, cue 1: seconds must be less than 60 in "00:00:75,000"'
 
 
 @pytest.mark.parametrize(
@@ -139,12 +147,17 @@ def test_seconds_of_sixty_or_more() -> None:
 )
 def test_malformed_start_time(token: str) -> None:
     error = reject(f"1\n{token} --> 00:00:02,000\nx")
-    assert str(error) == f'line 2: expected a start time like "00:00:01,000" but found "{token}"'
+    assert (
+        str(error)
+        == f'line 2, cue 1: expected a start time like "00:00:01,000" but found "{token}"'
+    )
 
 
 def test_malformed_end_time() -> None:
     error = reject("1\n00:00:01,000 --> 00:00:02\nx")
-    assert str(error) == 'line 2: expected an end time like "00:00:01,000" but found "00:00:02"'
+    assert (
+        str(error) == 'line 2, cue 1: expected an end time like "00:00:01,000" but found "00:00:02"'
+    )
 
 
 def test_non_ascii_digits_are_not_digits() -> None:
@@ -155,37 +168,41 @@ def test_non_ascii_digits_are_not_digits() -> None:
 
 def test_missing_start_time() -> None:
     error = reject("1\n --> 00:00:02,000\nx")
-    assert str(error) == 'line 2: expected a start time like "00:00:01,000" before "-->"'
+    assert str(error) == 'line 2, cue 1: expected a start time like "00:00:01,000" before "-->"'
 
 
 def test_missing_end_time() -> None:
     error = reject("1\n00:00:01,000 -->\nx")
-    assert str(error) == 'line 2: expected an end time like "00:00:02,000" after "-->"'
+    assert str(error) == 'line 2, cue 1: expected an end time like "00:00:02,000" after "-->"'
 
 
 def test_text_after_end_time() -> None:
     error = reject("1\n00:00:01,000 --> 00:00:02,000 X1:40 X2:600\nx")
-    assert str(error) == 'line 2: unexpected text after the end time: "X1:40 X2:600"'
+    assert str(error) == 'line 2, cue 1: unexpected text after the end time: "X1:40 X2:600"'
 
 
 def test_hours_absurdly_large() -> None:
     error = reject("1\n1234567890:00:01,000 --> 1234567890:00:02,000\nx")
-    assert str(error) == 'line 2: the hours in "1234567890:00:01,000" are too large'
+    assert str(error) == 'line 2, cue 1: the hours in "1234567890:00:01,000" are too large'
 
 
 def test_missing_blank_line_between_cues_points_at_the_number() -> None:
     error = reject("1\n00:00:01,000 --> 00:00:02,000\nA\n2\n00:00:03,000 --> 00:00:04,000\nB")
-    assert str(error) == "line 4: expected a blank line before the next cue"
+    assert str(error) == "line 4, cue 1: expected a blank line before the next cue"
 
 
 def test_missing_blank_line_and_number_points_at_the_timing_line() -> None:
     error = reject("1\n00:00:01,000 --> 00:00:02,000\nA\n00:00:03,000 --> 00:00:04,000\nB")
-    assert str(error) == "line 4: expected a blank line before the next cue"
+    assert str(error) == "line 4, cue 1: expected a blank line before the next cue"
 
 
 def test_blank_line_inside_cue_text() -> None:
     error = reject("1\n00:00:01,000 --> 00:00:02,000\nFirst paragraph\n\nSecond paragraph\n")
-    assert str(error) == f"line 5: expected a cue number or a timing line like {TIMING}"
+    # The blank line is the mistake, not the text after it.
+    assert str(error) == (
+        'line 4, cue 1: a blank line ends a cue, so "Second paragraph" on line 5 belongs to no '
+        "cue (remove the blank line, or start a new cue there)"
+    )
 
 
 @pytest.mark.parametrize("text", ["", "\n\n", "  \t \r\n", "\ufeff"])
@@ -200,7 +217,7 @@ def test_no_cues(text: str) -> None:
 def test_webvtt_header_out_of_place_gets_a_hint() -> None:
     error = reject("\nWEBVTT\n\n00:00.000 --> 00:01.000\nx")
     assert str(error) == (
-        f"line 2: expected a cue number or a timing line like {TIMING} "
+        f'line 2: expected a cue number or a timing line like {TIMING} but found "WEBVTT" '
         '(a WebVTT file must start with "WEBVTT", in capitals, on its first line)'
     )
 

@@ -243,7 +243,10 @@ def test_case_19_trailing_blank_lines_are_not_served(world: World) -> None:
 
 
 def test_content_with_nul_or_lone_surrogate_is_refused_not_a_server_error(world: World) -> None:
-    assert rejected(world, content=srt("a\x00b"))[0][0] == "content"
+    assert rejected(world, content=srt("a\x00b")) == [
+        ("content", "line 3: must not contain NUL characters")
+    ]
+    assert rejected(world, content="1\r\n\r\r\x00")[0][1].startswith("line 4:")
     assert rejected(world, content=srt("a\ud800b"))[0][0] == "content"
 
 

@@ -32,11 +32,29 @@ def is_blank(line: str) -> bool:
     return line.strip(" \t") == ""
 
 
+_VISIBLE_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\f": "\\f", "\v": "\\v"}
+
+
 def quote(value: str) -> str:
-    """Quote a piece of the user's file for an error message, cut short when long."""
+    """Quote a piece of the user's file for an error message, cut short when long.
+
+    Characters the reader could not see or tell apart from a space (tab, form feed, NBSP,
+    zero-width and other format characters, controls) are written as escapes such as ``\\f``
+    and ``\\u00a0``, so that a message about an "empty" line shows what is really there.
+    """
     if len(value) > _QUOTE_LIMIT:
         value = value[: _QUOTE_LIMIT - 1] + "…"
-    return f'"{value}"'
+    return '"' + "".join(_visible(char) for char in value) + '"'
+
+
+def _visible(char: str) -> str:
+    if char == " " or char.isprintable():
+        return char
+    escaped = _VISIBLE_ESCAPES.get(char)
+    if escaped is not None:
+        return escaped
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def split_first_token(value: str) -> tuple[str, str]:

@@ -134,7 +134,10 @@ def _normalise_strictly(content: str) -> NormalisedCaption:
         raise CaptionError(
             f"no cues found: expected a cue timing line like {WEBVTT_TIMING_EXAMPLE}"
         )
-    return NormalisedCaption("webvtt", served_webvtt(document), document)
+    # Only the final line end goes: unlike SRT, whose conversion matches Canvas (which strips
+    # all trailing whitespace), a WebVTT file's last cue keeps a final line of spaces or tabs
+    # as a browser does.
+    return NormalisedCaption("webvtt", write_webvtt(document).removesuffix("\n"), document)
 
 
 def _canvas_legacy(content: str) -> NormalisedCaption:

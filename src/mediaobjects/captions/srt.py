@@ -11,13 +11,16 @@ and players show nothing for them. Cue order is not checked, as players sort cue
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from enum import Enum, auto
 
 from ._text import BOM, is_blank, quote, split_first_token, split_lines, strip_bom
-from .errors import CaptionError
+from .errors import MAX_PROBLEMS, CaptionError, Problem
 from .model import CaptionDocument, Cue
 from .timestamps import (
     SRT_TIMING_EXAMPLE,
+    THREE_DIGITS,
+    TWO_DIGITS,
     check_duration,
     format_srt_timestamp,
     parse_srt_timestamp,
@@ -27,79 +30,141 @@ _DIGITS = frozenset("0123456789")
 _TIMING_CHARACTERS = frozenset("0123456789:,.")
 
 
-# The SRT almost every tool writes: a number, a two-digit-hour timing line with three-digit
-# milliseconds, non-blank text lines, cues separated by empty lines. Such a file is read by one
-# regular expression per cue (``_well_formed``), several times faster than line by line; any
-# other file, or anything this pattern does not cover exactly, goes through the line-by-line
-# parser, which alone reports problems. The two agree on every file the pattern accepts (a
-# hypothesis property in the tests).
-_TIME = r"([0-9]{2}):([0-5][0-9]):([0-5][0-9])[,.]([0-9]{3})"
-_WELL_FORMED_CUE = re.compile(
-    r"([0-9]+)\n" + _TIME + " --> " + _TIME + r"\n((?:[ \t]*[^ \t\n][^\n]*\n)*)\n*"
-)
-
-
 class _State(Enum):
     BETWEEN_CUES = auto()
     AFTER_NUMBER = auto()
     IN_TEXT = auto()
+    # After a problem, the rest of the block up to the next blank line is passed over.
+    SKIPPING = auto()
 
 
 def parse_srt(text: str) -> CaptionDocument:
-    """Parse SRT strictly; raise CaptionError naming the first line that is wrong."""
-    well_formed = _well_formed(text)
-    return well_formed if well_formed is not None else _parse_by_lines(text)
+    """Parse SRT strictly; raise CaptionError listing every problem found (at most
+    MAX_PROBLEMS), each with its line and, inside a cue, the cue's position.
+
+    After a problem the parser resumes at the next blank line, or at the next timing line when
+    a blank line is missing, so that one mistake is reported once and later cues are checked.
+    """
+    text = strip_bom(text)
+    canonical = _parse_canonical(text)
+    if canonical is not None:
+        return CaptionDocument(cues=canonical)
+    return parse_srt_lines(text)
 
 
-def _parse_by_lines(text: str) -> CaptionDocument:
-    lines = split_lines(strip_bom(text))
+def parse_srt_lines(text: str) -> CaptionDocument:
+    """``parse_srt`` without its fast path for canonical files: the line-by-line parser that
+    reads everything (and that tests compare the fast path with)."""
+    lines = split_lines(text)
     cues: list[Cue] = []
+    problems: list[Problem] = []
     state = _State.BETWEEN_CUES
     identifier: str | None = None
     start_ms = end_ms = 0
     text_lines: list[str] = []
+    cue = 0  # position of the cue being read, counting cues with problems
+    # The blank line that ended the last cue read, while only blank lines followed it.
+    ended_at = 0
+    number_line = 0  # the line of the last cue number
+
+    def report(error: CaptionError) -> None:
+        problems.extend(replace(problem, cue=cue) for problem in error.problems)
+
+    def begin(line: str, number: int) -> _State:
+        nonlocal start_ms, end_ms, text_lines
+        text_lines = []
+        try:
+            start_ms, end_ms = _parse_timing(line, number)
+        except CaptionError as error:
+            report(error)
+            return _State.SKIPPING
+        return _State.IN_TEXT
 
     for number, line in enumerate(lines, start=1):
-        if state is _State.BETWEEN_CUES:
+        if len(problems) >= MAX_PROBLEMS:
+            break
+        if state is _State.SKIPPING:
+            if is_blank(line):
+                state = _State.BETWEEN_CUES
+            elif looks_like_timing(line):
+                # The blank line is missing as well: this is the next cue's timing line.
+                cue += 1
+                identifier = None
+                state = begin(line, number)
+        elif state is _State.BETWEEN_CUES:
             if is_blank(line):
                 continue
             stripped = line.strip(" \t")
             if _is_cue_number(stripped):
+                ended_at = 0
+                cue += 1
                 identifier = stripped
+                number_line = number
                 state = _State.AFTER_NUMBER
             elif "-->" in line:
+                ended_at = 0
+                cue += 1
                 identifier = None
-                start_ms, end_ms = _parse_timing(line, number)
-                text_lines = []
-                state = _State.IN_TEXT
+                state = begin(line, number)
+            elif ended_at:
+                # The blank line just before ended the cue too early; that is what to fix.
+                problems.append(
+                    Problem(
+                        f"a blank line ends a cue, so {quote(line)} on line {number} belongs "
+                        "to no cue (remove the blank line, or start a new cue there)",
+                        ended_at,
+                        cue,
+                    )
+                )
+                state = _State.SKIPPING
+                ended_at = 0
             else:
-                raise CaptionError(_unexpected_cue_start(stripped), number)
+                problems.append(Problem(_unexpected_cue_start(line), number))
+                state = _State.SKIPPING
         elif state is _State.AFTER_NUMBER:
             if "-->" not in line:
-                raise CaptionError(f"expected a timing line like {SRT_TIMING_EXAMPLE}", number)
-            start_ms, end_ms = _parse_timing(line, number)
-            text_lines = []
-            state = _State.IN_TEXT
+                expected = f"expected a timing line like {SRT_TIMING_EXAMPLE}"
+                if not is_blank(line):
+                    problems.append(Problem(f"{expected} but found {quote(line)}", number, cue))
+                    state = _State.SKIPPING
+                elif all(is_blank(rest) for rest in lines[number:]):
+                    break  # reported below as the end of the file
+                else:
+                    problems.append(Problem(f"{expected} but found a blank line", number, cue))
+                    state = _State.BETWEEN_CUES
+            else:
+                state = begin(line, number)
         elif is_blank(line):
             cues.append(Cue(start_ms, end_ms, "\n".join(text_lines), identifier))
             state = _State.BETWEEN_CUES
+            ended_at = number
         elif looks_like_timing(line):
             # Without the blank line the next cue's number and timing would silently become
             # text of this cue, so point at the number when there is one.
             missing_at = number
+            identifier = None
             if text_lines and _is_cue_number(text_lines[-1].strip(" \t")):
                 missing_at = number - 1
-            raise CaptionError("expected a blank line before the next cue", missing_at)
+                identifier = text_lines[-1].strip(" \t")
+            problems.append(Problem("expected a blank line before the next cue", missing_at, cue))
+            cue += 1
+            state = begin(line, number)
         else:
             text_lines.append(line)
 
-    if state is _State.AFTER_NUMBER:
-        raise CaptionError(
-            f"expected a timing line like {SRT_TIMING_EXAMPLE} but the file ends here",
-            len(lines) + 1,
+    if state is _State.AFTER_NUMBER and len(problems) < MAX_PROBLEMS:
+        problems.append(
+            Problem(
+                f"expected a timing line like {SRT_TIMING_EXAMPLE} but the file ends here",
+                # The line after the number, which the timing line should have been.
+                number_line + 1,
+                cue,
+            )
         )
     if state is _State.IN_TEXT:
         cues.append(Cue(start_ms, end_ms, "\n".join(text_lines), identifier))
+    if problems:
+        raise CaptionError.of(problems)
     if not cues:
         raise CaptionError(
             f"no cues found: expected a cue number followed by a timing line like "
@@ -108,28 +173,50 @@ def _parse_by_lines(text: str) -> CaptionDocument:
     return CaptionDocument(cues=tuple(cues))
 
 
-def _well_formed(text: str) -> CaptionDocument | None:
-    """The document of a file made only of well-formed cues (see _WELL_FORMED_CUE), None when
-    the file is anything else."""
-    body = strip_bom(text).replace("\r\n", "\n").replace("\r", "\n").lstrip("\n")
-    if not body.endswith("\n"):
-        body += "\n"
-    cues: list[Cue] = []
-    position, length = 0, len(body)
-    match_at = _WELL_FORMED_CUE.match
-    while position < length:
-        match = match_at(body, position)
+# A cue exactly as most tools write it: number, "HH:MM:SS,mmm --> HH:MM:SS,mmm", lines that
+# are not blank, then empty lines. Minutes and seconds below 60 by construction.
+_CANONICAL_CUE = re.compile(
+    r"([0-9]+)\n"
+    r"([0-9]{2}):([0-5][0-9]):([0-5][0-9]),([0-9]{3}) --> "
+    r"([0-9]{2}):([0-5][0-9]):([0-5][0-9]),([0-9]{3})\n"
+    r"((?:[^\n]*[^ \t\n][^\n]*\n)*)\n*"
+)
+
+
+_TWO_DIGIT_VALUES = {text: value for value, text in enumerate(TWO_DIGITS)}
+_THREE_DIGIT_VALUES = {text: value for value, text in enumerate(THREE_DIGITS)}
+
+
+def _parse_canonical(text: str) -> tuple[Cue, ...] | None:
+    """The cues of a file written entirely in the canonical form, found with one regular
+    expression per cue (several times faster than the line-by-line parser); None when any
+    part of the file is not in that form, and the line-by-line parser must read it.
+
+    Every file accepted here is one the line-by-line parser accepts with the same cues: the
+    form is a strict subset of what it accepts, and text holding "-->" (which it may refuse)
+    is left to it.
+    """
+    if "\r" in text:
+        return None
+    if not text.endswith("\n"):
+        text += "\n"
+    position = len(text) - len(text.lstrip("\n"))
+    end = len(text)
+    cues = []
+    match_at = _CANONICAL_CUE.match
+    two, three = _TWO_DIGIT_VALUES, _THREE_DIGIT_VALUES
+    while position < end:
+        match = match_at(text, position)
         if match is None:
             return None
-        number, h1, m1, s1, f1, h2, m2, s2, f2, lines = match.groups()
-        start_ms = ((int(h1) * 60 + int(m1)) * 60 + int(s1)) * 1000 + int(f1)
-        end_ms = ((int(h2) * 60 + int(m2)) * 60 + int(s2)) * 1000 + int(f2)
-        if end_ms <= start_ms or "-->" in lines:
-            # An error to report, or text that may read as a timing line: the slow path says.
+        number, sh, sm, ss, sf, eh, em, es, ef, body = match.groups()
+        start_ms = ((two[sh] * 60 + two[sm]) * 60 + two[ss]) * 1000 + three[sf]
+        end_ms = ((two[eh] * 60 + two[em]) * 60 + two[es]) * 1000 + three[ef]
+        if end_ms <= start_ms or "-->" in body:
             return None
-        cues.append(Cue(start_ms, end_ms, lines[:-1], number))
+        cues.append(Cue(start_ms, end_ms, body[:-1], number))
         position = match.end()
-    return CaptionDocument(cues=tuple(cues)) if cues else None
+    return tuple(cues) if cues else None
 
 
 def write_srt(document: CaptionDocument) -> str:
@@ -175,9 +262,11 @@ def _is_cue_number(value: str) -> bool:
     return bool(value) and set(value) <= _DIGITS
 
 
-def _unexpected_cue_start(stripped: str) -> str:
-    message = f"expected a cue number or a timing line like {SRT_TIMING_EXAMPLE}"
-    if stripped.lstrip(BOM).upper().startswith("WEBVTT"):
+def _unexpected_cue_start(line: str) -> str:
+    message = (
+        f"expected a cue number or a timing line like {SRT_TIMING_EXAMPLE} but found {quote(line)}"
+    )
+    if line.strip(" \t").lstrip(BOM).upper().startswith("WEBVTT"):
         message += ' (a WebVTT file must start with "WEBVTT", in capitals, on its first line)'
     return message
 

@@ -34,6 +34,11 @@ def _field_error_json(err: FieldError) -> dict[str, Any]:
     out["field"] = err.field
     out["message"] = err.message
     out["error_code"] = err.error_code
+    # Only caption problems carry these, so every other envelope stays as Canvas writes it.
+    if err.line is not None:
+        out["line"] = err.line
+    if err.cue is not None:
+        out["cue"] = err.cue
     return out
 
 

@@ -16,6 +16,8 @@ _ERROR_ITEM: dict[str, Any] = {
         "field": {"type": ["string", "null"]},
         "error_code": {"type": "string"},
         "index": {"type": "integer"},
+        "line": {"type": "integer", "minimum": 1},
+        "cue": {"type": "integer", "minimum": 1},
     },
     "required": ["message"],
 }

@@ -477,7 +477,11 @@ def _check_element(
                 # Converted formats (SBV, TTML, SAMI) store the WebVTT, never their markup.
                 checked_content = normalised.content or content
             except CaptionError as exc:
-                errors.append(FieldError("content", str(exc), "invalid", index))
+                # One error per problem, so that a client can list them all against the file.
+                errors.extend(
+                    FieldError("content", str(p), "invalid", index, line=p.line, cue=p.cue)
+                    for p in exc.problems
+                )
 
     checked_locale: str | None = None
     if locale is None:
@@ -515,7 +519,9 @@ def _normalise_content(content: str, lenient: bool) -> NormalisedCaption:
     # The caption library accepts any text; the database cannot store NUL (PostgreSQL) or
     # lone surrogates (neither can be encoded), so they are refused here rather than as a 500.
     if "\x00" in content:
-        raise CaptionError("must not contain NUL characters")
+        before = content[: content.index("\x00")]
+        line = before.count("\n") + before.replace("\r\n", "\n").count("\r") + 1
+        raise CaptionError("must not contain NUL characters", line)
     try:
         content.encode("utf-8")
     except UnicodeEncodeError as exc:

@@ -17,6 +17,7 @@ from .kinds import DEFAULT_KIND, KINDS, Kind, validate_kind
 from .locales import MAX_LOCALE_LENGTH, locale_label, normalise_locale
 from .markup import escape_cue_text, plain_text
 from .model import CaptionDocument, Cue, Note
+from .scc import parse_scc, write_scc
 from .srt import parse_srt, write_srt
 from .webvtt import parse_webvtt, write_webvtt
 
@@ -41,12 +42,14 @@ __all__ = [
     "looks_like_ttml",
     "normalise_caption",
     "normalise_locale",
+    "parse_scc",
     "parse_srt",
     "parse_webvtt",
     "plain_text",
     "served_webvtt",
     "srt_to_webvtt",
     "validate_kind",
+    "write_scc",
     "write_srt",
     "write_webvtt",
 ]

@@ -1,0 +1,512 @@
+"""Scenarist Closed Caption (SCC): CEA-608 line 21 caption data as hexadecimal byte pairs with
+SMPTE timecodes, the format broadcast archives and caption vendors deliver.
+
+Reading (:func:`parse_scc`). The file starts with ``Scenarist_SCC V1.0``; each line after it is
+a timecode, a tab and words of four hex digits, each word one byte pair (odd parity, which is
+stripped and not checked). Timecodes count 29.97 frames a second: ``HH:MM:SS;FF`` is
+drop-frame (frames 0 and 1 are skipped each minute except every tenth, so the label is wall
+time), ``HH:MM:SS:FF`` non-drop-frame (30 labelled frames a timecode second, so real time is
+frames × 1001/30000 s and the label runs 3.6 s an hour behind). A drop-frame label that does
+not exist (``00:01:00;00``) is read as the next one that does. Each word takes one frame: the
+n-th word of a line is decoded n frames after its timecode, and a line whose timecode falls
+before the previous line's words are all sent waits for them. Only caption channel 1 (CC1)
+is read: CC2, CC3/CC4 (field 2), the text services and XDS are ignored. How pop-on, roll-up
+and paint-on captions become cues is told in ``_scc_decode``; in short a pop-on caption runs
+from its End Of Caption to its erasure, and each roll-up carriage return ends a cue holding
+the rows then visible. A caption still on screen when the file ends is given the later of the
+last word's frame and 4 seconds.
+
+Writing (:func:`write_scc`): see its docstring.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from . import _cea608 as cc
+from ._scc_decode import Decoder
+from ._text import quote, split_lines, strip_bom
+from .errors import MAX_PROBLEMS, CaptionError, Problem
+from .model import CaptionDocument, Cue
+
+HEADER = "Scenarist_SCC V1.0"
+
+_FRAMES_PER_10_MINUTES = 17_982  # 10 × 60 × 30 labels, less 9 × 2 dropped
+_FRAMES_PER_MINUTE = 1_798  # a minute whose first two labels are dropped
+_TIMECODE = re.compile(r"([0-9]{2}):([0-9]{2}):([0-9]{2})([:;])([0-9]{2})")
+_HEX = frozenset("0123456789abcdefABCDEF")
+_TIMECODE_EXAMPLE = '"00:00:01;15"'
+# A caption left on screen at the end of the file stays at least this long.
+_TAIL_FRAMES = 120
+
+
+# --- timecodes ------------------------------------------------------------------------------
+
+
+def timecode_to_frame(hours: int, minutes: int, seconds: int, frames: int, drop: bool) -> int:
+    """The number of 29.97 fps frames from 00:00:00:00 to this label."""
+    labels = ((hours * 60 + minutes) * 60 + seconds) * 30 + frames
+    if not drop:
+        return labels
+    if seconds == 0 and frames < 2 and minutes % 10:
+        labels += 2 - frames  # a label that drop-frame skips: the next one that exists
+    total_minutes = hours * 60 + minutes
+    return labels - 2 * (total_minutes - total_minutes // 10)
+
+
+def frame_to_drop_frame(frame: int) -> str:
+    """The drop-frame label (``HH:MM:SS;FF``) of a frame number."""
+    tens, rest = divmod(frame, _FRAMES_PER_10_MINUTES)
+    dropped = 18 * tens
+    if rest >= 2:
+        dropped += 2 * ((rest - 2) // _FRAMES_PER_MINUTE)
+    labels = frame + dropped
+    hours, labels = divmod(labels, 108_000)
+    minutes, labels = divmod(labels, 1_800)
+    seconds, frames = divmod(labels, 30)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d};{frames:02d}"
+
+
+def frame_to_ms(frame: int) -> int:
+    """Real time of a frame at 30000/1001 frames a second, in whole milliseconds (rounded)."""
+    return (frame * 2002 + 30) // 60
+
+
+def ms_to_frame(ms: int) -> int:
+    """The frame nearest to ``ms``."""
+    return (ms * 60 + 1001) // 2002
+
+
+_LAST_FRAME = timecode_to_frame(99, 59, 59, 29, drop=True)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def parse_scc(content: str) -> CaptionDocument:
+    """Parse SCC; raise CaptionError listing up to MAX_PROBLEMS problems (missing header,
+    malformed timecode, a word that is not four hex digits, timecodes going backwards), each
+    with its line number, or saying that the file holds no CC1 caption text."""
+    lines = split_lines(strip_bom(content))
+    problems: list[Problem] = []
+    number = _skip_blank(lines, 0)
+    if number < len(lines) and lines[number].strip(" \t").lower() == HEADER.lower():
+        number += 1
+    else:
+        first = lines[number] if number < len(lines) else ""
+        problems.append(
+            Problem(
+                f'expected the header "{HEADER}" on the first line',
+                number + 1 if number < len(lines) else 1,
+            )
+        )
+        if not first[:1].isdigit():
+            number += 1  # not a caption line either: report it once
+
+    decoder = Decoder()
+    previous_frame = -1
+    next_free = 0
+    for index in range(number, len(lines)):
+        if len(problems) >= MAX_PROBLEMS:
+            break
+        parts = lines[index].split()
+        if not parts:
+            continue
+        parsed = _parse_line(parts, index + 1, previous_frame, problems)
+        if parsed is None:
+            continue
+        frame, words = parsed
+        previous_frame = frame
+        if problems:
+            continue  # the file is refused: decoding the rest would tell nothing more
+        start = max(frame, next_free)
+        for offset, word in enumerate(words):
+            decoder.feed(int(word[:2], 16), int(word[2:], 16), start + offset)
+        next_free = start + len(words)
+
+    if problems:
+        raise CaptionError.of(problems)
+    decoded = decoder.finish(next_free, _TAIL_FRAMES)
+    if not decoded:
+        message = "no captions found: the file holds no caption text on channel CC1"
+        if decoder.other_channel_text:
+            message += " (it has text on another channel, CC2, CC3 or CC4, which is not read)"
+        raise CaptionError(message)
+    cues = (Cue(frame_to_ms(c.start_frame), frame_to_ms(c.end_frame), c.text) for c in decoded)
+    return CaptionDocument(cues=tuple(cues))
+
+
+def _skip_blank(lines: list[str], index: int) -> int:
+    while index < len(lines) and not lines[index].strip(" \t"):
+        index += 1
+    return index
+
+
+def _parse_line(
+    parts: list[str], number: int, previous_frame: int, problems: list[Problem]
+) -> tuple[int, list[str]] | None:
+    token, *words = parts
+    match = _TIMECODE.fullmatch(token)
+    if match is None:
+        problems.append(
+            Problem(
+                f"expected a timecode like {_TIMECODE_EXAMPLE} (hours:minutes:seconds;frames, "
+                f'":" before the frames for non-drop-frame) at the start of the line, '
+                f"found {quote(token)}",
+                number,
+            )
+        )
+        return None
+    hours, minutes, seconds, separator, frames = match.groups()
+    for value, limit, name in ((minutes, 59, "minutes"), (seconds, 59, "seconds"),
+                               (frames, 29, "frames")):  # fmt: skip
+        if int(value) > limit:
+            problems.append(
+                Problem(f"{name} go up to {limit} in the timecode {quote(token)}", number)
+            )
+            return None
+    frame = timecode_to_frame(
+        int(hours), int(minutes), int(seconds), int(frames), drop=separator == ";"
+    )
+    bad = [word for word in words if len(word) != 4 or not set(word) <= _HEX]
+    if bad:
+        problems.append(
+            Problem(
+                f"expected words of four hexadecimal digits like 9420, found {quote(bad[0])}"
+                + (f" and {len(bad) - 1} more" if len(bad) > 1 else ""),
+                number,
+            )
+        )
+    if frame < previous_frame:
+        problems.append(
+            Problem(
+                f"the timecode {quote(token)} is earlier than the line before it: SCC lines "
+                "must be in time order",
+                number,
+            )
+        )
+    return frame, words
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def write_scc(document: CaptionDocument) -> str:
+    """SCC with pop-on captions, 29.97 fps drop-frame timecodes, LF line ends.
+
+    Layout: each cue line is wrapped at spaces to rows of at most 32 columns (a word longer
+    than a row is cut); rows sit at the bottom of the screen (the last on row 15), centred.
+    A caption of more than 4 rows is shown as several captions of up to 4 rows, sharing the
+    cue's time equally. Cues that overlap are shown as the screen a WebVTT player shows: while
+    both are on, one caption holding both (first cue's rows first).
+
+    Text: ``<i>`` and ``<u>`` become italics and underline (a preamble code or mid-row codes),
+    every other tag is dropped and character references decoded. A mid-row code takes the
+    place of a space, so a change of style inside a word (``<i>Hello</i>,``) is moved to the
+    next space (``<i>Hello,</i>``). Characters outside the CEA-608 sets become a near
+    equivalent ("–" "-", "…" "...", "♫" "♪", "ő" "o"), or "?" when there is none; extended
+    characters (é is in the basic set, but Ü, ß, ’ and the like are not) are each preceded by a
+    plain fallback, as 608 requires.
+
+    Timing: every control code is sent twice (once when the next frame is needed). A caption is
+    loaded into non-displayed memory ahead of time, so that its End Of Caption falls on the
+    cue's start frame, and erased (EDM) at its end frame unless the next caption replaces it
+    there. 608 sends two characters a frame: when a caption cannot be loaded between the
+    previous caption's appearance and its own start (a long caption right after another, or
+    one at the very start of the video), it appears as soon as it is loaded.
+
+    Raises CaptionError when a cue ends after 99:59:59;29, the last SCC timecode.
+    """
+    states = _screens(document.cues)
+    too_late = [
+        Problem("SCC timecodes end at 99:59:59;29: this cue ends later", cue=position)
+        for position, cue in enumerate(document.cues, start=1)
+        if ms_to_frame(cue.end_ms) + 2 > _LAST_FRAME
+    ]
+    if too_late:
+        raise CaptionError.of(too_late)
+    frames = _schedule(states)
+    out = [HEADER, ""]
+    line: list[str] = []
+    line_start = previous = -2
+    for frame in sorted(frames):
+        if frame != previous + 1 and line:
+            out.extend([f"{frame_to_drop_frame(line_start)}\t{' '.join(line)}", ""])
+            line = []
+        if not line:
+            line_start = frame
+        line.append(frames[frame])
+        previous = frame
+    if line:
+        out.extend([f"{frame_to_drop_frame(line_start)}\t{' '.join(line)}", ""])
+    return "\n".join(out)
+
+
+# A styled character: (unit, italic, underline).
+_Styled = tuple[cc.Unit, bool, bool]
+
+
+@dataclass
+class _Screen:
+    start: int
+    end: int
+    rows: list[list[_Styled]] = field(default_factory=list)
+
+
+def _screens(cues: tuple[Cue, ...]) -> list[_Screen]:
+    """What should be on screen, as a list of non-overlapping screens of at most 4 rows."""
+    events: dict[int, list[tuple[int, bool]]] = {}
+    rows_of: list[list[list[_Styled]]] = []
+    for index, cue in enumerate(cues):
+        rows_of.append(_cue_rows(cue.text))
+        start = ms_to_frame(cue.start_ms)
+        end = max(ms_to_frame(cue.end_ms), start + 1)
+        events.setdefault(start, []).append((index, True))
+        events.setdefault(end, []).append((index, False))
+    screens: list[_Screen] = []
+    active: set[int] = set()
+    moments = sorted(events)
+    for moment, following in zip(moments, moments[1:], strict=False):
+        for index, starting in events[moment]:
+            (active.add if starting else active.discard)(index)
+        rows = [row for index in sorted(active) for row in rows_of[index]]
+        if not rows:
+            continue
+        last = screens[-1] if screens else None
+        if last is not None and last.end == moment and last.rows == rows:
+            last.end = following
+        else:
+            screens.append(_Screen(moment, following, rows))
+    result = []
+    for screen in screens:
+        # 608 shows 4 rows at most: more become consecutive captions sharing the time.
+        parts = [screen.rows[i : i + 4] for i in range(0, len(screen.rows), 4)]
+        length = screen.end - screen.start
+        for i, part in enumerate(parts):
+            start = screen.start + length * i // len(parts)
+            end = screen.start + length * (i + 1) // len(parts)
+            if end > start:
+                result.append(_Screen(start, end, part))
+    return result
+
+
+_TAG = re.compile(r"<([^>]*)>")
+
+
+def _cue_rows(text: str) -> list[list[_Styled]]:
+    """Cue text as rows of styled 608 units, wrapped to 32 columns, styles moved to spaces."""
+    lines: list[list[_Styled]] = [[]]
+    italic = underline = 0
+    position = 0
+    for match in [*_TAG.finditer(text), None]:
+        chunk = text[position : match.start() if match else len(text)]
+        for char in html.unescape(chunk):
+            if char == "\n":
+                lines.append([])
+                continue
+            for unit in cc.encode_character(char):
+                lines[-1].append((unit, italic > 0, underline > 0))
+        if match is None:
+            break
+        position = match.end()
+        inner = match.group(1)
+        closing = inner.startswith("/")
+        name = re.split(r"[.\s]", inner.lstrip("/"), maxsplit=1)[0]
+        step = -1 if closing else 1
+        if name == "i":
+            italic = max(italic + step, 0)
+        elif name == "u":
+            underline = max(underline + step, 0)
+    rows = []
+    for line in lines:
+        for row in _wrap(line):
+            if row:
+                rows.append(_style_words(row))
+    return rows
+
+
+def _is_space(styled: _Styled) -> bool:
+    return styled[0] == cc.encode_character(" ")[0]
+
+
+def _strip(row: list[_Styled]) -> list[_Styled]:
+    start, end = 0, len(row)
+    while start < end and _is_space(row[start]):
+        start += 1
+    while end > start and _is_space(row[end - 1]):
+        end -= 1
+    return row[start:end]
+
+
+def _wrap(line: list[_Styled]) -> list[list[_Styled]]:
+    rows = []
+    rest = _strip(line)
+    while len(rest) > cc.COLUMNS:
+        cut = next(
+            (i for i in range(cc.COLUMNS, 0, -1) if _is_space(rest[i])),
+            cc.COLUMNS,
+        )
+        rows.append(_strip(rest[:cut]))
+        rest = _strip(rest[cut:])
+    rows.append(rest)
+    return rows
+
+
+def _style_words(row: list[_Styled]) -> list[_Styled]:
+    """Give every character of a word the styles any of its characters has, so that styles
+    change only at spaces, where a mid-row code can stand."""
+    result = list(row)
+    start = 0
+    while start < len(row):
+        if _is_space(row[start]):
+            start += 1
+            continue
+        end = start
+        while end < len(row) and not _is_space(row[end]):
+            end += 1
+        italic = any(s[1] for s in row[start:end])
+        underline = any(s[2] for s in row[start:end])
+        for i in range(start, end):
+            result[i] = (row[i][0], italic, underline)
+        start = end
+    return result
+
+
+# --- the byte stream ------------------------------------------------------------------------
+
+# A group is one word, or a control code and its copy: nothing may come between those two.
+_Group = list[str]
+
+
+def _word(first: int, second: int) -> str:
+    return f"{cc.with_parity(first):02x}{cc.with_parity(second):02x}"
+
+
+def _code(first: int, second: int) -> _Group:
+    return [_word(first, second)] * 2
+
+
+def _misc(code: int) -> str:
+    return _word(cc.MISC, code)
+
+
+def _load(rows: list[list[_Styled]]) -> list[_Group]:
+    """The words that put ``rows`` into non-displayed memory (bottom-aligned, centred)."""
+    groups: list[_Group] = [_code(cc.MISC, cc.ENM), _code(cc.MISC, cc.RCL)]
+    first_row = cc.ROWS - len(rows) + 1
+    for offset, row in enumerate(rows):
+        groups.extend(_row_groups(first_row + offset, row))
+    return groups
+
+
+def _row_groups(row_number: int, row: list[_Styled]) -> list[_Group]:
+    first, row_bit = cc.PAC_ROWS[row_number]
+    high = 0x40 | (row_bit << 5)
+    column = (cc.COLUMNS - len(row)) // 2
+    groups: list[_Group] = []
+    pending: list[int] = []  # standard bytes not yet sent
+
+    def flush() -> None:
+        for i in range(0, len(pending), 2):
+            pair = pending[i : i + 2] + [0]
+            groups.append([_word(pair[0], pair[1])])
+        pending.clear()
+
+    def position(at: int, underline: bool) -> None:
+        groups.append(_code(first, high | 0x10 | ((at // 4) << 1) | underline))
+        if at % 4:
+            groups.append(_code(cc.TAB, 0x20 + at % 4))
+
+    _, italic, underline = row[0]
+    if italic and column == 0:
+        groups.append(_code(first, high | 0x0E | underline))  # white italics at column 0
+    elif italic:
+        position(column - 1, False)
+        groups.append(_code(cc.MID_ROW, cc.MID_ROW_ITALICS | underline))
+    else:
+        position(column, underline)
+    for index, (unit, char_italic, char_underline) in enumerate(row):
+        if (char_italic, char_underline) != (italic, underline) and not _is_space(row[index]):
+            # Styles change only after a space (_style_words): the code takes its place.
+            pending.pop()
+            flush()
+            if char_italic:
+                groups.append(_code(cc.MID_ROW, cc.MID_ROW_ITALICS | char_underline))
+            else:
+                groups.append(_code(cc.MID_ROW, 0x20 | char_underline))
+            italic, underline = char_italic, char_underline
+        if len(unit) == 1:
+            pending.append(unit[0])
+        elif len(unit) == 2:
+            flush()
+            groups.append(_code(unit[0], unit[1]))
+        else:
+            pending.append(unit[2])  # the fallback, which the extended character replaces
+            flush()
+            groups.append(_code(unit[0], unit[1]))
+    flush()
+    return groups
+
+
+def _schedule(screens: list[_Screen]) -> dict[int, str]:
+    """Place every word on a frame: each caption's EOC on its start, EDM on its end, loads in
+    the free frames before."""
+    frames: dict[int, str] = {}
+    earliest = 0  # no load may start before the previous caption has been swapped in
+    for index, screen in enumerate(screens):
+        groups = _load(screen.rows)
+        start = screen.start
+        placed = _fit_before(groups, start, earliest, frames)
+        if placed is None:
+            placed, start = _fit_after(groups, earliest, frames)
+            start = max(start, screen.start)
+        frames.update(placed)
+        end = max(screen.end, start + 1)
+        following = screens[index + 1] if index + 1 < len(screens) else None
+        if following is not None and following.start < end:
+            following.start = end  # this caption was late: the next waits for it
+        frames[start] = _misc(cc.EOC)
+        if end > start + 1:
+            frames[start + 1] = _misc(cc.EOC)
+        earliest = start + 1 + (end > start + 1)
+        if following is None or following.start > end:
+            frames[end] = _misc(cc.EDM)
+            if following is None or following.start > end + 1:
+                frames[end + 1] = _misc(cc.EDM)
+    return frames
+
+
+def _fit_before(
+    groups: list[_Group], before: int, earliest: int, frames: dict[int, str]
+) -> dict[int, str] | None:
+    """Place ``groups`` in free frames as late as possible before ``before``."""
+    placed: dict[int, str] = {}
+    frame = before - 1
+    for group in reversed(groups):
+        while any(f in frames for f in range(frame - len(group) + 1, frame + 1)):
+            frame -= 1
+        if frame - len(group) + 1 < earliest:
+            return None
+        for offset, word in enumerate(group):
+            placed[frame - len(group) + 1 + offset] = word
+        frame -= len(group)
+    return placed
+
+
+def _fit_after(
+    groups: list[_Group], earliest: int, frames: dict[int, str]
+) -> tuple[dict[int, str], int]:
+    """Place ``groups`` in free frames from ``earliest``; return them and the next free frame."""
+    placed: dict[int, str] = {}
+    frame = earliest
+    for group in groups:
+        while any(f in frames for f in range(frame, frame + len(group))):
+            frame += 1
+        for offset, word in enumerate(group):
+            placed[frame + offset] = word
+        frame += len(group)
+    while frame in frames:
+        frame += 1
+    return placed, frame

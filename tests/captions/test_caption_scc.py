@@ -135,6 +135,14 @@ def test_without_enm_the_swapped_out_caption_is_still_in_memory() -> None:
     assert [cue.text for cue in doc.cues] == ["One", "Two", "One\nThree"]
 
 
+def test_a_code_repeated_on_a_later_line_is_a_new_command() -> None:
+    # Only the copy that immediately follows is dropped: between lines the stream had padding.
+    doc = parse_scc(
+        scc("00:00:01;00\t9420 9420 9470 9470 c8e9 942f", "00:00:02;00\t942f", "00:00:05;00\t942c")
+    )
+    assert doc.cues == (Cue(at(35), at(60), "Hi"),)
+
+
 def test_backspace_delete_to_end_of_row_and_tab_offsets() -> None:
     doc = parse_scc(
         scc(

@@ -96,6 +96,12 @@ class Decoder:
             elif self.mode is not _Mode.TEXT:
                 self._write(cc.STANDARD[byte], frame)
 
+    def pause(self) -> None:
+        """Frames pass with nothing sent (the time between two lines of an SCC file): the
+        stream carried padding there, so a code after the pause is not the copy of the code
+        before it."""
+        self.previous_code = None
+
     def finish(self, end_frame: int, least_frames: int) -> list[DecodedCue]:
         """Return every cue, ending the one still on screen at ``end_frame`` but no sooner
         than ``least_frames`` after it appeared."""

@@ -122,6 +122,8 @@ def parse_scc(content: str) -> CaptionDocument:
         if problems:
             continue  # the file is refused: decoding the rest would tell nothing more
         start = max(frame, next_free)
+        if start > next_free:
+            decoder.pause()
         for offset, word in enumerate(words):
             decoder.feed(int(word[:2], 16), int(word[2:], 16), start + offset)
         next_free = start + len(words)
@@ -327,8 +329,11 @@ def _cue_rows(text: str) -> list[list[_Styled]]:
     return rows
 
 
+_SPACE = cc.encode_character(" ")[0]
+
+
 def _is_space(styled: _Styled) -> bool:
-    return styled[0] == cc.encode_character(" ")[0]
+    return styled[0] == _SPACE
 
 
 def _strip(row: list[_Styled]) -> list[_Styled]:
@@ -380,8 +385,11 @@ def _style_words(row: list[_Styled]) -> list[_Styled]:
 _Group = list[str]
 
 
+_HEX_WITH_PARITY = [f"{cc.with_parity(byte):02x}" for byte in range(0x80)]
+
+
 def _word(first: int, second: int) -> str:
-    return f"{cc.with_parity(first):02x}{cc.with_parity(second):02x}"
+    return _HEX_WITH_PARITY[first] + _HEX_WITH_PARITY[second]
 
 
 def _code(first: int, second: int) -> _Group:

@@ -304,6 +304,15 @@ def test_at_most_twenty_problems() -> None:
     assert error.problems[-1].line == 22
 
 
+def test_a_small_file_that_swaps_a_full_screen_in_and_out_is_refused() -> None:
+    # Ten bytes swap a 15-row screen of 494 characters back in: 500 times in a 13 kB file.
+    rows = " ".join(f"{pac} {pac} " + " ".join(["c1c1"] * 16) for pac in
+                    ["9140", "91e0", "9240", "92e0", "1540", "15e0", "1640", "16e0", "9740",
+                     "97e0", "1040", "1340", "13e0", "9440", "94e0"])  # fmt: skip
+    error = reject(scc(f"00:00:01;00\t9420 9420 {rows} 942f" + " 9420 942f" * 1000))
+    assert error.message.startswith("this file shows more than")
+
+
 def test_a_header_with_nothing_after_it_has_no_captions() -> None:
     assert reject(scc()).message.startswith("no captions found")
 

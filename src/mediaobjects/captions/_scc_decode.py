@@ -25,10 +25,39 @@ from enum import Enum, auto
 from typing import NamedTuple
 
 from . import _cea608 as cc
+from .errors import CaptionError
 
 # A cell: (character, italic, underline); None is an empty (transparent) cell.
 _Cell = tuple[str, bool, bool] | None
-_Memory = dict[int, list[_Cell]]
+
+
+class _Row:
+    """One row of a memory, with its cue text cached: a screen is rendered at every EOC, CR
+    and EDM, and a file of nothing else must not cost a full render each time."""
+
+    __slots__ = ("cells", "_text")
+
+    def __init__(self) -> None:
+        self.cells: list[_Cell] = [None] * cc.COLUMNS
+        self._text: str | None = None
+
+    def set(self, column: int, cell: _Cell) -> None:
+        self.cells[column] = cell
+        self._text = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = _render_row(self.cells)
+        return self._text
+
+
+class _Memory(dict[int, _Row]):
+    """The rows of one memory by number (1-15), with the cue text of the whole cached."""
+
+    text: str | None = None
+
+
 _BLANKS = frozenset(" \u00a0")
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
@@ -47,11 +76,17 @@ class DecodedCue(NamedTuple):
 
 
 class Decoder:
-    """Feed it every byte pair with its frame, in order, then call :meth:`finish`."""
+    """Feed it every byte pair with its frame, in order, then call :meth:`finish`.
 
-    def __init__(self) -> None:
-        self.displayed: _Memory = {}
-        self.hidden: _Memory = {}
+    Raises CaptionError once the cues hold more than ``text_limit`` characters: a few bytes
+    can show a whole screen again, and a small file must not become a huge caption track.
+    """
+
+    def __init__(self, text_limit: int) -> None:
+        self.text_limit = text_limit
+        self.text_total = 0
+        self.displayed = _Memory()
+        self.hidden = _Memory()
         self.mode = _Mode.POP_ON
         self.row = cc.ROWS
         self.column = 0  # 0-31; 32 means "after the last column"
@@ -163,9 +198,9 @@ class Decoder:
             self._restart(frame)
         elif code == cc.EDM:
             self._commit(frame)
-            self.displayed = {}
+            self.displayed = _Memory()
         elif code == cc.ENM:
-            self.hidden = {}
+            self.hidden = _Memory()
         elif code == cc.CR:
             if self.mode is _Mode.ROLL_UP:
                 self._commit(frame)
@@ -186,7 +221,7 @@ class Decoder:
         if self.mode is not _Mode.ROLL_UP:
             # Entering roll-up clears the screen and both memories.
             self._commit(frame)
-            self.displayed, self.hidden = {}, {}
+            self.displayed, self.hidden = _Memory(), _Memory()
             self.mode = _Mode.ROLL_UP
             self.row = cc.ROWS
             self.column = 0
@@ -197,20 +232,22 @@ class Decoder:
     def _roll(self, lines: int) -> None:
         """Move the roll-up window's rows up by ``lines``; rows outside it are erased."""
         top = self.row - self.roll_rows + 1
-        self.displayed = {
-            row - lines: cells
-            for row, cells in self.displayed.items()
-            if top <= row - lines and row <= self.row
-        }
+        self.displayed = _Memory(
+            (number - lines, row)
+            for number, row in self.displayed.items()
+            if top <= number - lines and number <= self.row
+        )
         if lines:
             self.column, self.italic, self.underline = 0, False, False
 
     def _move_window(self, base: int) -> None:
         top = self.row - self.roll_rows + 1
         shift = base - self.row
-        self.displayed = {
-            row + shift: cells for row, cells in self.displayed.items() if top <= row <= self.row
-        }
+        self.displayed = _Memory(
+            (number + shift, row)
+            for number, row in self.displayed.items()
+            if top <= number <= self.row
+        )
         self.row = base
 
     # --- the screen -----------------------------------------------------------------------
@@ -229,21 +266,23 @@ class Decoder:
         memory = self._target()
         if memory is None:
             return
-        cells = memory.get(self.row)
-        if cells is None:
-            cells = memory[self.row] = [None] * cc.COLUMNS
+        row = memory.get(self.row)
+        if row is None:
+            row = memory[self.row] = _Row()
         # Past the last column every character overwrites the last one.
-        cells[min(self.column, cc.COLUMNS - 1)] = cell
+        row.set(min(self.column, cc.COLUMNS - 1), cell)
+        memory.text = None
         self.column = min(self.column + 1, cc.COLUMNS)
         if memory is self.displayed and self.shown_since is None and cell[0] not in _BLANKS:
             self.shown_since = frame
 
     def _erase(self, start: int, end: int) -> None:
         memory = self._target()
-        cells = None if memory is None else memory.get(self.row)
-        if cells is not None:
+        row = None if memory is None else memory.get(self.row)
+        if memory is not None and row is not None:
             for column in range(min(start, cc.COLUMNS - 1), min(end, cc.COLUMNS)):
-                cells[column] = None
+                row.set(column, None)
+            memory.text = None
 
     def _commit(self, frame: int) -> None:
         """End the cue on screen (if any) at ``frame``."""
@@ -255,6 +294,13 @@ class Decoder:
                     self.cues[-1] = last._replace(end_frame=frame)
                 else:
                     self.cues.append(DecodedCue(self.shown_since, frame, text))
+                    self.text_total += len(text)
+                    if self.text_total > self.text_limit:
+                        raise CaptionError(
+                            f"this file shows more than {self.text_limit:,} characters of "
+                            "captions, far more than a caption file of its size holds: it "
+                            "shows the same screens over and over, a few frames each"
+                        )
         self.shown_since = None
 
     def _restart(self, frame: int) -> None:
@@ -264,21 +310,22 @@ class Decoder:
 
 def render(memory: _Memory) -> str:
     """The rows of ``memory`` as WebVTT cue text, top to bottom."""
-    lines = []
-    for row in sorted(memory):
-        line = _render_row(memory[row])
-        if line:
-            lines.append(line)
-    return "\n".join(lines)
+    if memory.text is None:
+        lines = (memory[number].text for number in sorted(memory))
+        memory.text = "\n".join(line for line in lines if line)
+    return memory.text
 
 
 def _render_row(cells: list[_Cell]) -> str:
     visible = [i for i, cell in enumerate(cells) if cell is not None and cell[0] not in _BLANKS]
     if not visible:
         return ""
+    shown = cells[visible[0] : visible[-1] + 1]
+    if not any(cell is not None and (cell[1] or cell[2]) for cell in shown):
+        return "".join(" " if cell is None else _ESCAPES.get(cell[0], cell[0]) for cell in shown)
     out: list[str] = []
     open_tags: list[str] = []
-    for cell in cells[visible[0] : visible[-1] + 1]:
+    for cell in shown:
         char, italic, underline = cell if cell is not None else (" ", False, False)
         wanted = [tag for tag, on in (("i", italic), ("u", underline)) if on]
         keep = 0

@@ -40,6 +40,10 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 _TIMECODE_EXAMPLE = '"00:00:01;15"'
 # A caption left on screen at the end of the file stays at least this long.
 _TAIL_FRAMES = 120
+# Cue text allowed per character of the file: real files stay below 2 (a roll-up line is in up
+# to 4 cues, but 608 takes 2.5 characters of the file for each character shown).
+_TEXT_PER_CHARACTER = 8
+_TEXT_ALLOWANCE = 100_000
 
 
 # --- timecodes ------------------------------------------------------------------------------
@@ -105,7 +109,7 @@ def parse_scc(content: str) -> CaptionDocument:
         if not first[:1].isdigit():
             number += 1  # not a caption line either: report it once
 
-    decoder = Decoder()
+    decoder = Decoder(text_limit=_TEXT_PER_CHARACTER * len(content) + _TEXT_ALLOWANCE)
     previous_frame = -1
     next_free = 0
     for index in range(number, len(lines)):

@@ -151,7 +151,7 @@ def encode_character(char: str) -> list[Unit]:
     category = unicodedata.category(char)
     if category in ("Cc", "Cf", "Mn", "Me"):
         return []
-    if category == "Zs":
+    if category in ("Zs", "Zl", "Zp"):
         return [_ENCODING[" "]]
     base = [c for c in unicodedata.normalize("NFKD", char) if c in _ENCODING]
     if base:

@@ -9,7 +9,9 @@ empty, at the frame of the first character shown. So:
 
 * pop-on: a caption runs from its EOC to the EDM or EOC that removes it;
 * roll-up: each CR ends a cue holding the rows visible just before it (with RU2, the previous
-  line and the current one), and the next cue, holding the rows still visible, starts there;
+  line and the current one); the next cue starts at the CR, as the rows that scrolled up are
+  still on screen, and holds what is visible at its own end (those rows and the line typed
+  after the CR);
 * paint-on: a caption painted in several steps is one cue, from its first character to its
   erasure, with the text it has at the end.
 

@@ -111,6 +111,27 @@ def test_pop_on_captions_appear_at_their_eoc_and_end_at_edm_or_the_next_eoc() ->
     )
 
 
+def test_non_drop_frame_file() -> None:
+    # ":" before the frames: 30 labels a second, so each label is frame number × 1001/30 ms.
+    doc = parse_scc(
+        scc(
+            "00:00:09:05\t94ae 94ae 9420 9420 9470 9470 a820 64ef eff2 2073 ec61 6d73 2029 942f"
+            " 942f",
+            "",
+            "00:00:12:08\t942c 942c",
+            "",
+            "00:00:13:00\t94ae 94ae 9420 9420 94d0 94d0 cec1 5252 c154 4f52 ba80 9470 9470 49f4"
+            " 20f7 6173 20ec 61f4 e5ae 942f 942f",
+            "",
+            "00:00:16:00\t942c 942c",
+        )
+    )
+    assert doc.cues == (
+        Cue(at(275 + 13), at(368), "( door slams )"),
+        Cue(at(390 + 19), at(480), "NARRATOR:\nIt was late."),
+    )
+
+
 def test_crlf_and_bom() -> None:
     assert parse_scc("\ufeff" + POP_ON.replace("\n", "\r\n")) == parse_scc(POP_ON)
 

@@ -319,6 +319,12 @@ def test_malformed_lines_are_listed_with_their_line_numbers() -> None:
     assert error.problems[3].message == 'frames go up to 29 in the timecode "00:00:06;30"'
 
 
+def test_invisible_characters_in_a_word_are_shown() -> None:
+    error = reject(scc("00:00:01;00\t9420 94\u200b20 942f"))
+    assert error.problems[0].message.endswith('found "94\\u200b20"')
+    assert error.problems[0].line == 3
+
+
 def test_at_most_twenty_problems() -> None:
     error = reject(scc(*["nonsense"] * 30))
     assert len(error.problems) == 20

@@ -144,6 +144,11 @@ def parse_scc(content: str) -> CaptionDocument:
     return CaptionDocument(cues=tuple(cues))
 
 
+def _visible(token: str) -> str:
+    """``token`` quoted for a message, with characters that print as nothing written out."""
+    return quote("".join(char if char.isprintable() else f"\\u{ord(char):04x}" for char in token))
+
+
 def _skip_blank(lines: list[str], index: int) -> int:
     while index < len(lines) and not lines[index].strip(" \t"):
         index += 1
@@ -160,7 +165,7 @@ def _parse_line(
             Problem(
                 f"expected a timecode like {_TIMECODE_EXAMPLE} (hours:minutes:seconds;frames, "
                 f'":" before the frames for non-drop-frame) at the start of the line, '
-                f"found {quote(token)}",
+                f"found {_visible(token)}",
                 number,
             )
         )
@@ -180,7 +185,7 @@ def _parse_line(
     if bad:
         problems.append(
             Problem(
-                f"expected words of four hexadecimal digits like 9420, found {quote(bad[0])}"
+                f"expected words of four hexadecimal digits like 9420, found {_visible(bad[0])}"
                 + (f" and {len(bad) - 1} more" if len(bad) > 1 else ""),
                 number,
             )

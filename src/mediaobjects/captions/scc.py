@@ -230,7 +230,6 @@ def write_scc(document: CaptionDocument) -> str:
 
     Raises CaptionError when a cue ends after 99:59:59;29, the last SCC timecode.
     """
-    states = _screens(document.cues)
     too_late = [
         Problem("SCC timecodes end at 99:59:59;29: this cue ends later", cue=position)
         for position, cue in enumerate(document.cues, start=1)
@@ -238,7 +237,7 @@ def write_scc(document: CaptionDocument) -> str:
     ]
     if too_late:
         raise CaptionError.of(too_late)
-    frames = _schedule(states)
+    frames = _schedule(_screens(document.cues))
     out = [HEADER, ""]
     line: list[str] = []
     line_start = previous = -2

@@ -221,6 +221,37 @@ def test_roll_up_two_rows_each_carriage_return_ends_a_cue_with_the_visible_rows(
     )
 
 
+def test_roll_up_three_rows_moved_up_the_screen_by_a_preamble() -> None:
+    doc = parse_scc(
+        scc(
+            "00:00:01;00\t9426 9426 94ad 94ad 9470 9470 4f6e e580",  # RU3, CR, row 15, "One"
+            "00:00:02;00\t94ad 94ad 9470 9470 54f7 ef80",  # CR, row 15, "Two"
+            # CR, then row 12: the window and its rows move up to end on row 12; "Three"
+            "00:00:03;00\t94ad 94ad 1340 1340 5468 f2e5 e580",
+            "00:00:04;00\t94ad 94ad 1340 1340 46ef 75f2",  # CR ("One" rolls off), "Four"
+            "00:00:05;00\t942c 942c",
+        )
+    )
+    assert doc.cues == (
+        Cue(at(36), at(60), "One"),
+        Cue(at(60), at(90), "One\nTwo"),
+        Cue(at(90), at(120), "One\nTwo\nThree"),
+        Cue(at(120), at(150), "Two\nThree\nFour"),
+    )
+
+
+def test_text_service_and_xds_are_not_captions() -> None:
+    doc = parse_scc(
+        scc(
+            "00:00:01;00\t942a 942a c8e9 c8e9",  # text restart: text mode, not captions
+            "00:00:02;00\t0102 c8e9 8f80",  # XDS packet (field 2 data in the wrong place)
+            "00:00:03;00\t9420 9420 9470 9470 4f6e e580 942f 942f",
+            "00:00:05;00\t942c 942c",
+        )
+    )
+    assert doc.cues == (Cue(at(90 + 6), at(150), "One"),)
+
+
 def test_a_doubled_control_code_sent_twice_is_two_commands() -> None:
     # Four CRs in a row are two carriage returns: with RU2 "Hello" scrolls off the top.
     doc = parse_scc(

@@ -22,6 +22,7 @@ from .markup import escape_cue_text, plain_text
 from .model import CaptionDocument, Cue, Note
 from .sami import parse_sami, write_sami
 from .sbv import parse_sbv, write_sbv
+from .scc import parse_scc, write_scc
 from .srt import parse_srt, write_srt
 from .ttml import parse_ttml, write_ttml
 from .webvtt import parse_webvtt, write_webvtt
@@ -51,6 +52,7 @@ __all__ = [
     "normalise_locale",
     "parse_sami",
     "parse_sbv",
+    "parse_scc",
     "parse_srt",
     "parse_ttml",
     "parse_webvtt",
@@ -60,6 +62,7 @@ __all__ = [
     "validate_kind",
     "write_sami",
     "write_sbv",
+    "write_scc",
     "write_srt",
     "write_ttml",
     "write_webvtt",

@@ -141,12 +141,29 @@ def test_converted_formats_list_their_problems_with_lines(world: World) -> None:
     assert track_ids(world) == {}
 
 
-def test_scc_is_recognised_and_refused_for_now(world: World) -> None:
-    r = put_tracks(
-        world, [{"locale": "en", "content": "Scenarist_SCC V1.0\n\n00:00:00:00\t9420\n"}]
+def test_scc_is_stored_and_served_as_webvtt(world: World) -> None:
+    # Broadcast pop-on: RCL, row 15, ">> Tom & Jerry" in italics, EOC; EDM two seconds later.
+    scc = (
+        "Scenarist_SCC V1.0\r\n\r\n00:00:01;00\t9420 9420 9470 9470 91ae 91ae 3e3e 2054 ef6d"
+        " 2026 204a e5f2 f279 942f 942f\r\n\r\n00:00:03;00\t942c 942c\r\n"
     )
+    body = put_tracks(
+        world,
+        [{"locale": "en", "content": scc}],
+        query="?include[]=webvtt_content&include[]=content",
+    )
+    assert body.status_code == 200, body.text
+    [track] = body.json()
+    # The EOC is the 14th word of its line: 13 frames after 00:00:01;00.
+    webvtt = "WEBVTT\n\n00:00:01.435 --> 00:00:03.003\n<i>&gt;&gt; Tom &amp; Jerry</i>"
+    assert (track["content"], track["webvtt_content"]) == (webvtt, webvtt)
+    assert content_of(world, track["id"]).text == webvtt
+
+    broken = scc.replace("942c 942c", "942c 94zz")
+    r = put_tracks(world, [{"locale": "en", "content": broken}])
     assert r.status_code == 422
-    assert r.json()["errors"][0]["message"] == "SCC (Scenarist) caption files are not yet supported"
+    assert r.json()["errors"][0]["line"] == 5
+    assert content_of(world, track["id"]).text == webvtt  # nothing changed
 
 
 def test_case_19_no_trailing_whitespace(world: World) -> None:

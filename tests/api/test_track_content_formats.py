@@ -207,6 +207,20 @@ def test_ttml_dfxp_and_sami_declare_the_track_language_and_keep_the_text(world: 
     assert sbv.startswith("0:00:01.000,0:00:03.000\n<i>Welcome</i> to Film & Media\n")
 
 
+def test_a_track_scc_cannot_hold_is_422_saying_why(world: World) -> None:
+    late = "1\n100:00:00,000 --> 100:00:01,000\nAfter a hundred hours\n"
+    tracks = world.api.ok(
+        "PUT",
+        f"/api/v1/media_objects/{world.media_id}/media_tracks",
+        world.teacher,
+        json=[{"locale": "de", "content": late}],
+    )
+    r = download(world, int(tracks[0]["id"]), "scc")
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["message"].startswith("this track cannot be written as scc: ")
+    assert download(world, int(tracks[0]["id"]), "srt").status_code == 200
+
+
 def test_the_attachment_route_serves_own_and_inherited_tracks(world: World, track_id: int) -> None:
     api = world.api
     _, copy = world.copy_to_new_course()

@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mediaobjects.captions import (
-    SCC_MESSAGE,
     CaptionError,
     detect_format,
     normalise_caption,
@@ -103,10 +102,20 @@ def test_srt_and_webvtt_are_stored_as_sent(content: str) -> None:
 
 
 @pytest.mark.parametrize("lenient", [False, True])
-def test_scc_is_recognised_but_not_yet_accepted(lenient: bool) -> None:
+def test_scc_is_converted_and_stored_as_webvtt(lenient: bool) -> None:
+    # RCL, row 15, "Hi", EOC at 00:00:01;00 (its 4th word: 3 frames later), EDM at 00:00:03;00.
+    content = "Scenarist_SCC V1.0\n\n00:00:01;00\t9420 9470 c8e9 942f\n\n00:00:03;00\t942c\n"
+    result = normalise_caption(content, lenient=lenient)
+    assert result.format == "scc"
+    assert result.content == result.webvtt == "WEBVTT\n\n00:00:01.101 --> 00:00:03.003\nHi"
+    assert not result.legacy
+
+
+@pytest.mark.parametrize("lenient", [False, True])
+def test_broken_scc_is_refused_even_when_lenient(lenient: bool) -> None:
     with pytest.raises(CaptionError) as caught:
-        normalise_caption("Scenarist_SCC V1.0\n\n00:00:00:00\t9420 9420\n", lenient=lenient)
-    assert str(caught.value) == SCC_MESSAGE
+        normalise_caption("Scenarist_SCC V1.0\n\n00:00:01;00\t9420 zz70\n", lenient=lenient)
+    assert caught.value.line == 3
 
 
 @pytest.mark.parametrize(

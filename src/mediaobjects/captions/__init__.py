@@ -6,7 +6,6 @@ and kinds.
 
 from .convert import (
     BLANK_MESSAGE,
-    SCC_MESSAGE,
     TTML_MESSAGE,
     NormalisedCaption,
     looks_like_ttml,
@@ -33,7 +32,6 @@ __all__ = [
     "KINDS",
     "MAX_LOCALE_LENGTH",
     "MAX_PROBLEMS",
-    "SCC_MESSAGE",
     "TTML_MESSAGE",
     "CaptionDocument",
     "CaptionError",

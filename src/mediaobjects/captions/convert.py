@@ -16,6 +16,7 @@ from .errors import CaptionError
 from .model import CaptionDocument
 from .sami import parse_sami
 from .sbv import parse_sbv
+from .scc import parse_scc
 from .srt import parse_srt
 from .timestamps import SRT_TIMING_EXAMPLE, WEBVTT_TIMING_EXAMPLE
 from .ttml import parse_ttml
@@ -23,11 +24,13 @@ from .webvtt import parse_webvtt, write_webvtt
 
 TTML_MESSAGE = "TTML tracks are not allowed because they are susceptible to xss attacks"
 BLANK_MESSAGE = "can't be blank"
-SCC_MESSAGE = "SCC (Scenarist) caption files are not yet supported"
 
 # Canvas's check, kept because its purpose is security (TTML can carry script): TTML documents
 # are converted, but SRT or WebVTT holding TTML markup is still refused, as are stored rows.
 # re.ASCII so that IGNORECASE does not fold other Unicode letters onto "tt"/"xml".
+# Formats converted at ingest: the track stores the WebVTT made from them, never their markup.
+_CONVERTED = {"sbv": parse_sbv, "ttml": parse_ttml, "sami": parse_sami, "scc": parse_scc}
+
 _TTML = re.compile(r"<tt[ \t\n\v\f\r]+xml", re.IGNORECASE | re.ASCII)
 
 # Canvas's three substitutions (canvas-media-api.md §3.2), used only for lenient imports of
@@ -90,12 +93,8 @@ def normalise_caption(content: str, *, lenient: bool = False) -> NormalisedCapti
     if not strip_bom(content).strip():
         raise CaptionError(BLANK_MESSAGE)
     detected = detect_format(content)
-    if detected == "scc":
-        # SCC: the lead wires parse_scc (captions/scc.py) in here, converting like SBV below.
-        raise CaptionError(SCC_MESSAGE)
-    if detected in ("sbv", "ttml", "sami"):
-        reader = {"sbv": parse_sbv, "ttml": parse_ttml, "sami": parse_sami}[detected]
-        document = reader(content)
+    if detected == "sbv" or detected == "ttml" or detected == "sami" or detected == "scc":
+        document = _CONVERTED[detected](content)
         webvtt = served_webvtt(document)
         return NormalisedCaption(detected, webvtt, document, content=webvtt)
     if looks_like_ttml(content):

@@ -22,6 +22,7 @@ from .markup import escape_cue_text, plain_text
 from .model import CaptionDocument
 from .sami import parse_sami, write_sami
 from .sbv import parse_sbv, write_sbv
+from .scc import parse_scc, write_scc
 from .srt import parse_srt, write_srt
 from .transcript import write_transcript
 from .ttml import parse_ttml, write_ttml
@@ -137,6 +138,15 @@ FORMATS: Mapping[str, CaptionFormat] = _registry(
         write_in=lambda document, locale: write_ttml(document, dfxp=True, lang=locale),
     ),
     CaptionFormat("sbv", "sbv", "text/plain; charset=utf-8", write_sbv, parse_sbv),
+    CaptionFormat(
+        "scc",
+        "scc",
+        "text/plain; charset=utf-8",
+        write_scc,
+        parse_scc,
+        frame_ms=1001 / 30,
+        overlaps=False,
+    ),
     CaptionFormat(
         "sami",
         "smi",

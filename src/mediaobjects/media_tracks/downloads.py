@@ -75,4 +75,11 @@ def write_track(track: MediaTrack, caption_format: CaptionFormat) -> str:
         raise UnprocessableEntity(
             message, errors=[FieldError("content", message, "invalid")]
         ) from exc
-    return caption_format.render(document, track.locale)
+    try:
+        return caption_format.render(document, track.locale)
+    except CaptionError as exc:
+        # What the format cannot hold (SCC: a cue ending after its last timecode).
+        message = f"this track cannot be written as {caption_format.name}: {exc}"
+        raise UnprocessableEntity(
+            message, errors=[FieldError("content", message, "invalid")]
+        ) from exc

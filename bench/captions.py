@@ -12,6 +12,11 @@ The file is generated (seeded): numbered cues of one or two lines, some in itali
 processes on this shared machine hits every implementation alike; each figure is the median of
 ``--rounds`` rounds (default 7).
 
+Then the same cues written as TTML, read and converted to WebVTT by us and by pycaption's
+DFXPReader (the issue sets no target for it); and five broken SRT files, with whether each
+library refuses them: mediaobjects must refuse all five (the run fails otherwise), so that the
+speed is not bought with leniency.
+
 Usage: python bench/captions.py [--cues N] [--rounds R]"""
 
 from __future__ import annotations
@@ -23,13 +28,21 @@ import random
 import statistics
 import sys
 import time
+import warnings
 from collections.abc import Callable
 
 import srt
 import webvtt
-from pycaption import SRTReader, WebVTTWriter
+from pycaption import DFXPReader, SRTReader, WebVTTWriter
 
-from mediaobjects.captions import parse_webvtt, srt_to_webvtt
+from mediaobjects.captions import (
+    CaptionError,
+    normalise_caption,
+    parse_srt,
+    parse_webvtt,
+    srt_to_webvtt,
+    write_ttml,
+)
 
 _WORDS = [
     "the",
@@ -107,6 +120,34 @@ def with_srt(content: str) -> str:
     return "WEBVTT\n\n" + "\n\n".join(cues) + "\n"
 
 
+def ttml_ours(content: str) -> str:
+    # What a TTML upload costs: detection, the guarded XML parse, conversion to served WebVTT.
+    return normalise_caption(content).webvtt
+
+
+def ttml_pycaption(content: str) -> str:
+    return str(WebVTTWriter().write(DFXPReader().read(content)))
+
+
+# Broken files, and whether each library refuses them (any exception) or turns them into a
+# WebVTT file anyway (a silent drop or a wrong time counts as accepting).
+BROKEN = {
+    "end before start": "1\n00:00:05,000 --> 00:00:01,000\nBackwards\n",
+    "number, no timing": "1\nHello there\n\n2\n00:00:01,000 --> 00:00:02,000\nHi\n",
+    "minutes = 75": "1\n00:75:01,000 --> 00:75:02,000\nHello\n",
+    "missing blank line": "1\n00:00:01,000 --> 00:00:02,000\nA\n2\n00:00:03,000 --> 00:00:04,000\nB\n",
+    "plain text": "Welcome to the lecture.\nToday we talk about caption files.\n",
+}
+
+
+def refused(convert: Callable[[str], str], content: str) -> bool:
+    try:
+        out = convert(content)
+    except Exception:  # every library has its own error types: any raise is a refusal
+        return True
+    return "-->" not in out
+
+
 IMPLEMENTATIONS: dict[str, Callable[[str], str]] = {
     "mediaobjects": ours,
     "pycaption": with_pycaption,
@@ -147,6 +188,46 @@ def main() -> int:
         f"over the fastest other ({fastest}): {others[fastest] / median['mediaobjects']:5.2f}x "
         "(target >= 1.5)"
     )
+
+    # The same cues as TTML (written by our writer) -> WebVTT, against pycaption's DFXP reader.
+    ttml = write_ttml(parse_srt(content), lang="en")
+    pairs = {"mediaobjects": ttml_ours, "pycaption": ttml_pycaption}
+    ttml_times: dict[str, list[float]] = {name: [] for name in pairs}
+    # pycaption's DFXP reader takes minutes on 10,000 cues (it grows faster than the file):
+    # it runs once, ours three times.
+    for name, convert in pairs.items():
+        for _ in range(3 if name == "mediaobjects" else 1):
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # bs4 suggests lxml for XML
+                written = convert(ttml)
+            ttml_times[name].append(time.perf_counter() - start)
+        if len(parse_webvtt(written).cues) != args.cues:
+            print(f"{name} read the TTML as a different number of cues")
+            return 1
+    ttml_median = {name: statistics.median(runs) for name, runs in ttml_times.items()}
+    print(f"TTML ({len(ttml.encode()) / 1024:.0f} KiB, same cues) -> WebVTT, median:")
+    for name, seconds in ttml_median.items():
+        print(f"  {name:12s} {seconds * 1000:8.1f} ms")
+    print(
+        "speed-up over pycaption: "
+        f"{ttml_median['pycaption'] / ttml_median['mediaobjects']:5.2f}x (no target set)"
+    )
+
+    print("broken SRT files: refused (yes) or turned into WebVTT anyway (no)")
+    print(f"  {'file':20s}" + "".join(f"{name:>14s}" for name in IMPLEMENTATIONS))
+    for label, broken in BROKEN.items():
+        row = "".join(
+            f"{'yes' if refused(convert, broken) else 'no':>14s}"
+            for convert in IMPLEMENTATIONS.values()
+        )
+        print(f"  {label:20s}{row}")
+        try:
+            srt_to_webvtt(broken)
+        except CaptionError:
+            continue
+        print(f"mediaobjects accepted a broken file: {label}")
+        return 1
     return 0
 
 

@@ -17,6 +17,7 @@ from .kinds import DEFAULT_KIND, KINDS, Kind, validate_kind
 from .locales import MAX_LOCALE_LENGTH, locale_label, normalise_locale
 from .markup import escape_cue_text, plain_text
 from .model import CaptionDocument, Cue, Note
+from .retime import Retimed, retime
 from .srt import parse_srt, write_srt
 from .webvtt import parse_webvtt, write_webvtt
 
@@ -36,6 +37,7 @@ __all__ = [
     "NormalisedCaption",
     "Note",
     "Problem",
+    "Retimed",
     "escape_cue_text",
     "locale_label",
     "looks_like_ttml",
@@ -44,6 +46,7 @@ __all__ = [
     "parse_srt",
     "parse_webvtt",
     "plain_text",
+    "retime",
     "served_webvtt",
     "srt_to_webvtt",
     "validate_kind",

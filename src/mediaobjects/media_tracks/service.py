@@ -47,6 +47,7 @@ from mediaobjects.media_objects.rights import (
     attachment_caption_rights,
     caption_rights,
 )
+from mediaobjects.media_tracks import history
 from mediaobjects.media_tracks import repository as repo
 from mediaobjects.media_tracks.models import MediaTrack, TrackSummaryRow
 
@@ -257,7 +258,9 @@ def replace_tracks(
     position: list[int | None] = [None]
 
     def apply() -> None:
+        now = utcnow()
         for track in (view.track for view in doomed):
+            history.record_delete(session, track, user.id, now)
             repo.delete_track(session, track)
         session.flush()
         remaining = [view for view in visible if view not in doomed]
@@ -265,7 +268,7 @@ def replace_tracks(
             if element.content is None:
                 continue
             position[0] = element.index
-            _upsert(session, route, remaining, element, user.id)
+            _upsert(session, route, remaining, element, user.id, "api")
         if doomed or any(e.content is not None for e in elements):
             route.media_object.updated_at = utcnow()
         session.flush()
@@ -315,7 +318,7 @@ def upsert_track(
     saved: list[MediaTrack] = []
 
     def apply() -> None:
-        saved.append(_upsert(session, route, visible, element, user.id))
+        saved.append(_upsert(session, route, visible, element, user.id, "create"))
         route.media_object.updated_at = utcnow()
         session.flush()
         _check_track_count(session, route, limits.max_tracks)
@@ -335,12 +338,13 @@ def delete_track(
     """Hard-deletes a track the route shows, whoever created it. Through an attachment this
     includes a track it inherits from the default attachment, as in Canvas (§5 item 16), but
     only for someone with the rights on the original (D19)."""
-    authentication.require_user(principal)
+    user = authentication.require_user(principal)
     route = _resolve(session, media_object, attachment)
     if not _rights(session, principal, route).delete:
         raise Forbidden()
     view = _find_visible(session, route, track_id)
     _require_original_rights(session, principal, route, [view] if view.inherited else [])
+    history.record_delete(session, view.track, user.id, utcnow())
     repo.delete_track(session, view.track)
     route.media_object.updated_at = utcnow()
     session.flush()
@@ -536,10 +540,16 @@ def _raise_problems(
 
 
 def _upsert(
-    session: Session, route: _Route, visible: list[TrackView], element: _Element, user_id: int
+    session: Session,
+    route: _Route,
+    visible: list[TrackView],
+    element: _Element,
+    user_id: int,
+    reason: str,
 ) -> MediaTrack:
     """Creates or updates the track of ``element``'s locale and records it in ``visible`` so
-    that a later element of the same locale updates it (last one wins)."""
+    that a later element of the same locale updates it (last one wins). The content written
+    becomes a version with ``reason``."""
     assert element.locale is not None and element.content is not None
     target = _target(route, visible, _key(element.locale), user_id)
     media_object = route.media_object
@@ -559,6 +569,7 @@ def _upsert(
         )
         visible.append(TrackView(target, False))
     else:
+        history.keep_current(session, target)
         # A legacy track without attachment joins the default attachment when written to,
         # as Canvas does before validating a track.
         target.attachment_id = attachment_id
@@ -571,6 +582,7 @@ def _upsert(
             webvtt_content=element.webvtt,
         )
     session.flush()
+    history.record_write(session, target, reason, user_id)
     return target
 
 

@@ -76,9 +76,7 @@ def retime(
         Note(note.text, kept_before[min(note.before_cue, len(document.cues))])
         for note in document.notes
     )
-    return Retimed(
-        replace(document, cues=tuple(cues), notes=notes), tuple(clipped), tuple(dropped)
-    )
+    return Retimed(replace(document, cues=tuple(cues), notes=notes), tuple(clipped), tuple(dropped))
 
 
 def _line_through(points: tuple[SyncPoint, SyncPoint]) -> tuple[Fraction, Fraction]:

@@ -25,8 +25,8 @@ from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.media_objects.pipeline import Pipeline
 from mediaobjects.media_objects.sizes import Size
 from mediaobjects.media_objects.tasks import register_media_jobs
-from mediaobjects.media_tracks.tasks import register_track_chores
 from mediaobjects.media_tracks.models import MediaTrack
+from mediaobjects.media_tracks.tasks import register_track_chores
 from mediaobjects.ratelimit import CREATE_TOKEN, DRAW_PICTURE, PUT_TRACKS, Rate, RateLimiter
 from mediaobjects.settings import Settings
 from mediaobjects.signing import Signer

@@ -181,12 +181,13 @@ def test_rights_matrix(world: World, api: Api) -> None:
     )
     assert r.status_code == 403
     assert api.request("POST", url, world.ta, json={"offset_ms": 1}).status_code == 200
+    assert api.request("POST", url, world.designer, json={"offset_ms": 1}).status_code == 200
     assert api.request("POST", url, world.teacher, json={"offset_ms": 1}).status_code == 200
     unknown = f"{tracks_url(world)}/999999/retime"
     assert api.request("POST", unknown, world.teacher, json={"offset_ms": 1}).status_code == 404
     other_media = f"/api/v1/media_objects/m-nothing/media_tracks/{tid}/retime"
     assert api.request("POST", other_media, world.teacher, json={"offset_ms": 1}).status_code == 404
-    assert content(world).startswith("1\n00:00:00,502 --> ")
+    assert content(world).startswith("1\n00:00:00,503 --> ")
 
 
 def test_the_attachment_twin_retimes_the_same_track(world: World) -> None:

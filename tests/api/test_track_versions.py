@@ -388,3 +388,47 @@ def test_concurrent_writers_lose_no_version(world: World) -> None:
     assert contents[-1] == srt("start")
     # The newest version is what the track holds now.
     assert served(world, tid).endswith(contents[0].split("\n")[2])
+
+
+# ---- tracks older than versions --------------------------------------------------------------
+
+
+def test_tracks_stored_before_versions_existed_start_with_their_content(
+    world: World, ctx: AppContext
+) -> None:
+    from alembic import command
+
+    from mediaobjects.db.migrate import alembic_config
+
+    put(world, [{"locale": "en", "content": srt("from before")}])
+    tid = track_id(world)
+    # Back to the schema without versions and forward again: the migration's backfill.
+    with ctx.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0001")
+    with ctx.engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    body = versions(world, tid, "?include[]=content").json()
+    assert [(v["reason"], v["content"], v["user_id"]) for v in body] == [
+        ("initial", srt("from before"), world.teacher.id)
+    ]
+    put(world, [{"locale": "en", "content": srt("after")}])
+    assert [v["reason"] for v in versions(world, tid).json()] == ["api", "initial"]
+
+
+def test_a_track_stored_without_versions_keeps_its_content_on_the_next_write(
+    world: World, ctx: AppContext
+) -> None:
+    from sqlalchemy import delete
+
+    from mediaobjects.media_tracks.models import TrackVersion
+
+    put(world, [{"locale": "en", "content": srt("imported")}])
+    tid = track_id(world)
+    with ctx.write() as session:
+        session.execute(delete(TrackVersion))
+    put(world, [{"locale": "en", "content": srt("edited")}])
+    body = versions(world, tid, "?include[]=content").json()
+    assert [(v["reason"], v["content"]) for v in body] == [
+        ("api", srt("edited")),
+        ("initial", srt("imported")),
+    ]

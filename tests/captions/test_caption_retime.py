@@ -82,9 +82,7 @@ def test_sync_points_fix_23976_to_25_fps_drift_on_known_values() -> None:
         Cue(1_800_000, 1_801_000, "half an hour"),
         Cue(3_600_000, 3_602_000, "an hour"),
     )
-    result = retime(
-        CaptionDocument(cues=cues), sync_points=((0, 0), (3_600_000, 3_452_544))
-    )
+    result = retime(CaptionDocument(cues=cues), sync_points=((0, 0), (3_600_000, 3_452_544)))
     got = times(result.document)
     assert got[0] == (57_542, 59_460)
     assert got[2] == (3_452_544, 3_454_462)

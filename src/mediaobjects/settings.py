@@ -254,10 +254,14 @@ class Settings(BaseSettings):
     rate_limit_tracks_per_minute: float = Field(
         default=30,
         gt=0,
-        description="Caption track replacements (PUT) one caller may make per minute.",
+        description=(
+            "Caption track replacements (PUT), retimes and restores one caller may make per minute."
+        ),
     )
     rate_limit_tracks_burst: int = Field(
-        default=30, ge=1, description="Caption track replacements one caller may make at once."
+        default=30,
+        ge=1,
+        description="Caption track replacements, retimes and restores one caller may make at once.",
     )
 
     @field_validator("public_url")

@@ -73,6 +73,14 @@ def test_every_write_is_a_version_newest_first_with_who_and_how(world: World) ->
     assert set(versions(world, tid).json()[0]) == {"id", "created_at", "user_id", "reason"}
 
 
+def test_writing_back_the_same_content_adds_no_version(world: World) -> None:
+    put(world, [{"locale": "en", "content": srt("one")}, {"locale": "fr", "content": srt("un")}])
+    # A client that sends every track back on each save, having changed only French.
+    put(world, [{"locale": "en", "content": srt("one")}, {"locale": "fr", "content": srt("deux")}])
+    assert len(versions(world, track_id(world, "en")).json()) == 1
+    assert len(versions(world, track_id(world, "fr")).json()) == 2
+
+
 @pytest.mark.parametrize(
     "query",
     ["?include[]=content", "?include=content", '?include=["content"]', "?include[0]=content"],

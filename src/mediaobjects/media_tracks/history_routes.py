@@ -19,6 +19,7 @@ from mediaobjects.http.arrays import array_param
 from mediaobjects.http.body import read_body
 from mediaobjects.http.deps import Ctx, CurrentPrincipal, DbSession, authorized, get_ctx
 from mediaobjects.http.json_input import loads_body
+from mediaobjects.http.limits import limit_track_put
 from mediaobjects.http.openapi import ERROR_RESPONSES, MEDIA_TRACK, array_of, ok, paginated
 from mediaobjects.http.pagination import link_header
 from mediaobjects.http.responses import canvas_json
@@ -201,6 +202,7 @@ def _restore_version(
     attachment_ref: str | None = None,
 ) -> Response:
     authentication.require_user(principal)
+    limit_track_put(ctx, request, principal)
     with ctx.write() as session:
         media_object, attachment = _load(session, principal, media_object_id, attachment_ref)
         track = versions.restore_version(
@@ -265,6 +267,8 @@ def _may_retime(
     attachment_ref: str | None = None,
 ) -> None:
     authentication.require_user(principal)
+    # Retiming parses and rewrites the whole track: counted with PUTs, before any work.
+    limit_track_put(ctx, request, principal)
 
     def check(session: Session) -> None:
         media_object, attachment = _load(session, principal, media_object_id, attachment_ref)
@@ -433,6 +437,7 @@ def _restore_deleted(
     attachment_ref: str | None = None,
 ) -> Response:
     authentication.require_user(principal)
+    limit_track_put(ctx, request, principal)
     with ctx.write() as session:
         media_object, attachment = _load(session, principal, media_object_id, attachment_ref)
         track = versions.restore_deleted_track(

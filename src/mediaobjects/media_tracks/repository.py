@@ -238,7 +238,7 @@ def deleted_versions(
     legacy: bool,
     since: datetime,
 ) -> list[TrackVersion]:
-    """Versions (without their texts) of the media object's tracks deleted after ``since``
+    """Versions (without their texts) of the media object's tracks deleted since ``since``
     that belonged to one of ``attachment_ids`` (or to no attachment, with ``legacy``);
     newest deletion first, each track's versions newest first."""
     on_attachment: ColumnElement[bool] = TrackVersion.attachment_id.in_(attachment_ids)
@@ -249,7 +249,7 @@ def deleted_versions(
         .where(
             TrackVersion.media_object_id == media_object_id,
             TrackVersion.deleted_at.is_not(None),
-            TrackVersion.deleted_at > since,
+            TrackVersion.deleted_at >= since,
             on_attachment,
         )
         .order_by(

@@ -549,7 +549,7 @@ def _upsert(
 ) -> MediaTrack:
     """Creates or updates the track of ``element``'s locale and records it in ``visible`` so
     that a later element of the same locale updates it (last one wins). The content written
-    becomes a version with ``reason``."""
+    becomes a version with ``reason``, unless it is the content the track already had."""
     assert element.locale is not None and element.content is not None
     target = _target(route, visible, _key(element.locale), user_id)
     media_object = route.media_object
@@ -568,8 +568,10 @@ def _upsert(
             ),
         )
         visible.append(TrackView(target, False))
+        changed = True
     else:
         history.keep_current(session, target)
+        changed = target.content != element.content
         # A legacy track without attachment joins the default attachment when written to,
         # as Canvas does before validating a track.
         target.attachment_id = attachment_id
@@ -582,7 +584,10 @@ def _upsert(
             webvtt_content=element.webvtt,
         )
     session.flush()
-    history.record_write(session, target, reason, user_id)
+    if changed:
+        # Writing back the same content (clients that send every track on each save) is no
+        # edit: a version for it would only copy the caption file again.
+        history.record_write(session, target, reason, user_id)
     return target
 
 

@@ -198,3 +198,22 @@ def test_the_attachment_twin_retimes_the_same_track(world: World) -> None:
     assert content(world).startswith("1\n00:00:01,000 --> 00:00:01,500\nGone")
     r = world.api.request("POST", url, world.student, json={"offset_ms": 500})
     assert r.status_code == 403
+
+
+def test_retimes_count_with_track_writes_in_the_rate_limit(world: World, api: Api) -> None:
+    from mediaobjects.context import build_limiter
+    from tests.support.clock import Clock
+
+    tid = add(world, SRT)
+    clock = Clock()
+    api.ctx.limiter = build_limiter(
+        Settings(rate_limit_tracks_per_minute=1, rate_limit_tracks_burst=2), clock
+    )
+    assert retime(world, tid, {"offset_ms": 100}).status_code == 200
+    assert retime(world, tid, {"offset_ms": 100}).status_code == 200
+    refused = retime(world, tid, {"offset_ms": 100})
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
+    assert content(world).startswith("1\n00:00:00,700 --> ")
+    clock.advance(60)
+    assert retime(world, tid, {"offset_ms": 100}).status_code == 200

@@ -440,3 +440,37 @@ def test_a_track_stored_without_versions_keeps_its_content_on_the_next_write(
         ("api", srt("edited")),
         ("initial", srt("imported")),
     ]
+
+
+def test_consuming_jobs_runs_the_expiry_chore(world: World, ctx: AppContext) -> None:
+    import time
+
+    from sqlalchemy import func, select, update
+
+    from mediaobjects.media_tracks.models import TrackVersion
+
+    put(world, [{"locale": "en", "content": srt("en")}, {"locale": "fr", "content": srt("fr")}])
+    put(world, [{"locale": "fr"}])
+    long_ago = datetime.now(UTC) - timedelta(days=31)
+    with ctx.write() as session:
+        session.execute(
+            update(TrackVersion)
+            .where(TrackVersion.deleted_at.is_not(None))
+            .values(deleted_at=long_ago)
+        )
+
+    def left() -> int:
+        with ctx.read() as session:
+            return int(session.scalar(select(func.count()).select_from(TrackVersion)) or 0)
+
+    assert left() == 2
+    assert ctx.jobs is not None
+    ctx.jobs.start_in_process(1)
+    try:
+        deadline = time.monotonic() + 30
+        while left() != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling for the evidence, with a generous deadline
+    finally:
+        ctx.jobs.stop()
+    assert left() == 1
+    assert [t["locale"] for t in world.api.ok("GET", tracks_url(world), world.teacher)] == ["fr"]

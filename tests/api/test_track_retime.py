@@ -86,6 +86,12 @@ def test_webvtt_stays_webvtt_with_its_header_style_notes_and_settings(world: Wor
     assert "00:01:01.000 --> 00:01:03.000\n<v Ana>Bye</v>" in stored
 
 
+def test_srt_text_reads_the_same_after_a_retime(world: World) -> None:
+    tid = add(world, "1\n00:00:01,000 --> 00:00:02,000\nTom & Jerry <3\n<b>Loud</b>\n")
+    assert retime(world, tid, {"offset_ms": 1000}).status_code == 200
+    assert content(world) == "1\n00:00:02,000 --> 00:00:03,000\nTom & Jerry <3\n<b>Loud</b>\n"
+
+
 def test_sync_points_fix_frame_rate_drift(world: World) -> None:
     tid = add(world, "1\n01:00:00,000 --> 01:00:02,000\nAn hour in\n")
     body = {"sync_points": [[0, 0], [3_600_000, 3_452_544]]}

@@ -20,7 +20,14 @@ from mediaobjects.http.body import read_body
 from mediaobjects.http.deps import Ctx, CurrentPrincipal, DbSession, authorized, get_ctx
 from mediaobjects.http.json_input import loads_body
 from mediaobjects.http.limits import limit_track_put
-from mediaobjects.http.openapi import ERROR_RESPONSES, MEDIA_TRACK, array_of, ok, paginated
+from mediaobjects.http.openapi import (
+    ERROR_RESPONSES,
+    MEDIA_TRACK,
+    TOO_MANY_REQUESTS,
+    array_of,
+    ok,
+    paginated,
+)
 from mediaobjects.http.pagination import link_header
 from mediaobjects.http.responses import canvas_json
 from mediaobjects.http.urls import request_url
@@ -221,7 +228,7 @@ def _restore_version(
 @router.post(
     "/api/v1/media_objects/{media_object_id}/media_tracks/{track_id}/versions/{version_id}/restore",
     summary="Make a version the track's content again",
-    responses=ok("The track now", MEDIA_TRACK),
+    responses={**ok("The track now", MEDIA_TRACK), **TOO_MANY_REQUESTS},
 )
 def restore_media_object_track_version(
     media_object_id: str,
@@ -239,7 +246,7 @@ def restore_media_object_track_version(
 @router.post(
     "/api/v1/media_attachments/{attachment_id}/media_tracks/{track_id}/versions/{version_id}/restore",
     summary="Make a version the track's content again",
-    responses=ok("The track now", MEDIA_TRACK),
+    responses={**ok("The track now", MEDIA_TRACK), **TOO_MANY_REQUESTS},
 )
 def restore_media_attachment_track_version(
     attachment_id: str,
@@ -335,7 +342,10 @@ def _retime(
 @router.post(
     "/api/v1/media_objects/{media_object_id}/media_tracks/{track_id}/retime",
     summary="Move every cue of a track in time",
-    responses=ok("The track now, and the cues clipped or dropped", _retimed_schema()),
+    responses={
+        **ok("The track now, and the cues clipped or dropped", _retimed_schema()),
+        **TOO_MANY_REQUESTS,
+    },
     dependencies=[Depends(may_retime_media_object_track)],
     openapi_extra=RETIME_BODY,
 )
@@ -353,7 +363,10 @@ def retime_media_object_track(
 @router.post(
     "/api/v1/media_attachments/{attachment_id}/media_tracks/{track_id}/retime",
     summary="Move every cue of a track in time",
-    responses=ok("The track now, and the cues clipped or dropped", _retimed_schema()),
+    responses={
+        **ok("The track now, and the cues clipped or dropped", _retimed_schema()),
+        **TOO_MANY_REQUESTS,
+    },
     dependencies=[Depends(may_retime_media_attachment_track)],
     openapi_extra=RETIME_BODY,
 )
@@ -454,7 +467,7 @@ def _restore_deleted(
         return canvas_json(request, track_json(track, {"created_at", "updated_at"}))
 
 
-_RESTORED = ok("The track brought back (a new id)", MEDIA_TRACK)
+_RESTORED = {**ok("The track brought back (a new id)", MEDIA_TRACK), **TOO_MANY_REQUESTS}
 
 
 @router.post(

@@ -28,6 +28,9 @@ class MediaTrack(Base):
             "workflow_state IN ('ready', 'processing', 'failed')", name="workflow_state"
         ),
         Index(None, "media_object_id", "locale"),
+        # Versions are keyed by track id and outlive their track: SQLite would otherwise give
+        # the next track the id of a just-deleted newest one, mixing the two histories.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,6 +100,8 @@ class TrackVersion(Base):
         Index(None, "track_id", "id"),
         Index(None, "media_object_id", "deleted_at"),
         Index(None, "deleted_at"),
+        # A version id a client still holds never comes to name another version.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

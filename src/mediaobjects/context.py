@@ -26,6 +26,7 @@ from mediaobjects.media_objects.pipeline import Pipeline
 from mediaobjects.media_objects.sizes import Size
 from mediaobjects.media_objects.tasks import register_media_jobs
 from mediaobjects.media_tracks.models import MediaTrack
+from mediaobjects.media_tracks.tasks import register_track_chores
 from mediaobjects.ratelimit import CREATE_TOKEN, DRAW_PICTURE, PUT_TRACKS, Rate, RateLimiter
 from mediaobjects.settings import Settings
 from mediaobjects.signing import Signer
@@ -231,5 +232,10 @@ def build_context(
             pipeline,
             time_limit=settings.transcode_timeout_seconds,
             stale_temp_seconds=settings.stale_temp_seconds,
+        )
+        register_track_chores(
+            ctx.jobs,
+            lambda: unit_of_work(writer),
+            retention_days=settings.track_version_retention_days,
         )
     return ctx

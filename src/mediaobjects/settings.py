@@ -77,6 +77,15 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest caption track content accepted, in bytes (UTF-8); larger gets 413.",
     )
+    track_version_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=36500,
+        description=(
+            "Days the versions of a deleted caption track are kept, so that the track can be "
+            "brought back; then a periodic chore removes them."
+        ),
+    )
     max_tracks_body_bytes: int = Field(
         default=32 * MiB,
         gt=0,
@@ -245,10 +254,14 @@ class Settings(BaseSettings):
     rate_limit_tracks_per_minute: float = Field(
         default=30,
         gt=0,
-        description="Caption track replacements (PUT) one caller may make per minute.",
+        description=(
+            "Caption track replacements (PUT), retimes and restores one caller may make per minute."
+        ),
     )
     rate_limit_tracks_burst: int = Field(
-        default=30, ge=1, description="Caption track replacements one caller may make at once."
+        default=30,
+        ge=1,
+        description="Caption track replacements, retimes and restores one caller may make at once.",
     )
 
     @field_validator("public_url")

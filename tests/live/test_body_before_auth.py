@@ -68,6 +68,9 @@ def _body_operations(app: Any, world: World) -> list[tuple[str, str]]:
         "user_id": "self",
         "account_id": "self",
         "nonce": "not-a-real-upload",
+        # Track history routes: whether or not these exist, the refusal must come first.
+        "track_id": "1",
+        "version_id": "1",
     }
     out = []
     for path, operations in app.openapi()["paths"].items():

@@ -1,7 +1,7 @@
 """Caption files as a pure library (no database, no HTTP): parse and write SRT, WebVTT, SBV,
-TTML/DFXP and SAMI with line-numbered validation, detect a file's format from its content,
-convert uploads to the WebVTT we serve (Canvas-compatible for SRT), and validate track locales
-and kinds.
+TTML/DFXP, SAMI and SCC with line-numbered validation, detect a file's format from its content,
+convert uploads to the WebVTT we serve (Canvas-compatible for SRT), retime cues, and validate
+track locales and kinds.
 """
 
 from .convert import (
@@ -19,6 +19,7 @@ from .kinds import DEFAULT_KIND, KINDS, Kind, validate_kind
 from .locales import MAX_LOCALE_LENGTH, locale_label, normalise_locale
 from .markup import escape_cue_text, plain_text
 from .model import CaptionDocument, Cue, Note
+from .retime import Retimed, retime
 from .sami import parse_sami, write_sami
 from .sbv import parse_sbv, write_sbv
 from .scc import parse_scc, write_scc
@@ -42,6 +43,7 @@ __all__ = [
     "NormalisedCaption",
     "Note",
     "Problem",
+    "Retimed",
     "detect_format",
     "escape_cue_text",
     "locale_label",
@@ -55,6 +57,7 @@ __all__ = [
     "parse_ttml",
     "parse_webvtt",
     "plain_text",
+    "retime",
     "served_webvtt",
     "srt_to_webvtt",
     "validate_kind",

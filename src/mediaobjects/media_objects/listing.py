@@ -94,6 +94,13 @@ def _page(raw: str | None) -> int:
     return int(match.group(1))
 
 
+def parse_page(pairs: Iterable[tuple[str, str]]) -> tuple[int, int]:
+    """``page`` and ``per_page`` of a request, as Canvas reads them, for other paginated lists
+    (track versions): a bad ``page`` is 404, ``per_page`` is clamped to 1..100."""
+    pairs = list(pairs)
+    return _page(_last_value(pairs, "page")), _per_page(_last_value(pairs, "per_page"))
+
+
 def parse_list_query(pairs: Iterable[tuple[str, str]]) -> ListQuery:
     """The list parameters of a request (its decoded query pairs), or the 400/404 Canvas gives.
 

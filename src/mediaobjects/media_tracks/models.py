@@ -28,6 +28,9 @@ class MediaTrack(Base):
             "workflow_state IN ('ready', 'processing', 'failed')", name="workflow_state"
         ),
         Index(None, "media_object_id", "locale"),
+        # Versions are keyed by track id and outlive their track: SQLite would otherwise give
+        # the next track the id of a just-deleted newest one, mixing the two histories.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,3 +78,48 @@ TRACK_SUMMARY_COLUMNS = (
     MediaTrack.created_at,
     MediaTrack.updated_at,
 )
+
+
+# How a version came to be: the content a track had before versions were kept (``initial``),
+# the API's PUT, the non-API create route, a retime, a restore of an older version, the editor.
+VERSION_REASONS = ("initial", "api", "create", "retime", "restore", "editor")
+
+
+class TrackVersion(Base):
+    """One content a track has had, written by ``user_id`` at ``created_at`` through
+    ``reason``; the newest version of a live track is its current content. ``track_id`` is
+    no foreign key: when the track is deleted its versions stay (``deleted_at``) for the
+    retention period, so that the track can be brought back."""
+
+    __tablename__ = "media_track_versions"
+    __table_args__ = (
+        CheckConstraint(
+            "reason IN (" + ", ".join(f"'{reason}'" for reason in VERSION_REASONS) + ")",
+            name="reason",
+        ),
+        Index(None, "track_id", "id"),
+        Index(None, "media_object_id", "deleted_at"),
+        Index(None, "deleted_at"),
+        # A version id a client still holds never comes to name another version.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    track_id: Mapped[int]
+    media_object_id: Mapped[int] = mapped_column(ForeignKey("media_objects.id", ondelete="CASCADE"))
+    attachment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attachments.id", ondelete="CASCADE"), index=True, default=None
+    )
+    locale: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    webvtt_content: Mapped[str | None] = mapped_column(Text, default=None)
+    reason: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    deleted_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )

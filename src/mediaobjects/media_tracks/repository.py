@@ -1,16 +1,34 @@
 """Every query of the media tracks domain, above all the two visibility rules of
 canvas-media-api.md §1.3: which tracks a media object shows, and which an attachment shows
-(its own plus those it inherits from the media object's default attachment)."""
+(its own plus those it inherits from the media object's default attachment); and the track
+versions (history, deleted tracks kept for the retention period)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased, defer
 
 from mediaobjects.db.rows import column_rows
-from mediaobjects.media_tracks.models import TRACK_SUMMARY_COLUMNS, MediaTrack, TrackSummaryRow
+from mediaobjects.media_tracks.models import (
+    TRACK_SUMMARY_COLUMNS,
+    MediaTrack,
+    TrackSummaryRow,
+    TrackVersion,
+)
 
 # Caption texts can be hundreds of kilobytes; lists, info and the player page show none.
 _WITHOUT_TEXTS = (defer(MediaTrack.content), defer(MediaTrack.webvtt_content))
@@ -142,3 +160,108 @@ def count_tracks(session: Session, media_object_id: int) -> int:
         .where(MediaTrack.media_object_id == media_object_id)
     )
     return int(session.scalar(stmt) or 0)
+
+
+# ---- versions -------------------------------------------------------------------------------
+
+
+def add_version(session: Session, version: TrackVersion) -> TrackVersion:
+    session.add(version)
+    return version
+
+
+def has_versions(session: Session, track_id: int) -> bool:
+    stmt = select(exists().where(TrackVersion.track_id == track_id))
+    return bool(session.scalar(stmt))
+
+
+def count_versions(session: Session, track_id: int) -> int:
+    stmt = select(func.count()).select_from(TrackVersion).where(TrackVersion.track_id == track_id)
+    return int(session.scalar(stmt) or 0)
+
+
+def page_of_versions(
+    session: Session, track_id: int, *, offset: int, limit: int, content: bool
+) -> list[TrackVersion]:
+    """Newest first: ids grow with every insert on both databases, where two versions written
+    in the same clock tick would tie on ``created_at``."""
+    stmt = (
+        select(TrackVersion)
+        .where(TrackVersion.track_id == track_id)
+        .order_by(TrackVersion.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    if not content:
+        stmt = stmt.options(defer(TrackVersion.content), defer(TrackVersion.webvtt_content))
+    return list(session.scalars(stmt))
+
+
+def get_version(session: Session, version_id: int) -> TrackVersion | None:
+    return session.get(TrackVersion, version_id)
+
+
+def newest_version(session: Session, track_id: int) -> TrackVersion | None:
+    stmt = (
+        select(TrackVersion)
+        .where(TrackVersion.track_id == track_id)
+        .order_by(TrackVersion.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def mark_versions_deleted(session: Session, track_id: int, when: datetime, by: int) -> None:
+    stmt = (
+        update(TrackVersion)
+        .where(TrackVersion.track_id == track_id, TrackVersion.deleted_at.is_(None))
+        .values(deleted_at=when, deleted_by=by)
+    )
+    session.execute(stmt, execution_options={"synchronize_session": False})
+
+
+def move_versions(session: Session, from_track_id: int, to_track_id: int) -> None:
+    """The versions of a deleted track join the track that brings it back."""
+    stmt = (
+        update(TrackVersion)
+        .where(TrackVersion.track_id == from_track_id)
+        .values(track_id=to_track_id, deleted_at=None, deleted_by=None)
+    )
+    session.execute(stmt, execution_options={"synchronize_session": False})
+
+
+def deleted_versions(
+    session: Session,
+    media_object_id: int,
+    attachment_ids: list[int],
+    *,
+    legacy: bool,
+    since: datetime,
+) -> list[TrackVersion]:
+    """Versions (without their texts) of the media object's tracks deleted since ``since``
+    that belonged to one of ``attachment_ids`` (or to no attachment, with ``legacy``);
+    newest deletion first, each track's versions newest first."""
+    on_attachment: ColumnElement[bool] = TrackVersion.attachment_id.in_(attachment_ids)
+    if legacy:
+        on_attachment = or_(on_attachment, TrackVersion.attachment_id.is_(None))
+    stmt = (
+        select(TrackVersion)
+        .where(
+            TrackVersion.media_object_id == media_object_id,
+            TrackVersion.deleted_at.is_not(None),
+            TrackVersion.deleted_at >= since,
+            on_attachment,
+        )
+        .order_by(
+            TrackVersion.deleted_at.desc(), TrackVersion.track_id.desc(), TrackVersion.id.desc()
+        )
+        .options(defer(TrackVersion.content), defer(TrackVersion.webvtt_content))
+    )
+    return list(session.scalars(stmt))
+
+
+def delete_versions_deleted_before(session: Session, cutoff: datetime) -> int:
+    """Removes the versions of tracks deleted before ``cutoff``; returns how many."""
+    stmt = delete(TrackVersion).where(TrackVersion.deleted_at < cutoff)
+    result = session.execute(stmt, execution_options={"synchronize_session": False})
+    return int(getattr(result, "rowcount", 0) or 0)

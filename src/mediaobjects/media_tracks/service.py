@@ -48,6 +48,7 @@ from mediaobjects.media_objects.rights import (
     attachment_caption_rights,
     caption_rights,
 )
+from mediaobjects.media_tracks import history
 from mediaobjects.media_tracks import repository as repo
 from mediaobjects.media_tracks.models import MediaTrack, TrackSummaryRow
 
@@ -258,7 +259,9 @@ def replace_tracks(
     position: list[int | None] = [None]
 
     def apply() -> None:
+        now = utcnow()
         for track in (view.track for view in doomed):
+            history.record_delete(session, track, user.id, now)
             repo.delete_track(session, track)
         session.flush()
         remaining = [view for view in visible if view not in doomed]
@@ -266,7 +269,7 @@ def replace_tracks(
             if element.content is None:
                 continue
             position[0] = element.index
-            _upsert(session, route, remaining, element, user.id)
+            _upsert(session, route, remaining, element, user.id, "api")
         if doomed or any(e.content is not None for e in elements):
             route.media_object.updated_at = utcnow()
         session.flush()
@@ -316,7 +319,7 @@ def upsert_track(
     saved: list[MediaTrack] = []
 
     def apply() -> None:
-        saved.append(_upsert(session, route, visible, element, user.id))
+        saved.append(_upsert(session, route, visible, element, user.id, "create"))
         route.media_object.updated_at = utcnow()
         session.flush()
         _check_track_count(session, route, limits.max_tracks)
@@ -336,12 +339,13 @@ def delete_track(
     """Hard-deletes a track the route shows, whoever created it. Through an attachment this
     includes a track it inherits from the default attachment, as in Canvas (§5 item 16), but
     only for someone with the rights on the original (D19)."""
-    authentication.require_user(principal)
+    user = authentication.require_user(principal)
     route = _resolve(session, media_object, attachment)
     if not _rights(session, principal, route).delete:
         raise Forbidden()
     view = _find_visible(session, route, track_id)
     _require_original_rights(session, principal, route, [view] if view.inherited else [])
+    history.record_delete(session, view.track, user.id, utcnow())
     repo.delete_track(session, view.track)
     route.media_object.updated_at = utcnow()
     session.flush()
@@ -545,10 +549,16 @@ def _raise_problems(
 
 
 def _upsert(
-    session: Session, route: _Route, visible: list[TrackView], element: _Element, user_id: int
+    session: Session,
+    route: _Route,
+    visible: list[TrackView],
+    element: _Element,
+    user_id: int,
+    reason: str,
 ) -> MediaTrack:
     """Creates or updates the track of ``element``'s locale and records it in ``visible`` so
-    that a later element of the same locale updates it (last one wins)."""
+    that a later element of the same locale updates it (last one wins). The content written
+    becomes a version with ``reason``, unless it is the content the track already had."""
     assert element.locale is not None and element.content is not None
     target = _target(route, visible, _key(element.locale), user_id)
     media_object = route.media_object
@@ -567,7 +577,10 @@ def _upsert(
             ),
         )
         visible.append(TrackView(target, False))
+        changed = True
     else:
+        history.keep_current(session, target)
+        changed = target.content != element.content
         # A legacy track without attachment joins the default attachment when written to,
         # as Canvas does before validating a track.
         target.attachment_id = attachment_id
@@ -580,6 +593,10 @@ def _upsert(
             webvtt_content=element.webvtt,
         )
     session.flush()
+    if changed:
+        # Writing back the same content (clients that send every track on each save) is no
+        # edit: a version for it would only copy the caption file again.
+        history.record_write(session, target, reason, user_id)
     return target
 
 

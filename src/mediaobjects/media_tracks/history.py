@@ -1,0 +1,58 @@
+"""What every write of a track records so that no caption edit is lost: the content the write
+produced becomes a new version (who, when, how), and a deleted track's versions are marked
+deleted rather than removed. Every path that writes a track (PUT, the create route, retime,
+restore, the editor) goes through ``record_write`` and every delete through ``record_delete``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from mediaobjects.media_tracks import repository as repo
+from mediaobjects.media_tracks.models import MediaTrack, TrackVersion
+
+
+def keep_current(session: Session, track: MediaTrack) -> None:
+    """Before a track that has no version yet changes (it was stored by something that kept
+    none, such as an import), its current content becomes version ``initial``. Call it before
+    changing the track."""
+    if track.id is not None and not repo.has_versions(session, track.id):
+        _add(session, track, "initial", track.user_id, track.updated_at)
+
+
+def record_write(session: Session, track: MediaTrack, reason: str, user_id: int) -> TrackVersion:
+    """The track's content as just written becomes its newest version. The track's row must
+    be written (flushed) first: on PostgreSQL that row lock orders concurrent writers of one
+    track, so their versions are numbered in the order their contents took effect."""
+    session.flush()
+    return _add(session, track, reason, user_id, None)
+
+
+def record_delete(session: Session, track: MediaTrack, user_id: int, when: datetime) -> None:
+    """The track is about to be deleted: its versions stay, marked deleted, for the retention
+    period (MEDIAOBJECTS_TRACK_VERSION_RETENTION_DAYS)."""
+    keep_current(session, track)
+    session.flush()
+    repo.mark_versions_deleted(session, track.id, when, user_id)
+
+
+def _add(
+    session: Session, track: MediaTrack, reason: str, user_id: int | None, at: datetime | None
+) -> TrackVersion:
+    version = TrackVersion(
+        track_id=track.id,
+        media_object_id=track.media_object_id,
+        attachment_id=track.attachment_id,
+        locale=track.locale,
+        kind=track.kind,
+        content=track.content,
+        webvtt_content=track.webvtt_content,
+        reason=reason,
+        user_id=user_id,
+    )
+    if at is not None:
+        version.created_at = at
+    repo.add_version(session, version)
+    session.flush()
+    return version

@@ -323,9 +323,16 @@ def _checked(content: str, limits: tracks.TrackLimits, lenient: bool) -> tuple[s
             errors=[FieldError("content", message, "too_large")],
         )
     try:
-        return content, tracks._normalise_content(content, lenient)
+        normalised = tracks._normalise_content(content, lenient)
     except CaptionError as exc:
-        raise UnprocessableEntity(errors=[FieldError("content", str(exc), "invalid")]) from exc
+        raise UnprocessableEntity(
+            errors=[
+                FieldError("content", str(p), "invalid", line=p.line, cue=p.cue)
+                for p in exc.problems
+            ]
+        ) from exc
+    # Converted formats (SBV, TTML, SAMI, SCC) are stored as their WebVTT.
+    return normalised.content or content, normalised.webvtt
 
 
 def _rewrite(

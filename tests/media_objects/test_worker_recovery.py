@@ -31,12 +31,17 @@ def state(ctx: AppContext, media_id: str) -> str:
 
 
 def transcoding_ffmpeg(parent: int) -> list[int]:
-    """The ffmpeg writing renditions for ``parent`` (not the short probing runs)."""
-    return [
-        pid
-        for pid in children(parent, "ffmpeg")
-        if b"libx264" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    ]
+    """The ffmpeg writing renditions for ``parent`` (not the short probing runs, which may
+    exit between being listed and being looked at)."""
+    found = []
+    for pid in children(parent, "ffmpeg"):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if b"libx264" in command:
+            found.append(pid)
+    return found
 
 
 def start(api: Api, kind: str, tmp_path: Path, n: int) -> Service:

@@ -3,7 +3,10 @@ rejection with its line, the writer's exact output, and the round-trip property.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import webvtt
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -182,3 +185,24 @@ def test_any_input_gives_a_document_or_a_caption_error(text: str) -> None:
         # Whatever is accepted is written back as SBV that reads the same.
         assert document.cues
         assert parse_sbv(write_sbv(document)) == document
+
+
+def test_webvtt_py_reads_what_we_write_with_the_same_times_and_text(tmp_path: Path) -> None:
+    """An independent SBV reader (webvtt-py's) reads our file as we do."""
+    document = parse_sbv(YOUTUBE)
+    written = write_sbv(document)
+    path = tmp_path / "lecture.sbv"
+    path.write_text(written, encoding="utf-8")
+    theirs = webvtt.from_sbv(str(path))
+    assert [(c.start, c.end) for c in theirs] == [
+        ("00:00:00.599", "00:00:04.160"),
+        ("00:00:04.160", "00:00:06.770"),
+        ("00:00:06.000", "00:00:09.000"),
+        ("00:00:07.500", "00:00:10.005"),
+    ]
+    assert [c.raw_text for c in theirs] == [
+        ">> ALICE: Hi, my name is Alice & this is John",
+        "and we're the owners of <i>Miller Bakery</i>.\nWe <3 bread.",
+        "[MUSIC]",
+        ">> JOHN: Today we bake <b>rye</b>.",
+    ]

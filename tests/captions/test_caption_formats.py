@@ -246,6 +246,23 @@ def test_every_exact_format_round_trips_what_viewers_see(document: CaptionDocume
 @pytest.mark.parametrize(
     ("markup", "srt_text"),
     [
+        # Decoded, "<A>" and "&copy;" would read as a tag and a reference: references stay.
+        ("&lt;A>", "&lt;A>"),
+        ("&amp;copy; 2026", "&amp;copy; 2026"),
+        # Nothing to misread: plain SRT text.
+        ("&lt;3 &amp; more", "<3 & more"),
+    ],
+)
+def test_srt_text_that_would_read_as_markup_keeps_its_references(
+    markup: str, srt_text: str
+) -> None:
+    assert srt_cue_text(markup) == srt_text
+    assert plain_text(escape_cue_text(srt_text)) == plain_text(markup)
+
+
+@pytest.mark.parametrize(
+    ("markup", "srt_text"),
+    [
         ("<i>Hi</i> &amp; bye", "<i>Hi</i> & bye"),
         ("<b.loud>Bold</b> <u>under</u>", "<b>Bold</b> <u>under</u>"),
         ("<v Dr. Ng>Hello</v>", "Hello"),

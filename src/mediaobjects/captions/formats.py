@@ -80,19 +80,33 @@ _TAG = re.compile(r"<(/?)([^>]*)>")
 def srt_cue_text(markup: str) -> str:
     """WebVTT cue text as SRT text: ``<i>``, ``<b>``, ``<u>`` kept (without classes), every
     other tag dropped (voices, classes, ruby, timestamps), character references decoded
-    (``&amp;`` is "&" in SRT, which has no escaping)."""
+    (``&amp;`` is "&" in SRT, which has no escaping). Where decoded text would itself read as
+    markup (``&lt;A>`` would become a tag ``<A>``, ``&amp;copy;`` the reference ``&copy;``),
+    the text keeps its references instead, so that what viewers see survives the file."""
+    plain = _srt_text(markup, escape_text=False)
+    if plain_text(escape_cue_text(plain)) == plain_text(markup):
+        return plain
+    return _srt_text(markup, escape_text=True)
+
+
+def _srt_text(markup: str, *, escape_text: bool) -> str:
     out: list[str] = []
     position = 0
     # In escaped cue text every "<" opens a tag: a literal one is "&lt;".
     escaped = escape_cue_text(markup)
+
+    def text(segment: str) -> str:
+        shown = plain_text(segment)
+        return shown.replace("&", "&amp;").replace("<", "&lt;") if escape_text else shown
+
     for match in _TAG.finditer(escaped):
-        out.append(plain_text(escaped[position : match.start()]))
+        out.append(text(escaped[position : match.start()]))
         closing, inner = match.groups()
         name = re.split(r"[.\s]", inner, maxsplit=1)[0]
         if name in _SRT_TAGS:
             out.append(f"<{closing}{name}>")
         position = match.end()
-    out.append(plain_text(escaped[position:]))
+    out.append(text(escaped[position:]))
     return "".join(out)
 
 

@@ -283,6 +283,39 @@ def test_a_paragraph_with_too_many_changes_is_refused() -> None:
     )
 
 
+def test_a_paragraph_whose_changes_would_repeat_much_text_is_refused() -> None:
+    # 500 changes under the limit, but each would repeat 100,000 characters of untimed text:
+    # 50 million characters of captions from a 115 kB upload.
+    spans = "".join(f'<span begin="{n}s" end="{n + 1}s">w</span>' for n in range(500))
+    content = (
+        '<tt xmlns="http://www.w3.org/ns/ttml"><body>\n'
+        f'<p begin="0s" end="2000s">{"x" * 100_000}{spans}</p>\n'
+        '<p begin="3000s" end="3001s">later</p></body></tt>'
+    )
+    with pytest.raises(CaptionError) as caught:
+        parse_ttml(content)
+    assert str(caught.value) == (
+        "line 2, cue 1: this paragraph's spans with their own times would repeat its text in "
+        "more than 8000000 characters of captions (counting the paragraphs before it): split "
+        "it into paragraphs"
+    )
+
+
+def test_word_by_word_paragraphs_are_read_in_full() -> None:
+    # Karaoke-style timing: each word appears in turn and stays, in many paragraphs.
+    words = [f"word{n}" for n in range(20)]
+    paragraphs = "".join(
+        f'<p begin="{p * 30}s" end="{p * 30 + 25}s">'
+        + "".join(f'<span begin="{n}s">{w} </span>' for n, w in enumerate(words))
+        + "</p>"
+        for p in range(1000)
+    )
+    content = f'<tt xmlns="http://www.w3.org/ns/ttml"><body>{paragraphs}</body></tt>'
+    cues = parse_ttml(content).cues
+    assert len(cues) == 20_000
+    assert cues[-1] == Cue(29_989_000, 29_995_000, " ".join(words))
+
+
 @pytest.mark.parametrize("value", ["²", "0", "-5", "30.5", "9999999999"])
 def test_a_bad_frame_rate_is_a_problem(value: str) -> None:
     content = (

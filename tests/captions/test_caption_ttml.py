@@ -16,8 +16,10 @@ from mediaobjects.captions import (
     CaptionError,
     Cue,
     parse_ttml,
+    parse_webvtt,
     plain_text,
     write_ttml,
+    write_webvtt,
 )
 from tests.captions.test_caption_properties import THOROUGH, caption_like_text
 
@@ -299,6 +301,39 @@ def test_a_paragraph_whose_changes_would_repeat_much_text_is_refused() -> None:
         "more than 8000000 characters of captions (counting the paragraphs before it): split "
         "it into paragraphs"
     )
+
+
+@pytest.mark.parametrize(
+    ("begin", "end"),
+    [
+        ("999999999999h", "999999999999.5h"),
+        ("999999999999m", "999999999999.5m"),
+        # Each clock time is readable, but the paragraph's begins add up past the last one.
+        ("999999999:00:00", "999999999:30:00"),
+    ],
+)
+def test_a_time_later_than_any_caption_can_have_is_a_problem(begin: str, end: str) -> None:
+    # The stored WebVTT must read back: its hours have at most nine digits.
+    content = (
+        '<tt xmlns="http://www.w3.org/ns/ttml"><body><div begin="999999999:00:00">\n'
+        f'<p begin="{begin}" end="{end}">x</p></div></body></tt>'
+    )
+    with pytest.raises(CaptionError) as caught:
+        parse_ttml(content)
+    assert str(caught.value) == (
+        "line 2, cue 1: this paragraph ends after 999999999:59:59.999, the latest time a "
+        "caption can have"
+    )
+
+
+def test_the_latest_time_a_caption_can_have_is_read() -> None:
+    content = (
+        '<tt xmlns="http://www.w3.org/ns/ttml"><body>'
+        '<p begin="999999999:59:58" end="999999999:59:59.999">x</p></body></tt>'
+    )
+    document = parse_ttml(content)
+    assert document.cues == (Cue(3_599_999_999_998_000, 3_599_999_999_999_999, "x"),)
+    assert parse_webvtt(write_webvtt(document)).cues == document.cues
 
 
 def test_word_by_word_paragraphs_are_read_in_full() -> None:

@@ -30,7 +30,7 @@ from . import _styled
 from ._xml import MAX_DEPTH, XML_NS, Element, parse_xml
 from .errors import CaptionError, Problem
 from .model import CaptionDocument, Cue
-from .timestamps import format_webvtt_timestamp
+from .timestamps import MAX_TIMESTAMP_MS, format_webvtt_timestamp
 
 TTML_NS = "http://www.w3.org/ns/ttml"
 DFXP_NS = "http://www.w3.org/2006/10/ttaf1"
@@ -400,6 +400,15 @@ class _Reader:
             return
         found, spent = segments
         self.change_text_left -= spent
+        if found and found[-1].end_ms > MAX_TIMESTAMP_MS:
+            # Offset times ("999999999999h") and nested begins can reach past any clock time.
+            self._problem(
+                f"this paragraph ends after {format_webvtt_timestamp(MAX_TIMESTAMP_MS)}, the "
+                "latest time a caption can have",
+                element,
+                cue=True,
+            )
+            return
         for cue in found:
             cues.append((cue, element.line))
 

@@ -209,11 +209,13 @@ def parse_sami(content: str, *, language: str | None = None) -> CaptionDocument:
 
 
 def _choose(reader: _Reader, language: str | None, problems: list[Problem]) -> str | None:
-    used = []
+    # A dict keeps first-use order with constant-time lookups (a list made a file of tens of
+    # thousands of distinct classes take quadratic time).
+    used: dict[str, None] = {}
     for sync in reader.syncs:
         for paragraph in sync.paragraphs:
-            if paragraph.klass is not None and paragraph.klass.lower() not in used:
-                used.append(paragraph.klass.lower())
+            if paragraph.klass is not None:
+                used.setdefault(paragraph.klass.lower())
     if language is not None:
         wanted = language.lower()
         for klass, lang in reader.declared:
@@ -227,7 +229,7 @@ def _choose(reader: _Reader, language: str | None, problems: list[Problem]) -> s
     for klass, _ in reader.declared:
         if klass.lower() in used:
             return klass.lower()
-    return used[0] if used else None
+    return next(iter(used), None)
 
 
 def _matches(klass: str | None, chosen: str | None) -> bool:

@@ -120,6 +120,7 @@ class _Reader:
         self.agents: dict[str, str] = {}
         self.resolved: dict[str, dict[str, bool]] = {}
         self.resolving: set[str] = set()
+        self.region_deltas: dict[str, dict[str, bool]] = {}
         self.cue_count = 0
         self.change_text_left = MAX_CHANGE_TEXT
         for child in root.elements():
@@ -206,13 +207,7 @@ class _Reader:
         return delta
 
     def _style(self, inherited: _styled.Style, element: Element) -> _styled.Style:
-        delta: dict[str, bool] = {}
-        region = self.regions.get(element.attribute("region") or "")
-        if region is not None:
-            delta.update(self._delta(region))
-            for child in region.elements():
-                if child.name == "style":
-                    delta.update(self._delta(child))
+        delta = dict(self._region_delta(element.attribute("region") or ""))
         delta.update(self._delta(element))
         style = replace(
             inherited,
@@ -224,6 +219,21 @@ class _Reader:
         if agents and agents[0] in self.agents:
             style = replace(style, voice=self.agents[agents[0]])
         return style
+
+    def _region_delta(self, identifier: str) -> dict[str, bool]:
+        # Memoised: every paragraph and span may name the same region, and a region may hold
+        # many <style> children (re-reading them for each was quadratic).
+        if identifier in self.region_deltas:
+            return self.region_deltas[identifier]
+        delta: dict[str, bool] = {}
+        region = self.regions.get(identifier)
+        if region is not None:
+            delta.update(self._delta(region))
+            for child in region.elements():
+                if child.name == "style":
+                    delta.update(self._delta(child))
+        self.region_deltas[identifier] = delta
+        return delta
 
     # ---- timing ----------------------------------------------------------------------
 

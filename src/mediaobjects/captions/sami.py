@@ -31,6 +31,9 @@ _LANG = re.compile(r"(?:^|;)\s*lang\s*:\s*([^;]+)", re.IGNORECASE)
 _NUMBER = re.compile(r"\s*([0-9]{1,12})\s*(?:ms)?\s*")
 _HIDDEN = frozenset({"script", "style", "head", "title", "samiparam"})
 _STYLE_TAGS = {"i": "italic", "b": "bold", "u": "underline"}
+# Open tags deeper than this are not tracked: each end tag searches the stack, so a file of
+# hundreds of thousands of unclosed <i> or <head> tags took quadratic time (minutes).
+MAX_OPEN_TAGS = 64
 
 _SYNC_EXAMPLE = "<SYNC Start=1000>"
 
@@ -62,7 +65,8 @@ class _Reader(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         line = self.getpos()[0]
         if tag in _HIDDEN:
-            self.hidden.append(tag)
+            if len(self.hidden) < MAX_OPEN_TAGS:
+                self.hidden.append(tag)
             return
         if tag in ("body", "sync"):
             # Sloppy files leave <HEAD> or <TITLE> open; the body ends them. (<SCRIPT> and
@@ -79,7 +83,7 @@ class _Reader(HTMLParser):
             self.styles = []
         elif tag == "br":
             self._paragraph().lines.append([])
-        elif tag in _STYLE_TAGS:
+        elif tag in _STYLE_TAGS and len(self.styles) < MAX_OPEN_TAGS:
             self.styles.append(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -139,9 +143,17 @@ def sami_languages(content: str) -> list[tuple[str, str]]:
 
 def _read(content: str, problems: list[Problem]) -> _Reader:
     reader = _Reader(problems)
-    # HTMLParser counts only "\n" as a line end.
-    reader.feed("\n".join(split_lines(strip_bom(content))))
-    reader.close()
+    try:
+        # HTMLParser counts only "\n" as a line end.
+        reader.feed("\n".join(split_lines(strip_bom(content))))
+        reader.close()
+    except AssertionError as exc:
+        # The standard library's markup scanner raises this on some malformed declarations
+        # ("<![<", "<![ ") instead of treating them as text.
+        raise CaptionError(
+            f"this is not readable SAMI: a malformed <![...]> or <!...> declaration ({exc})",
+            reader.getpos()[0],
+        ) from None
     css = "".join(reader.style_text)
     for match in _CLASS_RULE.finditer(css):
         lang = _LANG.search(match.group(2))

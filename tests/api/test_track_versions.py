@@ -103,6 +103,9 @@ def test_versions_are_paginated_with_canvas_links(world: World) -> None:
     last = versions(world, tid, "?per_page=2&page=3&include[]=content")
     assert [v["content"] for v in last.json()] == [srt("take 0")]
     assert versions(world, tid, "?page=0").status_code == 404
+    # Far past the end (beyond what the database's OFFSET holds): an empty page, as Canvas.
+    far = versions(world, tid, "?page=99999999999999999999")
+    assert far.status_code == 200 and far.json() == []
 
 
 def test_a_version_is_restored_through_validation_and_recorded(world: World) -> None:

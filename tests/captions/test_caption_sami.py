@@ -78,6 +78,41 @@ def test_an_unknown_language_is_a_problem_naming_the_ones_there_are() -> None:
     )
 
 
+def test_without_a_style_block_the_first_class_used_is_read_among_thousands() -> None:
+    # Every paragraph its own class (a broken export): the first one is the language read.
+    # (Tens of thousands of classes once cost quadratic time to tell apart.)
+    syncs = "".join(f"<SYNC Start={n * 10}><P Class=C{n % 5000}>w{n}</P>" for n in range(10_000))
+    content = f"<SAMI><BODY>{syncs}<SYNC Start=999999><P Class=C0>&nbsp;</P></BODY></SAMI>"
+    cues = parse_sami(content).cues
+    assert cues == (Cue(0, 50_000, "w0"), Cue(50_000, 999_999, "w5000"))
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "near"),
+    [
+        ("<SAMI><BODY><SYNC Start=0><P>x<![<![<![", 1, "'<![<![<!['"),
+        ("<SAMI>\n<!DOCTYPE sami [ <![ ", 2, "'<![ '"),
+    ],
+)
+def test_a_malformed_declaration_is_a_caption_error(content: str, line: int, near: str) -> None:
+    # The standard library's scanner raises AssertionError here (a 500 before).
+    with pytest.raises(CaptionError) as caught:
+        parse_sami(content)
+    assert str(caught.value) == (
+        f"line {line}: this is not readable SAMI: a malformed <![...]> or <!...> declaration "
+        f"(expected name token at {near})"
+    )
+
+
+def test_unclosed_style_tags_past_the_nesting_limit_are_not_tracked() -> None:
+    # Hundreds of thousands of unclosed tags each searched by every end tag took minutes.
+    content = (
+        "<SAMI><BODY><SYNC Start=0><P>" + "<i>" * 1000 + "</b>" * 1000 + "x"
+        "<SYNC Start=10><P>&nbsp;</BODY></SAMI>"
+    )
+    assert parse_sami(content).cues == (Cue(0, 10, "<i>x</i>"),)
+
+
 def test_a_file_without_classes_or_paragraphs() -> None:
     content = (
         "<sami><body>\n<sync start=0>Plain text in a SYNC\n<sync start=2000>&nbsp;\n"

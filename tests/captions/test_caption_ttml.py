@@ -16,8 +16,10 @@ from mediaobjects.captions import (
     CaptionError,
     Cue,
     parse_ttml,
+    parse_webvtt,
     plain_text,
     write_ttml,
+    write_webvtt,
 )
 from tests.captions.test_caption_properties import THOROUGH, caption_like_text
 
@@ -281,6 +283,87 @@ def test_a_paragraph_with_too_many_changes_is_refused() -> None:
         "line 2, cue 1: this paragraph changes 1001 times (spans with their own times); at most "
         "1000 are read: split it into paragraphs"
     )
+
+
+def test_a_paragraph_whose_changes_would_repeat_much_text_is_refused() -> None:
+    # 500 changes under the limit, but each would repeat 100,000 characters of untimed text:
+    # 50 million characters of captions from a 115 kB upload.
+    spans = "".join(f'<span begin="{n}s" end="{n + 1}s">w</span>' for n in range(500))
+    content = (
+        '<tt xmlns="http://www.w3.org/ns/ttml"><body>\n'
+        f'<p begin="0s" end="2000s">{"x" * 100_000}{spans}</p>\n'
+        '<p begin="3000s" end="3001s">later</p></body></tt>'
+    )
+    with pytest.raises(CaptionError) as caught:
+        parse_ttml(content)
+    assert str(caught.value) == (
+        "line 2, cue 1: this paragraph's spans with their own times would repeat its text in "
+        "more than 8000000 characters of captions (counting the paragraphs before it): split "
+        "it into paragraphs"
+    )
+
+
+@pytest.mark.parametrize(
+    ("begin", "end"),
+    [
+        ("999999999999h", "999999999999.5h"),
+        ("999999999999m", "999999999999.5m"),
+        # Each clock time is readable, but the paragraph's begins add up past the last one.
+        ("999999999:00:00", "999999999:30:00"),
+    ],
+)
+def test_a_time_later_than_any_caption_can_have_is_a_problem(begin: str, end: str) -> None:
+    # The stored WebVTT must read back: its hours have at most nine digits.
+    content = (
+        '<tt xmlns="http://www.w3.org/ns/ttml"><body><div begin="999999999:00:00">\n'
+        f'<p begin="{begin}" end="{end}">x</p></div></body></tt>'
+    )
+    with pytest.raises(CaptionError) as caught:
+        parse_ttml(content)
+    assert str(caught.value) == (
+        "line 2, cue 1: this paragraph ends after 999999999:59:59.999, the latest time a "
+        "caption can have"
+    )
+
+
+def test_the_latest_time_a_caption_can_have_is_read() -> None:
+    content = (
+        '<tt xmlns="http://www.w3.org/ns/ttml"><body>'
+        '<p begin="999999999:59:58" end="999999999:59:59.999">x</p></body></tt>'
+    )
+    document = parse_ttml(content)
+    assert document.cues == (Cue(3_599_999_999_998_000, 3_599_999_999_999_999, "x"),)
+    assert parse_webvtt(write_webvtt(document)).cues == document.cues
+
+
+def test_a_region_with_many_styles_styles_every_paragraph_that_names_it() -> None:
+    # The last of the region's styles wins; the region is read once, not once per paragraph
+    # (3,000 styles named by 3,000 paragraphs once took seconds, a 2 MiB file much longer).
+    styles = '<style tts:fontWeight="bold"/>' * 2999 + '<style tts:fontStyle="italic"/>'
+    paragraphs = "".join(f'<p region="r" begin="{n}s" end="{n + 1}s">x</p>' for n in range(3000))
+    content = (
+        '<tt xmlns="http://www.w3.org/ns/ttml" xmlns:tts="http://www.w3.org/ns/ttml#styling">'
+        f'<head><layout><region xml:id="r">{styles}</region></layout></head>'
+        f"<body>{paragraphs}</body></tt>"
+    )
+    cues = parse_ttml(content).cues
+    assert len(cues) == 3000
+    assert {cue.text for cue in cues} == {"<i><b>x</b></i>"}
+
+
+def test_word_by_word_paragraphs_are_read_in_full() -> None:
+    # Karaoke-style timing: each word appears in turn and stays, in many paragraphs.
+    words = [f"word{n}" for n in range(20)]
+    paragraphs = "".join(
+        f'<p begin="{p * 30}s" end="{p * 30 + 25}s">'
+        + "".join(f'<span begin="{n}s">{w} </span>' for n, w in enumerate(words))
+        + "</p>"
+        for p in range(1000)
+    )
+    content = f'<tt xmlns="http://www.w3.org/ns/ttml"><body>{paragraphs}</body></tt>'
+    cues = parse_ttml(content).cues
+    assert len(cues) == 20_000
+    assert cues[-1] == Cue(29_989_000, 29_995_000, " ".join(words))
 
 
 @pytest.mark.parametrize("value", ["²", "0", "-5", "30.5", "9999999999"])

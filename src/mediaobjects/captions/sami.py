@@ -31,6 +31,9 @@ _LANG = re.compile(r"(?:^|;)\s*lang\s*:\s*([^;]+)", re.IGNORECASE)
 _NUMBER = re.compile(r"\s*([0-9]{1,12})\s*(?:ms)?\s*")
 _HIDDEN = frozenset({"script", "style", "head", "title", "samiparam"})
 _STYLE_TAGS = {"i": "italic", "b": "bold", "u": "underline"}
+# Open tags deeper than this are not tracked: each end tag searches the stack, so a file of
+# hundreds of thousands of unclosed <i> or <head> tags took quadratic time (minutes).
+MAX_OPEN_TAGS = 64
 
 _SYNC_EXAMPLE = "<SYNC Start=1000>"
 
@@ -62,7 +65,8 @@ class _Reader(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         line = self.getpos()[0]
         if tag in _HIDDEN:
-            self.hidden.append(tag)
+            if len(self.hidden) < MAX_OPEN_TAGS:
+                self.hidden.append(tag)
             return
         if tag in ("body", "sync"):
             # Sloppy files leave <HEAD> or <TITLE> open; the body ends them. (<SCRIPT> and
@@ -79,7 +83,7 @@ class _Reader(HTMLParser):
             self.styles = []
         elif tag == "br":
             self._paragraph().lines.append([])
-        elif tag in _STYLE_TAGS:
+        elif tag in _STYLE_TAGS and len(self.styles) < MAX_OPEN_TAGS:
             self.styles.append(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -139,9 +143,17 @@ def sami_languages(content: str) -> list[tuple[str, str]]:
 
 def _read(content: str, problems: list[Problem]) -> _Reader:
     reader = _Reader(problems)
-    # HTMLParser counts only "\n" as a line end.
-    reader.feed("\n".join(split_lines(strip_bom(content))))
-    reader.close()
+    try:
+        # HTMLParser counts only "\n" as a line end.
+        reader.feed("\n".join(split_lines(strip_bom(content))))
+        reader.close()
+    except AssertionError as exc:
+        # The standard library's markup scanner raises this on some malformed declarations
+        # ("<![<", "<![ ") instead of treating them as text.
+        raise CaptionError(
+            f"this is not readable SAMI: a malformed <![...]> or <!...> declaration ({exc})",
+            reader.getpos()[0],
+        ) from None
     css = "".join(reader.style_text)
     for match in _CLASS_RULE.finditer(css):
         lang = _LANG.search(match.group(2))
@@ -209,11 +221,13 @@ def parse_sami(content: str, *, language: str | None = None) -> CaptionDocument:
 
 
 def _choose(reader: _Reader, language: str | None, problems: list[Problem]) -> str | None:
-    used = []
+    # A dict keeps first-use order with constant-time lookups (a list made a file of tens of
+    # thousands of distinct classes take quadratic time).
+    used: dict[str, None] = {}
     for sync in reader.syncs:
         for paragraph in sync.paragraphs:
-            if paragraph.klass is not None and paragraph.klass.lower() not in used:
-                used.append(paragraph.klass.lower())
+            if paragraph.klass is not None:
+                used.setdefault(paragraph.klass.lower())
     if language is not None:
         wanted = language.lower()
         for klass, lang in reader.declared:
@@ -227,7 +241,7 @@ def _choose(reader: _Reader, language: str | None, problems: list[Problem]) -> s
     for klass, _ in reader.declared:
         if klass.lower() in used:
             return klass.lower()
-    return used[0] if used else None
+    return next(iter(used), None)
 
 
 def _matches(klass: str | None, chosen: str | None) -> bool:

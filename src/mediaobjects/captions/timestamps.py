@@ -13,6 +13,9 @@ from .errors import CaptionError
 # Hours beyond nine digits are certainly a typo, and capping them keeps int() well away from
 # Python's limit on converting very long digit strings.
 _MAX_HOUR_DIGITS = 9
+# The last time the SRT and WebVTT parsers read back (999999999:59:59.999): formats converted
+# at ingest must not produce later ones, or the stored WebVTT could not be read again.
+MAX_TIMESTAMP_MS = 10**_MAX_HOUR_DIGITS * 3_600_000 - 1
 
 # Explicit [0-9]: \d would also accept Arabic-Indic and other Unicode digits.
 _SRT_TIMESTAMP = re.compile(r"([0-9]+):([0-9]{2}):([0-9]{2})[,.]([0-9]{1,3})")

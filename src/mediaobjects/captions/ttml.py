@@ -30,7 +30,7 @@ from . import _styled
 from ._xml import MAX_DEPTH, XML_NS, Element, parse_xml
 from .errors import CaptionError, Problem
 from .model import CaptionDocument, Cue
-from .timestamps import format_webvtt_timestamp
+from .timestamps import MAX_TIMESTAMP_MS, format_webvtt_timestamp
 
 TTML_NS = "http://www.w3.org/ns/ttml"
 DFXP_NS = "http://www.w3.org/2006/10/ttaf1"
@@ -47,6 +47,15 @@ _OFFSET = re.compile(r"([0-9]{1,12})(\.[0-9]+)?(h|ms|m|s|f|t)")
 # A paragraph whose spans bring more changes than this is no caption (and each change costs a
 # cue holding the paragraph's text).
 MAX_CHANGES = 1000
+# Each change shows the paragraph's text again, so a paragraph of much text and many spans
+# with their own times would cost (and produce) its text times its changes: a 2 MiB upload
+# could ask for gigabytes and minutes of CPU. The whole document may spend this many characters
+# on the cues its paragraphs' changes make, each piece of text (a run or a <br/>) counting
+# PIECE_COST more, since visiting a piece costs far more than copying a character. That is
+# about a second of work, and far above real captions (word-by-word karaoke included), which
+# show each word a few dozen times at most.
+MAX_CHANGE_TEXT = 8_000_000
+PIECE_COST = 8
 _COUNT = re.compile(r"[0-9]{1,9}")
 _METRIC_SECONDS = {
     "h": Fraction(3600),
@@ -111,7 +120,9 @@ class _Reader:
         self.agents: dict[str, str] = {}
         self.resolved: dict[str, dict[str, bool]] = {}
         self.resolving: set[str] = set()
+        self.region_deltas: dict[str, dict[str, bool]] = {}
         self.cue_count = 0
+        self.change_text_left = MAX_CHANGE_TEXT
         for child in root.elements():
             if child.name == "head":
                 self._read_head(child)
@@ -196,13 +207,7 @@ class _Reader:
         return delta
 
     def _style(self, inherited: _styled.Style, element: Element) -> _styled.Style:
-        delta: dict[str, bool] = {}
-        region = self.regions.get(element.attribute("region") or "")
-        if region is not None:
-            delta.update(self._delta(region))
-            for child in region.elements():
-                if child.name == "style":
-                    delta.update(self._delta(child))
+        delta = dict(self._region_delta(element.attribute("region") or ""))
         delta.update(self._delta(element))
         style = replace(
             inherited,
@@ -214,6 +219,21 @@ class _Reader:
         if agents and agents[0] in self.agents:
             style = replace(style, voice=self.agents[agents[0]])
         return style
+
+    def _region_delta(self, identifier: str) -> dict[str, bool]:
+        # Memoised: every paragraph and span may name the same region, and a region may hold
+        # many <style> children (re-reading them for each was quadratic).
+        if identifier in self.region_deltas:
+            return self.region_deltas[identifier]
+        delta: dict[str, bool] = {}
+        region = self.regions.get(identifier)
+        if region is not None:
+            delta.update(self._delta(region))
+            for child in region.elements():
+                if child.name == "style":
+                    delta.update(self._delta(child))
+        self.region_deltas[identifier] = delta
+        return delta
 
     # ---- timing ----------------------------------------------------------------------
 
@@ -377,7 +397,29 @@ class _Reader:
                 cue=True,
             )
             return
-        for cue in _segments(pieces, times):
+        segments = _segments(pieces, times, self.change_text_left)
+        if segments is None:
+            self.change_text_left = 0
+            self._problem(
+                f"this paragraph's spans with their own times would repeat its text in more "
+                f"than {MAX_CHANGE_TEXT} characters of captions (counting the paragraphs "
+                "before it): split it into paragraphs",
+                element,
+                cue=True,
+            )
+            return
+        found, spent = segments
+        self.change_text_left -= spent
+        if found and found[-1].end_ms > MAX_TIMESTAMP_MS:
+            # Offset times ("999999999999h") and nested begins can reach past any clock time.
+            self._problem(
+                f"this paragraph ends after {format_webvtt_timestamp(MAX_TIMESTAMP_MS)}, the "
+                "latest time a caption can have",
+                element,
+                cue=True,
+            )
+            return
+        for cue in found:
             cues.append((cue, element.line))
 
     def _content(
@@ -450,8 +492,12 @@ def _times(pieces: list[_Piece]) -> list[Fraction]:
     return sorted({piece.begin for piece in pieces} | {p.end for p in pieces if p.end is not None})
 
 
-def _segments(pieces: list[_Piece], times: list[Fraction]) -> list[Cue]:
-    """One cue per stretch of time in which the paragraph's visible content stays the same.
+def _segments(
+    pieces: list[_Piece], times: list[Fraction], allowance: int
+) -> tuple[list[Cue], int] | None:
+    """One cue per stretch of time in which the paragraph's visible content stays the same,
+    with the work spent (characters of the pieces shown, plus PIECE_COST per piece); None as
+    soon as that would exceed ``allowance``.
 
     A sweep over ``times``: pieces join when they begin and leave once they have ended, and
     each stretch shows the active pieces in document order."""
@@ -459,11 +505,15 @@ def _segments(pieces: list[_Piece], times: list[Fraction]) -> list[Cue]:
     joined = 0
     active: set[int] = set()
     cues: list[Cue] = []
+    spent = 0
     for start, stop in zip(times, times[1:], strict=False):
         while joined < len(order) and pieces[order[joined]].begin <= start:
             active.add(order[joined])
             joined += 1
         active = {i for i in active if (end := pieces[i].end) is None or end >= stop}
+        spent += sum(PIECE_COST + len(pieces[i].text or "") for i in active)
+        if spent > allowance:
+            return None
         start_ms, stop_ms = _ms(start), _ms(stop)
         if stop_ms <= start_ms:
             continue
@@ -474,7 +524,7 @@ def _segments(pieces: list[_Piece], times: list[Fraction]) -> list[Cue]:
             cues[-1] = replace(cues[-1], end_ms=stop_ms)
         else:
             cues.append(Cue(start_ms, stop_ms, text))
-    return cues
+    return cues, spent
 
 
 def _cue_text(pieces: list[_Piece]) -> str:

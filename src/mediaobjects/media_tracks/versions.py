@@ -30,6 +30,7 @@ from mediaobjects.errors import (
     UnprocessableEntity,
 )
 from mediaobjects.files.models import Attachment
+from mediaobjects.media_objects.listing import MAX_OFFSET
 from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_objects.rights import caption_rights
 from mediaobjects.media_tracks import history
@@ -113,9 +114,11 @@ def list_versions(
     """The track's versions, newest (its current content) first."""
     _, track = _writable_track(session, principal, track_id, media_object, attachment)
     total = repo.count_versions(session, track.id)
-    items = repo.page_of_versions(
-        session, track.id, offset=(page - 1) * per_page, limit=per_page, content=content
-    )
+    offset = (page - 1) * per_page
+    if offset > MAX_OFFSET:
+        # Absurd page numbers would overflow the database's OFFSET; no page is that far.
+        return VersionPage([], total, page, per_page)
+    items = repo.page_of_versions(session, track.id, offset=offset, limit=per_page, content=content)
     return VersionPage(items, total, page, per_page)
 
 

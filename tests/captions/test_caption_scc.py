@@ -595,7 +595,14 @@ def test_round_trip_within_a_frame(doc: CaptionDocument) -> None:
         assert abs(read.end_ms - original.end_ms) <= 33.4
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomised: pycaption's own errors are what this could trip over, and a run that does must
+# not depend on the day's seed.
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(fitting_documents())
 def test_pycaption_reads_what_we_write_property(doc: CaptionDocument) -> None:
     from pycaption import SCCReader  # type: ignore[import-untyped]
@@ -610,9 +617,11 @@ def test_pycaption_reads_what_we_write_property(doc: CaptionDocument) -> None:
         letters(plain_text(c.text)) for c in doc.cues
     ]
     for cue, caption in zip(doc.cues, captions, strict=True):
-        # pycaption's frame arithmetic is off by up to a few frames.
+        # pycaption's frame arithmetic is off by a few frames (up to 6 at an end a minute in,
+        # seen in CI: 60.433 s for an EDM our reader puts at 60.244 s, within a frame of the
+        # cue); exact times are checked against our own reader above.
         assert abs(caption.start / 1000 - cue.start_ms) < 150
-        assert abs(caption.end / 1000 - cue.end_ms) < 150
+        assert abs(caption.end / 1000 - cue.end_ms) < 250
 
 
 @st.composite

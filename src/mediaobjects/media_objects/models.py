@@ -58,6 +58,11 @@ class MediaObject(Base):
     processing_state: Mapped[str] = mapped_column(String(16), default="pending")
     processing_error: Mapped[str | None] = mapped_column(Text, default=None)
     duration: Mapped[float | None] = mapped_column(Float, default=None)
+    # Where the audio has sound above the silence threshold (ffmpeg silencedetect), as a JSON
+    # array of [start_ms, end_ms] pairs in time order, and their total: what caption coverage
+    # is measured against. NULL until the audio has been analysed (or when there is no audio).
+    speech_intervals: Mapped[str | None] = mapped_column(Text, default=None)
+    speech_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
     poster_key: Mapped[str | None] = mapped_column(String(512), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -16,7 +16,7 @@ from mediaobjects.transcoding.speech import (
     speech_from_silences,
 )
 from tests.support.clips import make_spoken
-from tests.transcoding.conftest import Clips
+from tests.transcoding.conftest import Clips, ffmpeg
 
 # What a measured boundary may differ from where the sound really starts or stops: the
 # decoder's frames and silencedetect's windows are a few tens of milliseconds.
@@ -88,6 +88,19 @@ def test_pauses_shorter_than_the_minimum_silence_are_part_of_the_speech(tmp_path
 def test_speech_is_measured_within_the_duration_it_is_given(spoken: Path) -> None:
     # The caller's duration bounds the intervals (the tone runs to 7 s; 6 s is the end).
     assert_near(FFmpegTranscoder().analyse_speech(spoken, 6.0), [(0, 2000), (5000, 6000)])
+
+
+def test_audio_that_stops_before_the_picture_is_not_speech_to_the_end(tmp_path: Path) -> None:
+    # An 8 s video whose audio track is 3 s of tone and then ends.
+    video = make_spoken(tmp_path / "long.mp4", [], seconds=8)
+    tone = make_spoken(tmp_path / "tone.wav", [(0, 3)], seconds=3, video=False)
+    cut = tmp_path / "cut.mp4"
+    ffmpeg("-i", str(video), "-i", str(tone), "-map", "0:v", "-map", "1:a", "-c:v", "copy",
+           "-c:a", "aac", str(cut))  # fmt: skip
+    backend = FFmpegTranscoder()
+    result = backend.probe(cut)
+    assert result.duration == pytest.approx(8, abs=0.1)
+    assert_near(backend.analyse_speech(cut, result.duration), [(0, 3000)])
 
 
 def test_a_file_ffmpeg_cannot_read_fails_with_the_reason(clips: Clips) -> None:

@@ -126,14 +126,18 @@ def _append(speech: list[list[int]], start: int, end: int, merge_gap_ms: int) ->
 
 def build_command(
     source: Path,
+    duration: float,
     *,
     ffmpeg: str = "ffmpeg",
     noise_db: float = DEFAULT_NOISE_DB,
     min_silence: float = DEFAULT_MIN_SILENCE,
 ) -> list[str]:
     """Decode only the first audio stream, mono at 8 kHz, through silencedetect; the
-    silences are printed on stdout, nothing is written."""
-    detect = f"silencedetect=noise={noise_db:g}dB:duration={min_silence:g}"
+    silences are printed on stdout, nothing is written. Audio that stops before the media
+    does (a recording whose microphone cut out) is padded with silence to ``duration``, so
+    that its missing end is not taken for speech."""
+    pad = f"apad=whole_dur={duration:.3f}," if duration > 0 else ""
+    detect = f"{pad}silencedetect=noise={noise_db:g}dB:duration={min_silence:g}"
     # pipe:1 is stdout; the colon is escaped for the filter's option parser.
     printed = "ametadata=mode=print:file=pipe\\\\:1"
     cmd = [ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-v", "error"]
@@ -156,7 +160,7 @@ def analyse_speech(
     None when it has no audio stream. TranscodeFailed when ffmpeg fails, ToolTimedOut past
     ``timeout``, ToolOutOfMemory past ``memory_limit``."""
     reader = SilenceReader()
-    cmd = build_command(source, ffmpeg=ffmpeg, noise_db=noise_db, min_silence=min_silence)
+    cmd = build_command(source, duration, ffmpeg=ffmpeg, noise_db=noise_db, min_silence=min_silence)
     done = run_tool(cmd, timeout=timeout, memory_limit=memory_limit, on_line=reader.feed)
     if done.returncode != 0:
         if _NO_AUDIO in done.stderr:

@@ -1,0 +1,226 @@
+"""Every query of transcript search: keeping a track's cue rows, and finding the tracks and
+cues that match a query among those a caller may read. The full-text part differs by
+database (FTS5 MATCH on SQLite, a tsvector on PostgreSQL); both are fixed SQL text whose only
+inputs are bound parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.orm import Session, aliased
+
+from mediaobjects.files.models import Attachment
+from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_tracks.models import MediaTrack
+from mediaobjects.transcripts.models import CaptionCue
+
+
+class MatchedTrack(NamedTuple):
+    track_id: int
+    media_object_id: int
+    locale: str
+    kind: str
+    hits: int
+    total: int
+
+
+class MatchedCue(NamedTuple):
+    track_id: int
+    start_ms: int
+    end_ms: int
+    text: str
+
+
+def replace_cues(
+    session: Session, track_id: int, media_object_id: int, rows: Sequence[Sequence[Any]]
+) -> None:
+    """The track's cue rows become exactly ``rows`` (cue_index, start_ms, end_ms, text,
+    folded); on SQLite the triggers of migration 0005 keep the FTS5 index in step."""
+    delete_cues(session, track_id)
+    if rows:
+        session.execute(
+            insert(CaptionCue),
+            [
+                {
+                    "track_id": track_id,
+                    "media_object_id": media_object_id,
+                    "cue_index": row[0],
+                    "start_ms": row[1],
+                    "end_ms": row[2],
+                    "text": row[3],
+                    "folded": row[4],
+                }
+                for row in rows
+            ],
+        )
+
+
+def delete_cues(session: Session, track_id: int) -> None:
+    session.execute(delete(CaptionCue).where(CaptionCue.track_id == track_id))
+
+
+def _matching(
+    session: Session, phrases: Sequence[str], fts5_match: str
+) -> tuple[str, dict[str, Any]]:
+    """FROM and WHERE text selecting the cues (alias ``c``) that match, and their parameters.
+    Every group must match one cue: AND in FTS5, ``&&`` of tsqueries in PostgreSQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (
+            "caption_cues_fts JOIN caption_cues AS c ON c.id = caption_cues_fts.rowid "
+            "WHERE caption_cues_fts MATCH :match",
+            {"match": fts5_match},
+        )
+    # phraseto_tsquery runs the words through the same parser as the generated tsvector, so
+    # both sides agree however PostgreSQL would split a word.
+    tsquery = " && ".join(f"phraseto_tsquery('simple', :p{i})" for i in range(len(phrases)))
+    params = {f"p{i}": phrase for i, phrase in enumerate(phrases)}
+    return f"caption_cues AS c WHERE c.terms @@ ({tsquery})", params
+
+
+def matched_tracks(
+    session: Session,
+    *,
+    phrases: Sequence[str],
+    fts5_match: str,
+    context_type: str,
+    context_id: int,
+    include_restricted: bool,
+    limit: int,
+    offset: int,
+) -> list[MatchedTrack]:
+    """One page of the tracks with matching cues that the caller may read in one context, in
+    the media list's title order, each with its number of matching cues and the total number of
+    such tracks (see ``_readable_matches``)."""
+    stmt, params = _readable_matches(session, phrases, fts5_match, include_restricted)
+    stmt = (
+        stmt.order_by(
+            MediaObject.title_sort_key.asc().nulls_last(),
+            MediaObject.id,
+            MediaTrack.locale,
+            MediaTrack.id,
+        )
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    params.update(context_type=context_type, context_id=context_id, limit=limit, offset=offset)
+    return [MatchedTrack._make(row) for row in session.execute(stmt, params)]
+
+
+def count_matched_tracks(
+    session: Session,
+    *,
+    phrases: Sequence[str],
+    fts5_match: str,
+    context_type: str,
+    context_id: int,
+    include_restricted: bool,
+) -> int:
+    """How many tracks ``matched_tracks`` pages through."""
+    stmt, params = _readable_matches(session, phrases, fts5_match, include_restricted)
+    params.update(context_type=context_type, context_id=context_id)
+    counted = select(func.count()).select_from(stmt.subquery())
+    return int(session.scalar(counted, params) or 0)
+
+
+def _readable_matches(
+    session: Session, phrases: Sequence[str], fts5_match: str, include_restricted: bool
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The tracks with matching cues that the caller may read in one context (bound
+    parameters ``context_type`` and ``context_id``).
+
+    A track is readable through a file of the context, as ``media_tracks.service`` shows
+    tracks: the file's own tracks; through the media object's default file also the legacy
+    tracks that belong to no file; through another file (a copy) the default file's tracks
+    for locales the copy has none of. Files are those the media list counts: not deleted, and
+    hidden or locked ones only for those who manage the context's files. Deleted media
+    objects are never searched."""
+    where, params = _matching(session, phrases, fts5_match)
+    # ``where`` is fixed text naming bound parameters (``_matching``): nothing of the query.
+    sql = f"SELECT c.track_id AS track_id, count(*) AS hits FROM {where} GROUP BY c.track_id"  # noqa: S608
+    hits = text(sql).columns(track_id=Integer, hits=Integer).subquery("hits")
+    file = aliased(Attachment)
+    own = aliased(MediaTrack)
+    shadowed = exists().where(
+        own.attachment_id == file.id,
+        own.media_object_id == MediaTrack.media_object_id,
+        func.lower(own.locale) == func.lower(MediaTrack.locale),
+    )
+    through = exists().where(
+        file.context_type == bindparam("context_type"),
+        file.context_id == bindparam("context_id"),
+        file.workflow_state != "deleted",
+        file.media_entry_id == MediaObject.media_id,
+        or_(
+            MediaTrack.attachment_id == file.id,
+            and_(file.id == MediaObject.attachment_id, MediaTrack.attachment_id.is_(None)),
+            and_(
+                MediaTrack.attachment_id == MediaObject.attachment_id,
+                file.id != MediaObject.attachment_id,
+                ~shadowed,
+            ),
+        ),
+    )
+    if not include_restricted:
+        through = through.where(file.hidden.is_(False), file.locked.is_(False))
+    stmt = (
+        select(
+            MediaTrack.id,
+            MediaObject.id,
+            MediaTrack.locale,
+            MediaTrack.kind,
+            hits.c.hits,
+            func.count().over(),
+        )
+        .select_from(hits)
+        .join(MediaTrack, MediaTrack.id == hits.c.track_id)
+        .join(MediaObject, MediaObject.id == MediaTrack.media_object_id)
+        .where(MediaObject.workflow_state != "deleted", through)
+    )
+    return stmt, params
+
+
+def matched_cues(
+    session: Session,
+    *,
+    phrases: Sequence[str],
+    fts5_match: str,
+    track_ids: Sequence[int],
+    per_track: int,
+) -> list[MatchedCue]:
+    """The first ``per_track`` matching cues (in time order) of each of ``track_ids``."""
+    if not track_ids:
+        return []
+    where, params = _matching(session, phrases, fts5_match)
+    # ``where`` is fixed text naming bound parameters (``_matching``): nothing of the query.
+    sql = (
+        "SELECT track_id, start_ms, end_ms, text FROM ("  # noqa: S608
+        "SELECT c.track_id AS track_id, c.cue_index AS cue_index, c.start_ms AS start_ms, "
+        "c.end_ms AS end_ms, c.text AS text, row_number() OVER "
+        "(PARTITION BY c.track_id ORDER BY c.cue_index) AS n "
+        f"FROM {where} AND c.track_id IN :track_ids"
+        ") AS found WHERE n <= :per_track ORDER BY track_id, cue_index"
+    )
+    stmt = text(sql).bindparams(bindparam("track_ids", expanding=True))
+    params.update(track_ids=list(track_ids), per_track=per_track)
+    return [MatchedCue._make(row) for row in session.execute(stmt, params)]
+
+
+def media_objects_by_id(session: Session, ids: Sequence[int]) -> dict[int, MediaObject]:
+    if not ids:
+        return {}
+    stmt = select(MediaObject).where(MediaObject.id.in_(list(ids)))
+    return {media_object.id: media_object for media_object in session.scalars(stmt)}

@@ -18,6 +18,7 @@ down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 # Tracks read per round trip while the existing ones are indexed.
 _BATCH = 200
 
@@ -49,9 +50,9 @@ _POSTGRESQL = (
 def upgrade() -> None:
     op.create_table(
         "caption_cues",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("track_id", sa.Integer(), nullable=False),
-        sa.Column("media_object_id", sa.Integer(), nullable=False),
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("track_id", _ID, nullable=False),
+        sa.Column("media_object_id", _ID, nullable=False),
         sa.Column("cue_index", sa.Integer(), nullable=False),
         sa.Column("start_ms", sa.BigInteger(), nullable=False),
         sa.Column("end_ms", sa.BigInteger(), nullable=False),

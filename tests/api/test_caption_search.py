@@ -298,3 +298,26 @@ def test_a_lone_surrogate_is_4xx(lecture: World) -> None:
 def test_search_syntax_in_q_is_just_words(lecture: World, q: str) -> None:
     response = search(lecture.api, lecture.student, f"courses/{lecture.course}", q)
     assert response.status_code in (200, 400), (q, response.text)
+
+
+def test_a_copy_shows_the_original_captions_until_it_has_its_own(lecture: World) -> None:
+    api = lecture.api
+    other, copy = lecture.copy_to_new_course()
+    student_b = api.user()
+    api.enroll(other, student_b, "student")
+    path_a, path_b = f"courses/{lecture.course}", f"courses/{other}"
+    # The copy inherits the original's English track, as its track list shows.
+    assert found(api, student_b, path_b, "fun") == ["Machine learning is fun"]
+
+    own = [
+        {"locale": "en", "content": vtt("Copied and changed")},
+        {"locale": "de", "content": vtt("Spaß")},
+    ]
+    api.ok("PUT", f"/api/v1/media_attachments/{copy['id']}/media_tracks", lecture.teacher, json=own)
+    # Its own English track hides the inherited one; the original's course is unchanged.
+    assert found(api, student_b, path_b, "fun") == []
+    assert found(api, student_b, path_b, "changed") == ["Copied and changed"]
+    assert found(api, student_b, path_b, "spass") == ["Spaß"]
+    assert found(api, lecture.student, path_a, "fun") == ["Machine learning is fun"]
+    assert found(api, lecture.student, path_a, "changed") == []
+    assert found(api, lecture.student, path_a, "spass") == []

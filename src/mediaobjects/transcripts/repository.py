@@ -79,9 +79,11 @@ def _matching(
     """FROM and WHERE text selecting the cues (alias ``c``) that match, and their parameters.
     Every group must match one cue: AND in FTS5, ``&&`` of tsqueries in PostgreSQL."""
     if session.get_bind().dialect.name == "sqlite":
+        # The FTS5 query runs once, as a list: joined, SQLite may instead probe the FTS5
+        # table once per cue of the wanted tracks (a phrase: 70 ms for 10 tracks).
         return (
-            "caption_cues_fts JOIN caption_cues AS c ON c.id = caption_cues_fts.rowid "
-            "WHERE caption_cues_fts MATCH :match",
+            "caption_cues AS c WHERE c.id IN "
+            "(SELECT rowid FROM caption_cues_fts WHERE caption_cues_fts MATCH :match)",
             {"match": fts5_match},
         )
     # phraseto_tsquery runs the words through the same parser as the generated tsvector, so
@@ -152,30 +154,7 @@ def _readable_matches(
     # ``where`` is fixed text naming bound parameters (``_matching``): nothing of the query.
     sql = f"SELECT c.track_id AS track_id, count(*) AS hits FROM {where} GROUP BY c.track_id"  # noqa: S608
     hits = text(sql).columns(track_id=Integer, hits=Integer).subquery("hits")
-    file = aliased(Attachment)
-    own = aliased(MediaTrack)
-    shadowed = exists().where(
-        own.attachment_id == file.id,
-        own.media_object_id == MediaTrack.media_object_id,
-        func.lower(own.locale) == func.lower(MediaTrack.locale),
-    )
-    through = exists().where(
-        file.context_type == bindparam("context_type"),
-        file.context_id == bindparam("context_id"),
-        file.workflow_state != "deleted",
-        file.media_entry_id == MediaObject.media_id,
-        or_(
-            MediaTrack.attachment_id == file.id,
-            and_(file.id == MediaObject.attachment_id, MediaTrack.attachment_id.is_(None)),
-            and_(
-                MediaTrack.attachment_id == MediaObject.attachment_id,
-                file.id != MediaObject.attachment_id,
-                ~shadowed,
-            ),
-        ),
-    )
-    if not include_restricted:
-        through = through.where(file.hidden.is_(False), file.locked.is_(False))
+    readable = _readable_track_ids(include_restricted)
     stmt = (
         select(
             MediaTrack.id,
@@ -188,9 +167,52 @@ def _readable_matches(
         .select_from(hits)
         .join(MediaTrack, MediaTrack.id == hits.c.track_id)
         .join(MediaObject, MediaObject.id == MediaTrack.media_object_id)
-        .where(MediaObject.workflow_state != "deleted", through)
+        .where(MediaObject.workflow_state != "deleted", MediaTrack.id.in_(readable))
     )
     return stmt, params
+
+
+def _readable_track_ids(include_restricted: bool) -> Select[int]:
+    """The ids of every track readable through the context's files (bound parameters
+    ``context_type`` and ``context_id``), uncorrelated: the database lists a course's tracks
+    once (a few per file) rather than looking for a file of each matching track."""
+    file = aliased(Attachment)
+    media = aliased(MediaObject)
+    track = aliased(MediaTrack)
+    own = aliased(MediaTrack)
+    shadowed = exists().where(
+        own.attachment_id == file.id,
+        own.media_object_id == track.media_object_id,
+        func.lower(own.locale) == func.lower(track.locale),
+    )
+    stmt = (
+        select(track.id)
+        .select_from(file)
+        .join(media, media.media_id == file.media_entry_id)
+        .join(
+            track,
+            and_(
+                track.media_object_id == media.id,
+                or_(
+                    track.attachment_id == file.id,
+                    and_(file.id == media.attachment_id, track.attachment_id.is_(None)),
+                    and_(
+                        track.attachment_id == media.attachment_id,
+                        file.id != media.attachment_id,
+                        ~shadowed,
+                    ),
+                ),
+            ),
+        )
+        .where(
+            file.context_type == bindparam("context_type"),
+            file.context_id == bindparam("context_id"),
+            file.workflow_state != "deleted",
+        )
+    )
+    if not include_restricted:
+        stmt = stmt.where(file.hidden.is_(False), file.locked.is_(False))
+    return stmt
 
 
 def matched_cues(

@@ -321,3 +321,12 @@ def test_a_copy_shows_the_original_captions_until_it_has_its_own(lecture: World)
     assert found(api, lecture.student, path_a, "fun") == ["Machine learning is fun"]
     assert found(api, lecture.student, path_a, "changed") == []
     assert found(api, lecture.student, path_a, "spass") == []
+
+
+def test_absurd_pages(lecture: World) -> None:
+    path = f"courses/{lecture.course}"
+    far = search(lecture.api, lecture.student, path, "fun", page="9" * 30)
+    assert far.status_code == 200 and far.json() == []
+    assert 'page=1&per_page=10>; rel="last"' in far.headers["Link"]
+    for page in ("0", "-1", "x", "9" * 1001):
+        assert search(lecture.api, lecture.student, path, "fun", page=page).status_code == 404

@@ -75,19 +75,19 @@ def search_captions(
         include_restricted = MANAGE_FILES_EDIT in rights
     query = parse_query(q)
     offset = (page - 1) * per_page
-    if offset > MAX_OFFSET:
-        return SearchPage(rows=[], total=0, page=page, per_page=per_page)
     phrases, match = query.phrases(), query.fts5_match()
-    tracks = repo.matched_tracks(
-        session,
-        phrases=phrases,
-        fts5_match=match,
-        context_type=scope_type,
-        context_id=scope_id,
-        include_restricted=include_restricted,
-        limit=per_page,
-        offset=offset,
-    )
+    tracks = []
+    if offset <= MAX_OFFSET:
+        tracks = repo.matched_tracks(
+            session,
+            phrases=phrases,
+            fts5_match=match,
+            context_type=scope_type,
+            context_id=scope_id,
+            include_restricted=include_restricted,
+            limit=per_page,
+            offset=offset,
+        )
     if not tracks:
         # Past the last page the total is still wanted for the Link header's last page.
         total = 0

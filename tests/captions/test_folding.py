@@ -9,7 +9,13 @@ import html
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mediaobjects.captions.folding import MAX_WORD_LENGTH, folded_words, highlight, words
+from mediaobjects.captions.folding import (
+    MAX_WORD_LENGTH,
+    _words,
+    folded_words,
+    highlight,
+    words,
+)
 
 
 def test_accents_case_and_compatibility_forms_are_folded() -> None:
@@ -49,3 +55,13 @@ def test_highlight_marks_matching_words_and_escapes_the_rest() -> None:
 def test_highlight_is_the_escaped_text_plus_marks(text: str, marked: set[str]) -> None:
     out = highlight(text, marked)
     assert out.replace("<mark>", "").replace("</mark>", "") == html.escape(text)
+
+
+@given(st.text())
+def test_folded_words_are_the_words_of_the_spans(text: str) -> None:
+    assert folded_words(text) == [word.folded for word in words(text)]
+
+
+@given(st.text(alphabet=st.characters(codec="ascii")))
+def test_ascii_text_takes_a_shortcut_to_the_same_words(text: str) -> None:
+    assert words(text) == _words(text)

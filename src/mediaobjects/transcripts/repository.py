@@ -57,7 +57,7 @@ def replace_cues(
     if not rows:
         return
     session.execute(
-        insert(CaptionCue.__table__),
+        insert(_CUES),
         [
             {
                 "track_id": track_id,
@@ -75,6 +75,8 @@ def replace_cues(
         session.execute(_FTS_ADD_TRACK, {"track_id": track_id})
 
 
+# The table, for a plain executemany (the ORM's bulk insert path adds nothing here).
+_CUES = CaptionCue.metadata.tables[CaptionCue.__tablename__]
 _FTS_ADD_TRACK = text(
     "INSERT INTO caption_cues_fts(rowid, folded) "
     "SELECT id, folded FROM caption_cues WHERE track_id = :track_id"

@@ -2,9 +2,10 @@
 the folded words that the database's full-text index is built from.
 
 Not in the model, because SQLAlchemy cannot describe them, and created by migration 0005:
-on SQLite the FTS5 table ``caption_cues_fts`` (external content: this table) and the triggers
-that keep it in step; on PostgreSQL the generated ``terms`` tsvector column and its GIN index.
-``db.migrate._ours`` leaves them out of the models-versus-migrations check."""
+on SQLite the FTS5 table ``caption_cues_fts`` (external content: this table; rows are added to
+it by ``transcripts.repository.replace_cues`` and removed by triggers); on PostgreSQL the
+generated ``terms`` tsvector column and its GIN index. ``db.migrate._ours`` leaves them out of
+the models-versus-migrations check."""
 
 from __future__ import annotations
 
@@ -12,9 +13,6 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mediaobjects.db.base import Base
-
-FTS_TABLE = "caption_cues_fts"
-TERMS_COLUMN = "terms"
 
 
 class CaptionCue(Base):

@@ -20,6 +20,7 @@ from mediaobjects.media_tracks.routes import router as media_tracks_router
 from mediaobjects.settings import Settings
 from mediaobjects.storage.interfaces import Storage
 from mediaobjects.transcoding import Transcoder
+from mediaobjects.transcripts.routes import router as transcripts_router
 from mediaobjects.web.routes import router as web_router
 
 
@@ -70,6 +71,7 @@ def create_app(
     app.include_router(media_tracks_router)
     app.include_router(track_history_router)
     app.include_router(track_quality_router)
+    app.include_router(transcripts_router)
     app.include_router(delivery_router)
     app.include_router(web_router)
     return app

@@ -308,6 +308,21 @@ def test_success_responses_match_schema(app: Any, api: Api) -> None:
         register = {"id": media_id, "type": "video", "context_code": f"course_{world.course}"}
         call("POST", template, teacher, data=register)
 
+    # ---- transcript search: the course's tracks say "Hello"
+    for template, where in (
+        ("/api/v1/groups/{group_id}/caption_search", group),
+        ("/api/v1/users/self/caption_search", {}),
+    ):
+        call("GET", template, teacher, path=where, params={"q": "hello"})
+    found = call.json(
+        "GET",
+        "/api/v1/courses/{course_id}/caption_search",
+        teacher,
+        path=course,
+        params={"q": "hello"},
+    )
+    assert found and found[0]["cues"], found
+
     # ---- tracks (non-API): create, WebVTT (and 304), delete
     call(
         "POST",
@@ -354,7 +369,7 @@ def test_success_responses_match_schema(app: Any, api: Api) -> None:
 
     # Every operation of these routers answered with success at least once above: a new route
     # needs a documented success schema and a call here.
-    walked = {"accounts", "files", "media objects", "media tracks"}
+    walked = {"accounts", "files", "media objects", "media tracks", "transcript search"}
     every = {
         (op.method.upper(), op.path)
         for op in OPERATIONS

@@ -45,9 +45,22 @@ def current_revision(engine: Engine) -> str | None:
 FOREIGN_TABLE_PREFIXES = ("huey", "job_lease")
 
 
+# Transcript search structures no model can describe (migration 0005): SQLite's FTS5 table
+# and its shadow tables, PostgreSQL's generated tsvector column and its GIN index.
+FTS_TABLE_PREFIX = "caption_cues_fts"
+TSVECTOR_COLUMN = ("caption_cues", "terms")
+TSVECTOR_INDEX = "ix_caption_cues_terms"
+
+
 def _ours(obj: Any, name: str | None, type_: str, reflected: bool, _compare_to: Any) -> bool:
     foreign = type_ == "table" and reflected and (name or "").startswith(FOREIGN_TABLE_PREFIXES)
-    return not foreign
+    fts = type_ == "table" and reflected and (name or "").startswith(FTS_TABLE_PREFIX)
+    tsvector = (
+        type_ == "column"
+        and reflected
+        and (getattr(getattr(obj, "table", None), "name", None), name) == TSVECTOR_COLUMN
+    ) or (type_ == "index" and reflected and name == TSVECTOR_INDEX)
+    return not (foreign or fts or tsvector)
 
 
 def schema_differences(engine: Engine) -> list[Any]:

@@ -6,6 +6,7 @@ from mediaobjects.db.base import Base
 from mediaobjects.files import models as files_models
 from mediaobjects.media_objects import models as media_objects_models
 from mediaobjects.media_tracks import models as media_tracks_models
+from mediaobjects.transcripts import models as transcripts_models
 
 metadata = Base.metadata
 
@@ -15,4 +16,5 @@ __all__ = [
     "media_objects_models",
     "media_tracks_models",
     "metadata",
+    "transcripts_models",
 ]

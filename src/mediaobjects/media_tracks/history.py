@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from mediaobjects.media_tracks import repository as repo
 from mediaobjects.media_tracks.models import MediaTrack, TrackVersion
+from mediaobjects.transcripts import indexing as transcript_index
 
 
 def keep_current(session: Session, track: MediaTrack) -> None:
@@ -26,6 +27,7 @@ def record_write(session: Session, track: MediaTrack, reason: str, user_id: int)
     be written (flushed) first: on PostgreSQL that row lock orders concurrent writers of one
     track, so their versions are numbered in the order their contents took effect."""
     session.flush()
+    transcript_index.index_track(session, track)
     return _add(session, track, reason, user_id, None)
 
 
@@ -35,6 +37,7 @@ def record_delete(session: Session, track: MediaTrack, user_id: int, when: datet
     keep_current(session, track)
     session.flush()
     repo.mark_versions_deleted(session, track.id, when, user_id)
+    transcript_index.forget_track(session, track.id)
 
 
 def _add(

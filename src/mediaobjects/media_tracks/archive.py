@@ -22,7 +22,7 @@ from mediaobjects.errors import FieldError, PayloadTooLarge, UnprocessableEntity
 
 CHUNK = 64 * 1024
 # Ratios are only judged past this many bytes: a tiny entry can compress oddly and harm none.
-RATIO_GRACE = 1024 * 1024
+RATIO_GRACE = 64 * 1024
 _END_RECORD = b"PK\x05\x06"
 _END_RECORD_SIZE = 22
 _MAX_COMMENT = 0xFFFF

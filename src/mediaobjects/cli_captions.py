@@ -118,7 +118,8 @@ def cmd_captions_export(settings: Settings, args: argparse.Namespace) -> int:
     upgrade_database(settings)
     ctx = build_context(settings, with_jobs=False)
     try:
-        with ctx.read() as session, _progress("exporting") as progress:
+        # A write unit: the default user, the first site admin, is created when there is none.
+        with ctx.write() as session, _progress("exporting") as progress:
             principal = _principal(session, args.login)
             export = bulk.export_captions(
                 session, principal, args.course, args.format, progress=progress
@@ -182,8 +183,9 @@ def cmd_captions_import(settings: Settings, args: argparse.Namespace) -> int:
     upgrade_database(settings)
     ctx = build_context(settings, with_jobs=False)
     try:
-        unit = ctx.read() if args.dry_run else ctx.write()
-        with unit as session, _progress("importing") as progress:
+        # A write unit even for a dry run, which writes no caption: the default user, the
+        # first site admin, is created when there is none.
+        with ctx.write() as session, _progress("importing") as progress:
             principal = _principal(session, args.login)
             report = bulk.import_captions(
                 session,

@@ -15,7 +15,11 @@ import zipfile
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from mediaobjects.context import AppContext
+from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_tracks.models import MediaTrack
 from mediaobjects.settings import Settings
 from tests.support.api import Api, Person
 from tests.support.media import fake_mp4
@@ -200,6 +204,38 @@ def test_export_then_import_changes_nothing(
         assert body["changed"] == [] and body["refused"] == [], body
         assert len(body["unchanged"]) == 3
         assert body["dry_run"] is (query == "?dry_run=true")
+    assert everything(world, course_media) == before
+
+
+def test_legacy_tracks_today_s_rules_refuse_come_back_unchanged(
+    world: World, course_media: dict[str, str], ctx: AppContext
+) -> None:
+    """A track imported from Canvas with a legacy locale and text that is not captions can
+    only be exported as WebVTT (as stored); importing it back is no change, not a refusal."""
+    with ctx.write() as session:
+        mo = session.scalars(
+            select(MediaObject).where(MediaObject.media_id == course_media["seminar"])
+        ).one()
+        session.add(
+            MediaTrack(
+                media_object_id=mo.id,
+                attachment_id=mo.attachment_id,
+                locale="zh_CN",
+                kind="subtitles",
+                content="not captions at all",
+            )
+        )
+    before = everything(world, course_media)
+    response = export(world, "?format=srt")
+    files = unzip(response.content)
+    assert files["Seminar.zh_CN.vtt"] == b"not captions at all"
+    body = post_zip(world, response.content).json()
+    assert body["refused"] == [] and body["changed"] == []
+    assert {
+        "file": "Seminar.zh_CN.vtt",
+        "media_id": course_media["seminar"],
+        "locale": "zh_CN",
+    } in body["unchanged"]
     assert everything(world, course_media) == before
 
 

@@ -442,13 +442,15 @@ def _import_one(
             limits=limits,
             lenient=lenient,
         )
-    except Forbidden as exc:
-        # Files left as exported are "unchanged" even where the caller may not write (media
-        # whose captions belong to another course): a round trip must not fail on them.
+    except MediaObjectsError as exc:
+        # A file left as exported is "unchanged" even where it could not be written: media
+        # whose captions belong to another course, legacy tracks whose locale or content
+        # today's rules refuse. A round trip must not fail on them.
         if _unchanged_anyway(session, media_object, locale, content, extension):
             return Outcome(incoming.name, "unchanged", media_object.media_id, locale)
-        raise _Refused(f"you may not change the captions of media {media_object.media_id}") from exc
-    except MediaObjectsError as exc:
+        if isinstance(exc, Forbidden):
+            reason = f"you may not change the captions of media {media_object.media_id}"
+            raise _Refused(reason) from exc
         raise _Refused(_reason(exc)) from exc
     key = (media_object.id, preview.locale.lower())
     if key in claimed:
@@ -491,9 +493,12 @@ def _unchanged_anyway(
 ) -> bool:
     try:
         key = normalise_locale(locale).lower()
-        document = normalise_caption(content).document
-    except (LocaleError, CaptionError):
-        return False
+    except LocaleError:
+        key = locale.lower()  # a legacy track's stored locale, as the export named it
+    try:
+        document: CaptionDocument | None = normalise_caption(content).document
+    except CaptionError:
+        document = None
     current = next(
         (
             view.track

@@ -12,7 +12,7 @@ from mediaobjects.media_tracks.bulk import safe_stem
     [
         ("Week 1: Welcome", "Week 1_ Welcome"),
         ("a/b\\c", "a_b_c"),
-        ('Q&A? "live" <1> | *', 'Q&A_ _live_ _1_ _ _'),
+        ('Q&A? "live" <1> | *', "Q&A_ _live_ _1_ _ _"),
         ("../../etc/passwd", "_.._etc_passwd"),
         ("tab\there\nnew line", "tab_here_new line"),
         ("zero\u200bwidth", "zero_width"),

@@ -19,7 +19,7 @@ from mediaobjects.http.body import limited_stream
 from mediaobjects.http.deps import Ctx, CurrentPrincipal, DbSession, authorized
 from mediaobjects.http.limits import limit_track_put
 from mediaobjects.http.multipart import stream_multipart
-from mediaobjects.http.openapi import ERROR_RESPONSES, ok
+from mediaobjects.http.openapi import ERROR_RESPONSES, TOO_MANY_REQUESTS, ok
 from mediaobjects.http.responses import canvas_json
 from mediaobjects.media_tracks import archive, bulk
 from mediaobjects.media_tracks import service as tracks
@@ -165,7 +165,10 @@ def may_import_course_captions(
 @router.post(
     "/api/v1/courses/{course_id}/captions.zip",
     summary="Import a ZIP of caption files into a course's media (or check it: dry_run)",
-    responses=ok("What changed, what was unchanged, what was refused and why", IMPORT_REPORT),
+    responses={
+        **ok("What changed, what was unchanged, what was refused and why", IMPORT_REPORT),
+        **TOO_MANY_REQUESTS,
+    },
     dependencies=[Depends(may_import_course_captions)],
     openapi_extra=ZIP_BODY,
 )

@@ -1,5 +1,5 @@
-"""The ``mediaobjects`` command: serve, worker, create-admin-token, reprocess, db upgrade and
-db check. Operators' scripts depend on these names."""
+"""The ``mediaobjects`` command: serve, worker, create-admin-token, reprocess, db upgrade,
+db check and captions export|import. Operators' scripts depend on these names."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from mediaobjects.cli_captions import add_captions_commands
 from mediaobjects.context import AppContext, InvalidSettings
 from mediaobjects.redact import redact_url
 from mediaobjects.settings import Settings
@@ -253,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub.add_parser(
         "check", help="exit non-zero when the database is not at the newest schema"
     ).set_defaults(func=cmd_db_check)
+    add_captions_commands(sub)
     return parser
 
 

@@ -102,6 +102,35 @@ class Settings(BaseSettings):
             "a write that would pass it gets 422 and changes nothing."
         ),
     )
+    max_captions_zip_bytes: int = Field(
+        default=64 * MiB,
+        gt=0,
+        description=(
+            "Largest ZIP accepted by `POST .../captions.zip` (bulk caption import), in bytes; "
+            "larger gets 413."
+        ),
+    )
+    max_captions_zip_entries: int = Field(
+        default=5000,
+        gt=0,
+        description="Most entries (files and folders) a captions ZIP may hold; more gets 422.",
+    )
+    max_captions_zip_uncompressed_bytes: int = Field(
+        default=256 * MiB,
+        gt=0,
+        description=(
+            "Most bytes all entries of a captions ZIP may decompress to, counted while "
+            "decompressing; more gets 413."
+        ),
+    )
+    max_captions_zip_ratio: int = Field(
+        default=200,
+        gt=0,
+        description=(
+            "Highest compression ratio (decompressed / compressed size) of one entry of a "
+            "captions ZIP, checked while decompressing; higher gets 422 (a zip bomb)."
+        ),
+    )
     captions_lenient: bool = Field(
         default=False,
         description=(

@@ -354,6 +354,17 @@ def test_success_responses_match_schema(app: Any, api: Api) -> None:
                 "GET", "/api/v1" + template + "/content", teacher, path=one, params={"format": name}
             )
             assert download.headers["content-disposition"].startswith("attachment;")
+    # ---- bulk captions: a course's export imported back (dry run, then for real)
+    exported = call("GET", "/api/v1/courses/{course_id}/captions.zip", teacher, path=course)
+    for dry_run in ("true", "false"):
+        call(
+            "POST",
+            "/api/v1/courses/{course_id}/captions.zip",
+            teacher,
+            path=course,
+            params={"dry_run": dry_run},
+            files={"file": ("captions.zip", exported.content, "application/zip")},
+        )
     call(
         "DELETE",
         "/media_objects/{media_object_id}/media_tracks/{track_id}",

@@ -126,6 +126,12 @@ def get_user(session: Session, principal: Principal, user_ref: str) -> User:
     return user
 
 
+def find_user_by_login(session: Session, login_id: str) -> User | None:
+    """The user whose login is ``login_id`` (compared as logins are: trimmed, case-folded);
+    for command-line tools acting as someone. No access check: the caller is the operator."""
+    return repo.get_user_by_login(session, login_id.strip().casefold())
+
+
 def ensure_admin_user(session: Session) -> User:
     """The first site admin, created (with the root account) when there is none."""
     ensure_root_account(session)

@@ -81,8 +81,9 @@ TRACK_SUMMARY_COLUMNS = (
 
 
 # How a version came to be: the content a track had before versions were kept (``initial``),
-# the API's PUT, the non-API create route, a retime, a restore of an older version, the editor.
-VERSION_REASONS = ("initial", "api", "create", "retime", "restore", "editor")
+# the API's PUT, the non-API create route, a retime, a restore of an older version, the editor,
+# a bulk import (``media_tracks.bulk``).
+VERSION_REASONS = ("initial", "api", "create", "retime", "restore", "editor", "import")
 
 
 class TrackVersion(Base):

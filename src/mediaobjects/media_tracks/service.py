@@ -20,6 +20,7 @@ from mediaobjects.captions import (
     BLANK_MESSAGE,
     DEFAULT_KIND,
     TTML_MESSAGE,
+    CaptionDocument,
     CaptionError,
     KindError,
     LocaleError,
@@ -95,6 +96,22 @@ class _Element:
     kind: str | None
     content: str | None
     webvtt: str | None
+    # The cues of ``content`` (None for content-less elements; no cues for lenient legacy).
+    document: CaptionDocument | None = None
+
+
+@dataclass(frozen=True)
+class UpsertPreview:
+    """What ``upsert_track`` would do with a track, without doing it (for bulk imports and
+    their dry runs): the validated ``locale`` and ``kind`` (None: unchanged or the default),
+    the WebVTT and cues the content becomes, and ``current``, the track it would update (None:
+    it would add one)."""
+
+    locale: str
+    kind: str | None
+    webvtt: str | None
+    document: CaptionDocument | None
+    current: MediaTrack | None
 
 
 # ---- reading ------------------------------------------------------------------------------
@@ -290,10 +307,12 @@ def upsert_track(
     content: str | None,
     limits: TrackLimits,
     lenient: bool = False,
+    reason: str = "create",
 ) -> MediaTrack:
     """POST one track: creates the locale's track, or updates it when the route already
     shows one of that locale (whoever created it; its ``user_id`` stays). ``kind`` None
-    means ``subtitles`` for a new track and "unchanged" for an existing one (§2.7)."""
+    means ``subtitles`` for a new track and "unchanged" for an existing one (§2.7).
+    ``reason`` is the version's (``create`` for the route, ``import`` for bulk imports)."""
     user = authentication.require_user(principal)
     route = _resolve(session, media_object, attachment)
     if not _rights(session, principal, route).add:
@@ -319,13 +338,53 @@ def upsert_track(
     saved: list[MediaTrack] = []
 
     def apply() -> None:
-        saved.append(_upsert(session, route, visible, element, user.id, "create"))
+        saved.append(_upsert(session, route, visible, element, user.id, reason))
         route.media_object.updated_at = utcnow()
         session.flush()
         _check_track_count(session, route, limits.max_tracks)
 
     _in_savepoint(session, apply, lambda: None)
     return saved[0]
+
+
+def preview_upsert(
+    session: Session,
+    principal: Principal,
+    *,
+    media_object: MediaObject,
+    locale: str | None,
+    kind: str | None,
+    content: str | None,
+    limits: TrackLimits,
+    lenient: bool = False,
+) -> UpsertPreview:
+    """The checks of ``upsert_track`` on the media-object route, in the same order and with
+    the same errors (Forbidden, PayloadTooLarge, UnprocessableEntity), writing nothing."""
+    user = authentication.require_user(principal)
+    route = _resolve(session, media_object, None)
+    if not _rights(session, principal, route).add:
+        raise Forbidden()
+    errors: list[FieldError] = []
+    oversized: list[FieldError] = []
+    element = _check_element(
+        None,
+        locale,
+        kind,
+        content,
+        errors=errors,
+        oversized=oversized,
+        max_caption_bytes=limits.max_caption_bytes,
+        lenient=lenient,
+        content_required=True,
+        legacy_locales=set(),
+    )
+    _raise_problems(errors, oversized, limits.max_caption_bytes)
+    assert element is not None and element.locale is not None
+    current = _target(route, _visible(session, route), _key(element.locale), user.id)
+    if current is None and repo.count_tracks(session, media_object.id) >= limits.max_tracks:
+        message = f"A media object may have at most {limits.max_tracks} tracks."
+        raise UnprocessableEntity(message, errors=[FieldError(None, message, "too_many")])
+    return UpsertPreview(element.locale, element.kind, element.webvtt, element.document, current)
 
 
 def delete_track(
@@ -463,6 +522,7 @@ def _check_element(
     has_content = isinstance(content, str) and content.strip() != ""
     checked_content: str | None = None
     webvtt: str | None = None
+    document: CaptionDocument | None = None
     if content is not None and not isinstance(content, str):
         errors.append(FieldError("content", "must be a string", "invalid", index))
     elif not has_content:
@@ -478,6 +538,7 @@ def _check_element(
             try:
                 normalised = _normalise_content(content, lenient)
                 webvtt = normalised.webvtt
+                document = normalised.document
                 # Converted formats (SBV, TTML, SAMI) store the WebVTT, never their markup.
                 checked_content = normalised.content or content
             except CaptionError as exc:
@@ -516,7 +577,7 @@ def _check_element(
 
     if len(errors) + len(oversized) > found:
         return None
-    return _Element(index, checked_locale, checked_kind, checked_content, webvtt)
+    return _Element(index, checked_locale, checked_kind, checked_content, webvtt, document)
 
 
 def _normalise_content(content: str, lenient: bool) -> NormalisedCaption:

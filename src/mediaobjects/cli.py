@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from mediaobjects.cli_summaries import add_summarize_command
 from mediaobjects.context import AppContext, InvalidSettings
 from mediaobjects.redact import redact_url
 from mediaobjects.settings import Settings
@@ -238,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub.add_parser(
         "check", help="exit non-zero when the database is not at the newest schema"
     ).set_defaults(func=cmd_db_check)
+    add_summarize_command(sub)
     return parser
 
 

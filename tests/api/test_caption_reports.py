@@ -5,18 +5,22 @@ sorting, Link pagination; who may read them; CSV injection defused."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from mediaobjects.caption_reports import summaries
 from mediaobjects.caption_reports.models import CaptionSummary
+from mediaobjects.cli_summaries import cmd_summarize_captions
 from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.settings import Settings
 from tests.support.api import Api, Person
 from tests.support.media import fake_mp4
 
@@ -459,3 +463,51 @@ def test_account_report_pages_and_csv(course: Course) -> None:
         "GET", "/api/v1/accounts/self/caption_report", api.admin, headers={"Accept": "text/csv"}
     )
     assert accept.text == text
+
+
+# ---- summaries for existing data, and processing ---------------------------------------------
+
+
+def test_summarize_captions_fills_summaries_of_earlier_tracks(
+    course: Course, settings: Settings
+) -> None:
+    api = course.api
+    with api.ctx.write() as session:
+        session.execute(delete(CaptionSummary))
+    # Tracks stored before the summaries existed: known to be there, not yet judged.
+    rows = by_title(report(course))
+    assert rows["Charlie.mp4"]["status"] == "failing"
+    assert rows["Charlie.mp4"]["errors"] is None
+    assert cmd_summarize_captions(settings, argparse.Namespace(missing=True)) == 0
+    assert statuses(report(course)) == {
+        "Alpha.mp4": "missing",
+        "Bravo.mp4": "failing",
+        "Charlie.mp4": "passing",
+    }
+    judged = report(course)
+    assert by_title(judged)["Charlie.mp4"]["coverage"] == pytest.approx(0.95)
+    # Run again over everything, it changes nothing.
+    assert cmd_summarize_captions(settings, argparse.Namespace(missing=False)) == 0
+    assert report(course) == judged
+
+
+def test_processing_finds_the_duration_and_the_captions_are_judged_again(
+    course: Course, tmp_path: Path
+) -> None:
+    from tests.support.clips import make_video
+
+    api = course.api
+    clip = make_video(tmp_path / "clip.mp4", seconds=2, size="160x120")
+    file = api.upload(
+        f"courses/{course.id}", course.teacher, "Echo.mp4", clip.read_bytes(), "video/mp4"
+    )
+    # Ten seconds of captions for a clip not yet processed: nothing to hold them against.
+    put_tracks(api, course.teacher, file["media_entry_id"], [captions(GOOD)])
+    row = by_title(report(course))["Echo.mp4"]
+    assert (row["duration"], row["coverage"], row["errors"]) == (None, None, 0)
+    api.ctx.jobs.run_pending_now()
+    row = by_title(report(course))["Echo.mp4"]
+    assert row["processing_state"] == "ready"
+    assert row["duration"] == pytest.approx(2.0, abs=0.1)
+    # The second cue starts after the clip's end: out of the media, an error.
+    assert row["status"] == "failing" and row["errors"] >= 1

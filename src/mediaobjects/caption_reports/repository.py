@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -33,7 +34,10 @@ from mediaobjects.media_objects import repository as media_repo
 from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_tracks.models import MediaTrack
 
-# Tracks that count as captions for a report: what a deaf viewer can turn on.
+# Tracks that count as captions for a report: what a deaf viewer can turn on. Their
+# workflow_state is not asked: every track this service writes is ready, and on SQLite the
+# column sits after the caption texts, so reading it for every track of a course would read
+# every caption file (twice the report's time on a course of 1,000 lectures).
 CAPTION_KINDS = ("captions", "subtitles")
 STATUSES = ("missing", "failing", "passing")
 
@@ -155,8 +159,8 @@ def _visible_on_media_object() -> ColumnElement[bool]:
     )
 
 
-def _locale_matches(locale: str | None) -> list[ColumnElement[bool]]:
-    if locale is None:
+def _locale_matches(by_locale: bool) -> list[ColumnElement[bool]]:
+    if not by_locale:
         return []
     # "en" asks for every English track (en, en-US, en-GB); "en-US" for that one. Canonical
     # locales hold letters, digits and hyphens only, so LIKE needs no escaping.
@@ -164,10 +168,12 @@ def _locale_matches(locale: str | None) -> list[ColumnElement[bool]]:
     return [or_(folded == bindparam("locale"), folded.like(bindparam("locale_prefix")))]
 
 
-def _caption_tracks(locale: str | None) -> Select[Any]:
-    """The caption tracks of the scope's media objects, each with its summary for the
-    profile, ranked per media object: the best first (meets the profile, then fewest errors,
-    highest coverage, fewest warnings; then locale and id, for a stable choice)."""
+def _caption_tracks(by_locale: bool, within: ColumnElement[bool] | None = None) -> Select[Any]:
+    """The caption tracks of the scope's media objects (``within``: of the media objects it
+    selects, already scoped), each with its summary for the profile, ranked per media object:
+    the best first (meets the profile, then fewest errors, highest coverage, fewest warnings;
+    then locale and id, for a stable choice)."""
+    scope = media_repo.listed_conditions(True) if within is None else [within]
     summary = CaptionSummary
     rank = func.row_number().over(
         partition_by=MediaTrack.media_object_id,
@@ -201,11 +207,10 @@ def _caption_tracks(locale: str | None) -> Select[Any]:
             and_(summary.track_id == MediaTrack.id, summary.profile == bindparam("profile")),
         )
         .where(
-            *media_repo.listed_conditions(True),
+            *scope,
             _visible_on_media_object(),
             MediaTrack.kind.in_(CAPTION_KINDS),
-            MediaTrack.workflow_state == "ready",
-            *_locale_matches(locale),
+            *_locale_matches(by_locale),
         )
     )
 
@@ -234,7 +239,8 @@ def _nulls_last(column: Any, descending: bool) -> list[ColumnElement[Any]]:
     ]
 
 
-def _order(sort: str, descending: bool, best: Any) -> list[ColumnElement[Any]]:
+def _order(sort: str, descending: bool, best: Any | None) -> list[ColumnElement[Any]]:
+    """The row order; ``best`` None for the sorts by a media object column alone."""
     keys: list[ColumnElement[Any]]
     if sort == "title":
         key = MediaObject.title_sort_key
@@ -243,6 +249,8 @@ def _order(sort: str, descending: bool, best: Any) -> list[ColumnElement[Any]]:
         keys = [MediaObject.created_at.desc() if descending else MediaObject.created_at.asc()]
     elif sort == "duration":
         keys = _nulls_last(MediaObject.duration, descending)
+    elif best is None:
+        raise ValueError(f"sorting by {sort} needs the best tracks")
     elif sort == "coverage":
         keys = _nulls_last(best.c.coverage, descending)
     elif sort == "errors":
@@ -257,31 +265,72 @@ def _order(sort: str, descending: bool, best: Any) -> list[ColumnElement[Any]]:
     return keys
 
 
+# Sorts by a column of the media object: without a status filter, the page can be chosen
+# before any track is looked at, and only the page's media objects get their best track.
+MEDIA_SORTS = frozenset({"title", "created_at", "duration"})
+
+
 def _report_stmt(
     *, locale: str | None, statuses: Sequence[str], sort: str, descending: bool
 ) -> Select[Any]:
-    best = _caption_tracks(locale).subquery("best")
+    return _report_stmt_of_shape(locale is not None, tuple(statuses), sort, descending)
+
+
+def _row_columns(best: Any) -> tuple[Any, ...]:
+    return (
+        MediaObject.id,
+        MediaObject.media_id,
+        MediaObject.title,
+        MediaObject.user_entered_title,
+        MediaObject.media_type,
+        MediaObject.duration,
+        MediaObject.processing_state,
+        MediaObject.created_at,
+        best.c.track_id,
+        best.c.locale,
+        best.c.kind,
+        best.c.errors,
+        best.c.warnings,
+        best.c.coverage,
+        best.c.meets_profile,
+        _status(best).label("status"),
+    )
+
+
+@cache
+def _paged_stmt(by_locale: bool, sort: str, descending: bool) -> Select[Any]:
+    """A page sorted by a media object column, every status: the page's ids and the total
+    are chosen over the media objects alone (as the media list does), then only those media
+    objects' tracks are ranked. The page is a CTE used twice, which both databases compute
+    once."""
+    page = (
+        select(MediaObject.id.label("id"), func.count().over().label("total"))
+        .where(*media_repo.listed_conditions(True))
+        .order_by(*_order(sort, descending, None))
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+        .cte("page")
+    )
+    within = MediaTrack.media_object_id.in_(select(page.c.id))
+    best = _caption_tracks(by_locale, within).subquery("best")
+    return (
+        select(*_row_columns(best), page.c.total)
+        .join(page, page.c.id == MediaObject.id)
+        .outerjoin(best, and_(best.c.media_object_id == MediaObject.id, best.c.rank == 1))
+        .order_by(*_order(sort, descending, best))
+    )
+
+
+# Built once per shape (the locale is a bound parameter): building this SELECT costs more than
+# running it on a course of a hundred media objects.
+@cache
+def _report_stmt_of_shape(
+    by_locale: bool, statuses: tuple[str, ...], sort: str, descending: bool
+) -> Select[Any]:
+    best = _caption_tracks(by_locale).subquery("best")
     status = _status(best)
     stmt = (
-        select(
-            MediaObject.id,
-            MediaObject.media_id,
-            MediaObject.title,
-            MediaObject.user_entered_title,
-            MediaObject.media_type,
-            MediaObject.duration,
-            MediaObject.processing_state,
-            MediaObject.created_at,
-            best.c.track_id,
-            best.c.locale,
-            best.c.kind,
-            best.c.errors,
-            best.c.warnings,
-            best.c.coverage,
-            best.c.meets_profile,
-            status.label("status"),
-            func.count().over().label("total"),
-        )
+        select(*_row_columns(best), func.count().over().label("total"))
         .outerjoin(best, and_(best.c.media_object_id == MediaObject.id, best.c.rank == 1))
         .where(*media_repo.listed_conditions(True))
     )
@@ -317,11 +366,15 @@ def report_rows(
 ) -> tuple[list[ReportRow], int | None]:
     """The report's rows in order (``limit`` None: all of them) and how many rows the report
     has (None when this page is empty)."""
-    stmt = _report_stmt(locale=locale, statuses=statuses, sort=sort, descending=descending)
     params = _params(context_type, context_id, profile, locale)
-    if limit is not None:
-        stmt = stmt.limit(bindparam("limit")).offset(bindparam("offset"))
+    if limit is not None and sort in MEDIA_SORTS and len(statuses) == len(STATUSES):
+        stmt = _paged_stmt(locale is not None, sort, descending)
         params["limit"], params["offset"] = limit, offset
+    else:
+        stmt = _report_stmt(locale=locale, statuses=statuses, sort=sort, descending=descending)
+        if limit is not None:
+            stmt = stmt.limit(bindparam("limit")).offset(bindparam("offset"))
+            params["limit"], params["offset"] = limit, offset
     rows = column_rows(session, stmt, params)
     total = int(rows[0][-1]) if rows else None
     return [ReportRow(*row[:-1]) for row in rows], total
@@ -342,21 +395,28 @@ def count_report_rows(
     return int(session.scalar(stmt, params) or 0)
 
 
+_LABELS = (
+    select(MediaTrack.media_object_id, MediaTrack.locale, MediaTrack.kind)
+    .join(MediaObject, MediaObject.id == MediaTrack.media_object_id)
+    .where(_visible_on_media_object())
+    .order_by(MediaTrack.locale, MediaTrack.id)
+)
+_LABELS_OF_MANY = _LABELS.where(MediaTrack.media_object_id.in_(bindparam("ids", expanding=True)))
+_LABELS_OF_SCOPE = _LABELS.where(*media_repo.listed_conditions(True))
+
+
 def track_labels(
     session: Session, *, context_type: str, context_id: int, media_object_ids: Iterable[int] | None
 ) -> list[TrackLabel]:
     """Locale and kind of every track the media list shows for the scope's media objects
     (``media_object_ids`` None: all of them), ordered by locale."""
-    stmt = (
-        select(MediaTrack.media_object_id, MediaTrack.locale, MediaTrack.kind)
-        .join(MediaObject, MediaObject.id == MediaTrack.media_object_id)
-        .where(*media_repo.listed_conditions(True), _visible_on_media_object())
-        .order_by(MediaTrack.locale, MediaTrack.id)
-    )
-    params: dict[str, Any] = {"context_type": context_type, "context_id": context_id}
-    if media_object_ids is not None:
-        stmt = stmt.where(MediaTrack.media_object_id.in_(bindparam("ids", expanding=True)))
-        params["ids"] = list(media_object_ids)
+    if media_object_ids is None:
+        stmt = _LABELS_OF_SCOPE
+        params: dict[str, Any] = {"context_type": context_type, "context_id": context_id}
+    else:
+        # The ids come from the scoped report: no need to apply the scope again.
+        stmt = _LABELS_OF_MANY
+        params = {"ids": list(media_object_ids)}
         if not params["ids"]:
             return []
     return [TrackLabel(*row) for row in column_rows(session, stmt, params)]
@@ -396,7 +456,7 @@ def _course_media() -> Subquery:
     )
 
 
-def _media_flags(locale: str | None) -> Subquery:
+def _media_flags(by_locale: bool) -> Subquery:
     """Per media object with caption tracks: whether one of them meets the profile."""
     passing = func.max(case((CaptionSummary.meets_profile.is_(True), 1), else_=0))
     return (
@@ -412,8 +472,7 @@ def _media_flags(locale: str | None) -> Subquery:
         .where(
             _visible_on_media_object(),
             MediaTrack.kind.in_(CAPTION_KINDS),
-            MediaTrack.workflow_state == "ready",
-            *_locale_matches(locale),
+            *_locale_matches(by_locale),
         )
         .group_by(MediaTrack.media_object_id)
         .subquery("flags")
@@ -426,7 +485,7 @@ def course_rows(
     """One row per course that is not deleted, by name (then id), with its media counts and
     durations; and the number of courses (None when this page is empty)."""
     media = _course_media()
-    flags = _media_flags(locale)
+    flags = _media_flags(locale is not None)
     captioned = case((flags.c.media_object_id.is_not(None), 1), else_=0)
     stmt = (
         select(

@@ -450,15 +450,16 @@ def test_account_report_counts_each_course(course: Course) -> None:
 
 def test_account_report_pages_and_csv(course: Course) -> None:
     api = course.api
-    for name in ("B course", "C course"):
+    for name in ("B course", "C course", "=1+1 course"):
         api.course(name)
     r = api.request("GET", "/api/v1/accounts/self/caption_report?per_page=2", api.admin)
-    assert [row["course_name"] for row in r.json()] == ["B course", "C course"]
+    assert [row["course_name"] for row in r.json()] == ["=1+1 course", "B course"]
     assert 'rel="next"' in r.headers["link"]
     text = api.request("GET", "/api/v1/accounts/self/caption_report.csv", api.admin).text
     rows = read_csv(text)
-    assert [row["course_name"] for row in rows] == ["B course", "C course", "Optics"]
-    assert rows[2]["media_count"] == "3" and rows[2]["passing_count"] == "1"
+    names = ["'=1+1 course", "B course", "C course", "Optics"]
+    assert [row["course_name"] for row in rows] == names
+    assert rows[3]["media_count"] == "3" and rows[3]["passing_count"] == "1"
     accept = api.request(
         "GET", "/api/v1/accounts/self/caption_report", api.admin, headers={"Accept": "text/csv"}
     )

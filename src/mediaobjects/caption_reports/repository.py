@@ -151,12 +151,11 @@ class TrackLabel:
     kind: str
 
 
-def _visible_on_media_object() -> ColumnElement[bool]:
+def _visible_on_media_object(default_attachment_id: Any = None) -> ColumnElement[bool]:
     # The tracks the media list shows for a media object (media_tracks.repository
     # media_object_view): legacy tracks of no attachment, and those of its default file.
-    return or_(
-        MediaTrack.attachment_id.is_(None), MediaTrack.attachment_id == MediaObject.attachment_id
-    )
+    default = MediaObject.attachment_id if default_attachment_id is None else default_attachment_id
+    return or_(MediaTrack.attachment_id.is_(None), MediaTrack.attachment_id == default)
 
 
 def _locale_matches(by_locale: bool) -> list[ColumnElement[bool]]:
@@ -168,12 +167,11 @@ def _locale_matches(by_locale: bool) -> list[ColumnElement[bool]]:
     return [or_(folded == bindparam("locale"), folded.like(bindparam("locale_prefix")))]
 
 
-def _caption_tracks(by_locale: bool, within: ColumnElement[bool] | None = None) -> Select[Any]:
-    """The caption tracks of the scope's media objects (``within``: of the media objects it
-    selects, already scoped), each with its summary for the profile, ranked per media object:
-    the best first (meets the profile, then fewest errors, highest coverage, fewest warnings;
-    then locale and id, for a stable choice)."""
-    scope = media_repo.listed_conditions(True) if within is None else [within]
+def _caption_tracks(by_locale: bool, owners: Any) -> Select[Any]:
+    """The caption tracks of the media objects of ``owners`` (a CTE of already scoped media
+    objects: ``id``, ``attachment_id``), each with its summary for the profile, ranked per
+    media object: the best first (meets the profile, then fewest errors, highest coverage,
+    fewest warnings; then locale and id, for a stable choice)."""
     summary = CaptionSummary
     rank = func.row_number().over(
         partition_by=MediaTrack.media_object_id,
@@ -201,14 +199,13 @@ def _caption_tracks(by_locale: bool, within: ColumnElement[bool] | None = None) 
             summary.meets_profile.label("meets_profile"),
             rank.label("rank"),
         )
-        .join(MediaObject, MediaObject.id == MediaTrack.media_object_id)
+        .join(owners, owners.c.id == MediaTrack.media_object_id)
         .outerjoin(
             summary,
             and_(summary.track_id == MediaTrack.id, summary.profile == bindparam("profile")),
         )
         .where(
-            *scope,
-            _visible_on_media_object(),
+            _visible_on_media_object(owners.c.attachment_id),
             MediaTrack.kind.in_(CAPTION_KINDS),
             *_locale_matches(by_locale),
         )
@@ -304,18 +301,22 @@ def _paged_stmt(by_locale: bool, sort: str, descending: bool) -> Select[Any]:
     objects' tracks are ranked. The page is a CTE used twice, which both databases compute
     once."""
     page = (
-        select(MediaObject.id.label("id"), func.count().over().label("total"))
+        select(
+            MediaObject.id.label("id"),
+            MediaObject.attachment_id.label("attachment_id"),
+            func.count().over().label("total"),
+        )
         .where(*media_repo.listed_conditions(True))
         .order_by(*_order(sort, descending, None))
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
         .cte("page")
     )
-    within = MediaTrack.media_object_id.in_(select(page.c.id))
-    best = _caption_tracks(by_locale, within).subquery("best")
+    best = _caption_tracks(by_locale, page).subquery("best")
     return (
         select(*_row_columns(best), page.c.total)
-        .join(page, page.c.id == MediaObject.id)
+        .select_from(page)
+        .join(MediaObject, MediaObject.id == page.c.id)
         .outerjoin(best, and_(best.c.media_object_id == MediaObject.id, best.c.rank == 1))
         .order_by(*_order(sort, descending, best))
     )
@@ -327,12 +328,20 @@ def _paged_stmt(by_locale: bool, sort: str, descending: bool) -> Select[Any]:
 def _report_stmt_of_shape(
     by_locale: bool, statuses: tuple[str, ...], sort: str, descending: bool
 ) -> Select[Any]:
-    best = _caption_tracks(by_locale).subquery("best")
+    # The scope is a CTE read twice (the tracks to rank, the rows), which both databases
+    # compute once.
+    scope = (
+        select(MediaObject.id.label("id"), MediaObject.attachment_id.label("attachment_id"))
+        .where(*media_repo.listed_conditions(True))
+        .cte("scope")
+    )
+    best = _caption_tracks(by_locale, scope).subquery("best")
     status = _status(best)
     stmt = (
         select(*_row_columns(best), func.count().over().label("total"))
+        .select_from(scope)
+        .join(MediaObject, MediaObject.id == scope.c.id)
         .outerjoin(best, and_(best.c.media_object_id == MediaObject.id, best.c.rank == 1))
-        .where(*media_repo.listed_conditions(True))
     )
     if len(statuses) < len(STATUSES):
         stmt = stmt.where(status.in_(list(statuses)))

@@ -39,6 +39,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("track_id", "profile", name=op.f("pk_caption_summaries")),
+        sqlite_with_rowid=False,
     )
 
 

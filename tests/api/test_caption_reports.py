@@ -396,8 +396,11 @@ def test_who_may_read_a_course_report(course: Course) -> None:
 
 
 def test_a_student_learns_nothing_from_bad_parameters(course: Course) -> None:
-    r = course.api.request("GET", course.url + "?profile=nope", course.student)
-    assert r.status_code == 403
+    for query in ("?profile=nope", "?locale=" + "x" * 500, "?sort=size", "?page=0"):
+        r = course.api.request("GET", course.url + query, course.student)
+        assert r.status_code == 403, query
+    long_locale = course.api.request("GET", course.url + "?locale=" + "x" * 500, course.teacher)
+    assert long_locale.status_code == 400
 
 
 def test_who_may_read_the_account_report(course: Course) -> None:

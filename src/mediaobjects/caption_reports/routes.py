@@ -44,10 +44,8 @@ Profile = Annotated[
 ]
 Locale = Annotated[
     str | None,
-    Query(
-        description="Only tracks of this language (en: en, en-US, en-GB...; en-US: that one)",
-        max_length=64,
-    ),
+    # No max_length here: FastAPI would answer before the caller is authorised.
+    Query(description="Only tracks of this language (en: en, en-US, en-GB...; en-US: that one)"),
 ]
 Sort = Annotated[
     str | None,

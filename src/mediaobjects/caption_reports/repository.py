@@ -95,6 +95,10 @@ def forget_media(session: Session, media_object_id: int) -> None:
     )
 
 
+def get_media_object(session: Session, media_object_id: int) -> MediaObject | None:
+    return session.get(MediaObject, media_object_id)
+
+
 def tracks_of(session: Session, media_object_id: int) -> list[MediaTrack]:
     """Every track of the media object, on any of its attachments (each is summarised; the
     reports choose the visible ones)."""

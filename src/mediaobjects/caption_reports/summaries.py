@@ -68,7 +68,7 @@ def summarise(track: MediaTrack, facts: MediaFacts) -> list[SummaryValues]:
 
 def refresh_track(session: Session, track: MediaTrack) -> None:
     """After a track was written (its row flushed): its summaries are recomputed."""
-    media_object = session.get(MediaObject, track.media_object_id)
+    media_object = repo.get_media_object(session, track.media_object_id)
     if media_object is None:
         return
     repo.replace_summaries(session, track.id, summarise(track, facts_of(media_object)), utcnow())
@@ -85,7 +85,7 @@ def refresh_media(session: Session, media_object_id: int) -> int:
     """After something about the media changed (its duration or speech analysis; its
     deletion): every track's summaries are recomputed, or removed once the media object is
     deleted. Returns the number of tracks summarised."""
-    media_object = session.get(MediaObject, media_object_id)
+    media_object = repo.get_media_object(session, media_object_id)
     if media_object is None:
         return 0
     if media_object.workflow_state == "deleted":

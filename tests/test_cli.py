@@ -131,6 +131,15 @@ def test_reprocess_on_an_empty_install_queues_nothing(fresh_env: dict[str, str])
     assert "0 media queued; mediaobjects serve processes them" in result.stderr
 
 
+def test_reprocess_speech_only_queues_the_analysis_alone(fresh_env: dict[str, str]) -> None:
+    result = run_cli("reprocess", "--speech-only", env=fresh_env)
+    assert result.returncode == 0, result.stderr
+    assert "0 media queued for speech analysis" in result.stderr
+    both = run_cli("reprocess", "--speech-only", "--unfinished", env=fresh_env)
+    assert both.returncode == 2
+    assert "--speech-only and --unfinished exclude each other" in both.stderr
+
+
 def test_serve_migrates_and_answers(fresh_env: dict[str, str]) -> None:
     import time
 

@@ -16,6 +16,7 @@ from mediaobjects.http.middleware import AbsoluteFormTargets, TrustedProxyHeader
 from mediaobjects.media_objects.delivery import router as delivery_router
 from mediaobjects.media_objects.routes import router as media_objects_router
 from mediaobjects.media_tracks.history_routes import router as track_history_router
+from mediaobjects.media_tracks.quality_routes import router as track_quality_router
 from mediaobjects.media_tracks.routes import router as media_tracks_router
 from mediaobjects.settings import Settings
 from mediaobjects.storage.interfaces import Storage
@@ -69,6 +70,7 @@ def create_app(
     app.include_router(media_objects_router)
     app.include_router(media_tracks_router)
     app.include_router(track_history_router)
+    app.include_router(track_quality_router)
     app.include_router(caption_reports_router)
     app.include_router(delivery_router)
     app.include_router(web_router)

@@ -128,20 +128,27 @@ def cmd_create_admin_token(settings: Settings, _args: argparse.Namespace) -> int
 def cmd_reprocess(settings: Settings, args: argparse.Namespace) -> int:
     """Queues media processing again (after installing ffmpeg, raising a limit...)."""
     from mediaobjects.context import build_context
-    from mediaobjects.media_objects.tasks import reprocess
+    from mediaobjects.media_objects.tasks import reanalyse_speech, reprocess
 
+    if args.speech_only and args.unfinished:
+        print("mediaobjects: --speech-only and --unfinished exclude each other", file=sys.stderr)
+        return 2
     _upgrade(settings)
     ctx = build_context(settings)
     try:
-        queued = reprocess(
-            ctx.pipeline, ctx.enqueue, args.media_ids or None, unfinished=args.unfinished
-        )
+        if args.speech_only:
+            queued = reanalyse_speech(ctx.pipeline, ctx.enqueue, args.media_ids or None)
+        else:
+            queued = reprocess(
+                ctx.pipeline, ctx.enqueue, args.media_ids or None, unfinished=args.unfinished
+            )
     finally:
         ctx.close()
     for media_id in queued:
         print(media_id)
     who = "mediaobjects worker" if settings.uses_shared_queue else "mediaobjects serve"
-    print(f"mediaobjects: {len(queued)} media queued; {who} processes them", file=sys.stderr)
+    what = "queued for speech analysis" if args.speech_only else "queued"
+    print(f"mediaobjects: {len(queued)} media {what}; {who} processes them", file=sys.stderr)
     return 0
 
 
@@ -229,6 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--unfinished",
         action="store_true",
         help="also media left pending or processing (when no job is left to finish them)",
+    )
+    again.add_argument(
+        "--speech-only",
+        action="store_true",
+        help=(
+            "only measure where the audio has speech (for caption coverage), without "
+            "transcoding: the named media, or all ready media not yet measured"
+        ),
     )
     again.set_defaults(func=cmd_reprocess)
     db = sub.add_parser("db", help="database migrations")

@@ -146,6 +146,8 @@ def _transcoder_for(settings: Settings) -> FFmpegTranscoder:
         max_duration=settings.max_media_duration_seconds,
         max_pixels=settings.max_media_pixels,
         memory_limit=settings.resolved_ffmpeg_memory_limit(),
+        speech_noise_db=settings.speech_noise_db,
+        speech_min_silence=settings.speech_min_silence_seconds,
     )
 
 

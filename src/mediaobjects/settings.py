@@ -177,6 +177,24 @@ class Settings(BaseSettings):
     transcode_timeout_seconds: float = Field(
         default=3 * 3600, gt=0, description="Time limit of one probe+transcode job."
     )
+    speech_noise_db: float = Field(
+        default=-35.0,
+        ge=-90,
+        le=0,
+        description=(
+            "Speech analysis: audio quieter than this (dBFS) counts as silence. Raise it (e.g. "
+            "-30) for noisy recordings whose background hum is taken for speech."
+        ),
+    )
+    speech_min_silence_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=10,
+        description=(
+            "Speech analysis: the shortest quiet stretch that counts as a pause between "
+            "speech; shorter ones (between words) are part of the speech."
+        ),
+    )
     queue_url: SecretStr | None = Field(
         default=None,
         description=(

@@ -59,6 +59,8 @@ def test_the_longest_line_is_measured() -> None:
         ("👨\u200d👩\u200d👧\u200d👦", "emoji ZWJ family"),
         ("🇫🇷", "flag"),
         ("👍🏽", "emoji with skin tone"),
+        ("🫨", "emoji newer than Python's Unicode tables"),
+        ("❤️", "emoji with a variation selector"),
         ("e\u0301", "letter with a combining accent"),
         ("\u0928\u093f", "Devanagari consonant with a vowel sign"),
         ("&amp;", "character reference"),

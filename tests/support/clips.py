@@ -74,3 +74,27 @@ def jpeg_size(data: bytes) -> tuple[int, int]:
     )  # fmt: skip
     width, height = done.stdout.decode().strip().split(",")
     return int(width), int(height)
+
+
+def make_spoken(
+    path: Path,
+    sounds: list[tuple[float, float]],
+    *,
+    seconds: float,
+    video: bool = True,
+    amplitude: float = 0.5,
+) -> Path:
+    """A clip whose audio is a tone during each ``(start, end)`` of ``sounds`` (seconds) and
+    digital silence elsewhere: speech where we know it is. With ``video``, an H.264 MP4 with
+    a test picture; else whatever audio ``path``'s extension names."""
+    on = "+".join(f"between(t,{start},{end})" for start, end in sounds) or "0"
+    tone = f"aevalsrc='{amplitude}*sin(2*PI*440*t)*gt({on},0)':s=44100:d={seconds}"
+    cmd = [ffmpeg(), "-v", "error", "-y"]
+    if video:
+        cmd += ["-f", "lavfi", "-i", f"testsrc=duration={seconds}:size=160x120:rate=25"]
+    cmd += ["-f", "lavfi", "-i", tone]
+    if video:
+        cmd += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast", "-c:a", "aac"]
+    cmd.append(str(path))
+    subprocess.run(cmd, check=True, timeout=120)
+    return path

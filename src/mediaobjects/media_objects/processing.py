@@ -28,6 +28,7 @@ from mediaobjects.media_objects.pipeline import (
     scratch,
     store_file,
 )
+from mediaobjects.media_objects.speech import measure_speech, speech_columns
 from mediaobjects.storage.interfaces import Storage
 from mediaobjects.transcoding import (
     MediaRejected,
@@ -175,6 +176,12 @@ def process_media(pipeline: Pipeline, media_id: str, job: JobContext | None = No
             return "failed"
         except ToolMissing:
             raise
+        clock.check()
+        speech = None
+        if result.audio is not None:
+            speech = measure_speech(
+                transcoder, source, result.duration, media_id, timeout=clock.left()
+            )
         sources: list[MediaSource] = []
         for output in outputs:
             clock.check()
@@ -207,6 +214,7 @@ def process_media(pipeline: Pipeline, media_id: str, job: JobContext | None = No
         media_object.duration = result.duration
         media_object.media_type = result.media_type
         media_object.poster_key = poster_stored.key if poster_stored is not None else None
+        media_object.speech_intervals, media_object.speech_ms = speech_columns(speech)
         media_object.processing_state = "ready"
         media_object.processing_error = None
         summaries.refresh_media(session, media_object.id)

@@ -372,3 +372,29 @@ def delete_thumbnails(session: Session, media_object_id: int) -> list[str]:
     keys = list(session.scalars(stmt))
     session.execute(delete(MediaThumbnail).where(MediaThumbnail.media_object_id == media_object_id))
     return keys
+
+
+def without_speech_analysis(session: Session) -> list[str]:
+    """media_ids of active, ready media objects whose audio has not been analysed for speech
+    (``speech_ms`` NULL; media without audio stay NULL, so they come back too), oldest
+    first."""
+    stmt = (
+        select(MediaObject.media_id)
+        .where(MediaObject.workflow_state != "deleted")
+        .where(MediaObject.processing_state == "ready")
+        .where(MediaObject.speech_ms.is_(None))
+        .order_by(MediaObject.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def smallest_source_key(session: Session, media_object_id: int) -> str | None:
+    """The storage key of the media object's smallest rendition, else of its original: the
+    cheapest file to fetch when only its audio is wanted (every rendition carries the audio)."""
+    stmt = (
+        select(MediaSource.storage_key)
+        .where(MediaSource.media_object_id == media_object_id)
+        .order_by(MediaSource.is_original, MediaSource.size, MediaSource.id)
+        .limit(1)
+    )
+    return session.scalars(stmt).first()

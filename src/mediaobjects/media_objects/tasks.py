@@ -19,6 +19,7 @@ from mediaobjects.media_objects.processing import (
     release_media,
     reprocessable,
 )
+from mediaobjects.media_objects.speech import analyse_media_speech, speech_unmeasured
 from mediaobjects.transcoding import ToolMissing
 from mediaobjects.transcoding.probe import format_duration
 
@@ -82,6 +83,19 @@ def reprocess(
     return media_ids
 
 
+def reanalyse_speech(
+    pipeline: Pipeline, enqueue: Callable[..., object], media_ids: list[str] | None = None
+) -> list[str]:
+    """Queues the speech analysis alone (no transcoding): for ``media_ids`` (measured again,
+    e.g. after changing the speech settings), or else for every ready media object without
+    one. Returns the media_ids queued."""
+    if media_ids is None:
+        media_ids = speech_unmeasured(pipeline)
+    for media_id in media_ids:
+        enqueue("analyse_speech", media_entry_id=media_id)
+    return media_ids
+
+
 def register_media_jobs(
     queue: JobQueue, pipeline: Pipeline, *, time_limit: float, stale_temp_seconds: float
 ) -> None:
@@ -99,12 +113,18 @@ def register_media_jobs(
         # Bad media already ended failed with its reason; this is trouble on the server's side.
         give_up(pipeline, str(kwargs["media_entry_id"]), _gave_up_reason(exc, time_limit))
 
+    def speech(job: JobContext, media_entry_id: str) -> str:
+        return analyse_media_speech(pipeline, media_entry_id, job)
+
     def release(_job: Any, media_entry_id: str) -> str:
         return release_media(pipeline, media_entry_id)
 
     queue.register(
         "process_media", process, tries=PROCESS_TRIES, timeout=time_limit, on_give_up=gave_up
     )
+    # Decoding only the audio of a rendition: minutes for the longest media, well within the
+    # transcoding limit. Media whose analysis never succeeds stays ready, unmeasured.
+    queue.register("analyse_speech", speech, tries=PROCESS_TRIES, timeout=time_limit)
     # A handful of storage deletes, each bounded by the storage client's own timeouts. It
     # does not stop at its deadline: the keys are known only before the rows go, so a try
     # cut short would leave objects no later try could find.

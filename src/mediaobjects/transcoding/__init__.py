@@ -19,6 +19,7 @@ from mediaobjects.transcoding.probe import (
     probe,
     verify_decodable,
 )
+from mediaobjects.transcoding.speech import SpeechAnalysis, analyse_speech
 
 __all__ = [
     "DEFAULT_LADDER",
@@ -27,12 +28,14 @@ __all__ = [
     "Output",
     "ProbeResult",
     "Rendition",
+    "SpeechAnalysis",
     "StreamInfo",
     "ToolMissing",
     "ToolOutOfMemory",
     "ToolTimedOut",
     "TranscodeFailed",
     "Transcoder",
+    "analyse_speech",
     "build_command",
     "check_limits",
     "parse_ladder",

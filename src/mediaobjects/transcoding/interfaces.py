@@ -10,6 +10,7 @@ from typing import Protocol
 from mediaobjects.transcoding.ffmpeg import Output
 from mediaobjects.transcoding.ladder import Rendition
 from mediaobjects.transcoding.probe import ProbeResult
+from mediaobjects.transcoding.speech import SpeechAnalysis
 
 
 class Transcoder(Protocol):
@@ -47,6 +48,13 @@ class Transcoder(Protocol):
         self, source: Path, result: ProbeResult, out: Path, *, timeout: float | None = None
     ) -> Path | None:
         """A JPEG at 10% of the duration; None for audio-only sources."""
+        ...
+
+    def analyse_speech(
+        self, source: Path, duration: float, *, timeout: float | None = None
+    ) -> SpeechAnalysis | None:
+        """Where ``source``'s first audio stream has speech (sound above the noise floor),
+        within ``[0, duration]`` seconds; None when it has no audio stream."""
         ...
 
     def resize(self, image: Path, out: Path, *, width: int | None, height: int | None) -> Path:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from mediaobjects.transcoding import ffmpeg as ff
+from mediaobjects.transcoding import speech
 from mediaobjects.transcoding._process import run_tool
 from mediaobjects.transcoding.errors import ToolMissing, ToolTimedOut
 from mediaobjects.transcoding.ladder import DEFAULT_LADDER, Rendition, plan
@@ -43,6 +44,8 @@ class FFmpegTranscoder:
         max_duration: float = DEFAULT_MAX_DURATION,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         memory_limit: int | None = None,
+        speech_noise_db: float = speech.DEFAULT_NOISE_DB,
+        speech_min_silence: float = speech.DEFAULT_MIN_SILENCE,
     ) -> None:
         self.ffmpeg = ffmpeg
         self.ffprobe = ffprobe
@@ -51,6 +54,8 @@ class FFmpegTranscoder:
         self.max_duration = max_duration
         self.max_pixels = max_pixels
         self.memory_limit = memory_limit
+        self.speech_noise_db = speech_noise_db
+        self.speech_min_silence = speech_min_silence
 
     def check_tools(self) -> None:
         """Raise ToolMissing unless both executables exist and ffmpeg has every encoder used."""
@@ -143,6 +148,19 @@ class FFmpegTranscoder:
             width=min(result.width, POSTER_MAX_WIDTH) // 2 * 2,
             memory_limit=self.memory_limit,
             max_pixels=self.max_pixels,
+        )
+
+    def analyse_speech(
+        self, source: Path, duration: float, *, timeout: float | None = None
+    ) -> speech.SpeechAnalysis | None:
+        return speech.analyse_speech(
+            source,
+            duration,
+            ffmpeg=self.ffmpeg,
+            noise_db=self.speech_noise_db,
+            min_silence=self.speech_min_silence,
+            timeout=self.timeout if timeout is None else timeout,
+            memory_limit=self.memory_limit,
         )
 
     def placeholder(self, kind: str, out: Path, *, width: int, height: int) -> Path:

@@ -17,12 +17,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("media_objects") as batch:
-        batch.add_column(sa.Column("speech_intervals", sa.Text(), nullable=True))
-        batch.add_column(sa.Column("speech_ms", sa.BigInteger(), nullable=True))
+    op.add_column("media_objects", sa.Column("speech_intervals", sa.Text(), nullable=True))
+    op.add_column("media_objects", sa.Column("speech_ms", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("media_objects") as batch:
-        batch.drop_column("speech_ms")
-        batch.drop_column("speech_intervals")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+), not a batch: a batch rebuilds the table,
+    # and dropping the old media_objects with foreign keys on would cascade into every track.
+    op.drop_column("media_objects", "speech_ms")
+    op.drop_column("media_objects", "speech_intervals")

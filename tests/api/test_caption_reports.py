@@ -515,3 +515,20 @@ def test_processing_finds_the_duration_and_the_captions_are_judged_again(
     assert row["duration"] == pytest.approx(2.0, abs=0.1)
     # The second cue starts after the clip's end: out of the media, an error.
     assert row["status"] == "failing" and row["errors"] >= 1
+
+
+def test_responses_match_the_published_schema(course: Course, app: Any) -> None:
+    # Every caption report route, JSON and CSV, with rows of each status, held to its OpenAPI
+    # description by schemathesis's checks.
+    from tests.api.test_schemathesis import _Walk
+
+    call = _Walk(app, course.api)
+    where = {"course_id": course.id}
+    account = {"account_id": "self"}
+    template = "/api/v1/courses/{course_id}/caption_report"
+    assert len(call.json("GET", template, course.teacher, path=where)) == 3
+    call("GET", template, course.teacher, path=where, headers={"Accept": "text/csv"})
+    call("GET", template + ".csv", course.teacher, path=where)
+    call("GET", "/api/v1/accounts/{account_id}/caption_report", course.api.admin, path=account)
+    call("GET", "/api/v1/accounts/{account_id}/caption_report.csv", course.api.admin, path=account)
+    assert len(call.seen) == 4

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from mediaobjects.accounts.routes import router as accounts_router
+from mediaobjects.caption_reports.routes import router as caption_reports_router
 from mediaobjects.context import AppContext, build_context
 from mediaobjects.files.routes import router as files_router
 from mediaobjects.http.errors import install_error_handlers
@@ -74,6 +75,7 @@ def create_app(
     app.include_router(track_quality_router)
     app.include_router(transcripts_router)
     app.include_router(captions_bulk_router)
+    app.include_router(caption_reports_router)
     app.include_router(delivery_router)
     app.include_router(web_router)
     return app

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from mediaobjects.cli_captions import add_captions_commands
+from mediaobjects.cli_summaries import add_summarize_command
 from mediaobjects.context import AppContext, InvalidSettings
 from mediaobjects.redact import redact_url
 from mediaobjects.settings import Settings
@@ -255,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="exit non-zero when the database is not at the newest schema"
     ).set_defaults(func=cmd_db_check)
     add_captions_commands(sub)
+    add_summarize_command(sub)
     return parser
 
 

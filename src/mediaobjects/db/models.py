@@ -2,6 +2,7 @@
 models-versus-migrations check)."""
 
 from mediaobjects.accounts import models as accounts_models
+from mediaobjects.caption_reports import models as caption_reports_models
 from mediaobjects.db.base import Base
 from mediaobjects.files import models as files_models
 from mediaobjects.media_objects import models as media_objects_models
@@ -12,6 +13,7 @@ metadata = Base.metadata
 
 __all__ = [
     "accounts_models",
+    "caption_reports_models",
     "files_models",
     "media_objects_models",
     "media_tracks_models",

@@ -13,6 +13,7 @@ import logging
 
 from sqlalchemy.orm import Session
 
+from mediaobjects.caption_reports import summaries
 from mediaobjects.errors import NotFound
 from mediaobjects.files import service as files
 from mediaobjects.files.models import Attachment
@@ -216,6 +217,7 @@ def process_media(pipeline: Pipeline, media_id: str, job: JobContext | None = No
         media_object.speech_intervals, media_object.speech_ms = speech_columns(speech)
         media_object.processing_state = "ready"
         media_object.processing_error = None
+        summaries.refresh_media(session, media_object.id)
     return "ready"
 
 
@@ -269,6 +271,7 @@ def release_media(pipeline: Pipeline, media_entry_id: str) -> str:
             keys.append(media_object.poster_key)
         media_object.poster_key = None
         media_object.workflow_state = "deleted"
+        summaries.refresh_media(session, media_object.id)
     # Storage deletes are idempotent: a retry after a crash here simply deletes again.
     for key in keys:
         pipeline.storage.delete(key)

@@ -175,6 +175,13 @@ def _scope_conditions(include_restricted: bool) -> list[ColumnElement[bool]]:
     ]
 
 
+def listed_conditions(include_restricted: bool) -> list[ColumnElement[bool]]:
+    """The media list's scope (see ``_scope_conditions``), for other domains' queries over
+    exactly the media a context lists (the caption reports): bound parameters
+    ``context_type`` and ``context_id``."""
+    return _scope_conditions(include_restricted)
+
+
 # Built once per shape, as the statements of the other hot queries: a page of a course's
 # media is asked for each time a teacher or student opens the media list.
 @cache

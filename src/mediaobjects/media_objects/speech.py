@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from mediaobjects.caption_reports import summaries
 from mediaobjects.jobs import JobContext, JobTimeout
 from mediaobjects.media_objects import repository as repo
 from mediaobjects.media_objects.pipeline import Pipeline, local_copy, scratch
@@ -100,4 +101,5 @@ def analyse_media_speech(pipeline: Pipeline, media_id: str, job: JobContext | No
             return "skipped"
         media_object.speech_intervals = intervals
         media_object.speech_ms = speech_ms
+        summaries.refresh_media(session, media_object.id)
     return "no audio" if analysis is None else "measured"

@@ -1,7 +1,9 @@
 """What every write of a track records so that no caption edit is lost: the content the write
 produced becomes a new version (who, when, how), and a deleted track's versions are marked
 deleted rather than removed. Every path that writes a track (PUT, the create route, retime,
-restore, the editor) goes through ``record_write`` and every delete through ``record_delete``."""
+restore, the editor) goes through ``record_write`` and every delete through ``record_delete``,
+which also keep the track's caption summaries (``caption_reports.summaries``) and its
+transcript search index (``transcripts.indexing``) true."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from mediaobjects.caption_reports import summaries
 from mediaobjects.media_tracks import repository as repo
 from mediaobjects.media_tracks.models import MediaTrack, TrackVersion
 from mediaobjects.transcripts import indexing as transcript_index
@@ -28,7 +31,9 @@ def record_write(session: Session, track: MediaTrack, reason: str, user_id: int)
     track, so their versions are numbered in the order their contents took effect."""
     session.flush()
     transcript_index.index_track(session, track)
-    return _add(session, track, reason, user_id, None)
+    version = _add(session, track, reason, user_id, None)
+    summaries.refresh_track(session, track)
+    return version
 
 
 def record_delete(session: Session, track: MediaTrack, user_id: int, when: datetime) -> None:
@@ -38,6 +43,7 @@ def record_delete(session: Session, track: MediaTrack, user_id: int, when: datet
     session.flush()
     repo.mark_versions_deleted(session, track.id, when, user_id)
     transcript_index.forget_track(session, track.id)
+    summaries.forget_track(session, track)
 
 
 def _add(

@@ -2,7 +2,7 @@
 tsvector with a GIN index on PostgreSQL), filled from the tracks that exist already
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30 21:40:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from mediaobjects.transcripts.cues import cue_rows
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -18,29 +18,21 @@ Usage: python bench/caption_report.py [--objects N] [--repeat R]"""
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
+from support.seed import attachment_row, big_course, media_object_row, median_ms, track_row
 
-from mediaobjects.accounts import authentication
-from mediaobjects.accounts import service as accounts
-from mediaobjects.accounts.models import Course, Enrollment, User
 from mediaobjects.app import create_app
 from mediaobjects.caption_reports import summaries
-from mediaobjects.context import build_context
-from mediaobjects.db.engine import build_engine
-from mediaobjects.db.migrate import upgrade
-from mediaobjects.files.models import Attachment, Folder
+from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects.models import MediaObject
-from mediaobjects.media_objects.sorting import display_title_key
 from mediaobjects.media_tracks.models import MediaTrack
 from mediaobjects.settings import Settings
 
@@ -62,106 +54,24 @@ def _ts(ms: int) -> str:
     return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
 
 
-def median_ms(fn: Callable[[], object], repeat: int) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
 def seed(settings: Settings, objects: int) -> tuple[int, str]:
-    engine = build_engine(settings.resolved_database_url())
-    upgrade(engine)
-    ctx = build_context(settings, with_jobs=False)
-    with ctx.write() as session:
-        admin = accounts.ensure_admin_user(session)
-        _, token = authentication.issue_token(session, admin, "bench")
-        teacher = User(
-            name="T", sortable_name="T", short_name="T", login_id="t", login_id_folded="t"
-        )
-        session.add(teacher)
-        course = Course(account_id=1, name="Optics", course_code="OPT", uuid=uuid.uuid4().hex)
-        session.add(course)
-        session.flush()
-        session.add(Enrollment(course_id=course.id, user_id=teacher.id, type="TeacherEnrollment"))
-        folder = Folder(
-            context_type="Course",
-            context_id=course.id,
-            root_marker=1,
-            name="course files",
-            full_name="course files",
-        )
-        session.add(folder)
-        session.flush()
-        course_id, folder_id, teacher_id = course.id, folder.id, teacher.id
+    course = big_course(settings, "Optics", "OPT", with_jobs=False)
+    engine, ctx = course.engine, course.ctx
     good, bad = vtt(CUES, False), vtt(CUES, True)
     now = datetime.now(UTC)
     atts, mos, tracks = [], [], []
     for i in range(objects):
-        media_id = f"m-bench{i:027d}"
         title = f"Lecture {i}"
         created = now - timedelta(seconds=objects - i)
-        atts.append(
-            {
-                "id": i + 1,
-                "context_type": "Course",
-                "context_id": course_id,
-                "folder_id": folder_id,
-                "user_id": teacher_id,
-                "display_name": title,
-                "filename": title + ".mp4",
-                "content_type": "video/mp4",
-                "size": 1000,
-                "uuid": uuid.uuid4().hex,
-                "storage_key": f"attachments/x/{i}",
-                "sha256": "0" * 64,
-                "media_entry_id": media_id,
-                "hidden": False,
-                "locked": False,
-                "workflow_state": "processed",
-                "created_at": created,
-                "updated_at": created,
-            }
-        )
+        atts.append(attachment_row(course, i, title, created))
         mos.append(
-            {
-                "id": i + 1,
-                "media_id": media_id,
-                "context_type": "Course",
-                "context_id": course_id,
-                "user_id": teacher_id,
-                "title": title,
-                "title_sort_key": display_title_key(None, title),
-                "media_type": "video",
-                "attachment_id": i + 1,
-                "workflow_state": "active",
-                "processing_state": "ready",
-                "duration": DURATION,
-                "created_at": created,
-                "updated_at": created,
-            }
+            media_object_row(course, i, title, created, processing_state="ready", duration=DURATION)
         )
         if i % 3 == 2:
             continue  # missing
         content = bad if i % 5 == 0 else good
         for locale, kind in (("en", "captions"), ("fr", "subtitles")):
-            tracks.append(
-                {
-                    "media_object_id": i + 1,
-                    "attachment_id": i + 1,
-                    "user_id": teacher_id,
-                    "kind": kind,
-                    "locale": locale,
-                    "content": content,
-                    "webvtt_content": content,
-                    "workflow_state": "ready",
-                    "created_at": created,
-                    "updated_at": created,
-                }
-            )
+            tracks.append(track_row(course, i, locale, content, created, kind))
     with engine.begin() as conn:
         conn.execute(insert(Attachment), atts)
         conn.execute(insert(MediaObject), mos)
@@ -177,7 +87,7 @@ def seed(settings: Settings, objects: int) -> tuple[int, str]:
     )
     ctx.close()
     engine.dispose()
-    return course_id, token
+    return course.course_id, course.token
 
 
 def main() -> int:

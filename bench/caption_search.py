@@ -28,7 +28,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,18 +35,12 @@ from urllib.parse import quote_plus
 
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, text
+from support.seed import attachment_row, big_course, media_object_row, median_ms, track_row
 
-from mediaobjects.accounts import authentication
-from mediaobjects.accounts import service as accounts
-from mediaobjects.accounts.models import Course, Enrollment, User
 from mediaobjects.app import create_app
 from mediaobjects.captions import normalise_caption
-from mediaobjects.context import build_context
-from mediaobjects.db.engine import build_engine
-from mediaobjects.db.migrate import upgrade
-from mediaobjects.files.models import Attachment, Folder
+from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects.models import MediaObject
-from mediaobjects.media_objects.sorting import display_title_key
 from mediaobjects.media_tracks.models import MediaTrack
 from mediaobjects.settings import Settings
 from mediaobjects.transcripts.cues import cue_rows
@@ -58,16 +51,6 @@ WORDS_PER_CUE = 8
 # Said in one cue of ten; and an accented word said in one cue of a thousand.
 COMMON = "common"
 ACCENTED = "École"
-
-
-def median_ms(fn: Callable[[], object], repeat: int) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def vocabulary(rng: random.Random) -> list[str]:
@@ -99,30 +82,8 @@ def seed(
     settings: Settings, tracks: int, cues: int, words: list[str]
 ) -> tuple[int, str, list[str]]:
     """The course id, an admin token, and the words of one cue said half-way through."""
-    engine = build_engine(settings.resolved_database_url())
-    upgrade(engine)
-    ctx = build_context(settings)
-    with ctx.write() as session:
-        admin = accounts.ensure_admin_user(session)
-        _, token = authentication.issue_token(session, admin, "bench")
-        teacher = User(
-            name="T", sortable_name="T", short_name="T", login_id="t", login_id_folded="t"
-        )
-        session.add(teacher)
-        course = Course(account_id=1, name="Big", course_code="Big", uuid=uuid.uuid4().hex)
-        session.add(course)
-        session.flush()
-        session.add(Enrollment(course_id=course.id, user_id=teacher.id, type="TeacherEnrollment"))
-        folder = Folder(
-            context_type="Course",
-            context_id=course.id,
-            root_marker=1,
-            name="course files",
-            full_name="course files",
-        )
-        session.add(folder)
-        session.flush()
-        course_id, folder_id, teacher_id = course.id, folder.id, teacher.id
+    course = big_course(settings)
+    engine, ctx = course.engine, course.ctx
     now = datetime.now(UTC)
     rng = random.Random(11)
     batch = 50
@@ -131,62 +92,11 @@ def seed(
         for start in range(0, tracks, batch):
             atts, mos, rows, cue_batch = [], [], [], []
             for i in range(start, min(tracks, start + batch)):
-                media_id = f"m-bench{i:027d}"
                 title = f"Lecture {i}"
-                atts.append(
-                    {
-                        "id": i + 1,
-                        "context_type": "Course",
-                        "context_id": course_id,
-                        "folder_id": folder_id,
-                        "user_id": teacher_id,
-                        "display_name": title,
-                        "filename": title + ".mp4",
-                        "content_type": "video/mp4",
-                        "size": 1000,
-                        "uuid": uuid.uuid4().hex,
-                        "storage_key": f"attachments/x/{i}",
-                        "sha256": "0" * 64,
-                        "media_entry_id": media_id,
-                        "hidden": False,
-                        "locked": False,
-                        "workflow_state": "processed",
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-                mos.append(
-                    {
-                        "id": i + 1,
-                        "media_id": media_id,
-                        "context_type": "Course",
-                        "context_id": course_id,
-                        "user_id": teacher_id,
-                        "title": title,
-                        "title_sort_key": display_title_key(None, title),
-                        "media_type": "video",
-                        "attachment_id": i + 1,
-                        "workflow_state": "active",
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
+                atts.append(attachment_row(course, i, title, now))
+                mos.append(media_object_row(course, i, title, now))
                 vtt = track_text(rng, words, cues)
-                rows.append(
-                    {
-                        "id": i + 1,
-                        "media_object_id": i + 1,
-                        "attachment_id": i + 1,
-                        "user_id": teacher_id,
-                        "kind": "captions",
-                        "locale": "en",
-                        "content": vtt,
-                        "webvtt_content": vtt,
-                        "workflow_state": "ready",
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
+                rows.append(track_row(course, i, "en", vtt, now, id=i + 1))
                 if i == tracks // 2:
                     sample = cue_rows(vtt)[cues // 2].folded.split()
                 cue_batch.extend(
@@ -201,7 +111,7 @@ def seed(
         conn.execute(text("INSERT INTO caption_cues_fts(caption_cues_fts) VALUES ('rebuild')"))
     ctx.close()
     engine.dispose()
-    return course_id, token, sample
+    return course.course_id, course.token, sample
 
 
 def main() -> int:

@@ -13,138 +13,48 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
+from support.seed import attachment_row, big_course, media_object_row, median_ms, track_row
 
-from mediaobjects.accounts import authentication
-from mediaobjects.accounts import service as accounts
-from mediaobjects.accounts.models import Course, Enrollment, User
 from mediaobjects.app import create_app
 from mediaobjects.captions import normalise_caption
-from mediaobjects.context import build_context
-from mediaobjects.db.engine import build_engine
-from mediaobjects.db.migrate import upgrade
-from mediaobjects.files.models import Attachment, Folder
+from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects.models import MediaObject
-from mediaobjects.media_objects.sorting import display_title_key
 from mediaobjects.media_tracks.models import MediaTrack
 from mediaobjects.settings import Settings
 
+TRACK = "WEBVTT\n\n00:00.000 --> 00:01.000\nHi"
 SRT_CUE = "{n}\n00:{m:02d}:{s:02d},000 --> 00:{m:02d}:{s:02d},900\nLine {n} of the lecture\n"
 
 
-def median_ms(fn: Callable[[], object], repeat: int) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
 def seed(settings: Settings, objects: int) -> tuple[int, str]:
-    engine = build_engine(settings.resolved_database_url())
-    upgrade(engine)
-    ctx = build_context(settings)
-    with ctx.write() as session:
-        admin = accounts.ensure_admin_user(session)
-        _, token = authentication.issue_token(session, admin, "bench")
-        teacher = User(
-            name="T", sortable_name="T", short_name="T", login_id="t", login_id_folded="t"
-        )
-        session.add(teacher)
-        course = Course(account_id=1, name="Big", course_code="Big", uuid=uuid.uuid4().hex)
-        session.add(course)
-        session.flush()
-        session.add(Enrollment(course_id=course.id, user_id=teacher.id, type="TeacherEnrollment"))
-        folder = Folder(
-            context_type="Course",
-            context_id=course.id,
-            root_marker=1,
-            name="course files",
-            full_name="course files",
-        )
-        session.add(folder)
-        session.flush()
-        course_id, folder_id, teacher_id = course.id, folder.id, teacher.id
+    course = big_course(settings)
     now = datetime.now(UTC)
     batch = 5000
-    with engine.begin() as conn:
+    with course.engine.begin() as conn:
         for start in range(0, objects, batch):
             atts, mos, tracks = [], [], []
             for i in range(start, min(objects, start + batch)):
-                media_id = f"m-bench{i:027d}"
                 title = f"Lecture {i}"
                 created = now - timedelta(seconds=objects - i)
-                atts.append(
-                    {
-                        "id": i + 1,
-                        "context_type": "Course",
-                        "context_id": course_id,
-                        "folder_id": folder_id,
-                        "user_id": teacher_id,
-                        "display_name": title,
-                        "filename": title + ".mp4",
-                        "content_type": "video/mp4",
-                        "size": 1000,
-                        "uuid": uuid.uuid4().hex,
-                        "storage_key": f"attachments/x/{i}",
-                        "sha256": "0" * 64,
-                        "media_entry_id": media_id,
-                        "hidden": False,
-                        "locked": False,
-                        "workflow_state": "processed",
-                        "created_at": created,
-                        "updated_at": created,
-                    }
-                )
-                mos.append(
-                    {
-                        "id": i + 1,
-                        "media_id": media_id,
-                        "context_type": "Course",
-                        "context_id": course_id,
-                        "user_id": teacher_id,
-                        "title": title,
-                        "title_sort_key": display_title_key(None, title),
-                        "media_type": "video",
-                        "attachment_id": i + 1,
-                        "workflow_state": "active",
-                        "created_at": created,
-                        "updated_at": created,
-                    }
-                )
+                atts.append(attachment_row(course, i, title, created))
+                mos.append(media_object_row(course, i, title, created))
                 for locale in ("en", "fr"):
-                    tracks.append(
-                        {
-                            "media_object_id": i + 1,
-                            "attachment_id": i + 1,
-                            "user_id": teacher_id,
-                            "kind": "captions",
-                            "locale": locale,
-                            "content": "WEBVTT\n\n00:00.000 --> 00:01.000\nHi",
-                            "webvtt_content": "WEBVTT\n\n00:00.000 --> 00:01.000\nHi",
-                            "workflow_state": "ready",
-                            "created_at": created,
-                            "updated_at": created,
-                        }
-                    )
+                    tracks.append(track_row(course, i, locale, TRACK, created))
             conn.execute(insert(Attachment), atts)
             conn.execute(insert(MediaObject), mos)
             conn.execute(insert(MediaTrack), tracks)
-    ctx.close()
-    engine.dispose()
-    return course_id, token
+    course.ctx.close()
+    course.engine.dispose()
+    return course.course_id, course.token
 
 
 def raw_page(db: Path, course_id: int, page: int, base: str) -> bytes:

@@ -14,6 +14,7 @@ from mediaobjects.captions.quality import (
     Finding,
     MediaFacts,
     QualityReport,
+    check_profiles,
     check_quality,
     speech_intervals_from_json,
 )
@@ -415,3 +416,19 @@ def test_any_cues_give_a_consistent_report(
     assert report.meets_profile == (
         report.errors == 0 and not any(f.rule == "coverage" for f in report.findings)
     )
+
+
+@given(cues=cue_lists(), facts=_facts)
+def test_checking_every_profile_at_once_reports_what_each_check_does(
+    cues: list[Cue], facts: MediaFacts
+) -> None:
+    # The caption summaries check all four profiles in one pass over the cues' text.
+    together = check_profiles(cues, facts)
+    assert list(together) == list(PROFILE_NAMES)
+    for profile in PROFILE_NAMES:
+        assert together[profile] == check_quality(cues, facts, profile)
+
+
+def test_checking_profiles_refuses_an_unknown_one() -> None:
+    with pytest.raises(ValueError, match="unknown quality profile"):
+        check_profiles([], NO_FACTS, ("default", "itv"))

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from mediaobjects.caption_reports import repository as repo
 from mediaobjects.caption_reports.repository import SummaryValues
-from mediaobjects.captions import CaptionError, normalise_caption
+from mediaobjects.captions import CaptionError, normalise_caption, parse_webvtt
 from mediaobjects.captions.quality import (
     PROFILE_NAMES,
     MediaFacts,
-    check_quality,
+    check_profiles,
     speech_intervals_from_json,
 )
 from mediaobjects.db.base import utcnow
@@ -56,12 +56,15 @@ def summarise_text(served: str, facts: MediaFacts) -> list[SummaryValues]:
     parses it. A track whose stored text is not valid WebVTT or SRT (a legacy import) meets no
     profile and has no counts."""
     try:
-        cues = normalise_caption(served).document.cues
+        # Stored WebVTT is already normalised: parsed as such, not written again.
+        if served.lstrip("\ufeff").startswith("WEBVTT"):
+            cues = parse_webvtt(served).cues
+        else:
+            cues = normalise_caption(served).document.cues
     except CaptionError:
         return [SummaryValues(p, None, None, None, None, False) for p in PROFILE_NAMES]
     values = []
-    for profile in PROFILE_NAMES:
-        report = check_quality(cues, facts, profile)
+    for profile, report in check_profiles(cues, facts, PROFILE_NAMES).items():
         values.append(
             SummaryValues(
                 profile=profile,

@@ -210,11 +210,50 @@ def check_quality(
     profile not in ``PROFILE_NAMES``. Runs in O(n log n) for n cues (one sort, for coverage).
     """
     limits = _profile(profile)
+    return _check(cues, [_CueText.of(cue) for cue in cues], facts, limits)
+
+
+def check_profiles(
+    cues: Sequence[Cue], facts: MediaFacts, profiles: Sequence[str] = PROFILE_NAMES
+) -> dict[str, QualityReport]:
+    """``check_quality`` for each of ``profiles``, measuring each cue's text once (what the
+    caption summaries need on every track write). ValueError for an unknown profile."""
+    limits = [_profile(profile) for profile in profiles]
+    texts = [_CueText.of(cue) for cue in cues]
+    return {each.name: _check(cues, texts, facts, each) for each in limits}
+
+
+@dataclass
+class _CueText:
+    """A cue's visible lines measured once for every profile: the lines that show something,
+    their lengths, and (only when a profile counts words) its words."""
+
+    lines: list[str]
+    lengths: list[int]
+    _words: int | None = None
+
+    @classmethod
+    def of(cls, cue: Cue) -> _CueText:
+        lines = [line for line in _plain_lines(cue.text) if not _blank(line)]
+        return cls(lines, [visible_length(line) for line in lines])
+
+    @property
+    def words(self) -> int:
+        if self._words is None:
+            self._words = word_count("\n".join(self.lines))
+        return self._words
+
+
+def _check(
+    cues: Sequence[Cue], texts: Sequence[_CueText], facts: MediaFacts, limits: _Profile
+) -> QualityReport:
+    profile = limits.name
     findings: list[Finding] = []
     latest_end: int | None = None
+    min_gap = _min_gap_ms(limits, facts.frame_rate)
     for index, cue in enumerate(cues):
-        findings.extend(_timing_findings(index, cue, latest_end, facts, limits))
-        findings.extend(_cue_findings(index, cue, limits))
+        findings.extend(_timing_findings(index, cue, latest_end, facts, min_gap))
+        findings.extend(_cue_findings(index, cue, texts[index], limits))
         latest_end = cue.end_ms if latest_end is None else max(latest_end, cue.end_ms)
 
     measured = _measured_time(facts)
@@ -330,26 +369,24 @@ def _finding(index: int, cue: Cue, rule: str, value: float, limit: float) -> Fin
 
 
 def _timing_findings(
-    index: int, cue: Cue, latest_end: int | None, facts: MediaFacts, limits: _Profile
+    index: int, cue: Cue, latest_end: int | None, facts: MediaFacts, min_gap: int | None
 ) -> Iterable[Finding]:
     if latest_end is not None:
         if latest_end > cue.start_ms:
             yield _finding(index, cue, "overlap", latest_end - cue.start_ms, 0)
         else:
             gap = cue.start_ms - latest_end
-            min_gap = _min_gap_ms(limits, facts.frame_rate)
             if gap > 0 and min_gap is not None and gap < min_gap:
                 yield _finding(index, cue, "gap", gap, min_gap)
     if facts.duration_ms is not None and cue.end_ms > facts.duration_ms:
         yield _finding(index, cue, "out_of_media", cue.end_ms, facts.duration_ms)
 
 
-def _cue_findings(index: int, cue: Cue, limits: _Profile) -> Iterable[Finding]:
-    lines = [line for line in _plain_lines(cue.text) if not _blank(line)]
+def _cue_findings(index: int, cue: Cue, text: _CueText, limits: _Profile) -> Iterable[Finding]:
+    lines, lengths = text.lines, text.lengths
     if not lines:
         yield _finding(index, cue, "empty_cue", 0, 1)
         return
-    lengths = [visible_length(line) for line in lines]
     longest = max(lengths)
     if longest > limits.max_line_length:
         yield _finding(index, cue, "line_length", longest, limits.max_line_length)
@@ -357,7 +394,7 @@ def _cue_findings(index: int, cue: Cue, limits: _Profile) -> Iterable[Finding]:
         yield _finding(index, cue, "line_count", len(lines), limits.max_lines)
 
     duration = cue.end_ms - cue.start_ms
-    words = word_count("\n".join(lines)) if limits.max_wpm or limits.min_ms_per_word else 0
+    words = text.words if limits.max_wpm or limits.min_ms_per_word else 0
     if limits.max_cps is not None:
         characters = sum(lengths)
         # characters / (duration / 1000) <= max_cps, in integers.

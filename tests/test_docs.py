@@ -100,6 +100,10 @@ def test_readme_examples_run(app: Any, settings: Settings, db_kind: str, tmp_pat
     assert "1\n00:00:00,000 --> 00:00:02,000\nWelcome to the course.\n" in result.stdout
     assert '{"locale":"en","kind":"captions"}' in result.stdout
     assert "line 1:" in result.stdout
+    assert '"by_severity":{"error":0,' in result.stdout
+    assert '"title":"Week 1: Welcome","status":"passing","locales":["en"]' in result.stdout
+    assert "media_id,title,media_type,duration,processing_state,locales" in result.stdout
+    assert '"highlighted":"<mark>Welcome</mark> to the course."' in result.stdout
 
 
 def _error_codes() -> dict[str, str]:

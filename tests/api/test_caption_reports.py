@@ -495,12 +495,15 @@ def test_summarize_captions_fills_summaries_of_earlier_tracks(
     assert report(course) == judged
 
 
-def test_upgrading_to_caption_reports_judges_the_tracks_already_stored(course: Course) -> None:
+def test_upgrading_judges_and_indexes_the_tracks_already_stored(course: Course) -> None:
     from alembic import command
 
     from mediaobjects.db.migrate import alembic_config
 
     before = report(course)
+    search = f"/api/v1/courses/{course.id}/caption_search?q=lecture"
+    found = course.api.ok("GET", search, course.teacher)
+    assert sorted(row["title"] for row in found) == ["Bravo.mp4", "Charlie.mp4"]
     # Back to the schema without summaries and forward again: the migration's own summaries.
     with course.api.ctx.engine.begin() as conn:
         command.downgrade(alembic_config(conn), "0003")
@@ -512,6 +515,8 @@ def test_upgrading_to_caption_reports_judges_the_tracks_already_stored(course: C
         "Charlie.mp4": "passing",
     }
     assert report(course) == before
+    # Migration 0005 indexed them again for transcript search (on both databases).
+    assert course.api.ok("GET", search, course.teacher) == found
 
 
 def test_processing_finds_the_duration_and_the_captions_are_judged_again(

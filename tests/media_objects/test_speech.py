@@ -93,14 +93,14 @@ def test_an_upload_with_audio_ends_ready_with_its_speech(
     assert_near(row["intervals"], [(1000, 3000)])
 
 
-def test_a_video_without_audio_is_ready_with_nothing_measured(
+def test_a_video_without_audio_is_ready_and_has_no_speech(
     world: World, clips: dict[str, Path]
 ) -> None:
     media_id = upload(world, clips["mute"], "video/mp4")
     run_jobs(world.api)
     row = stored(world.api, media_id)
     assert row["state"] == "ready" and row["error"] is None
-    assert row["intervals"] is None and row["speech_ms"] is None
+    assert row["intervals"] == [] and row["speech_ms"] == 0
 
 
 def test_a_failed_analysis_leaves_the_media_ready_and_unmeasured(
@@ -129,16 +129,16 @@ def test_speech_only_reprocessing_measures_media_processed_before(
     # As media processed before the analysis existed.
     set_columns(api, spoken, speech_intervals=None, speech_ms=None)
 
-    # Ready media without a measurement; the video without audio can never have one.
-    assert reanalyse_speech(api.ctx.pipeline, api.ctx.enqueue) == [spoken, mute]
+    # Ready media without a measurement; the video without audio has one (no speech).
+    assert reanalyse_speech(api.ctx.pipeline, api.ctx.enqueue) == [spoken]
     run_jobs(api)
     after = stored(api, spoken)
     assert_near(after["intervals"], TRUTH)
     assert abs(after["speech_ms"] - before["speech_ms"]) <= 2 * TOLERANCE_MS
     # Nothing was transcoded again: the same sources, byte for byte.
     assert after["sources"] == before["sources"] and after["state"] == "ready"
-    assert stored(api, mute)["speech_ms"] is None
-    assert reanalyse_speech(api.ctx.pipeline, api.ctx.enqueue) == [mute]
+    assert stored(api, mute)["speech_ms"] == 0
+    assert reanalyse_speech(api.ctx.pipeline, api.ctx.enqueue) == []
 
 
 def test_named_media_are_measured_again_with_the_current_settings(

@@ -28,11 +28,12 @@ from mediaobjects.media_objects.pipeline import (
     scratch,
     store_file,
 )
-from mediaobjects.media_objects.speech import measure_speech, speech_columns
+from mediaobjects.media_objects.speech import NO_SPEECH, measure_speech, speech_columns
 from mediaobjects.storage.interfaces import Storage
 from mediaobjects.transcoding import (
     MediaRejected,
     ProbeResult,
+    SpeechAnalysis,
     ToolMissing,
     ToolOutOfMemory,
     ToolTimedOut,
@@ -177,7 +178,7 @@ def process_media(pipeline: Pipeline, media_id: str, job: JobContext | None = No
         except ToolMissing:
             raise
         clock.check()
-        speech = None
+        speech: SpeechAnalysis | None = NO_SPEECH
         if result.audio is not None:
             speech = measure_speech(
                 transcoder, source, result.duration, media_id, timeout=clock.left()

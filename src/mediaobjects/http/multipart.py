@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError, MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from mediaobjects.errors import BadRequest, PayloadTooLarge
@@ -65,18 +65,24 @@ class MultipartReader:
         self._header_value = bytearray()
         self._part = _Part()
         self._errors: list[Exception] = []
-        self._parser = MultipartParser(
-            options[b"boundary"],
-            callbacks={
-                "on_part_begin": self._on_part_begin,
-                "on_header_field": self._on_header_field,
-                "on_header_value": self._on_header_value,
-                "on_header_end": self._on_header_end,
-                "on_headers_finished": self._on_headers_finished,
-                "on_part_data": self._on_part_data,
-                "on_part_end": self._on_part_end,
-            },
-        )
+        try:
+            self._parser = MultipartParser(
+                options[b"boundary"],
+                callbacks={
+                    "on_part_begin": self._on_part_begin,
+                    "on_header_field": self._on_header_field,
+                    "on_header_value": self._on_header_value,
+                    "on_header_end": self._on_header_end,
+                    "on_headers_finished": self._on_headers_finished,
+                    "on_part_data": self._on_part_data,
+                    "on_part_end": self._on_part_end,
+                },
+            )
+        except FormParserError as exc:
+            # A boundary past the parser's 256 bytes (RFC 2046 allows 70) was a 500.
+            raise BadRequest.for_field(
+                "file", f"The multipart boundary is not valid ({exc})", "invalid"
+            ) from exc
 
     # ---- parser callbacks
     def _on_part_begin(self) -> None:

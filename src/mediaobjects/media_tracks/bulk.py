@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
@@ -67,6 +67,9 @@ _WINDOWS_RESERVED = frozenset(
 # Extensions an import reads, with the export format they come from (for "unchanged").
 _EXTENSIONS = {f.extension: f for f in FORMATS.values()} | {"webvtt": FORMATS[DEFAULT_FORMAT]}
 _CSV_FIELD_LIMIT = 64 * 1024
+# Cells a spreadsheet would run as a formula start with these (as in the caption report's
+# CSV); the manifest's text cells get a leading apostrophe, which an import takes off again.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 
 Progress = Callable[[int, int], None]
 
@@ -177,11 +180,22 @@ class CourseExport:
         writer.writerow(MANIFEST_COLUMNS)
         for f in self.files:
             attachment = "" if f.attachment_id is None else str(f.attachment_id)
-            writer.writerow([f.media_id, attachment, f.title, f.locale, f.kind, f.name])
+            cells = (f.media_id, attachment, f.title, f.locale, f.kind, f.name)
+            writer.writerow([_defused(cell) for cell in cells])
         return out.getvalue().encode("utf-8")
 
     def zip_members(self) -> list[tuple[str, bytes]]:
         return [(f.name, f.data) for f in self.files] + [(MANIFEST, self.manifest())]
+
+
+def _defused(cell: str) -> str:
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def _cell(record: dict[str | Any, str | Any], column: str) -> str:
+    """A manifest cell as exported before ``_defused``: stripped, one leading apostrophe off."""
+    value = str(record.get(column) or "").strip()
+    return value[1:] if value.startswith("'") else value
 
 
 def check_format(format_name: str | None) -> CaptionFormat:
@@ -329,13 +343,13 @@ def _manifest_rows(data: bytes | None) -> dict[str, _Row]:
             raise _manifest_error('its first line must name the columns, with at least "file"')
         rows: dict[str, _Row] = {}
         for record in reader:
-            name = (record.get("file") or "").strip()
+            name = _cell(record, "file")
             if not name:
                 continue
             rows[unicodedata.normalize("NFC", name).casefold()] = _Row(
-                media_id=(record.get("media_id") or "").strip() or None,
-                locale=(record.get("locale") or "").strip() or None,
-                kind=(record.get("kind") or "").strip() or None,
+                media_id=_cell(record, "media_id") or None,
+                locale=_cell(record, "locale") or None,
+                kind=_cell(record, "kind") or None,
             )
     except csv.Error as exc:
         raise _manifest_error(f"it is not valid CSV ({exc})") from exc

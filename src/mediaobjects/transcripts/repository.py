@@ -236,8 +236,10 @@ def matched_cues(
     fts5_match: str,
     track_ids: Sequence[int],
     per_track: int,
+    text_chars: int,
 ) -> list[MatchedCue]:
-    """The first ``per_track`` matching cues (in time order) of each of ``track_ids``."""
+    """The first ``per_track`` matching cues (in time order) of each of ``track_ids``, each
+    text cut to its first ``text_chars`` characters."""
     if not track_ids:
         return []
     where, params = _matching(session, phrases, fts5_match)
@@ -245,13 +247,13 @@ def matched_cues(
     sql = (
         "SELECT track_id, start_ms, end_ms, text FROM ("  # noqa: S608
         "SELECT c.track_id AS track_id, c.cue_index AS cue_index, c.start_ms AS start_ms, "
-        "c.end_ms AS end_ms, c.text AS text, row_number() OVER "
+        "c.end_ms AS end_ms, substr(c.text, 1, :text_chars) AS text, row_number() OVER "
         "(PARTITION BY c.track_id ORDER BY c.cue_index) AS n "
         f"FROM {where} AND c.track_id IN :track_ids"
         ") AS found WHERE n <= :per_track ORDER BY track_id, cue_index"
     )
     stmt = text(sql).bindparams(bindparam("track_ids", expanding=True))
-    params.update(track_ids=list(track_ids), per_track=per_track)
+    params.update(track_ids=list(track_ids), per_track=per_track, text_chars=text_chars)
     return [MatchedCue._make(row) for row in session.execute(stmt, params)]
 
 

@@ -20,6 +20,10 @@ from mediaobjects.transcripts.query import parse_query
 # A row shows at most this many of its track's matching cues (the first, in time order);
 # ``match_count`` says how many there are.
 MAX_CUES_PER_ROW = 20
+# A found cue's text is cut to this many characters (with "…"): real cues hold two lines of
+# about 40, but one cue may hold a whole 2 MB track, and a page of 100 rows of 20 such cues
+# was 400 MB of JSON (and 130 s of highlighting) for one search.
+MAX_CUE_TEXT = 1000
 # No page is that far; past it the database's OFFSET would overflow.
 MAX_OFFSET = 10**12
 
@@ -110,10 +114,12 @@ def search_captions(
         fts5_match=match,
         track_ids=track_ids,
         per_track=MAX_CUES_PER_ROW,
+        text_chars=MAX_CUE_TEXT + 1,
     ):
-        cues[cue.track_id].append(
-            FoundCue(cue.start_ms, cue.end_ms, cue.text, highlight(cue.text, marked))
-        )
+        text = cue.text
+        if len(text) > MAX_CUE_TEXT:
+            text = text[:MAX_CUE_TEXT] + "…"
+        cues[cue.track_id].append(FoundCue(cue.start_ms, cue.end_ms, text, highlight(text, marked)))
     media = repo.media_objects_by_id(session, sorted({track.media_object_id for track in tracks}))
     rows = [
         FoundTrack(

@@ -196,6 +196,7 @@ def cmd_captions_import(settings: Settings, args: argparse.Namespace) -> int:
                 limits=limits,
                 lenient=settings.captions_lenient,
                 progress=progress,
+                after_each=None if args.dry_run else session.commit,
             )
     except MediaObjectsError as exc:
         return _fail(f"captions import: {_message(exc)}")

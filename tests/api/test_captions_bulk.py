@@ -11,6 +11,7 @@ import io
 import os
 import stat
 import struct
+import threading
 import warnings
 import zipfile
 from typing import Any
@@ -303,6 +304,46 @@ def test_files_are_matched_by_name_without_a_manifest(
     ]
     tracks = tracks_of(world, course_media["seminar"])
     assert tracks["de"]["content"] == SEMINAR and tracks["de"]["kind"] == "subtitles"
+
+
+def test_other_writers_get_in_between_the_files_of_an_import(
+    world: World, course_media: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each file is stored in its own transaction: while the import works on its second file,
+    # a write elsewhere (here a new title) goes through at once instead of waiting behind the
+    # whole import (SQLite has one write lock; ten large files held it past the busy timeout).
+    from mediaobjects.media_tracks import bulk
+
+    original = bulk._import_one
+    seen: list[str] = []
+    written: list[bool] = []
+
+    def import_one(*args: Any, **kwargs: Any) -> Any:
+        incoming = args[2]
+        seen.append(incoming.name)
+        if len(seen) == 2:
+            result: list[bool] = []
+
+            def write() -> None:
+                with world.api.ctx.write() as session:
+                    mo = session.scalars(
+                        select(MediaObject).where(MediaObject.media_id == course_media["first"])
+                    ).one()
+                    mo.user_entered_title = "Written during the import"
+                result.append(True)
+
+            worker = threading.Thread(target=write)
+            worker.start()
+            worker.join(timeout=10)
+            written.append(bool(result))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(bulk, "_import_one", import_one)
+    data = make_zip([("Seminar.de.srt", SEMINAR.encode()), ("Seminar.fr.srt", SEMINAR.encode())])
+    body = post_zip(world, data).json()
+    assert sorted(c["file"] for c in body["changed"]) == ["Seminar.de.srt", "Seminar.fr.srt"]
+    assert written == [True]
+    assert set(tracks_of(world, course_media["seminar"])) >= {"de", "fr"}
 
 
 def test_refused_files_say_why_and_the_others_are_imported(

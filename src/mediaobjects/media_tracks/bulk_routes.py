@@ -215,6 +215,7 @@ async def import_course_captions(
                     dry_run=dry,
                     limits=_limits(ctx),
                     lenient=ctx.settings.captions_lenient,
+                    after_each=None if dry else session.commit,
                 )
 
         report = await run_in_threadpool(run)

@@ -70,7 +70,6 @@ _WINDOWS_RESERVED = frozenset(
 )
 # Extensions an import reads, with the export format they come from (for "unchanged").
 _EXTENSIONS = {f.extension: f for f in FORMATS.values()} | {"webvtt": FORMATS[DEFAULT_FORMAT]}
-_CSV_FIELD_LIMIT = 64 * 1024
 # Cells a spreadsheet would run as a formula start with these (as in the caption report's
 # CSV); the manifest's text cells get a leading apostrophe, which an import takes off again.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
@@ -340,7 +339,8 @@ def _manifest_rows(data: bytes | None) -> dict[str, _Row]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _manifest_error("it is not UTF-8 text") from exc
-    csv.field_size_limit(_CSV_FIELD_LIMIT)
+    # The csv module's own field limit (128 KiB, process-wide) bounds a cell; a longer one
+    # is a csv.Error, refused below.
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         if reader.fieldnames is None or "file" not in reader.fieldnames:

@@ -90,7 +90,9 @@ _PER_10_MISSING_CHARACTERS = 1.0
 
 _REMOVED = regex.compile(r"[\p{Cc}\p{Cs}]+")
 _CLOSING = "\"'”’»›)]}」』）］｝〉》】〕"
-_ONLY_CLOSING_PUNCTUATION = regex.compile(r"[,.;:!?…)\]}»›”’\"'、。，．！？；：」』）］｝〉》】〕‼⁇⁈⁉]+")
+_ONLY_CLOSING_PUNCTUATION = regex.compile(
+    rf"[,.;:!?…、。，．！？；：‼⁇⁈⁉｡{regex.escape(_CLOSING)}]+"
+)
 _SENTENCE_END = regex.compile(rf"[.?!…。？！‼⁇⁈⁉｡][{regex.escape(_CLOSING)}]*$")
 _CLAUSE_END = regex.compile(rf"[,;:，、；：︰﹐﹑﹔﹕–—][{regex.escape(_CLOSING)}]*$")
 _NO_SPACE = regex.compile(
@@ -184,9 +186,7 @@ def _tokens(words: Sequence[TimedWord]) -> list[_Token]:
     tokens: list[_Token] = []
     previous = ""
     for text, start, end in pieces:
-        space = not (
-            previous and _NO_SPACE.match(previous[-1]) and _NO_SPACE.match(text[0])
-        )
+        space = not (previous and _NO_SPACE.match(previous[-1]) and _NO_SPACE.match(text[0]))
         previous = text
         length = visible_length(text)
         if length <= MAX_LINE_LENGTH:
@@ -416,4 +416,3 @@ def _timed_cues(tokens: Sequence[_Token], groups: Sequence[tuple[int, int]]) -> 
 
 def _escaped(line: str) -> str:
     return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-

@@ -8,8 +8,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from mediaobjects.transcoding import ffmpeg as ff
 from mediaobjects.transcoding import audio, speech
+from mediaobjects.transcoding import ffmpeg as ff
 from mediaobjects.transcoding._process import run_tool
 from mediaobjects.transcoding.errors import ToolMissing, ToolTimedOut
 from mediaobjects.transcoding.ladder import DEFAULT_LADDER, Rendition, plan

@@ -41,13 +41,13 @@ Today we are going to study the water cycle, which moves water between the sea, 
 Almost all of the water on our planet is salt water, held in the oceans.
 Only a small part of it is fresh, and most of that is frozen in ice sheets and glaciers.
 The cycle has no beginning and no end, but it is easiest to start with the sun.
-Sunlight warms the surface of the ocean and turns some of the water into vapour.
+Sunlight warms the surface of the ocean and turns some of the water into vapor.
 This process is called evaporation, and it leaves the salt behind in the sea.
-Plants also release water vapour through small openings in their leaves.
+Plants also release water vapor through small openings in their leaves.
 Together these two sources put an enormous amount of water into the air every day.
 Warm air rises, and as it rises it becomes cooler.
-Cool air cannot hold as much vapour as warm air can.
-So the vapour condenses into tiny droplets around particles of dust and salt.
+Cool air cannot hold as much vapor as warm air can.
+So the vapor condenses into tiny droplets around particles of dust and salt.
 Billions of these droplets together form the clouds that we see in the sky.
 When the droplets grow large enough, they fall to the ground as rain.
 In colder weather they fall as snow, sleet or hail instead.
@@ -67,7 +67,7 @@ This is one reason why some lakes have become much smaller during the last centu
 Farmers and cities both draw water from rivers and from wells.
 When they take more than the cycle returns, the level of the ground water falls.
 Climate change is also changing the water cycle in important ways.
-A warmer atmosphere can hold more vapour, so heavy storms can bring more rain than before.
+A warmer atmosphere can hold more vapor, so heavy storms can bring more rain than before.
 At the same time, some dry regions are becoming even drier.
 Mountain glaciers are shrinking, and the rivers they feed may carry less water in summer.
 Understanding these changes helps communities plan for floods and for droughts.
@@ -75,7 +75,7 @@ Let me give you a simple example from everyday life.
 Think of a puddle on the street after a summer storm.
 By the next afternoon the puddle is gone, because the water has evaporated into the air.
 That same water may fall again as rain in another country a few days later.
-In this way, the water you drink today has travelled around the world many times.
+In this way, the water you drink today has traveled around the world many times.
 For next week, please read the chapter on rivers and their valleys.
 There will be a short quiz at the start of the class, so come prepared.
 If you have questions about the reading, you can find me in my office on Wednesday morning.

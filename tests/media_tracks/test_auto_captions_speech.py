@@ -92,4 +92,3 @@ def test_a_spoken_lecture_gets_automatic_captions_with_its_words_in_time(
         assert carrying[-1].end_ms >= sentence.end_ms - SLACK_MS, (sentence, carrying[-1])
         assert carrying[0].start_ms >= sentence.start_ms - SLACK_MS
         assert carrying[-1].end_ms <= sentence.end_ms + SLACK_MS
-

@@ -24,6 +24,7 @@ from mediaobjects.asr import (
     UnsupportedLanguage,
     Word,
 )
+from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_tracks.models import MediaTrack
 from mediaobjects.media_tracks.transcribe import AsrLimits, give_up, transcribe_track
@@ -200,8 +201,11 @@ def test_do_asr_request_gets_the_processing_track_and_the_job_makes_it_ready(
     )
     assert served.status_code == 200 and served.text == "WEBVTT\n"
 
+    seen: list[int | None] = []
+    engine.during = lambda: seen.append(media_row(world.api, media_id).auto_caption_progress)
     assert run_jobs(world.api) == 1
     assert engine.calls[0][1] == "en"
+    assert seen == [50]  # the engine said half done
     done = track_row(world.api, track["id"])
     assert done is not None and done.workflow_state == "ready"
     assert done.content == done.webvtt_content
@@ -284,6 +288,21 @@ def test_media_not_processed_is_canvas_422(world: World, engine: FakeEngine) -> 
     r = asr(world, json={"locale": "en"})
     assert r.status_code == 422
     assert r.json() == {"error": "Media object not found or not yet processed"}
+
+
+def test_a_file_whose_media_is_still_uploading_is_canvas_422(
+    world: World, engine: FakeEngine
+) -> None:
+    with world.api.ctx.write() as session:
+        attachment = session.get(Attachment, world.attachment_id)
+        assert attachment is not None
+        attachment.media_entry_id = "maybe"
+    url = f"/api/v1/media_attachments/{world.attachment_id}/asr"
+    r = world.api.request("POST", url, world.teacher, json={"locale": "en"})
+    assert r.status_code == 422
+    assert r.json() == {"error": "Media object not found or not yet processed"}
+    r = world.api.request("POST", url, world.outsider, json={"locale": "en"})
+    assert r.status_code in (401, 403, 404)
 
 
 def test_a_server_without_an_engine_says_so(world: World) -> None:

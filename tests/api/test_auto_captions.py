@@ -569,3 +569,18 @@ def test_a_processing_track_downloads_empty_rather_than_failing(
         r = world.api.request("GET", f"{base}?format={fmt}", world.teacher)
         assert r.status_code == 200, r.text
         assert "-->" not in r.text
+
+
+def test_a_job_for_deleted_media_spends_nothing_and_ends_failed(
+    world: World, engine: FakeEngine, clips: dict[str, Path]
+) -> None:
+    media_id, _ = processed(world, clips["talk"])
+    track = asr(world, media_id, json={"locale": "en"}).json()
+    with world.api.ctx.write() as session:
+        row = session.scalars(select(MediaObject).where(MediaObject.media_id == media_id)).one()
+        row.workflow_state = "deleted"
+    run_jobs(world.api)
+    assert engine.calls == []
+    done = track_row(world.api, track["id"])
+    assert done is not None and done.workflow_state == "failed"
+    assert done.asr_error == "The media object was deleted."

@@ -29,7 +29,8 @@ from mediaobjects.media_objects.pipeline import Pipeline
 from mediaobjects.media_objects.sizes import Size
 from mediaobjects.media_objects.tasks import register_media_jobs
 from mediaobjects.media_tracks.models import MediaTrack
-from mediaobjects.media_tracks.tasks import register_track_chores
+from mediaobjects.media_tracks.tasks import register_track_chores, register_transcribe_job
+from mediaobjects.media_tracks.transcribe import AsrLimits
 from mediaobjects.ratelimit import CREATE_TOKEN, DRAW_PICTURE, PUT_TRACKS, Rate, RateLimiter
 from mediaobjects.settings import Settings
 from mediaobjects.signing import Signer
@@ -251,6 +252,14 @@ def build_context(
             pipeline,
             time_limit=settings.transcode_timeout_seconds,
             stale_temp_seconds=settings.stale_temp_seconds,
+        )
+        register_transcribe_job(
+            ctx.jobs,
+            pipeline,
+            # Read at each run: the engine is set on the context (tests hand in their own).
+            lambda: ctx.asr,
+            limits=AsrLimits(settings.asr_min_seconds, settings.asr_time_factor),
+            time_limit=settings.transcode_timeout_seconds,
         )
         register_track_chores(
             ctx.jobs,

@@ -12,8 +12,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from mediaobjects.caption_reports import summaries
+from mediaobjects.media_objects import service as media_objects
 from mediaobjects.media_tracks import repository as repo
 from mediaobjects.media_tracks.models import MediaTrack, TrackVersion
+from mediaobjects.media_tracks.schemas import is_asr
 from mediaobjects.transcripts import indexing as transcript_index
 
 
@@ -25,10 +27,21 @@ def keep_current(session: Session, track: MediaTrack) -> None:
         _add(session, track, "initial", track.user_id, track.updated_at)
 
 
-def record_write(session: Session, track: MediaTrack, reason: str, user_id: int) -> TrackVersion:
+def record_write(
+    session: Session, track: MediaTrack, reason: str, user_id: int | None
+) -> TrackVersion:
     """The track's content as just written becomes its newest version. The track's row must
     be written (flushed) first: on PostgreSQL that row lock orders concurrent writers of one
-    track, so their versions are numbered in the order their contents took effect."""
+    track, so their versions are numbered in the order their contents took effect.
+
+    Any write but an automatic one (``asr``) is a person's: an automatic track written by a
+    person (edited, retimed, restored, replaced) becomes theirs, ``ready`` and no longer
+    automatic, so that no automatic run ever overwrites it (a job still running for it
+    finds it no longer automatic and leaves it alone)."""
+    if reason != "asr" and track.external_id is not None:
+        track.external_id = None
+        track.workflow_state = "ready"
+        track.asr_error = None
     session.flush()
     transcript_index.index_track(session, track)
     version = _add(session, track, reason, user_id, None)
@@ -36,14 +49,27 @@ def record_write(session: Session, track: MediaTrack, reason: str, user_id: int)
     return version
 
 
-def record_delete(session: Session, track: MediaTrack, user_id: int, when: datetime) -> None:
+def record_delete(session: Session, track: MediaTrack, user_id: int | None, when: datetime) -> None:
     """The track is about to be deleted: its versions stay, marked deleted, for the retention
-    period (MEDIAOBJECTS_TRACK_VERSION_RETENTION_DAYS)."""
+    period (MEDIAOBJECTS_TRACK_VERSION_RETENTION_DAYS). Deleting an automatic track while it
+    is being made cancels its job (which notices it is gone): the media object stops saying
+    ``processing`` unless another automatic track of it still is."""
+    if is_asr(track) and track.workflow_state == "processing":
+        _forget_auto_captions(session, track)
     keep_current(session, track)
     session.flush()
     repo.mark_versions_deleted(session, track.id, when, user_id)
     transcript_index.forget_track(session, track.id)
     summaries.forget_track(session, track)
+
+
+def _forget_auto_captions(session: Session, track: MediaTrack) -> None:
+    media_object = media_objects.get_media_object(session, track.media_object_id)
+    if media_object is None or media_object.auto_caption_status != "processing":
+        return
+    if not repo.processing_asr_count(session, track.media_object_id, besides=track.id):
+        media_object.auto_caption_status = None
+        media_object.auto_caption_progress = None
 
 
 def _add(

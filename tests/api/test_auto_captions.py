@@ -6,6 +6,7 @@ with a reason, and cancellation by deleting the track."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,15 +149,30 @@ def asr(world: World, media_id: str | None = None, who: Any = None, **kw: Any) -
     return world.api.request("POST", url, who or world.teacher, **kw)
 
 
-def do_asr_request(world: World, media_id: str, locale: str) -> Any:
-    """What canvas-media's ClosedCaptionCreatorV2 doAsrRequest sends: a JSON POST of
-    ``{locale}`` with the JSON content type, read back as JSON."""
+def do_asr_request(
+    world: World, locale: str, *, media_id: str | None = None, attachment_id: int | None = None
+) -> Any:
+    """What the published ``@instructure/canvas-media`` 5.1.0 sends
+    (src/ClosedCaptionCreatorV2/hooks/doAsrRequest.ts): ``axios.post(url, {locale})`` to
+    ``/api/v1/media_attachments/:attachmentId/asr`` when it has an attachment id, else to
+    ``/api/v1/media_objects/:mediaObjectId/asr``; axios serialises the object as JSON with its
+    default headers. The caller ignores the answer's body; any non-2xx shows "Generation
+    failed" (ClosedCaptionPanelV2.tsx), and the panel then reads ``asr`` and
+    ``workflow_state`` of the media's tracks."""
+    url = (
+        f"/api/v1/media_attachments/{attachment_id}/asr"
+        if attachment_id is not None
+        else f"/api/v1/media_objects/{media_id}/asr"
+    )
     return world.api.request(
         "POST",
-        f"/api/v1/media_objects/{media_id}/asr",
+        url,
         world.teacher,
-        json={"locale": locale},
-        headers={"Accept": "application/json", "Content-Type": "application/json"},
+        content=json.dumps({"locale": locale}).encode(),
+        headers={
+            "Accept": "application/json, text/plain, */*",
+            "Content-Type": "application/json",
+        },
     )
 
 
@@ -187,7 +203,7 @@ def test_do_asr_request_gets_the_processing_track_and_the_job_makes_it_ready(
     world: World, engine: FakeEngine, clips: dict[str, Path]
 ) -> None:
     media_id, _ = processed(world, clips["talk"])
-    r = do_asr_request(world, media_id, "en")
+    r = do_asr_request(world, "en", media_id=media_id)
     assert r.status_code == 200, r.text
     track = r.json()
     assert track["locale"] == "en" and track["kind"] == "subtitles"
@@ -221,6 +237,23 @@ def test_do_asr_request_gets_the_processing_track_and_the_job_makes_it_ready(
     [summary] = [t for t in info["media_tracks"] if t["id"] == track["id"]]
     assert summary["asr"] is True and summary["workflow_state"] == "ready"
     assert [v["reason"] for v in versions(world, media_id, track["id"])] == ["asr"]
+
+
+def test_do_asr_request_with_an_attachment_id_posts_to_the_attachment_route(
+    world: World, engine: FakeEngine, clips: dict[str, Path]
+) -> None:
+    _, attachment_id = processed(world, clips["talk"])
+    r = do_asr_request(world, "es", attachment_id=attachment_id)
+    assert r.status_code == 200, r.text
+    track = r.json()
+    assert track["asr"] is True and track["workflow_state"] == "processing"
+    assert track["locale"] == "es"
+    assert run_jobs(world.api) == 1
+    listed = world.api.ok(
+        "GET", f"/api/v1/media_attachments/{attachment_id}/media_tracks", world.teacher
+    )
+    [mine] = [t for t in listed if t["id"] == track["id"]]
+    assert mine["asr"] is True and mine["workflow_state"] == "ready"
 
 
 def test_the_attachment_route_answers_the_track_with_string_ids_when_asked(

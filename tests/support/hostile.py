@@ -93,6 +93,7 @@ BODY_FIELDS = [
     "kind",
     "content",
     "filename",
+    "auto_captions",
 ]
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system tools the service and its tests need when they are missing (as root,
 # with apt): ffmpeg for the media pipeline; curl and jq for the README examples; PostgreSQL,
-# Redis and Chromium for the test suite; wrk, the load generator of bench/request_cost.py (its
+# Redis and Chromium for the test suite; espeak-ng, whose known sentences the speech
+# recognition tests and bench/asr.py transcribe; wrk, the load generator of bench/request_cost.py (its
 # output parser is tested too). Otherwise it says exactly what to install.
 # --run: what `make run` needs; --bench: what `make bench` needs.
 set -euo pipefail
@@ -11,11 +12,13 @@ if [ "${1:-}" = "--run" ]; then
   command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null && exit 0
   missing=(ffmpeg)
 elif [ "${1:-}" = "--bench" ]; then
-  # make bench: ffmpeg for the media, curl as the upload client, wrk as the load generator.
+  # make bench: ffmpeg for the media, curl as the upload client, wrk as the load generator,
+  # espeak-ng for the lecture bench/asr.py transcribes.
   command -v ffmpeg >/dev/null || missing+=(ffmpeg)
   command -v ffprobe >/dev/null || missing+=(ffmpeg)
   command -v curl >/dev/null || missing+=(curl)
   command -v wrk >/dev/null || missing+=(wrk)
+  command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 else
 command -v curl >/dev/null || missing+=(curl)
 command -v jq >/dev/null || missing+=(jq)
@@ -24,6 +27,7 @@ command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v wrk >/dev/null || missing+=(wrk)
+command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi

@@ -3,14 +3,17 @@ stable code. Services raise these; only ``mediaobjects.http.errors`` turns them 
 
     MediaObjectsError
     ├── BadRequest            400  bad_request        (a parameter is missing or malformed)
-    │   └── BadRequestMessage 400  bad_request        (rendered as Canvas's bare {"message": ...})
+    │   ├── BadRequestMessage 400  bad_request        (rendered as Canvas's bare {"message": ...})
+    │   └── BadRequestError   400  bad_request        (rendered as Canvas's bare {"error": ...})
     ├── Unauthenticated       401  unauthenticated    (no valid credentials; see InvalidToken)
     │   └── InvalidToken      401  invalid_token      (unknown, expired or revoked token)
     ├── Forbidden             403  unauthorized       (authenticated but not allowed)
     ├── NotFound              404  not_found
     ├── Conflict              409  conflict
+    │   └── ConflictError     409  conflict           (rendered as Canvas's bare {"error": ...})
     ├── PayloadTooLarge       413  payload_too_large
     ├── UnprocessableEntity   422  unprocessable      (validation of a resource failed)
+    │   └── UnprocessableError 422 unprocessable      (rendered as Canvas's bare {"error": ...})
     ├── TooManyRequests       429  too_many_requests  (a rate limit; carries retry_after seconds)
     │   └── ServerBusy        429  server_busy        (every picture-drawing slot stayed busy)
     └── StorageFailure        503  storage_unavailable (the storage backend failed)
@@ -62,6 +65,15 @@ class BadRequestMessage(BadRequest):
     (a blank retitle, canvas-media-api.md §2.2)."""
 
 
+class ErrorString:
+    """Mixin: the error is rendered as Canvas's bare ``{"error": "message"}``, the envelope of
+    its automatic-captions action (canvas-media-api.md §4, ``create_asr``)."""
+
+
+class BadRequestError(ErrorString, BadRequest):
+    pass
+
+
 class Unauthenticated(MediaObjectsError):
     status_code = 401
     code = "unauthenticated"
@@ -91,6 +103,10 @@ class Conflict(MediaObjectsError):
     default_message = "The request conflicts with the current state of the resource."
 
 
+class ConflictError(ErrorString, Conflict):
+    pass
+
+
 class PayloadTooLarge(MediaObjectsError):
     status_code = 413
     code = "payload_too_large"
@@ -101,6 +117,10 @@ class UnprocessableEntity(MediaObjectsError):
     status_code = 422
     code = "unprocessable"
     default_message = "The request could not be processed."
+
+
+class UnprocessableError(ErrorString, UnprocessableEntity):
+    pass
 
 
 class TooManyRequests(MediaObjectsError):
@@ -135,8 +155,11 @@ class StorageFailure(MediaObjectsError):
 
 __all__ = [
     "BadRequest",
+    "BadRequestError",
     "BadRequestMessage",
     "Conflict",
+    "ConflictError",
+    "ErrorString",
     "FieldError",
     "Forbidden",
     "InvalidToken",
@@ -148,4 +171,5 @@ __all__ = [
     "TooManyRequests",
     "Unauthenticated",
     "UnprocessableEntity",
+    "UnprocessableError",
 ]

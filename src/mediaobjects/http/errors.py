@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mediaobjects.errors import (
     BadRequestMessage,
+    ErrorString,
     FieldError,
     Forbidden,
     InvalidToken,
@@ -45,6 +46,8 @@ def _field_error_json(err: FieldError) -> dict[str, Any]:
 def error_body(exc: MediaObjectsError) -> dict[str, Any]:
     if isinstance(exc, BadRequestMessage):
         return {"message": exc.message}
+    if isinstance(exc, ErrorString):
+        return {"error": exc.message}
     if isinstance(exc, InvalidToken):
         return {"errors": [{"message": exc.message}]}
     if isinstance(exc, Unauthenticated):

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -19,6 +20,20 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mediaobjects.db.base import Base, utcnow
+
+# Canvas's values of ``auto_caption_status`` (its database allows these and NULL): where the
+# newest automatic-caption request of the media object stands. ``processing`` while a job
+# runs; ``complete`` when it made its track; a ``failed_*`` value naming how it failed.
+AUTO_CAPTION_STATUSES = (
+    "complete",
+    "processing",
+    "failed_initial_validation",
+    "failed_handoff",
+    "failed_request",
+    "non_english_captions",
+    "failed_captions",
+    "failed_to_pull",
+)
 
 
 class MediaObject(Base):
@@ -28,6 +43,12 @@ class MediaObject(Base):
         CheckConstraint(
             "processing_state IN ('pending', 'processing', 'ready', 'failed')",
             name="processing_state",
+        ),
+        CheckConstraint(
+            "auto_caption_status IN ("
+            + ", ".join(f"'{status}'" for status in AUTO_CAPTION_STATUSES)
+            + ")",
+            name="auto_caption_status",
         ),
         Index(None, "context_type", "context_id"),
         Index("ix_media_objects_context_sort", "context_type", "context_id", "title_sort_key"),
@@ -64,6 +85,10 @@ class MediaObject(Base):
     speech_intervals: Mapped[str | None] = mapped_column(Text, default=None)
     speech_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
     poster_key: Mapped[str | None] = mapped_column(String(512), default=None)
+    # Automatic captions (media_tracks.asr): Canvas's status, and how far the running job has
+    # got in percent (NULL when none runs or ran).
+    auto_caption_status: Mapped[str | None] = mapped_column(String(32), default=None)
+    auto_caption_progress: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

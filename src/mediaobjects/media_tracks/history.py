@@ -25,10 +25,21 @@ def keep_current(session: Session, track: MediaTrack) -> None:
         _add(session, track, "initial", track.user_id, track.updated_at)
 
 
-def record_write(session: Session, track: MediaTrack, reason: str, user_id: int) -> TrackVersion:
+def record_write(
+    session: Session, track: MediaTrack, reason: str, user_id: int | None
+) -> TrackVersion:
     """The track's content as just written becomes its newest version. The track's row must
     be written (flushed) first: on PostgreSQL that row lock orders concurrent writers of one
-    track, so their versions are numbered in the order their contents took effect."""
+    track, so their versions are numbered in the order their contents took effect.
+
+    Any write but an automatic one (``asr``) is a person's: an automatic track written by a
+    person (edited, retimed, restored, replaced) becomes theirs, ``ready`` and no longer
+    automatic, so that no automatic run ever overwrites it (a job still running for it
+    finds it no longer automatic and leaves it alone)."""
+    if reason != "asr" and track.external_id is not None:
+        track.external_id = None
+        track.workflow_state = "ready"
+        track.asr_error = None
     session.flush()
     transcript_index.index_track(session, track)
     version = _add(session, track, reason, user_id, None)

@@ -47,7 +47,11 @@ class MediaTrack(Base):
     content: Mapped[str] = mapped_column(Text)
     webvtt_content: Mapped[str | None] = mapped_column(Text, default=None)
     workflow_state: Mapped[str] = mapped_column(String(16), default="ready")
+    # Set on automatic (speech recognition) tracks: the request that made them (Canvas keeps
+    # its provider's caption-asset id here; ``asr`` in the JSON is "subtitles with this set").
     external_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    # Why an automatic track ended ``failed``, in words a teacher can act on.
+    asr_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -63,6 +67,7 @@ class TrackSummaryRow(NamedTuple):
     locale: str
     external_id: str | None
     workflow_state: str
+    asr_error: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -75,6 +80,7 @@ TRACK_SUMMARY_COLUMNS = (
     MediaTrack.locale,
     MediaTrack.external_id,
     MediaTrack.workflow_state,
+    MediaTrack.asr_error,
     MediaTrack.created_at,
     MediaTrack.updated_at,
 )
@@ -82,8 +88,8 @@ TRACK_SUMMARY_COLUMNS = (
 
 # How a version came to be: the content a track had before versions were kept (``initial``),
 # the API's PUT, the non-API create route, a retime, a restore of an older version, the editor,
-# a bulk import (``media_tracks.bulk``).
-VERSION_REASONS = ("initial", "api", "create", "retime", "restore", "editor", "import")
+# a bulk import (``media_tracks.bulk``), automatic captions (``media_tracks.transcribe``).
+VERSION_REASONS = ("initial", "api", "create", "retime", "restore", "editor", "import", "asr")
 
 
 class TrackVersion(Base):

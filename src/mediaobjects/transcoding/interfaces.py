@@ -57,6 +57,14 @@ class Transcoder(Protocol):
         within ``[0, duration]`` seconds; None when it has no audio stream."""
         ...
 
+    def extract_speech_audio(
+        self, source: Path, out: Path, *, timeout: float | None = None
+    ) -> Path | None:
+        """``out``: ``source``'s first audio stream as a 16 kHz mono 16-bit PCM WAV, what a
+        speech recogniser reads (written whole or not at all); None when it has no audio
+        stream."""
+        ...
+
     def resize(self, image: Path, out: Path, *, width: int | None, height: int | None) -> Path:
         """``out``, a resized copy of ``image``; made once, then returned from the cache."""
         ...

@@ -8,8 +8,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from mediaobjects.transcoding import audio, speech
 from mediaobjects.transcoding import ffmpeg as ff
-from mediaobjects.transcoding import speech
 from mediaobjects.transcoding._process import run_tool
 from mediaobjects.transcoding.errors import ToolMissing, ToolTimedOut
 from mediaobjects.transcoding.ladder import DEFAULT_LADDER, Rendition, plan
@@ -159,6 +159,17 @@ class FFmpegTranscoder:
             ffmpeg=self.ffmpeg,
             noise_db=self.speech_noise_db,
             min_silence=self.speech_min_silence,
+            timeout=self.timeout if timeout is None else timeout,
+            memory_limit=self.memory_limit,
+        )
+
+    def extract_speech_audio(
+        self, source: Path, out: Path, *, timeout: float | None = None
+    ) -> Path | None:
+        return audio.extract_speech_audio(
+            source,
+            out,
+            ffmpeg=self.ffmpeg,
             timeout=self.timeout if timeout is None else timeout,
             memory_limit=self.memory_limit,
         )

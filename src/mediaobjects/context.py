@@ -16,6 +16,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
 
 from mediaobjects.accounts.principal_cache import PrincipalCache
+from mediaobjects.asr import SpeechEngine
 from mediaobjects.db.engine import build_engine, build_session_factory, unit_of_work
 from mediaobjects.delivery_cache import DeliveryCache
 from mediaobjects.files.models import Attachment
@@ -26,7 +27,8 @@ from mediaobjects.media_objects.pipeline import Pipeline
 from mediaobjects.media_objects.sizes import Size
 from mediaobjects.media_objects.tasks import register_media_jobs
 from mediaobjects.media_tracks.models import MediaTrack
-from mediaobjects.media_tracks.tasks import register_track_chores
+from mediaobjects.media_tracks.tasks import register_track_chores, register_transcribe_job
+from mediaobjects.media_tracks.transcribe import AsrLimits
 from mediaobjects.ratelimit import CREATE_TOKEN, DRAW_PICTURE, PUT_TRACKS, Rate, RateLimiter
 from mediaobjects.settings import Settings
 from mediaobjects.signing import Signer
@@ -58,6 +60,8 @@ class AppContext:
     deliveries: DeliveryCache
     # None where a command never enqueues (create-admin-token, db ...).
     jobs: JobQueue | None = None
+    # The speech recogniser of automatic captions; None: they are off (MEDIAOBJECTS_ASR_ENGINE).
+    asr: SpeechEngine | None = None
     # Placeholders drawn so far: a few standard sizes of a few kinds, so bounded.
     placeholders: dict[tuple[str, Size], bytes] = field(default_factory=dict)
     _pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -234,6 +238,14 @@ def build_context(
             pipeline,
             time_limit=settings.transcode_timeout_seconds,
             stale_temp_seconds=settings.stale_temp_seconds,
+        )
+        register_transcribe_job(
+            ctx.jobs,
+            pipeline,
+            # Read at each run: the engine is set on the context (tests hand in their own).
+            lambda: ctx.asr,
+            limits=AsrLimits(settings.asr_min_seconds, settings.asr_time_factor),
+            time_limit=settings.transcode_timeout_seconds,
         )
         register_track_chores(
             ctx.jobs,

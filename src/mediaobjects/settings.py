@@ -215,6 +215,23 @@ class Settings(BaseSettings):
             "-30) for noisy recordings whose background hum is taken for speech."
         ),
     )
+    asr_min_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "Automatic captions: the shortest time limit of one transcription, whatever the "
+            "media's duration."
+        ),
+    )
+    asr_time_factor: float = Field(
+        default=1.0,
+        gt=0,
+        le=100,
+        description=(
+            "Automatic captions: a transcription may take this many times the media's "
+            "duration (at least MEDIAOBJECTS_ASR_MIN_SECONDS), then ends failed."
+        ),
+    )
     speech_min_silence_seconds: float = Field(
         default=0.5,
         gt=0,

@@ -8,6 +8,7 @@ from typing import Any
 
 from mediaobjects.captions import KINDS
 from mediaobjects.captions.formats import FORMATS
+from mediaobjects.media_objects.models import AUTO_CAPTION_STATUSES
 
 _ERROR_ITEM: dict[str, Any] = {
     "type": "object",
@@ -27,6 +28,8 @@ ERROR_ENVELOPE: dict[str, Any] = {
         "errors": {"type": "array", "items": _ERROR_ITEM},
         "status": {"type": "string"},
         "message": {"type": "string"},
+        # Canvas's automatic-captions action answers errors as {"error": "..."}.
+        "error": {"type": "string"},
     },
 }
 
@@ -335,8 +338,9 @@ TRACK_SUMMARY: dict[str, Any] = _object(
         "asr": _BOOL,
         "workflow_state": {"type": "string", "enum": _TRACK_STATES},
         "inherited": _BOOL,
+        "asr_error": _NULLABLE_STR,
     },
-    optional=("inherited",),
+    optional=("inherited", "asr_error"),
 )
 
 # A Kaltura-shaped flavor: every value a string, as Kaltura returns them.
@@ -370,7 +374,11 @@ MEDIA_OBJECT: dict[str, Any] = _object(
         "media_type": _NULLABLE_STR,
         "created_at": _TIMESTAMP,
         "embedded_iframe_url": _URL,
-        "auto_caption_status": _NULL,
+        "auto_caption_status": {
+            "type": ["string", "null"],
+            "enum": [*AUTO_CAPTION_STATUSES, None],
+        },
+        "auto_caption_progress": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
         # The media pipeline (not Canvas): failed comes with a reason users can read.
         "processing_state": {
             "type": "string",
@@ -393,12 +401,14 @@ MEDIA_TRACK: dict[str, Any] = _object(
         "user_id": _NULLABLE_INT,
         "workflow_state": {"type": "string", "enum": _TRACK_STATES},
         "asr": _BOOL,
+        # Automatic tracks only: why it failed (null unless failed).
+        "asr_error": _NULLABLE_STR,
         "content": _STR,
         "webvtt_content": _NULLABLE_STR,
         "created_at": _TIMESTAMP,
         "updated_at": _TIMESTAMP,
     },
-    optional=("content", "webvtt_content", "created_at", "updated_at"),
+    optional=("asr_error", "content", "webvtt_content", "created_at", "updated_at"),
 )
 
 # The register response: the media object's columns (plus the attachment's uuid).

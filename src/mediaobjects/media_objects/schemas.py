@@ -38,7 +38,9 @@ def media_object_json(
         "media_type": media_object.media_type,
         "created_at": iso(media_object.created_at),
         "embedded_iframe_url": embedded_iframe_url,
-        "auto_caption_status": None,
+        "auto_caption_status": media_object.auto_caption_status,
+        # Not Canvas's: how far the running automatic-captions job has got, in percent.
+        "auto_caption_progress": media_object.auto_caption_progress,
         "processing_state": media_object.processing_state,
         "processing_error": media_object.processing_error,
     }

@@ -391,3 +391,13 @@ def pick_source(session: Session, media_object: MediaObject, bitrate: str | None
             if str(source.bitrate) == bitrate:
                 return source
     return min(sources, key=lambda s: (s.bitrate is None, s.bitrate or 0, s.id))
+
+
+def get_media_object(session: Session, media_object_id: int) -> MediaObject | None:
+    """The media object of that row id, deleted or not; no access check (for jobs)."""
+    return repo.get(session, media_object_id)
+
+
+def smallest_source_key(session: Session, media_object_id: int) -> str | None:
+    """The storage key of the media object's smallest rendition (what audio is taken from)."""
+    return repo.smallest_source_key(session, media_object_id)

@@ -26,7 +26,14 @@ from sqlalchemy.orm import Session
 from mediaobjects.accounts import authentication
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.captions import LocaleError, normalise_locale
-from mediaobjects.errors import BadRequestError, ConflictError, Forbidden, UnprocessableError
+from mediaobjects.errors import (
+    BadRequest,
+    BadRequestError,
+    ConflictError,
+    Forbidden,
+    NotFound,
+    UnprocessableError,
+)
 from mediaobjects.files import service as files
 from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects.models import MediaObject
@@ -35,6 +42,7 @@ from mediaobjects.media_tracks import repository as repo
 from mediaobjects.media_tracks import service as tracks
 from mediaobjects.media_tracks.models import MediaTrack
 from mediaobjects.media_tracks.schemas import is_asr
+from mediaobjects.numbers import parse_id
 
 # BCP 47's "undetermined": the locale of an automatic track whose language is being detected.
 PLACEHOLDER_LOCALE = "und"
@@ -46,6 +54,8 @@ HUMAN_TRACK_MESSAGE = (
     "stays in the track's versions)."
 )
 EXTERNAL_ID_PREFIX = "mediaobjects-asr-"
+# Canvas's media_entry_id of a file whose media upload has not finished.
+PENDING_MEDIA_ENTRY_ID = "maybe"
 
 
 @dataclass(frozen=True)
@@ -203,3 +213,20 @@ def authorize_auto_captions(
 ) -> None:
     """Same rights as adding captions; checked before the body is read."""
     tracks.authorize_add(session, principal, media_object=media_object, attachment=attachment)
+
+
+def refuse_unprocessed_attachment(
+    session: Session, principal: Principal, attachment_ref: str
+) -> None:
+    """Canvas's 422 for a file whose media is still being uploaded (``media_entry_id``
+    ``maybe``), for whoever may change the file; returns otherwise (the caller's 404)."""
+    try:
+        attachment = files.load_attachment(session, parse_id(attachment_ref))
+    except (NotFound, BadRequest):
+        return
+    if (
+        attachment.workflow_state != "deleted"
+        and attachment.media_entry_id == PENDING_MEDIA_ENTRY_ID
+        and files.can_update(session, principal, attachment)
+    ):
+        raise UnprocessableError(NOT_PROCESSED)

@@ -12,8 +12,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from mediaobjects.caption_reports import summaries
+from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_tracks import repository as repo
 from mediaobjects.media_tracks.models import MediaTrack, TrackVersion
+from mediaobjects.media_tracks.schemas import is_asr
 from mediaobjects.transcripts import indexing as transcript_index
 
 
@@ -47,14 +49,27 @@ def record_write(
     return version
 
 
-def record_delete(session: Session, track: MediaTrack, user_id: int, when: datetime) -> None:
+def record_delete(session: Session, track: MediaTrack, user_id: int | None, when: datetime) -> None:
     """The track is about to be deleted: its versions stay, marked deleted, for the retention
-    period (MEDIAOBJECTS_TRACK_VERSION_RETENTION_DAYS)."""
+    period (MEDIAOBJECTS_TRACK_VERSION_RETENTION_DAYS). Deleting an automatic track while it
+    is being made cancels its job (which notices it is gone): the media object stops saying
+    ``processing`` unless another automatic track of it still is."""
+    if is_asr(track) and track.workflow_state == "processing":
+        _forget_auto_captions(session, track)
     keep_current(session, track)
     session.flush()
     repo.mark_versions_deleted(session, track.id, when, user_id)
     transcript_index.forget_track(session, track.id)
     summaries.forget_track(session, track)
+
+
+def _forget_auto_captions(session: Session, track: MediaTrack) -> None:
+    media_object = session.get(MediaObject, track.media_object_id)
+    if media_object is None or media_object.auto_caption_status != "processing":
+        return
+    if not repo.processing_asr_count(session, track.media_object_id, besides=track.id):
+        media_object.auto_caption_status = None
+        media_object.auto_caption_progress = None
 
 
 def _add(

@@ -211,7 +211,7 @@ def newest_version(session: Session, track_id: int) -> TrackVersion | None:
     return session.scalars(stmt).first()
 
 
-def mark_versions_deleted(session: Session, track_id: int, when: datetime, by: int) -> None:
+def mark_versions_deleted(session: Session, track_id: int, when: datetime, by: int | None) -> None:
     stmt = (
         update(TrackVersion)
         .where(TrackVersion.track_id == track_id, TrackVersion.deleted_at.is_(None))
@@ -265,3 +265,19 @@ def delete_versions_deleted_before(session: Session, cutoff: datetime) -> int:
     stmt = delete(TrackVersion).where(TrackVersion.deleted_at < cutoff)
     result = session.execute(stmt, execution_options={"synchronize_session": False})
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def processing_asr_count(session: Session, media_object_id: int, *, besides: int) -> int:
+    """Automatic tracks of the media object still ``processing``, other than ``besides``."""
+    stmt = (
+        select(func.count())
+        .select_from(MediaTrack)
+        .where(
+            MediaTrack.media_object_id == media_object_id,
+            MediaTrack.id != besides,
+            MediaTrack.external_id.is_not(None),
+            MediaTrack.kind == "subtitles",
+            MediaTrack.workflow_state == "processing",
+        )
+    )
+    return int(session.scalar(stmt) or 0)

@@ -35,6 +35,8 @@ def track_summary_json(
     }
     if inherited is not None:
         out["inherited"] = inherited
+    if out["asr"]:
+        out["asr_error"] = track.asr_error
     return out
 
 
@@ -48,6 +50,9 @@ def track_json(track: MediaTrack, include: set[str]) -> dict[str, Any]:
         "workflow_state": track.workflow_state,
         "asr": is_asr(track),
     }
+    if out["asr"]:
+        # Not Canvas's: why an automatic track failed (null otherwise). Clients ignore it.
+        out["asr_error"] = track.asr_error
     if "content" in include:
         out["content"] = track.content
     if "webvtt_content" in include:

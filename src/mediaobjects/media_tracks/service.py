@@ -178,10 +178,20 @@ def get_track_content(
     return view.track
 
 
+# What an automatic track serves while it is being made (or after it failed): no cues yet.
+EMPTY_WEBVTT = "WEBVTT\n"
+
+
 def served_webvtt(track: MediaTrack) -> str:
     """The body a player gets: the normalised WebVTT, or the raw content for legacy rows that
-    never had one computed (§3.3; decision D7 fills ``webvtt_content`` on every save)."""
-    return track.webvtt_content if track.webvtt_content is not None else track.content
+    never had one computed (§3.3; decision D7 fills ``webvtt_content`` on every save). An
+    automatic track still processing (or failed) has no content yet: an empty WebVTT, so
+    that players show nothing rather than an error."""
+    if track.webvtt_content is not None:
+        return track.webvtt_content
+    if not track.content.strip():
+        return EMPTY_WEBVTT
+    return track.content
 
 
 # ---- writing ------------------------------------------------------------------------------

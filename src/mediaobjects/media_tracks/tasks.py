@@ -1,6 +1,7 @@
-"""The media tracks' periodic chore: removing the versions of tracks deleted longer ago than
+"""The media tracks' job and periodic chore: ``transcribe_track`` (automatic captions, see
+``media_tracks.transcribe``), and removing the versions of tracks deleted longer ago than
 MEDIAOBJECTS_TRACK_VERSION_RETENTION_DAYS, run wherever jobs are consumed. The composition root
-(``mediaobjects.context``) hands in the unit of work and the queue."""
+(``mediaobjects.context``) hands in the unit of work, the pipeline, the engine and the queue."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from mediaobjects.asr import SpeechEngine
 from mediaobjects.db.base import utcnow
-from mediaobjects.jobs import JobQueue
+from mediaobjects.jobs import JobContext, JobQueue
+from mediaobjects.media_objects.pipeline import Pipeline
+from mediaobjects.media_tracks.transcribe import AsrLimits, give_up, transcribe_track
 from mediaobjects.media_tracks.versions import remove_expired_versions
 
 log = logging.getLogger(__name__)
@@ -48,4 +53,36 @@ def register_track_chores(
         "remove expired versions of deleted caption tracks",
         expired_versions_chore(write, retention_days),
         every=EXPIRY_INTERVAL_SECONDS,
+    )
+
+
+# Like process_media: an engine crash (EngineFailed) is tried again, 5 s then 25 s later.
+TRANSCRIBE_TRIES = 3
+
+
+def register_transcribe_job(
+    queue: JobQueue,
+    pipeline: Pipeline,
+    engine: Callable[[], SpeechEngine | None],
+    *,
+    limits: AsrLimits,
+    time_limit: float,
+) -> None:
+    """Registers ``transcribe_track(track_id)`` in the media pipeline's queue. ``engine`` is
+    asked at each run (None: automatic captions are off, and the track ends failed saying
+    so). The job stops itself at its own limit (``limits``, not retried); ``time_limit``
+    (MEDIAOBJECTS_TRANSCODE_TIMEOUT_SECONDS) bounds a try as for the other media jobs."""
+
+    def transcribe(job: JobContext, track_id: int) -> str:
+        return transcribe_track(pipeline, engine(), int(track_id), limits=limits, job=job)
+
+    def gave_up(kwargs: dict[str, Any], exc: BaseException | None) -> None:
+        give_up(pipeline, int(kwargs["track_id"]), exc)
+
+    queue.register(
+        "transcribe_track",
+        transcribe,
+        tries=TRANSCRIBE_TRIES,
+        timeout=time_limit,
+        on_give_up=gave_up,
     )

@@ -242,7 +242,10 @@ def cmd_captions_auto(settings: Settings, args: argparse.Namespace) -> int:
         try:
             locale = service.parse_locale("--locale", args.locale)
         except MediaObjectsError as exc:
-            print(f"mediaobjects: captions auto: {_message(exc)}", file=sys.stderr)
+            print(
+                f"mediaobjects: captions auto: --locale {args.locale!r} {exc.message}",
+                file=sys.stderr,
+            )
             return 2
     upgrade_database(settings)
     ctx = build_context(settings, with_jobs=not args.dry_run)

@@ -258,3 +258,18 @@ def test_asking_twice_queues_one_job(world: World) -> None:
     assert run_rule(world, world.media_id)[0] == "queued"
     assert run_rule(world, world.media_id) == (auto_captions.ALREADY_CAPTIONED, [])
     assert len(tracks_of(world.api, world.media_id)) == 1
+
+
+def test_a_failed_automatic_track_is_asked_again_in_place(world: World) -> None:
+    turn_on(world, locale="en")
+    ready(world, world.media_id)
+    assert run_rule(world, world.media_id)[0] == "queued"
+    [track] = tracks_of(world.api, world.media_id)
+    with world.api.ctx.write() as session:
+        failed = session.get(MediaTrack, track.id)
+        assert failed is not None
+        failed.workflow_state = "failed"
+    outcome, queued = run_rule(world, world.media_id)
+    assert outcome == "queued" and queued == [("transcribe_track", {"track_id": track.id})]
+    [again] = tracks_of(world.api, world.media_id)
+    assert (again.id, again.workflow_state) == (track.id, "processing")

@@ -6,8 +6,9 @@ as the system: no user) when it is ready, has audio with sound in it, and has no
 locale yet. "No track for the locale" is counted generously, so that a person's work is never
 doubled by a machine's: any track of any kind, written by a person or by the engine, in any
 state, whose language is the locale's (``en-US`` captions count for ``en``, and the reverse);
-with no locale (the language is detected) any track at all. The ``transcribe_track`` job is
-queued after the request's transaction commits."""
+with no locale (the language is detected) any track at all. The one exception is an automatic
+track that failed (no engine installed then, a time limit...): it is asked again, in place.
+The ``transcribe_track`` job is queued after the request's transaction commits."""
 
 from __future__ import annotations
 

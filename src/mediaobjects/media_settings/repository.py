@@ -69,12 +69,21 @@ def course_media(session: Session, course_id: int) -> list[MediaRow]:
     ]
 
 
+# Tracks that count as captions in their locale: every track (any kind, written by a person
+# or by the engine, in any state) but an automatic one that failed, which a new request runs
+# again in place (request_auto_captions).
+_COUNTED = ~(
+    (MediaTrack.kind == "subtitles")
+    & MediaTrack.external_id.is_not(None)
+    & (MediaTrack.workflow_state == "failed")
+)
+
+
 def track_locales(session: Session, media_object_id: int) -> list[str]:
-    """The locales of every track (any kind, human or automatic, in any state) of a media
-    object."""
+    """The locales of the tracks of a media object that count as captions (see _COUNTED)."""
     return list(
         session.scalars(
-            select(MediaTrack.locale).where(MediaTrack.media_object_id == media_object_id)
+            select(MediaTrack.locale).where(MediaTrack.media_object_id == media_object_id, _COUNTED)
         )
     )
 
@@ -84,7 +93,7 @@ def course_track_locales(session: Session, course_id: int) -> dict[int, list[str
     rows = session.execute(
         select(MediaTrack.media_object_id, MediaTrack.locale)
         .join(MediaObject, MediaObject.id == MediaTrack.media_object_id)
-        .where(MediaObject.context_type == "Course", MediaObject.context_id == course_id)
+        .where(MediaObject.context_type == "Course", MediaObject.context_id == course_id, _COUNTED)
     ).all()
     found: dict[int, list[str]] = {}
     for media_object_id, locale in rows:

@@ -263,6 +263,13 @@ def cmd_captions_auto(settings: Settings, args: argparse.Namespace) -> int:
                 locale = course.locale
             plan = auto_captions.plan_course(session, course.course_id, locale)
         language = locale if locale is not None else "the detected language"
+        if ctx.asr is None:
+            print(
+                "mediaobjects: captions auto: warning: no speech engine is enabled on this "
+                "server (MEDIAOBJECTS_ASR_ENGINE): queued tracks will end failed until one "
+                "is, and running this command again then asks for them again",
+                file=sys.stderr,
+            )
         if args.dry_run:
             for candidate in plan.candidates:
                 print(_candidate_line("would queue", candidate, format_duration))

@@ -3,7 +3,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# What serving needs, and what testing adds (pytest, linters, real clients, browsers...).
+# What serving needs, and what testing adds (pytest, linters, real clients, browsers...; and
+# the `asr` extra, so that the faster-whisper engine is tested).
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider
@@ -18,7 +19,7 @@ $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
 	touch $(RUN_STAMP)
 
 $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,asr]'
 	touch $(RUN_STAMP) $(TEST_STAMP)
 
 # Tools the test suite calls from the system (curl, jq for the README examples; PostgreSQL's

@@ -16,7 +16,9 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
 
 from mediaobjects.accounts.principal_cache import PrincipalCache
-from mediaobjects.asr import SpeechEngine
+from mediaobjects.asr import EngineUnavailable, SpeechEngine
+from mediaobjects.asr.engines import build_engine as build_speech_engine
+from mediaobjects.asr.whisper import check_model_dir
 from mediaobjects.db.engine import build_engine, build_session_factory, unit_of_work
 from mediaobjects.delivery_cache import DeliveryCache
 from mediaobjects.files.models import Attachment
@@ -60,7 +62,8 @@ class AppContext:
     deliveries: DeliveryCache
     # None where a command never enqueues (create-admin-token, db ...).
     jobs: JobQueue | None = None
-    # The speech recogniser of automatic captions; None: they are off (MEDIAOBJECTS_ASR_ENGINE).
+    # Speech recognition for automatic captions (MEDIAOBJECTS_ASR_ENGINE); None: off. Its
+    # model loads on the first transcription, not here.
     asr: SpeechEngine | None = None
     # Placeholders drawn so far: a few standard sizes of a few kinds, so bounded.
     placeholders: dict[tuple[str, Size], bytes] = field(default_factory=dict)
@@ -105,6 +108,11 @@ def check_settings(settings: Settings) -> None:
         parse_queue_url(settings.resolved_queue_url())
     except ValueError as exc:
         raise InvalidSettings(f"MEDIAOBJECTS_QUEUE_URL: {exc}") from None
+    if settings.asr_model_dir is not None and settings.asr_engine in ("auto", "faster-whisper"):
+        try:
+            check_model_dir(settings.asr_model_dir)
+        except EngineUnavailable as exc:
+            raise InvalidSettings(str(exc)) from None
 
 
 def build_limiter(settings: Settings, clock: Callable[[], float] = time.monotonic) -> RateLimiter:
@@ -223,6 +231,12 @@ def build_context(
         drawing=DrawingPool(settings.picture_workers, settings.picture_wait_seconds),
         principals=PrincipalCache(settings.principal_cache_seconds),
         deliveries=DeliveryCache(settings.delivery_cache_seconds),
+        asr=build_speech_engine(
+            settings.asr_engine,
+            data_dir=settings.data_dir,
+            model_dir=settings.asr_model_dir,
+            threads=settings.asr_threads,
+        ),
     )
     forget_deliveries_on_write(writer, ctx.deliveries)
     if with_jobs:

@@ -241,6 +241,27 @@ class Settings(BaseSettings):
             "speech; shorter ones (between words) are part of the speech."
         ),
     )
+    asr_engine: Literal["auto", "faster-whisper", "pocketsphinx", "none"] = Field(
+        default="auto",
+        description=(
+            "Speech recognition for automatic captions: `faster-whisper` (the `asr` extra), "
+            "`pocketsphinx` (English only, far less accurate), `auto` (faster-whisper when "
+            "installed, else pocketsphinx when installed, else off) or `none` (off)."
+        ),
+    )
+    asr_model_dir: Path | None = Field(
+        default=None,
+        description=(
+            "A CTranslate2 Whisper model directory (e.g. small or medium) for faster-whisper; "
+            "unset: Whisper base, assembled from the `asr` extra's weight packages."
+        ),
+    )
+    asr_threads: int = Field(
+        default=2,
+        ge=1,
+        le=256,
+        description="CPU threads of one transcription (faster-whisper).",
+    )
     queue_url: SecretStr | None = Field(
         default=None,
         description=(

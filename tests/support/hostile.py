@@ -93,6 +93,7 @@ BODY_FIELDS = [
     "kind",
     "content",
     "filename",
+    "replace_human",
     "auto_captions",
 ]
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from mediaobjects.accounts.principal import Principal
-from mediaobjects.captions import CaptionError, normalise_caption
+from mediaobjects.captions import CaptionDocument, CaptionError, normalise_caption
 from mediaobjects.captions.formats import DEFAULT_FORMAT, CaptionFormat, FormatError, find_format
 from mediaobjects.errors import BadRequest, FieldError, UnprocessableEntity
 from mediaobjects.files.models import Attachment
@@ -67,6 +67,9 @@ def write_track(track: MediaTrack, caption_format: CaptionFormat) -> str:
     served = tracks.served_webvtt(track)
     if caption_format.name == DEFAULT_FORMAT:
         return served
+    if served == tracks.EMPTY_WEBVTT:
+        # An automatic track still being made (or failed): no cues, in any format.
+        return caption_format.render(CaptionDocument(cues=()), track.locale)
     try:
         # Also reads legacy rows that hold SRT (Canvas stored it raw before converting).
         document = normalise_caption(served).document

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from mediaobjects.caption_reports import summaries
-from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_objects import service as media_objects
 from mediaobjects.media_tracks import repository as repo
 from mediaobjects.media_tracks.models import MediaTrack, TrackVersion
 from mediaobjects.media_tracks.schemas import is_asr
@@ -64,7 +64,7 @@ def record_delete(session: Session, track: MediaTrack, user_id: int | None, when
 
 
 def _forget_auto_captions(session: Session, track: MediaTrack) -> None:
-    media_object = session.get(MediaObject, track.media_object_id)
+    media_object = media_objects.get_media_object(session, track.media_object_id)
     if media_object is None or media_object.auto_caption_status != "processing":
         return
     if not repo.processing_asr_count(session, track.media_object_id, besides=track.id):

@@ -303,7 +303,9 @@ def _write(pipeline: Pipeline, found: _Job, transcript: Transcript) -> str:
             model=transcript.model,
             language=locale,
         )
-        history.keep_current(session, track)
+        if track.content.strip():
+            # Content that is no version yet (a person's, stored by an import) is kept.
+            history.keep_current(session, track)
         track.content = webvtt
         track.webvtt_content = webvtt
         track.workflow_state = "ready"

@@ -2,8 +2,9 @@
 # Installs the system tools the service and its tests need when they are missing (as root,
 # with apt): ffmpeg for the media pipeline; curl and jq for the README examples; PostgreSQL,
 # Redis and Chromium for the test suite; espeak-ng, whose known sentences the speech
-# recognition tests and bench/asr.py transcribe; wrk, the load generator of bench/request_cost.py (its
-# output parser is tested too). Otherwise it says exactly what to install.
+# recognition tests and bench/asr.py transcribe; wrk, the load generator of
+# bench/request_cost.py (its output parser is tested too). Otherwise it says exactly what to
+# install.
 # --run: what `make run` needs; --bench: what `make bench` needs.
 set -euo pipefail
 missing=()

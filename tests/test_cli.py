@@ -285,3 +285,17 @@ def test_a_bad_setting_is_named_but_its_value_never_printed(
     assert result.stderr.startswith("mediaobjects: invalid settings:")
     assert name in result.stderr
     assert "hunter2secret" not in result.stderr + result.stdout
+
+
+def test_a_speech_model_directory_without_a_model_stops_every_command(
+    fresh_env: dict[str, str], tmp_path: Path
+) -> None:
+    empty = tmp_path / "whisper-small"
+    empty.mkdir()
+    result = run_cli("reprocess", env={**fresh_env, "MEDIAOBJECTS_ASR_MODEL_DIR": str(empty)})
+    assert result.returncode == 2
+    assert result.stderr.startswith("mediaobjects: invalid settings: MEDIAOBJECTS_ASR_MODEL_DIR")
+    assert "model.bin, config.json, tokenizer.json missing" in result.stderr
+    unknown = run_cli("reprocess", env={**fresh_env, "MEDIAOBJECTS_ASR_ENGINE": "whisper"})
+    assert unknown.returncode == 2
+    assert "MEDIAOBJECTS_ASR_ENGINE" in unknown.stderr

@@ -275,11 +275,15 @@ def test_rights_are_those_of_adding_captions(world: World, engine: FakeEngine) -
     assert world.api.request("POST", url, json={"locale": "en"}).status_code == 401
     for person in (world.student, world.observer, world.outsider):
         r = world.api.request("POST", url, person, json={"locale": "en"})
-        assert r.status_code in (401, 403, 404), r.text
+        # As for adding a track: Canvas's "unauthorized" envelope.
+        assert r.status_code == 403, r.text
+        assert r.json()["status"] == "unauthorized"
     r = world.api.request(
         "POST", f"/api/v1/media_attachments/{world.attachment_id}/asr", world.student, json={}
     )
-    assert r.status_code in (401, 403, 404)
+    assert r.status_code == 403
+    missing = world.api.request("POST", "/api/v1/media_objects/m-nope/asr", world.teacher)
+    assert missing.status_code == 404
     assert run_jobs(world.api) == 0
     assert world.api.request("POST", url, world.ta, json={"locale": "en"}).status_code == 200
 
@@ -301,8 +305,9 @@ def test_a_file_whose_media_is_still_uploading_is_canvas_422(
     r = world.api.request("POST", url, world.teacher, json={"locale": "en"})
     assert r.status_code == 422
     assert r.json() == {"error": "Media object not found or not yet processed"}
+    # Nobody else learns anything about the file.
     r = world.api.request("POST", url, world.outsider, json={"locale": "en"})
-    assert r.status_code in (401, 403, 404)
+    assert r.status_code == 404
 
 
 def test_a_server_without_an_engine_says_so(world: World) -> None:
@@ -380,7 +385,7 @@ def test_replace_human_needs_the_right_to_delete_captions(world: World, engine: 
     mark_ready(world)
     human = add_human(world, world.media_id)
     r = asr(world, who=world.student, json={"locale": "en", "replace_human": True})
-    assert r.status_code in (401, 403, 404)
+    assert r.status_code == 403
     kept = track_row(world.api, human)
     assert kept is not None and kept.external_id is None
 
@@ -564,3 +569,18 @@ def test_a_processing_track_downloads_empty_rather_than_failing(
         r = world.api.request("GET", f"{base}?format={fmt}", world.teacher)
         assert r.status_code == 200, r.text
         assert "-->" not in r.text
+
+
+def test_a_job_for_deleted_media_spends_nothing_and_ends_failed(
+    world: World, engine: FakeEngine, clips: dict[str, Path]
+) -> None:
+    media_id, _ = processed(world, clips["talk"])
+    track = asr(world, media_id, json={"locale": "en"}).json()
+    with world.api.ctx.write() as session:
+        row = session.scalars(select(MediaObject).where(MediaObject.media_id == media_id)).one()
+        row.workflow_state = "deleted"
+    run_jobs(world.api)
+    assert engine.calls == []
+    done = track_row(world.api, track["id"])
+    assert done is not None and done.workflow_state == "failed"
+    assert done.asr_error == "The media object was deleted."

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from mediaobjects.db.engine import build_engine
 from mediaobjects.db.migrate import alembic_config, schema_differences, upgrade
 from mediaobjects.media_objects.models import MediaObject
-from mediaobjects.media_tracks.models import MediaTrack
 
 OLD_TRACK = (
     "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nBienvenue à l'<i>École</i>\n\n"
@@ -43,19 +42,29 @@ def test_tracks_stored_before_the_migration_are_indexed(tmp_path: Path) -> None:
     engine = build_engine(f"sqlite:///{tmp_path / 'old.db'}")
     try:
         upgrade(engine, _before_0005())
-        with Session(engine) as session, session.begin():
-            media = MediaObject(media_id="m-old", title="Old lecture")
-            session.add(media)
-            session.flush()
-            # A legacy row holding SRT (no webvtt_content) and a normalised one.
-            session.add(MediaTrack(media_object_id=media.id, locale="fr", content=OLD_TRACK))
-            session.add(
-                MediaTrack(
-                    media_object_id=media.id,
-                    locale="en",
-                    content="1\n00:00:05,000 --> 00:00:06,000\nGoodbye, CAFÉ\n",
-                )
+        # Plain SQL: the models describe the newest schema, which has columns this one lacks.
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO media_objects (id, media_id, title, workflow_state, "
+                    "processing_state, created_at, updated_at) VALUES (1, 'm-old', "
+                    "'Old lecture', 'active', 'pending', :now, :now)"
+                ),
+                {"now": "2026-01-01 00:00:00"},
             )
+            # A legacy row holding SRT (no webvtt_content) and a normalised one.
+            for locale, content in (
+                ("fr", OLD_TRACK),
+                ("en", "1\n00:00:05,000 --> 00:00:06,000\nGoodbye, CAFÉ\n"),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO media_tracks (media_object_id, kind, locale, content, "
+                        "workflow_state, created_at, updated_at) VALUES (1, 'subtitles', "
+                        ":locale, :content, 'ready', :now, :now)"
+                    ),
+                    {"locale": locale, "content": content, "now": "2026-01-01 00:00:00"},
+                )
         upgrade(engine)
         assert schema_differences(engine) == []
         assert _matches(engine, '"ecole"') == ["Bienvenue à l'École"]

@@ -54,7 +54,8 @@ class PocketSphinxEngine:
         if not installed():
             raise EngineUnavailable("pocketsphinx is not installed: pip install pocketsphinx")
 
-    def _load(self) -> Any:
+    def load(self) -> Any:
+        """The decoder, made once (the first caller makes it, the others wait for it)."""
         with self._lock:
             if self._decoder is None:
                 self.check()
@@ -79,7 +80,7 @@ class PocketSphinxEngine:
         from pocketsphinx import Endpointer
 
         # One decoder per engine, used by one transcription at a time.
-        decoder = self._load()
+        decoder = self.load()
         segments: list[Segment] = []
         with self._lock:
             try:

@@ -158,10 +158,15 @@ def check_model_dir(directory: Path) -> None:
         )
 
 
-def _load(directory: Path, threads: int) -> WhisperModel:
-    # The hub is never contacted for a local directory; HF_HUB_OFFLINE makes sure of it should
-    # a future faster-whisper try.
+def _offline() -> None:
+    """Before faster-whisper (and with it huggingface_hub, which reads this once) is imported:
+    the hub is never contacted for a local directory, and HF_HUB_OFFLINE makes sure of it
+    should a future faster-whisper try."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _load(directory: Path, threads: int) -> WhisperModel:
+    _offline()
     from faster_whisper import WhisperModel
 
     try:
@@ -180,6 +185,7 @@ def _load(directory: Path, threads: int) -> WhisperModel:
 
 
 def _languages() -> frozenset[str]:
+    _offline()
     from faster_whisper.tokenizer import _LANGUAGE_CODES
 
     return frozenset(_LANGUAGE_CODES)

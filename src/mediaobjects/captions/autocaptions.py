@@ -35,7 +35,8 @@ Segmentation
     too briefly to be read before the next words start (so such a cue is merged with a
     neighbour instead). A pause of 1.5 s or more always ends a cue, and a cue never spans
     more than 7 s of speech unless it is a single word. Within a two-line cue the line
-    break goes at the space nearest the middle, preferring one after punctuation.
+    break goes at the space nearest the middle, preferring one after punctuation and
+    avoiding one after a word of three characters or fewer ("the", "of").
 
 Timing
     A cue starts when its first word starts and ends when its last word ends, then is
@@ -374,6 +375,9 @@ def _lines(tokens: Sequence[_Token], layout: _Layout, first: int, last: int) -> 
             score -= 16
         elif _CLAUSE_END.search(before):
             score -= 8
+        elif tokens[k].space_before and tokens[k - 1].length <= 3:
+            # "the", "a", "of" at the end of a line part from the words they belong to.
+            score += 4
         if score < best_score:
             best_break, best_score = k, score
     return [_joined(tokens[first:best_break]), _joined(tokens[best_break : last + 1])]

@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 NO_AUDIO = "The media has no audio stream: there is no speech to caption."
 NO_SPEECH = "No speech was recognised in the media's audio."
+MEDIA_DELETED = "The media object was deleted."
 NO_RENDITION = "The media has no playable file to take the audio from."
 UNREADABLE_AUDIO = "The media's audio could not be read: {reason}"
 NOT_ENABLED = (
@@ -98,6 +99,7 @@ class _Job:
     language: str | None
     duration: float | None
     source_key: str | None
+    media_deleted: bool
 
 
 class _Failed(Exception):
@@ -169,6 +171,7 @@ def _load(session: Session, track_id: int) -> _Job | None:
         language=language,
         duration=media_object.duration,
         source_key=media_objects.smallest_source_key(session, media_object.id),
+        media_deleted=media_object.workflow_state == "deleted",
     )
 
 
@@ -180,6 +183,9 @@ def _recognise(
     job: JobContext | None,
     clock: Callable[[], float],
 ) -> Transcript:
+    if found.media_deleted:
+        # Nobody can see it any more: no reason to spend the CPU.
+        raise _Failed(MEDIA_DELETED, "failed_request")
     if engine is None:
         raise _Failed(NOT_ENABLED, "failed_handoff")
     if found.source_key is None:

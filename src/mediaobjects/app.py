@@ -15,6 +15,7 @@ from mediaobjects.http.errors import install_error_handlers
 from mediaobjects.http.middleware import AbsoluteFormTargets, TrustedProxyHeaders
 from mediaobjects.media_objects.delivery import router as delivery_router
 from mediaobjects.media_objects.routes import router as media_objects_router
+from mediaobjects.media_settings.routes import router as media_settings_router
 from mediaobjects.media_tracks.asr_routes import router as auto_captions_router
 from mediaobjects.media_tracks.bulk_routes import router as captions_bulk_router
 from mediaobjects.media_tracks.history_routes import router as track_history_router
@@ -78,6 +79,7 @@ def create_app(
     app.include_router(transcripts_router)
     app.include_router(captions_bulk_router)
     app.include_router(caption_reports_router)
+    app.include_router(media_settings_router)
     app.include_router(delivery_router)
     app.include_router(web_router)
     return app

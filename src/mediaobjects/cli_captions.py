@@ -2,6 +2,8 @@
 the rules of ``media_tracks.bulk`` (the same as the ``captions.zip`` routes). The command acts
 as the first site admin (the user of ``create-admin-token``), or as ``--as LOGIN`` with that
 user's rights; versions written by an import name that user, with reason ``import``.
+``mediaobjects captions auto``: automatic captions for a course's existing media, by the
+course rule's criteria (``media_settings.auto_captions``), as the system.
 Progress bars go to the terminal, and only when standard output is one."""
 
 from __future__ import annotations
@@ -53,6 +55,23 @@ def add_captions_commands(sub: Any) -> None:
     )
     _as_option(load)
     load.set_defaults(func=cmd_captions_import)
+    auto = commands.add_parser(
+        "auto",
+        help="queue automatic captions for the course's ready media that has audio and no "
+        "captions in the language yet",
+    )
+    auto.add_argument("--course", required=True, metavar="ID", help="the course id")
+    auto.add_argument(
+        "--locale",
+        default=None,
+        metavar="TAG",
+        help="language of the captions (BCP 47, e.g. en, fr-CA); default: the course's "
+        "media setting, else detected per media",
+    )
+    auto.add_argument(
+        "--dry-run", action="store_true", help="list what would be queued, change nothing"
+    )
+    auto.set_defaults(func=cmd_captions_auto)
 
 
 def _as_option(parser: argparse.ArgumentParser) -> None:
@@ -211,6 +230,89 @@ def cmd_captions_import(settings: Settings, args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 1 if report.refused else 0
+
+
+def cmd_captions_auto(settings: Settings, args: argparse.Namespace) -> int:
+    from mediaobjects.context import build_context
+    from mediaobjects.media_settings import auto_captions, service
+    from mediaobjects.transcoding.probe import format_duration
+
+    locale: str | None = None
+    if args.locale is not None:
+        try:
+            locale = service.parse_locale("--locale", args.locale)
+        except MediaObjectsError as exc:
+            print(
+                f"mediaobjects: captions auto: --locale {args.locale!r} {exc.message}",
+                file=sys.stderr,
+            )
+            return 2
+    upgrade_database(settings)
+    ctx = build_context(settings, with_jobs=not args.dry_run)
+    try:
+        with ctx.read() as session:
+            try:
+                course = service.settings_of_course(session, args.course)
+            except MediaObjectsError:
+                print(
+                    f"mediaobjects: captions auto: no course has the id {args.course!r}",
+                    file=sys.stderr,
+                )
+                return 2
+            if args.locale is None:
+                locale = course.locale
+            plan = auto_captions.plan_course(session, course.course_id, locale)
+        language = locale if locale is not None else "the detected language"
+        if ctx.asr is None:
+            print(
+                "mediaobjects: captions auto: warning: no speech engine is enabled on this "
+                "server (MEDIAOBJECTS_ASR_ENGINE): queued tracks will end failed until one "
+                "is, and running this command again then asks for them again",
+                file=sys.stderr,
+            )
+        if args.dry_run:
+            for candidate in plan.candidates:
+                print(_candidate_line("would queue", candidate, format_duration))
+            print(
+                f"mediaobjects: would queue {len(plan.candidates)} ({language}; "
+                f"{format_duration(plan.total_duration)} of audio), {_skipped(plan.skipped)}",
+                file=sys.stderr,
+            )
+            return 0
+        with _progress("queueing") as progress:
+            run = auto_captions.caption_course(
+                ctx.write,
+                ctx.enqueue,
+                plan,
+                max_tracks=settings.max_tracks_per_media,
+                progress=progress,
+            )
+    finally:
+        ctx.close()
+    for candidate in run.queued:
+        print(_candidate_line("queued", candidate, format_duration))
+    for candidate, reason in run.refused:
+        print(f"skipped      {candidate.media_id}: {reason}")
+    skipped = dict(plan.skipped)
+    if run.refused:
+        skipped["refused"] = len(run.refused)
+    who = "mediaobjects worker" if settings.uses_shared_queue else "mediaobjects serve"
+    print(
+        f"mediaobjects: queued {len(run.queued)} ({language}), {_skipped(skipped)}; "
+        f"{who} transcribes them",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _candidate_line(verb: str, candidate: Any, format_duration: Callable[[float], str]) -> str:
+    duration = format_duration(candidate.duration) if candidate.duration is not None else "?"
+    return f"{verb:<12} {candidate.media_id}  {duration:>10}  {candidate.title or ''}"
+
+
+def _skipped(counts: dict[str, int]) -> str:
+    total = sum(counts.values())
+    return f"skipped {total} (" + ", ".join(f"{why} {n}" for why, n in counts.items()) + ")"
 
 
 def _message(exc: MediaObjectsError) -> str:

@@ -94,6 +94,7 @@ BODY_FIELDS = [
     "content",
     "filename",
     "replace_human",
+    "auto_captions",
 ]
 
 

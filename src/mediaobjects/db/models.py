@@ -6,6 +6,7 @@ from mediaobjects.caption_reports import models as caption_reports_models
 from mediaobjects.db.base import Base
 from mediaobjects.files import models as files_models
 from mediaobjects.media_objects import models as media_objects_models
+from mediaobjects.media_settings import models as media_settings_models
 from mediaobjects.media_tracks import models as media_tracks_models
 from mediaobjects.transcripts import models as transcripts_models
 
@@ -16,6 +17,7 @@ __all__ = [
     "caption_reports_models",
     "files_models",
     "media_objects_models",
+    "media_settings_models",
     "media_tracks_models",
     "metadata",
     "transcripts_models",

@@ -20,6 +20,7 @@ from mediaobjects.media_objects.processing import (
     reprocessable,
 )
 from mediaobjects.media_objects.speech import analyse_media_speech, speech_unmeasured
+from mediaobjects.media_settings.auto_captions import caption_new_media
 from mediaobjects.transcoding import ToolMissing
 from mediaobjects.transcoding.probe import format_duration
 
@@ -107,7 +108,11 @@ def register_media_jobs(
     out fails like any other; after the third the media ends failed, naming the setting."""
 
     def process(job: JobContext, media_entry_id: str) -> str:
-        return process_media(pipeline, media_entry_id, job)
+        state = process_media(pipeline, media_entry_id, job)
+        if state == "ready":
+            # The course rule "caption new media automatically"; it never fails the media.
+            caption_new_media(pipeline.write, queue.enqueue, media_entry_id)
+        return state
 
     def gave_up(kwargs: dict[str, Any], exc: BaseException | None) -> None:
         # Bad media already ended failed with its reason; this is trouble on the server's side.

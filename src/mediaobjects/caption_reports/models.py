@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, String
+from sqlalchemy import Float, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mediaobjects.db.base import Base, utcnow
@@ -32,4 +32,8 @@ class CaptionSummary(Base):
     # 0..1; NULL when neither the media's speech nor its duration is known.
     coverage: Mapped[float | None] = mapped_column(Float, default=None)
     meets_profile: Mapped[bool] = mapped_column(default=False)
+    # The summarised content was made by speech recognition (an automatic track: subtitles
+    # with an external id), not written by a person. The same for every profile of a track;
+    # kept here so that a report need not read the track's row past its caption texts.
+    automatic: Mapped[bool] = mapped_column(default=False, server_default=false())
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)

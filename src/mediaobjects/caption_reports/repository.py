@@ -35,10 +35,19 @@ from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_tracks.models import MediaTrack
 
 # Tracks that count as captions for a report: what a deaf viewer can turn on. Their
-# workflow_state is not asked: every track this service writes is ready, and on SQLite the
-# column sits after the caption texts, so reading it for every track of a course would read
-# every caption file (twice the report's time on a course of 1,000 lectures).
+# workflow_state is not asked: on SQLite the column sits after the caption texts, so reading
+# it for every track of a course would read every caption file (twice the report's time on a
+# course of 1,000 lectures). What it would tell is in the summaries instead: an automatic
+# track still being made (or whose making failed) has no cues (``cues = 0``) and does not
+# count; ``automatic`` says who made a track's content.
 CAPTION_KINDS = ("captions", "subtitles")
+
+
+def _has_cues(summary: Any) -> ColumnElement[bool]:
+    # No summary, or one of unreadable text (cues NULL), still counts, as before.
+    return or_(summary.cues.is_(None), summary.cues != 0)
+
+
 STATUSES = ("missing", "failing", "passing")
 
 
@@ -56,10 +65,16 @@ class SummaryValues:
 
 
 def replace_summaries(
-    session: Session, track_id: int, values: Sequence[SummaryValues], now: datetime
+    session: Session,
+    track_id: int,
+    values: Sequence[SummaryValues],
+    now: datetime,
+    *,
+    automatic: bool = False,
 ) -> None:
-    """The track's summaries become exactly ``values`` (one per profile). Core statements, so
-    that no summary object lingers in the session to collide with the next write."""
+    """The track's summaries become exactly ``values`` (one per profile); ``automatic``: its
+    content was made by speech recognition. Core statements, so that no summary object
+    lingers in the session to collide with the next write."""
     forget_track(session, track_id)
     if values:
         session.execute(
@@ -73,6 +88,7 @@ def replace_summaries(
                     "warnings": v.warnings,
                     "coverage": v.coverage,
                     "meets_profile": v.meets_profile,
+                    "automatic": automatic,
                     "computed_at": now,
                 }
                 for v in values
@@ -146,6 +162,7 @@ class ReportRow:
     coverage: float | None
     meets_profile: bool | None
     status: str
+    track_automatic: bool | None
 
 
 @dataclass(frozen=True)
@@ -153,6 +170,7 @@ class TrackLabel:
     media_object_id: int
     locale: str
     kind: str
+    automatic: bool
 
 
 def _visible_on_media_object(default_attachment_id: Any = None) -> ColumnElement[bool]:
@@ -201,6 +219,7 @@ def _caption_tracks(by_locale: bool, owners: Any) -> Select[Any]:
             summary.warnings.label("warnings"),
             summary.coverage.label("coverage"),
             summary.meets_profile.label("meets_profile"),
+            summary.automatic.label("automatic"),
             rank.label("rank"),
         )
         .join(owners, owners.c.id == MediaTrack.media_object_id)
@@ -211,6 +230,7 @@ def _caption_tracks(by_locale: bool, owners: Any) -> Select[Any]:
         .where(
             _visible_on_media_object(owners.c.attachment_id),
             MediaTrack.kind.in_(CAPTION_KINDS),
+            _has_cues(summary),
             *_locale_matches(by_locale),
         )
     )
@@ -295,6 +315,7 @@ def _row_columns(best: Any) -> tuple[Any, ...]:
         best.c.coverage,
         best.c.meets_profile,
         _status(best).label("status"),
+        best.c.automatic,
     )
 
 
@@ -409,9 +430,21 @@ def count_report_rows(
 
 
 _LABELS = (
-    select(MediaTrack.media_object_id, MediaTrack.locale, MediaTrack.kind)
+    select(
+        MediaTrack.media_object_id,
+        MediaTrack.locale,
+        MediaTrack.kind,
+        func.coalesce(CaptionSummary.automatic, False),
+    )
     .join(MediaObject, MediaObject.id == MediaTrack.media_object_id)
-    .where(_visible_on_media_object())
+    .outerjoin(
+        CaptionSummary,
+        and_(
+            CaptionSummary.track_id == MediaTrack.id,
+            CaptionSummary.profile == bindparam("profile"),
+        ),
+    )
+    .where(_visible_on_media_object(), _has_cues(CaptionSummary))
     .order_by(MediaTrack.locale, MediaTrack.id)
 )
 _LABELS_OF_MANY = _LABELS.where(MediaTrack.media_object_id.in_(bindparam("ids", expanding=True)))
@@ -419,10 +452,17 @@ _LABELS_OF_SCOPE = _LABELS.where(*media_repo.listed_conditions(True))
 
 
 def track_labels(
-    session: Session, *, context_type: str, context_id: int, media_object_ids: Iterable[int] | None
+    session: Session,
+    *,
+    context_type: str,
+    context_id: int,
+    profile: str,
+    media_object_ids: Iterable[int] | None,
 ) -> list[TrackLabel]:
-    """Locale and kind of every track the media list shows for the scope's media objects
-    (``media_object_ids`` None: all of them), ordered by locale."""
+    """Locale, kind and maker of every track the media list shows for the scope's media
+    objects (``media_object_ids`` None: all of them) but those with no cues yet (automatic
+    tracks being made, or whose making failed), ordered by locale. ``profile``: the
+    summaries read (any would do: they agree on cues and maker)."""
     if media_object_ids is None:
         stmt = _LABELS_OF_SCOPE
         params: dict[str, Any] = {"context_type": context_type, "context_id": context_id}
@@ -432,7 +472,11 @@ def track_labels(
         params = {"ids": list(media_object_ids)}
         if not params["ids"]:
             return []
-    return [TrackLabel(*row) for row in column_rows(session, stmt, params)]
+    params["profile"] = profile
+    return [
+        TrackLabel(int(row[0]), str(row[1]), str(row[2]), bool(row[3]))
+        for row in column_rows(session, stmt, params)
+    ]
 
 
 # ---- the account report -----------------------------------------------------------------------
@@ -485,6 +529,7 @@ def _media_flags(by_locale: bool) -> Subquery:
         .where(
             _visible_on_media_object(),
             MediaTrack.kind.in_(CAPTION_KINDS),
+            _has_cues(CaptionSummary),
             *_locale_matches(by_locale),
         )
         .group_by(MediaTrack.media_object_id)

@@ -85,6 +85,8 @@ COURSE_REPORT_ROW: dict[str, Any] = {
         "track_locale": _STR_OR_NULL,
         "track_kind": _STR_OR_NULL,
         "created_at": {"type": "string", "format": "date-time"},
+        "track_automatic": {"type": ["boolean", "null"]},
+        "sources": {"type": "array", "items": {"enum": ["asr", "human"]}},
     },
     "required": list(COURSE_REPORT_COLUMNS),
     "additionalProperties": False,

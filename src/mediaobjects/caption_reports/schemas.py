@@ -30,6 +30,9 @@ COURSE_REPORT_COLUMNS = (
     "track_locale",
     "track_kind",
     "created_at",
+    # Added with automatic captions; last, so that a spreadsheet's columns keep their places.
+    "track_automatic",
+    "sources",
 )
 ACCOUNT_REPORT_COLUMNS = (
     "course_id",
@@ -72,6 +75,8 @@ def course_report_json(entry: ReportEntry) -> dict[str, Any]:
         "track_locale": row.track_locale,
         "track_kind": row.track_kind,
         "created_at": iso(row.created_at),
+        "track_automatic": None if row.track_id is None else bool(row.track_automatic),
+        "sources": entry.sources,
     }
 
 

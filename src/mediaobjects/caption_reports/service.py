@@ -44,11 +44,14 @@ class ReportQuery:
 @dataclass(frozen=True)
 class ReportEntry:
     """One media object's row: the numbers are those of its best caption track (see
-    ``repository._caption_tracks``); ``track_*`` name that track."""
+    ``repository._caption_tracks``); ``track_*`` name that track. ``locales``, ``kinds`` and
+    ``sources`` (``asr``: made by speech recognition, ``human``: written by a person) are
+    those of its tracks with cues."""
 
     row: ReportRow
     locales: list[str]
     kinds: list[str]
+    sources: list[str]
 
 
 @dataclass(frozen=True)
@@ -158,24 +161,36 @@ def authorize_account_report(principal: Principal) -> None:
 
 
 def _entries(
-    session: Session, context: Context, rows: list[ReportRow], *, whole_scope: bool
+    session: Session,
+    context: Context,
+    rows: list[ReportRow],
+    *,
+    profile: str,
+    whole_scope: bool,
 ) -> list[ReportEntry]:
     ids = None if whole_scope else [row.id for row in rows]
     labels = repo.track_labels(
-        session, context_type=context.type, context_id=context.id, media_object_ids=ids
+        session,
+        context_type=context.type,
+        context_id=context.id,
+        profile=profile,
+        media_object_ids=ids,
     )
     locales: dict[int, list[str]] = {}
     kinds: dict[int, list[str]] = {}
+    sources: dict[int, list[str]] = {}
     for label in labels:
         found = locales.setdefault(label.media_object_id, [])
         if label.locale not in found:
             found.append(label.locale)
         kinds.setdefault(label.media_object_id, []).append(label.kind)
+        sources.setdefault(label.media_object_id, []).append("asr" if label.automatic else "human")
     return [
         ReportEntry(
             row=row,
             locales=locales.get(row.id, []),
             kinds=sorted(set(kinds.get(row.id, []))),
+            sources=sorted(set(sources.get(row.id, []))),
         )
         for row in rows
     ]
@@ -203,7 +218,7 @@ def course_report(
         offset=offset,
     )
     total = counted if counted is not None else _count(session, context, query)
-    entries = _entries(session, context, rows, whole_scope=False)
+    entries = _entries(session, context, rows, profile=query.profile, whole_scope=False)
     return ReportPage(entries, total, query.page, query.per_page)
 
 
@@ -225,7 +240,7 @@ def whole_course_report(
         limit=None,
         offset=0,
     )
-    return _entries(session, context, rows, whole_scope=True)
+    return _entries(session, context, rows, profile=query.profile, whole_scope=True)
 
 
 def _count(session: Session, context: Context, query: ReportQuery) -> int:

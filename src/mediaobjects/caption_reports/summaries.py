@@ -1,7 +1,8 @@
 """Keeping caption summaries true: each track's quality against every profile, recomputed in
 the same transaction as the change that could alter it (a track written, restored, retimed or
-deleted; the media's duration or speech analysed; the media deleted), and rebuilt for existing
-data by ``mediaobjects summarize-captions`` (migration 0004 summarised what existed then).
+deleted, or an automatic one requested; the media's duration or speech analysed; the media
+deleted), and rebuilt for existing data by ``mediaobjects summarize-captions`` (migration 0004
+summarised what existed then).
 
 A track is parsed once per write and checked against the four profiles; the report then reads
 the stored numbers. Services call ``refresh_track``, ``forget_track`` and ``refresh_media``;
@@ -40,10 +41,25 @@ def facts_from(duration: float | None, speech_intervals: str | None) -> MediaFac
     )
 
 
+# What media_tracks.service.served_webvtt serves for a track with no content yet.
+EMPTY_WEBVTT = "WEBVTT\n"
+
+
 def _served_text(track: MediaTrack) -> str:
     # As media_tracks.service.served_webvtt (which imports this module's callers, so it
-    # cannot be imported here): the normalised WebVTT, or the raw text of legacy rows.
-    return track.webvtt_content if track.webvtt_content is not None else track.content
+    # cannot be imported here): the normalised WebVTT, or the raw text of legacy rows; an
+    # automatic track still being made (or whose making failed) serves an empty WebVTT, which
+    # is summarised as no cues, and the reports do not count as captions.
+    if track.webvtt_content is not None:
+        return track.webvtt_content
+    if not track.content.strip():
+        return EMPTY_WEBVTT
+    return track.content
+
+
+def is_automatic(track: MediaTrack) -> bool:
+    """As media_tracks.schemas.is_asr (not imported: that package imports this one)."""
+    return track.kind == "subtitles" and track.external_id is not None
 
 
 def summarise(track: MediaTrack, facts: MediaFacts) -> list[SummaryValues]:
@@ -83,7 +99,13 @@ def refresh_track(session: Session, track: MediaTrack) -> None:
     media_object = repo.get_media_object(session, track.media_object_id)
     if media_object is None:
         return
-    repo.replace_summaries(session, track.id, summarise(track, facts_of(media_object)), utcnow())
+    repo.replace_summaries(
+        session,
+        track.id,
+        summarise(track, facts_of(media_object)),
+        utcnow(),
+        automatic=is_automatic(track),
+    )
 
 
 def forget_track(session: Session, track: MediaTrack) -> None:
@@ -107,7 +129,9 @@ def refresh_media(session: Session, media_object_id: int) -> int:
     now = utcnow()
     tracks = repo.tracks_of(session, media_object_id)
     for track in tracks:
-        repo.replace_summaries(session, track.id, summarise(track, facts), now)
+        repo.replace_summaries(
+            session, track.id, summarise(track, facts), now, automatic=is_automatic(track)
+        )
     return len(tracks)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from mediaobjects.accounts import authentication
 from mediaobjects.accounts.principal import Principal
+from mediaobjects.caption_reports import summaries
 from mediaobjects.captions import LocaleError, normalise_locale
 from mediaobjects.errors import (
     BadRequest,
@@ -170,6 +171,9 @@ def _new_track(
         session.flush()
 
     tracks._in_savepoint(session, add, lambda: None)
+    # Summarised as it is (no cues yet), so that the caption reports do not count it as
+    # captions until the job has written them.
+    summaries.refresh_track(session, track)
     if max_tracks is not None:
         tracks._check_track_count(session, route, max_tracks)
     return track

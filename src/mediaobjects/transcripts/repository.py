@@ -262,3 +262,14 @@ def media_objects_by_id(session: Session, ids: Sequence[int]) -> dict[int, Media
         return {}
     stmt = select(MediaObject).where(MediaObject.id.in_(list(ids)))
     return {media_object.id: media_object for media_object in session.scalars(stmt)}
+
+
+def automatic_track_ids(session: Session, track_ids: Sequence[int]) -> set[int]:
+    """Those of ``track_ids`` (a page of results) made by speech recognition (as
+    media_tracks.schemas.is_asr: subtitles with an external id)."""
+    stmt = select(MediaTrack.id).where(
+        MediaTrack.id.in_(list(track_ids)),
+        MediaTrack.kind == "subtitles",
+        MediaTrack.external_id.is_not(None),
+    )
+    return set(session.scalars(stmt))

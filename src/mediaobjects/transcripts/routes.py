@@ -35,6 +35,7 @@ SEARCH_ROW: dict[str, Any] = {
         "title": _STR,
         "locale": _STR,
         "kind": _STR,
+        "asr": {"type": "boolean"},
         "match_count": _INT,
         "cues": {
             "type": "array",
@@ -50,7 +51,7 @@ SEARCH_ROW: dict[str, Any] = {
             },
         },
     },
-    "required": ["media_id", "title", "locale", "kind", "match_count", "cues"],
+    "required": ["media_id", "title", "locale", "kind", "asr", "match_count", "cues"],
 }
 
 SearchTerms = Annotated[
@@ -109,6 +110,7 @@ def _payload(found: SearchPage) -> list[dict[str, Any]]:
             "title": display_title(row.media_object),
             "locale": row.locale,
             "kind": row.kind,
+            "asr": row.asr,
             "match_count": row.match_count,
             "cues": [
                 {

@@ -46,6 +46,8 @@ class FoundTrack:
     kind: str
     match_count: int
     cues: list[FoundCue]
+    # The track was made by speech recognition (its words may be wrong): ``asr`` in the JSON.
+    asr: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ def search_captions(
             text = text[:MAX_CUE_TEXT] + "…"
         cues[cue.track_id].append(FoundCue(cue.start_ms, cue.end_ms, text, highlight(text, marked)))
     media = repo.media_objects_by_id(session, sorted({track.media_object_id for track in tracks}))
+    automatic = repo.automatic_track_ids(session, track_ids)
     rows = [
         FoundTrack(
             media_object=media[track.media_object_id],
@@ -129,6 +132,7 @@ def search_captions(
             kind=track.kind,
             match_count=track.hits,
             cues=cues[track.track_id],
+            asr=track.track_id in automatic,
         )
         for track in tracks
     ]

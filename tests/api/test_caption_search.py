@@ -67,6 +67,7 @@ def test_a_student_finds_the_cue_and_when_it_was_said(lecture: World) -> None:
             "title": "Lecture 1.mp4",
             "locale": "en",
             "kind": "subtitles",
+            "asr": False,
             "match_count": 1,
             "cues": [
                 {

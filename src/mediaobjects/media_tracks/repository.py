@@ -120,7 +120,12 @@ def attachment_view(
     ]
 
 
-def get_track(session: Session, track_id: int) -> MediaTrack | None:
+def get_track(session: Session, track_id: int, *, lock: bool = False) -> MediaTrack | None:
+    """``lock``: the row is locked until the transaction ends and read fresh (PostgreSQL's
+    SELECT ... FOR UPDATE; SQLite's writers hold the database's write lock already), so that
+    a check of the track's state and the write that depends on it see the same row."""
+    if lock:
+        return session.get(MediaTrack, track_id, with_for_update=True, populate_existing=True)
     return session.get(MediaTrack, track_id)
 
 

@@ -283,7 +283,9 @@ def _write(pipeline: Pipeline, found: _Job, transcript: Transcript) -> str:
     if not words:
         return _end_failed(pipeline, found, NO_SPEECH, "failed_captions")
     with pipeline.write() as session:
-        track = repo.get_track(session, found.track_id)
+        # Locked: a person's PUT or a DELETE committing between this check and the write
+        # below would otherwise be overwritten (PostgreSQL, read committed).
+        track = repo.get_track(session, found.track_id, lock=True)
         if track is None or not _is_ours(track, found):
             # Deleted, or a person wrote it meanwhile: theirs stays.
             return "cancelled"
@@ -342,6 +344,11 @@ def _detected_target(
     if other is None:
         placeholder.locale = locale
         return placeholder, None
+    # Locked and read fresh, as the placeholder: a person may have just written to it.
+    other = repo.get_track(session, other.id, lock=True)
+    if other is None:
+        placeholder.locale = locale
+        return placeholder, None
     if not is_asr(other):
         return placeholder, DETECTED_HUMAN.format(label=locale_label(locale), locale=locale)
     return other, None
@@ -349,7 +356,9 @@ def _detected_target(
 
 def _end_failed(pipeline: Pipeline, found: _Job, reason: str, status: str) -> str:
     with pipeline.write() as session:
-        track = repo.get_track(session, found.track_id)
+        # Locked: a person's PUT or a DELETE committing between this check and the write
+        # below would otherwise be overwritten (PostgreSQL, read committed).
+        track = repo.get_track(session, found.track_id, lock=True)
         if track is None or not _is_ours(track, found):
             return "cancelled"
         media_object = media_objects.get_media_object(session, found.media_object_id)

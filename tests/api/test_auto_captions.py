@@ -473,6 +473,56 @@ def test_replace_human_keeps_the_persons_version(
     assert "Hello students" in listed[0]["content"]
 
 
+def test_a_failed_replace_human_run_gives_the_track_back_to_the_person(
+    world: World, engine: FakeEngine, clips: dict[str, Path]
+) -> None:
+    media_id, _ = processed(world, clips["talk"])
+    human = add_human(world, media_id)
+    engine.fail = EngineFailed("the engine crashed")
+    assert asr(world, media_id, json={"locale": "en", "replace_human": True}).status_code == 200
+    while run_jobs(world.api):  # every retry
+        pass
+    listed = world.api.ok("GET", f"/api/v1/media_objects/{media_id}/media_tracks", world.teacher)
+    [track] = [t for t in listed if t["id"] == human]
+    # Still the person's: not automatic, served as they wrote it, with the reason shown.
+    assert track["asr"] is False and track["workflow_state"] == "ready"
+    assert "crashed" in track["asr_error"]
+    served = world.api.request(
+        "GET", f"/media_objects/{media_id}/media_tracks/{human}", world.teacher
+    )
+    assert "Written by a person" in served.text
+    assert media_row(world.api, media_id).auto_caption_status == "failed_captions"
+    # So a later request without replace_human is refused rather than run over it.
+    engine.fail = None
+    assert asr(world, media_id, json={"locale": "en"}).status_code == 409
+    assert run_jobs(world.api) == 0
+
+
+def test_a_failed_detection_over_a_persons_und_track_keeps_it_theirs(
+    world: World, engine: FakeEngine, clips: dict[str, Path]
+) -> None:
+    media_id, _ = processed(world, clips["talk"])
+    world.api.ok(
+        "PUT",
+        f"/api/v1/media_objects/{media_id}/media_tracks",
+        world.teacher,
+        json=[{"locale": "und", "content": HUMAN_SRT}, {"locale": "en", "content": HUMAN_SRT}],
+    )
+    listed = world.api.ok("GET", f"/api/v1/media_objects/{media_id}/media_tracks", world.teacher)
+    und, english = (next(int(t["id"]) for t in listed if t["locale"] == x) for x in ("und", "en"))
+    # Detecting needs the und track: a person's, so 409 unless they replace it.
+    refused = asr(world, media_id, json={})
+    assert refused.status_code == 409 and "Send the locale" in refused.json()["error"]
+    assert asr(world, media_id, json={"replace_human": True}).json()["id"] == und
+    run_jobs(world.api)  # heard English, which has a person's track
+    for track_id in (und, english):
+        row = track_row(world.api, track_id)
+        assert row is not None and row.external_id is None and row.workflow_state == "ready"
+        assert "Written by a person" in row.content
+    row = track_row(world.api, und)
+    assert row is not None and row.asr_error is not None and "written by a person" in row.asr_error
+
+
 def test_replace_human_needs_the_right_to_delete_captions(world: World, engine: FakeEngine) -> None:
     mark_ready(world)
     human = add_human(world, world.media_id)

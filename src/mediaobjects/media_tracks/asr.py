@@ -60,6 +60,12 @@ HUMAN_TRACK_MESSAGE = (
     "replace them. Send replace_human=true to replace them anyway (the person's version "
     "stays in the track's versions)."
 )
+DETECT_OVER_HUMAN_MESSAGE = (
+    "Without a locale the language is detected on a track of the locale und "
+    "(undetermined), and the und captions were written by a person and are kept. Send the "
+    "locale of the speech, or replace_human=true to replace them (the person's version stays "
+    "in the track's versions)."
+)
 EXTERNAL_ID_PREFIX = "mediaobjects-asr-"
 # Canvas's media_entry_id of a file whose media upload has not finished.
 PENDING_MEDIA_ENTRY_ID = "maybe"
@@ -129,6 +135,8 @@ def request_auto_captions(
         return AutoCaptionRequest(target, queue=False)
     if target is not None and not is_asr(target):
         if not replace_human:
+            if locale is None:
+                raise ConflictError(DETECT_OVER_HUMAN_MESSAGE)
             raise ConflictError(HUMAN_TRACK_MESSAGE.format(locale=target.locale))
         # The person's content becomes a version if it was not one yet: it stays the
         # track's content (and served) until the automatic captions replace it.

@@ -371,10 +371,25 @@ def _end_failed(pipeline: Pipeline, found: _Job, reason: str, status: str) -> st
 def _mark_failed(
     session: Session, media_object: MediaObject, track: MediaTrack, reason: str, status: str
 ) -> None:
-    track.workflow_state = "failed"
+    if _holds_persons_captions(session, track):
+        # A run asked with replace_human failed: nothing replaced the person's captions, so
+        # the track is theirs again (no longer automatic, so that a later request without
+        # replace_human gets the 409 rather than running over it); ``asr_error`` says why.
+        track.external_id = None
+        track.workflow_state = "ready"
+    else:
+        track.workflow_state = "failed"
     track.asr_error = reason
     session.flush()
     _settle(session, media_object, track.id, status, None)
+
+
+def _holds_persons_captions(session: Session, track: MediaTrack) -> bool:
+    """True when the track's content is a person's: not empty, and not written by a run."""
+    if not track.content.strip():
+        return False
+    newest = repo.newest_version(session, track.id)
+    return newest is None or newest.reason != "asr"
 
 
 def _settle(

@@ -701,6 +701,28 @@ def test_a_server_whose_engine_went_away_fails_the_job_saying_so(
     assert media_row(world.api, media_id).auto_caption_status == "failed_handoff"
 
 
+def test_what_the_engine_hears_is_text_in_every_download_format(
+    world: World, engine: FakeEngine, clips: dict[str, Path]
+) -> None:
+    media_id, _ = processed(world, clips["talk"])
+    engine.heard = words(("<script>alert(1)</script>", "&amp;", "-->", "<i>it</i>", "]]>"))
+    engine.model = "model -->\n<b>"
+    track = asr(world, media_id, json={"locale": "en"}).json()
+    run_jobs(world.api)
+    url = f"/api/v1/media_objects/{media_id}/media_tracks/{track['id']}/content"
+    vtt = world.api.request("GET", url, world.teacher).text
+    # The cue shows the words as heard, never as markup; the NOTE keeps to its block.
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in vtt and "&amp;amp; --&gt;" in vtt
+    assert "<" not in vtt.split("\n\n", 2)[2] and "model -> <b>" in vtt
+    cues = world.api.ok("GET", f"{url}?format=json", world.teacher)
+    assert " ".join(cues[0]["text"].split()).startswith("<script>alert(1)</script> &amp; -->")
+    for name in ("ttml", "dfxp", "sami"):
+        body = world.api.request("GET", f"{url}?format={name}", world.teacher).text
+        assert "<script>" not in body and "&lt;script&gt;" in body, name
+    srt = world.api.request("GET", f"{url}?format=srt", world.teacher).text
+    assert "<script>" not in srt and "<i>" not in srt
+
+
 def test_a_processing_track_downloads_empty_rather_than_failing(
     world: World, engine: FakeEngine
 ) -> None:

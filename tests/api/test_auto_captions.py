@@ -637,6 +637,20 @@ def test_an_engine_crash_is_retried_then_ends_failed(
     assert media_row(world.api, media_id).auto_caption_status == "failed_captions"
 
 
+def test_a_server_error_that_exhausts_the_tries_does_not_show_its_text(
+    world: World, engine: FakeEngine, clips: dict[str, Path]
+) -> None:
+    media_id, _ = processed(world, clips["talk"])
+    track = asr(world, media_id, json={"locale": "en"}).json()
+    secret = RuntimeError("(psycopg.OperationalError) password=hunter2 host=db.internal")
+    give_up(world.api.ctx.pipeline, track["id"], secret)
+    listed = world.api.ok("GET", f"/api/v1/media_objects/{media_id}/media_tracks", world.student)
+    [failed] = [t for t in listed if t["id"] == track["id"]]
+    assert failed["workflow_state"] == "failed"
+    assert "hunter2" not in failed["asr_error"] and "db.internal" not in failed["asr_error"]
+    assert "the server" in failed["asr_error"]
+
+
 def test_the_time_limit_ends_failed_and_names_the_settings(
     world: World, engine: FakeEngine, clips: dict[str, Path]
 ) -> None:

@@ -33,7 +33,7 @@ from mediaobjects.asr import (
 from mediaobjects.captions import LocaleError, locale_label, normalise_locale
 from mediaobjects.captions.autocaptions import asr_webvtt, cues_from_words
 from mediaobjects.files import service as files
-from mediaobjects.jobs import JobContext
+from mediaobjects.jobs import JobContext, JobTimeout
 from mediaobjects.media_objects import service as media_objects
 from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_objects.pipeline import Pipeline, local_copy, scratch
@@ -68,6 +68,8 @@ TIME_LIMIT = (
 )
 GAVE_UP = "Speech recognition failed on every try: {reason}"
 WORKER_DIED = "the worker running it stopped"
+RAN_TOO_LONG = "each try ran past MEDIAOBJECTS_TRANSCODE_TIMEOUT_SECONDS"
+INTERNAL_ERROR = "an error on the server (its log has the details)"
 DETECTED_HUMAN = (
     "The speech was recognised as {label} ({locale}), which already has captions written by "
     "a person; they were kept. Ask for automatic {locale} captions with replace_human=true "
@@ -148,8 +150,20 @@ def give_up(pipeline: Pipeline, track_id: int, exc: BaseException | None) -> Non
         found = _load(session, track_id)
     if found is None:
         return
-    reason = GAVE_UP.format(reason=str(exc) if exc is not None else WORKER_DIED)
-    _end_failed(pipeline, found, reason, "failed_captions")
+    _end_failed(pipeline, found, GAVE_UP.format(reason=_why(exc)), "failed_captions")
+
+
+def _why(exc: BaseException | None) -> str:
+    """What a reader of the track may be told: an engine's own message (written to be shown),
+    else the kind of failure. Any other exception's text (a database or storage error, with
+    its SQL, addresses or keys) stays in the server's log, as for ``process_media``."""
+    if exc is None:
+        return WORKER_DIED
+    if isinstance(exc, EngineFailed):
+        return str(exc)
+    if isinstance(exc, JobTimeout):
+        return RAN_TOO_LONG
+    return INTERNAL_ERROR
 
 
 # ---- steps ----------------------------------------------------------------------------------

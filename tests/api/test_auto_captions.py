@@ -7,6 +7,8 @@ with a reason, and cancellation by deleting the track."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from mediaobjects.asr import (
     Cancelled,
@@ -29,6 +31,7 @@ from mediaobjects.asr import (
 from mediaobjects.context import build_limiter
 from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_tracks import history
 from mediaobjects.media_tracks.models import MediaTrack
 from mediaobjects.media_tracks.transcribe import AsrLimits, give_up, transcribe_track
 from mediaobjects.settings import Settings
@@ -543,6 +546,65 @@ def test_a_person_editing_a_processing_track_makes_it_theirs_and_the_job_leaves_
     assert row is not None and row.external_id is None and row.workflow_state == "ready"
     assert "Written by a person" in row.content
     assert engine.calls == [] or "Hello" not in row.content
+
+
+def test_a_persons_write_committing_during_the_jobs_final_write_wins(
+    world: World, engine: FakeEngine, clips: dict[str, Path], db_kind: str
+) -> None:
+    if db_kind == "sqlite":
+        # SQLite writers hold the database's write lock from their first statement: the job
+        # cannot write between a person's check and commit; the sequential test above covers it.
+        pytest.skip("writer transactions cannot interleave on SQLite")
+    media_id, _ = processed(world, clips["talk"])
+    track_id = asr(world, media_id, json={"locale": "en"}).json()["id"]
+    heard, flushed, release = threading.Event(), threading.Event(), threading.Event()
+    result: list[str] = []
+
+    def person() -> None:
+        # A PUT of the track, flushed (row locked) but not committed while the job finishes.
+        heard.wait(30)
+        with world.api.ctx.write() as session:
+            track = session.get(MediaTrack, track_id)
+            assert track is not None
+            track.content = HUMAN_SRT
+            track.webvtt_content = None
+            history.record_write(session, track, "api", None)
+            flushed.set()
+            release.wait(30)
+
+    def during() -> None:
+        heard.set()
+        flushed.wait(30)
+
+    engine.during = during
+    limits = AsrLimits(300, 1.0)
+    threads = [
+        threading.Thread(target=person),
+        threading.Thread(
+            target=lambda: result.append(
+                transcribe_track(world.api.ctx.pipeline, engine, track_id, limits=limits)
+            )
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not waiting_on_a_lock(world.api):
+        time.sleep(0.05)
+    release.set()
+    for thread in threads:
+        thread.join(60)
+    row = track_row(world.api, track_id)
+    assert row is not None and row.content == HUMAN_SRT and row.external_id is None
+    assert result == ["cancelled"]
+
+
+def waiting_on_a_lock(api: Api) -> bool:
+    with api.ctx.read() as session:
+        waiting = session.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+        ).scalar_one()
+    return int(waiting) > 0
 
 
 # ---- language detection ---------------------------------------------------------------------------

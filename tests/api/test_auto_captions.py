@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
+from sqlalchemy.orm import Session
 
 from mediaobjects.asr import (
     Cancelled,
@@ -29,10 +30,11 @@ from mediaobjects.asr import (
     Word,
 )
 from mediaobjects.context import build_limiter
+from mediaobjects.db.base import utcnow
 from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_tracks import history
-from mediaobjects.media_tracks.models import MediaTrack
+from mediaobjects.media_tracks.models import MediaTrack, TrackVersion
 from mediaobjects.media_tracks.transcribe import AsrLimits, give_up, transcribe_track
 from mediaobjects.settings import Settings
 from tests.support.api import Api
@@ -597,6 +599,62 @@ def test_a_persons_write_committing_during_the_jobs_final_write_wins(
     row = track_row(world.api, track_id)
     assert row is not None and row.content == HUMAN_SRT and row.external_id is None
     assert result == ["cancelled"]
+
+
+def test_deleting_a_track_while_the_job_writes_it_marks_every_version_deleted(
+    world: World, engine: FakeEngine, clips: dict[str, Path], db_kind: str
+) -> None:
+    if db_kind == "sqlite":
+        pytest.skip("writer transactions cannot interleave on SQLite")
+    media_id, _ = processed(world, clips["talk"])
+    track_id = asr(world, media_id, json={"locale": "en"}).json()["id"]
+    writing, release = threading.Event(), threading.Event()
+    result: list[str] = []
+
+    def job() -> None:
+        result.append(
+            transcribe_track(world.api.ctx.pipeline, engine, track_id, limits=AsrLimits(300, 1))
+        )
+
+    job_thread = threading.Thread(target=job)
+
+    def pause_after_the_version(session: Session, _context: object) -> None:
+        # The job has written the track and flushed its new version, and holds the row.
+        if threading.current_thread() is job_thread and any(
+            isinstance(row, TrackVersion) for row in session.new
+        ):
+            writing.set()
+            release.wait(30)
+
+    def delete() -> None:
+        # DELETE .../media_tracks/:id, as the service does it once the rights are checked.
+        writing.wait(30)
+        with world.api.ctx.write() as session:
+            track = session.get(MediaTrack, track_id)
+            assert track is not None
+            history.record_delete(session, track, None, utcnow())
+            session.delete(track)
+
+    event.listen(Session, "after_flush", pause_after_the_version)
+    try:
+        delete_thread = threading.Thread(target=delete)
+        job_thread.start()
+        delete_thread.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not waiting_on_a_lock(world.api):
+            time.sleep(0.05)
+        release.set()
+        job_thread.join(60)
+        delete_thread.join(60)
+    finally:
+        event.remove(Session, "after_flush", pause_after_the_version)
+    assert result == ["ready"] and track_row(world.api, track_id) is None
+    with world.api.ctx.read() as session:
+        kept = session.scalars(select(TrackVersion).where(TrackVersion.track_id == track_id))
+        reasons = {version.reason: version.deleted_at for version in kept}
+    # The automatic captions the job wrote are among the deleted track's versions (restorable
+    # for the retention period, then purged), not a live version of a track that is gone.
+    assert "asr" in reasons and all(deleted is not None for deleted in reasons.values())
 
 
 def waiting_on_a_lock(api: Api) -> bool:

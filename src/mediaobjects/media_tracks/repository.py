@@ -157,6 +157,14 @@ def delete_track(session: Session, track: MediaTrack) -> None:
     session.delete(track)
 
 
+def lock_track(session: Session, track_id: int) -> None:
+    """Waits for, and holds until the transaction ends, the track's row lock (PostgreSQL;
+    SQLite's writers hold the database's write lock already): a writer that was still
+    writing the track (a ``transcribe_track`` job adding its version) has committed when
+    this returns. Nothing happens if the row is gone."""
+    session.execute(select(MediaTrack.id).where(MediaTrack.id == track_id).with_for_update())
+
+
 def count_tracks(session: Session, media_object_id: int) -> int:
     """Every track of the media object, on any of its attachments."""
     stmt = (

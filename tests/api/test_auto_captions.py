@@ -338,6 +338,18 @@ def test_a_track_just_made_is_answered_without_running_again(
     assert media_row(world.api, media_id).auto_caption_status == "complete"
 
 
+def test_asking_to_detect_again_just_after_a_detection_runs_nothing(
+    world: World, engine: FakeEngine, clips: dict[str, Path]
+) -> None:
+    media_id, _ = processed(world, clips["talk"])
+    asr(world, media_id, json={})
+    run_jobs(world.api)  # heard English: the und placeholder became the en track
+    again = asr(world, media_id, json={})
+    assert again.status_code == 200
+    assert again.json()["locale"] == "en" and again.json()["workflow_state"] == "ready"
+    assert run_jobs(world.api) == 0 and len(engine.calls) == 1
+
+
 def test_requests_that_queue_runs_are_rate_limited_per_caller(
     world: World, engine: FakeEngine
 ) -> None:

@@ -133,6 +133,12 @@ def request_auto_captions(
         return AutoCaptionRequest(target, queue=False)
     if target is not None and is_asr(target) and _just_made(target):
         return AutoCaptionRequest(target, queue=False)
+    if target is None and locale is None:
+        # A detection finished moments ago renamed its placeholder to the language it heard:
+        # asking again would only hear it again.
+        recent = _just_detected(route, visible)
+        if recent is not None:
+            return AutoCaptionRequest(recent, queue=False)
     if target is not None and not is_asr(target):
         if not replace_human:
             if locale is None:
@@ -152,6 +158,20 @@ def request_auto_captions(
     media_object.auto_caption_progress = 0
     session.flush()
     return AutoCaptionRequest(target, queue=True)
+
+
+def _just_detected(route: tracks._Route, visible: list[tracks.TrackView]) -> MediaTrack | None:
+    """The route's own automatic track finished most recently, if less than RERUN_AFTER ago."""
+    attachment_id = route.attachment.id if route.attachment else route.media_object.attachment_id
+    recent = [
+        view.track
+        for view in visible
+        if not view.inherited
+        and view.track.attachment_id == attachment_id
+        and is_asr(view.track)
+        and _just_made(view.track)
+    ]
+    return max(recent, key=lambda track: track.updated_at, default=None)
 
 
 def _just_made(track: MediaTrack) -> bool:

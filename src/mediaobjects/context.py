@@ -31,7 +31,14 @@ from mediaobjects.media_objects.tasks import register_media_jobs
 from mediaobjects.media_tracks.models import MediaTrack
 from mediaobjects.media_tracks.tasks import register_track_chores, register_transcribe_job
 from mediaobjects.media_tracks.transcribe import AsrLimits
-from mediaobjects.ratelimit import CREATE_TOKEN, DRAW_PICTURE, PUT_TRACKS, Rate, RateLimiter
+from mediaobjects.ratelimit import (
+    CREATE_TOKEN,
+    DRAW_PICTURE,
+    PUT_TRACKS,
+    REQUEST_ASR,
+    Rate,
+    RateLimiter,
+)
 from mediaobjects.settings import Settings
 from mediaobjects.signing import Signer
 from mediaobjects.storage import build_storage
@@ -128,6 +135,7 @@ def build_limiter(settings: Settings, clock: Callable[[], float] = time.monotoni
             PUT_TRACKS: Rate(
                 settings.rate_limit_tracks_per_minute, settings.rate_limit_tracks_burst
             ),
+            REQUEST_ASR: Rate(settings.rate_limit_asr_per_minute, settings.rate_limit_asr_burst),
         },
         clock=clock,
     )

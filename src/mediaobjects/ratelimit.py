@@ -21,11 +21,13 @@ from mediaobjects.errors import TooManyRequests
 DRAW_PICTURE = "draw_picture"
 CREATE_TOKEN = "create_token"  # noqa: S105 (the name of an action, not a secret)
 PUT_TRACKS = "put_tracks"
+REQUEST_ASR = "request_asr"
 
 _WHAT = {
     DRAW_PICTURE: "Too many new picture sizes drawn",
     CREATE_TOKEN: "Too many access tokens created",
     PUT_TRACKS: "Too many caption track changes",
+    REQUEST_ASR: "Too many automatic caption runs requested",
 }
 
 # Callers remembered at once (about 200 bytes each). The least recently seen is dropped past

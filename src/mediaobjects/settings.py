@@ -348,6 +348,17 @@ class Settings(BaseSettings):
         ge=1,
         description="Caption track replacements, retimes and restores one caller may make at once.",
     )
+    rate_limit_asr_per_minute: float = Field(
+        default=2,
+        gt=0,
+        description="Automatic caption runs (POST .../asr that queue a job) one caller may "
+        "request per minute.",
+    )
+    rate_limit_asr_burst: int = Field(
+        default=20,
+        ge=1,
+        description="Automatic caption runs one caller may request at once.",
+    )
 
     @field_validator("public_url")
     @classmethod

@@ -7,13 +7,17 @@ with a reason, and cancellation by deleting the track."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, text, update
+from sqlalchemy.orm import Session
 
 from mediaobjects.asr import (
     Cancelled,
@@ -25,12 +29,17 @@ from mediaobjects.asr import (
     UnsupportedLanguage,
     Word,
 )
+from mediaobjects.context import build_limiter
+from mediaobjects.db.base import utcnow
 from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects.models import MediaObject
-from mediaobjects.media_tracks.models import MediaTrack
+from mediaobjects.media_tracks import history
+from mediaobjects.media_tracks.models import MediaTrack, TrackVersion
 from mediaobjects.media_tracks.transcribe import AsrLimits, give_up, transcribe_track
+from mediaobjects.settings import Settings
 from tests.support.api import Api
 from tests.support.clips import make_video
+from tests.support.clock import Clock
 from tests.support.world import World, build_world
 
 HUMAN_SRT = "1\n00:00:01,000 --> 00:00:02,000\nWritten by a person\n"
@@ -134,6 +143,19 @@ def media_row(api: Api, media_id: str) -> MediaObject:
         row = session.scalars(select(MediaObject).where(MediaObject.media_id == media_id)).one()
         session.expunge(row)
         return row
+
+
+def age_track(api: Api, track_id: int, by: timedelta) -> None:
+    """The track as if its last write were ``by`` ago."""
+    with api.ctx.write() as session:
+        track = session.get(MediaTrack, track_id)
+        assert track is not None
+        session.execute(
+            update(MediaTrack)
+            .where(MediaTrack.id == track_id)
+            .values(updated_at=track.updated_at - by)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def track_row(api: Api, track_id: int) -> MediaTrack | None:
@@ -290,6 +312,7 @@ def test_a_ready_automatic_track_is_run_again_in_place(
     media_id, _ = processed(world, clips["talk"])
     first = asr(world, media_id, json={"locale": "en"}).json()
     run_jobs(world.api)
+    age_track(world.api, first["id"], timedelta(minutes=11))
     engine.heard = words(("Second", "take."))
     again = asr(world, media_id, json={"locale": "en"}).json()
     assert again["id"] == first["id"] and again["workflow_state"] == "processing"
@@ -297,6 +320,59 @@ def test_a_ready_automatic_track_is_run_again_in_place(
     done = track_row(world.api, first["id"])
     assert done is not None and "Second take." in done.content
     assert [v["reason"] for v in versions(world, media_id, first["id"])] == ["asr", "asr"]
+
+
+def test_a_track_just_made_is_answered_without_running_again(
+    world: World, engine: FakeEngine, clips: dict[str, Path]
+) -> None:
+    media_id, _ = processed(world, clips["talk"])
+    first = asr(world, media_id, json={"locale": "en"}).json()
+    run_jobs(world.api)
+    # A caller posting in a loop gets the finished track back; the workers stay idle.
+    for _ in range(5):
+        again = asr(world, media_id, json={"locale": "en"})
+        assert again.status_code == 200
+        assert again.json()["id"] == first["id"] and again.json()["workflow_state"] == "ready"
+    assert run_jobs(world.api) == 0
+    assert len(engine.calls) == 1
+    assert media_row(world.api, media_id).auto_caption_status == "complete"
+
+
+def test_asking_to_detect_again_just_after_a_detection_runs_nothing(
+    world: World, engine: FakeEngine, clips: dict[str, Path]
+) -> None:
+    media_id, _ = processed(world, clips["talk"])
+    asr(world, media_id, json={})
+    run_jobs(world.api)  # heard English: the und placeholder became the en track
+    again = asr(world, media_id, json={})
+    assert again.status_code == 200
+    assert again.json()["locale"] == "en" and again.json()["workflow_state"] == "ready"
+    assert run_jobs(world.api) == 0 and len(engine.calls) == 1
+
+
+def test_requests_that_queue_runs_are_rate_limited_per_caller(
+    world: World, engine: FakeEngine
+) -> None:
+    mark_ready(world)
+    world.api.ctx.limiter = build_limiter(
+        Settings(rate_limit_asr_per_minute=1, rate_limit_asr_burst=2), Clock()
+    )
+    assert asr(world, json={"locale": "en"}).status_code == 200
+    assert asr(world, json={"locale": "fr"}).status_code == 200
+    # Reusing the processing track queues nothing and is not counted.
+    assert asr(world, json={"locale": "en"}).status_code == 200
+    refused = asr(world, json={"locale": "de"})
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
+    assert refused.json()["errors"][0]["error_code"] == "too_many_requests"
+    # Nothing of the refused request stays: no German track, no third job.
+    listed = world.api.ok(
+        "GET", f"/api/v1/media_objects/{world.media_id}/media_tracks", world.teacher
+    )
+    assert sorted(t["locale"] for t in listed) == ["en", "fr"]
+    assert run_jobs(world.api) == 2
+    # Another caller has a bucket of its own.
+    assert asr(world, who=world.ta, json={"locale": "de"}).status_code == 200
 
 
 # ---- rights and refusals ----------------------------------------------------------------------
@@ -414,6 +490,56 @@ def test_replace_human_keeps_the_persons_version(
     assert "Hello students" in listed[0]["content"]
 
 
+def test_a_failed_replace_human_run_gives_the_track_back_to_the_person(
+    world: World, engine: FakeEngine, clips: dict[str, Path]
+) -> None:
+    media_id, _ = processed(world, clips["talk"])
+    human = add_human(world, media_id)
+    engine.fail = EngineFailed("the engine crashed")
+    assert asr(world, media_id, json={"locale": "en", "replace_human": True}).status_code == 200
+    while run_jobs(world.api):  # every retry
+        pass
+    listed = world.api.ok("GET", f"/api/v1/media_objects/{media_id}/media_tracks", world.teacher)
+    [track] = [t for t in listed if t["id"] == human]
+    # Still the person's: not automatic, served as they wrote it, with the reason shown.
+    assert track["asr"] is False and track["workflow_state"] == "ready"
+    assert "crashed" in track["asr_error"]
+    served = world.api.request(
+        "GET", f"/media_objects/{media_id}/media_tracks/{human}", world.teacher
+    )
+    assert "Written by a person" in served.text
+    assert media_row(world.api, media_id).auto_caption_status == "failed_captions"
+    # So a later request without replace_human is refused rather than run over it.
+    engine.fail = None
+    assert asr(world, media_id, json={"locale": "en"}).status_code == 409
+    assert run_jobs(world.api) == 0
+
+
+def test_a_failed_detection_over_a_persons_und_track_keeps_it_theirs(
+    world: World, engine: FakeEngine, clips: dict[str, Path]
+) -> None:
+    media_id, _ = processed(world, clips["talk"])
+    world.api.ok(
+        "PUT",
+        f"/api/v1/media_objects/{media_id}/media_tracks",
+        world.teacher,
+        json=[{"locale": "und", "content": HUMAN_SRT}, {"locale": "en", "content": HUMAN_SRT}],
+    )
+    listed = world.api.ok("GET", f"/api/v1/media_objects/{media_id}/media_tracks", world.teacher)
+    und, english = (next(int(t["id"]) for t in listed if t["locale"] == x) for x in ("und", "en"))
+    # Detecting needs the und track: a person's, so 409 unless they replace it.
+    refused = asr(world, media_id, json={})
+    assert refused.status_code == 409 and "Send the locale" in refused.json()["error"]
+    assert asr(world, media_id, json={"replace_human": True}).json()["id"] == und
+    run_jobs(world.api)  # heard English, which has a person's track
+    for track_id in (und, english):
+        row = track_row(world.api, track_id)
+        assert row is not None and row.external_id is None and row.workflow_state == "ready"
+        assert "Written by a person" in row.content
+    row = track_row(world.api, und)
+    assert row is not None and row.asr_error is not None and "written by a person" in row.asr_error
+
+
 def test_replace_human_needs_the_right_to_delete_captions(world: World, engine: FakeEngine) -> None:
     mark_ready(world)
     human = add_human(world, world.media_id)
@@ -434,6 +560,121 @@ def test_a_person_editing_a_processing_track_makes_it_theirs_and_the_job_leaves_
     assert row is not None and row.external_id is None and row.workflow_state == "ready"
     assert "Written by a person" in row.content
     assert engine.calls == [] or "Hello" not in row.content
+
+
+def test_a_persons_write_committing_during_the_jobs_final_write_wins(
+    world: World, engine: FakeEngine, clips: dict[str, Path], db_kind: str
+) -> None:
+    if db_kind == "sqlite":
+        # SQLite writers hold the database's write lock from their first statement: the job
+        # cannot write between a person's check and commit; the sequential test above covers it.
+        pytest.skip("writer transactions cannot interleave on SQLite")
+    media_id, _ = processed(world, clips["talk"])
+    track_id = asr(world, media_id, json={"locale": "en"}).json()["id"]
+    heard, flushed, release = threading.Event(), threading.Event(), threading.Event()
+    result: list[str] = []
+
+    def person() -> None:
+        # A PUT of the track, flushed (row locked) but not committed while the job finishes.
+        heard.wait(30)
+        with world.api.ctx.write() as session:
+            track = session.get(MediaTrack, track_id)
+            assert track is not None
+            track.content = HUMAN_SRT
+            track.webvtt_content = None
+            history.record_write(session, track, "api", None)
+            flushed.set()
+            release.wait(30)
+
+    def during() -> None:
+        heard.set()
+        flushed.wait(30)
+
+    engine.during = during
+    limits = AsrLimits(300, 1.0)
+    threads = [
+        threading.Thread(target=person),
+        threading.Thread(
+            target=lambda: result.append(
+                transcribe_track(world.api.ctx.pipeline, engine, track_id, limits=limits)
+            )
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not waiting_on_a_lock(world.api):
+        time.sleep(0.05)
+    release.set()
+    for thread in threads:
+        thread.join(60)
+    row = track_row(world.api, track_id)
+    assert row is not None and row.content == HUMAN_SRT and row.external_id is None
+    assert result == ["cancelled"]
+
+
+def test_deleting_a_track_while_the_job_writes_it_marks_every_version_deleted(
+    world: World, engine: FakeEngine, clips: dict[str, Path], db_kind: str
+) -> None:
+    if db_kind == "sqlite":
+        pytest.skip("writer transactions cannot interleave on SQLite")
+    media_id, _ = processed(world, clips["talk"])
+    track_id = asr(world, media_id, json={"locale": "en"}).json()["id"]
+    writing, release = threading.Event(), threading.Event()
+    result: list[str] = []
+
+    def job() -> None:
+        result.append(
+            transcribe_track(world.api.ctx.pipeline, engine, track_id, limits=AsrLimits(300, 1))
+        )
+
+    job_thread = threading.Thread(target=job)
+
+    def pause_after_the_version(session: Session, _context: object) -> None:
+        # The job has written the track and flushed its new version, and holds the row.
+        if threading.current_thread() is job_thread and any(
+            isinstance(row, TrackVersion) for row in session.new
+        ):
+            writing.set()
+            release.wait(30)
+
+    def delete() -> None:
+        # DELETE .../media_tracks/:id, as the service does it once the rights are checked.
+        writing.wait(30)
+        with world.api.ctx.write() as session:
+            track = session.get(MediaTrack, track_id)
+            assert track is not None
+            history.record_delete(session, track, None, utcnow())
+            session.delete(track)
+
+    event.listen(Session, "after_flush", pause_after_the_version)
+    try:
+        delete_thread = threading.Thread(target=delete)
+        job_thread.start()
+        delete_thread.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not waiting_on_a_lock(world.api):
+            time.sleep(0.05)
+        release.set()
+        job_thread.join(60)
+        delete_thread.join(60)
+    finally:
+        event.remove(Session, "after_flush", pause_after_the_version)
+    assert result == ["ready"] and track_row(world.api, track_id) is None
+    with world.api.ctx.read() as session:
+        kept = session.scalars(select(TrackVersion).where(TrackVersion.track_id == track_id))
+        reasons = {version.reason: version.deleted_at for version in kept}
+    # The automatic captions the job wrote are among the deleted track's versions (restorable
+    # for the retention period, then purged), not a live version of a track that is gone.
+    assert "asr" in reasons and all(deleted is not None for deleted in reasons.values())
+
+
+def waiting_on_a_lock(api: Api) -> bool:
+    with api.ctx.read() as session:
+        waiting = session.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+        ).scalar_one()
+    return int(waiting) > 0
 
 
 # ---- language detection ---------------------------------------------------------------------------
@@ -528,6 +769,20 @@ def test_an_engine_crash_is_retried_then_ends_failed(
     assert media_row(world.api, media_id).auto_caption_status == "failed_captions"
 
 
+def test_a_server_error_that_exhausts_the_tries_does_not_show_its_text(
+    world: World, engine: FakeEngine, clips: dict[str, Path]
+) -> None:
+    media_id, _ = processed(world, clips["talk"])
+    track = asr(world, media_id, json={"locale": "en"}).json()
+    secret = RuntimeError("(psycopg.OperationalError) password=hunter2 host=db.internal")
+    give_up(world.api.ctx.pipeline, track["id"], secret)
+    listed = world.api.ok("GET", f"/api/v1/media_objects/{media_id}/media_tracks", world.student)
+    [failed] = [t for t in listed if t["id"] == track["id"]]
+    assert failed["workflow_state"] == "failed"
+    assert "hunter2" not in failed["asr_error"] and "db.internal" not in failed["asr_error"]
+    assert "the server" in failed["asr_error"]
+
+
 def test_the_time_limit_ends_failed_and_names_the_settings(
     world: World, engine: FakeEngine, clips: dict[str, Path]
 ) -> None:
@@ -590,6 +845,28 @@ def test_a_server_whose_engine_went_away_fails_the_job_saying_so(
     assert row is not None and row.workflow_state == "failed"
     assert row.asr_error is not None and "MEDIAOBJECTS_ASR_ENGINE" in row.asr_error
     assert media_row(world.api, media_id).auto_caption_status == "failed_handoff"
+
+
+def test_what_the_engine_hears_is_text_in_every_download_format(
+    world: World, engine: FakeEngine, clips: dict[str, Path]
+) -> None:
+    media_id, _ = processed(world, clips["talk"])
+    engine.heard = words(("<script>alert(1)</script>", "&amp;", "-->", "<i>it</i>", "]]>"))
+    engine.model = "model -->\n<b>"
+    track = asr(world, media_id, json={"locale": "en"}).json()
+    run_jobs(world.api)
+    url = f"/api/v1/media_objects/{media_id}/media_tracks/{track['id']}/content"
+    vtt = world.api.request("GET", url, world.teacher).text
+    # The cue shows the words as heard, never as markup; the NOTE keeps to its block.
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in vtt and "&amp;amp; --&gt;" in vtt
+    assert "<" not in vtt.split("\n\n", 2)[2] and "model -> <b>" in vtt
+    cues = world.api.ok("GET", f"{url}?format=json", world.teacher)
+    assert " ".join(cues[0]["text"].split()).startswith("<script>alert(1)</script> &amp; -->")
+    for name in ("ttml", "dfxp", "sami"):
+        body = world.api.request("GET", f"{url}?format={name}", world.teacher).text
+        assert "<script>" not in body and "&lt;script&gt;" in body, name
+    srt = world.api.request("GET", f"{url}?format=srt", world.teacher).text
+    assert "<script>" not in srt and "<i>" not in srt
 
 
 def test_a_processing_track_downloads_empty_rather_than_failing(

@@ -97,6 +97,16 @@ def test_a_bad_value_is_a_400_naming_the_field_and_changes_nothing(
     assert world.api.ok("GET", url(world), world.teacher)["auto_captions"] is False
 
 
+def test_und_means_detect_the_language_as_on_the_asr_routes(world: World) -> None:
+    # Not kept as a locale: the rule would then caption media that has English captions.
+    for tag in ("und", "UND"):
+        r = put(world, json={"auto_captions": True, "locale": "fr"})
+        assert r.json()["locale"] == "fr"
+        r = put(world, json={"locale": tag})
+        assert r.status_code == 200 and r.json()["locale"] is None
+    assert world.api.ok("GET", url(world), world.teacher)["locale"] is None
+
+
 def test_a_body_that_is_not_an_object_is_a_400(world: World) -> None:
     r = put(world, content=b"[true]", headers={"Content-Type": "application/json"})
     assert r.status_code == 400

@@ -493,7 +493,7 @@ def test_stateful_sequences_never_5xx_and_match_schema(app: Any, api: Api) -> No
     # they are tested in test_rate_limits.py.
     unlimited = {
         f"rate_limit_{action}_{what}": 10**9
-        for action in ("picture", "token", "tracks")
+        for action in ("picture", "token", "tracks", "asr")
         for what in ("per_minute", "burst")
     }
     api.ctx.limiter = build_limiter(api.ctx.settings.model_copy(update=unlimited))

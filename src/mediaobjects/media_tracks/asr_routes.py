@@ -16,6 +16,7 @@ from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
 from mediaobjects.errors import NotFound, UnprocessableError
 from mediaobjects.http.deps import Ctx, CurrentPrincipal, authorized, get_ctx
+from mediaobjects.http.limits import limit_asr_request
 from mediaobjects.http.openapi import ERROR_RESPONSES, MEDIA_TRACK, ok
 from mediaobjects.http.params import Params, read_params
 from mediaobjects.http.request_bodies import body
@@ -126,6 +127,9 @@ def _request(
             replace_human=replace_human,
             max_tracks=ctx.settings.max_tracks_per_media,
         )
+        if made.queue:
+            # Past the caller's rate, the 429 rolls the request back: nothing is queued.
+            limit_asr_request(ctx, request, principal)
         payload = track_json(made.track, set())
     # After the commit: the job must find the track.
     if made.queue:

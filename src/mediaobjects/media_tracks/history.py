@@ -54,6 +54,9 @@ def record_delete(session: Session, track: MediaTrack, user_id: int | None, when
     period (MEDIAOBJECTS_TRACK_VERSION_RETENTION_DAYS). Deleting an automatic track while it
     is being made cancels its job (which notices it is gone): the media object stops saying
     ``processing`` unless another automatic track of it still is."""
+    # A job writing the track right now (its lock taken first) adds a version: wait for it,
+    # so that the versions marked deleted below include that one.
+    repo.lock_track(session, track.id)
     if is_asr(track) and track.workflow_state == "processing":
         _forget_auto_captions(session, track)
     keep_current(session, track)

@@ -120,7 +120,12 @@ def attachment_view(
     ]
 
 
-def get_track(session: Session, track_id: int) -> MediaTrack | None:
+def get_track(session: Session, track_id: int, *, lock: bool = False) -> MediaTrack | None:
+    """``lock``: the row is locked until the transaction ends and read fresh (PostgreSQL's
+    SELECT ... FOR UPDATE; SQLite's writers hold the database's write lock already), so that
+    a check of the track's state and the write that depends on it see the same row."""
+    if lock:
+        return session.get(MediaTrack, track_id, with_for_update=True, populate_existing=True)
     return session.get(MediaTrack, track_id)
 
 
@@ -150,6 +155,14 @@ def update_track(
 
 def delete_track(session: Session, track: MediaTrack) -> None:
     session.delete(track)
+
+
+def lock_track(session: Session, track_id: int) -> None:
+    """Waits for, and holds until the transaction ends, the track's row lock (PostgreSQL;
+    SQLite's writers hold the database's write lock already): a writer that was still
+    writing the track (a ``transcribe_track`` job adding its version) has committed when
+    this returns. Nothing happens if the row is gone."""
+    session.execute(select(MediaTrack.id).where(MediaTrack.id == track_id).with_for_update())
 
 
 def count_tracks(session: Session, media_object_id: int) -> int:

@@ -35,7 +35,7 @@ def track_summary_json(
     }
     if inherited is not None:
         out["inherited"] = inherited
-    if out["asr"]:
+    if out["asr"] or track.asr_error is not None:
         out["asr_error"] = track.asr_error
     return out
 
@@ -50,8 +50,9 @@ def track_json(track: MediaTrack, include: set[str]) -> dict[str, Any]:
         "workflow_state": track.workflow_state,
         "asr": is_asr(track),
     }
-    if out["asr"]:
-        # Not Canvas's: why an automatic track failed (null otherwise). Clients ignore it.
+    if out["asr"] or track.asr_error is not None:
+        # Not Canvas's: why an automatic track failed (null otherwise), or why a run asked to
+        # replace a person's track did not (the track stayed theirs). Clients ignore it.
         out["asr_error"] = track.asr_error
     if "content" in include:
         out["content"] = track.content

@@ -33,7 +33,7 @@ from mediaobjects.asr import (
 from mediaobjects.captions import LocaleError, locale_label, normalise_locale
 from mediaobjects.captions.autocaptions import asr_webvtt, cues_from_words
 from mediaobjects.files import service as files
-from mediaobjects.jobs import JobContext
+from mediaobjects.jobs import JobContext, JobTimeout
 from mediaobjects.media_objects import service as media_objects
 from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_objects.pipeline import Pipeline, local_copy, scratch
@@ -68,6 +68,8 @@ TIME_LIMIT = (
 )
 GAVE_UP = "Speech recognition failed on every try: {reason}"
 WORKER_DIED = "the worker running it stopped"
+RAN_TOO_LONG = "each try ran past MEDIAOBJECTS_TRANSCODE_TIMEOUT_SECONDS"
+INTERNAL_ERROR = "an error on the server (its log has the details)"
 DETECTED_HUMAN = (
     "The speech was recognised as {label} ({locale}), which already has captions written by "
     "a person; they were kept. Ask for automatic {locale} captions with replace_human=true "
@@ -148,8 +150,20 @@ def give_up(pipeline: Pipeline, track_id: int, exc: BaseException | None) -> Non
         found = _load(session, track_id)
     if found is None:
         return
-    reason = GAVE_UP.format(reason=str(exc) if exc is not None else WORKER_DIED)
-    _end_failed(pipeline, found, reason, "failed_captions")
+    _end_failed(pipeline, found, GAVE_UP.format(reason=_why(exc)), "failed_captions")
+
+
+def _why(exc: BaseException | None) -> str:
+    """What a reader of the track may be told: an engine's own message (written to be shown),
+    else the kind of failure. Any other exception's text (a database or storage error, with
+    its SQL, addresses or keys) stays in the server's log, as for ``process_media``."""
+    if exc is None:
+        return WORKER_DIED
+    if isinstance(exc, EngineFailed):
+        return str(exc)
+    if isinstance(exc, JobTimeout):
+        return RAN_TOO_LONG
+    return INTERNAL_ERROR
 
 
 # ---- steps ----------------------------------------------------------------------------------
@@ -283,7 +297,9 @@ def _write(pipeline: Pipeline, found: _Job, transcript: Transcript) -> str:
     if not words:
         return _end_failed(pipeline, found, NO_SPEECH, "failed_captions")
     with pipeline.write() as session:
-        track = repo.get_track(session, found.track_id)
+        # Locked: a person's PUT or a DELETE committing between this check and the write
+        # below would otherwise be overwritten (PostgreSQL, read committed).
+        track = repo.get_track(session, found.track_id, lock=True)
         if track is None or not _is_ours(track, found):
             # Deleted, or a person wrote it meanwhile: theirs stays.
             return "cancelled"
@@ -342,6 +358,11 @@ def _detected_target(
     if other is None:
         placeholder.locale = locale
         return placeholder, None
+    # Locked and read fresh, as the placeholder: a person may have just written to it.
+    other = repo.get_track(session, other.id, lock=True)
+    if other is None:
+        placeholder.locale = locale
+        return placeholder, None
     if not is_asr(other):
         return placeholder, DETECTED_HUMAN.format(label=locale_label(locale), locale=locale)
     return other, None
@@ -349,7 +370,9 @@ def _detected_target(
 
 def _end_failed(pipeline: Pipeline, found: _Job, reason: str, status: str) -> str:
     with pipeline.write() as session:
-        track = repo.get_track(session, found.track_id)
+        # Locked: a person's PUT or a DELETE committing between this check and the write
+        # below would otherwise be overwritten (PostgreSQL, read committed).
+        track = repo.get_track(session, found.track_id, lock=True)
         if track is None or not _is_ours(track, found):
             return "cancelled"
         media_object = media_objects.get_media_object(session, found.media_object_id)
@@ -362,10 +385,25 @@ def _end_failed(pipeline: Pipeline, found: _Job, reason: str, status: str) -> st
 def _mark_failed(
     session: Session, media_object: MediaObject, track: MediaTrack, reason: str, status: str
 ) -> None:
-    track.workflow_state = "failed"
+    if _holds_persons_captions(session, track):
+        # A run asked with replace_human failed: nothing replaced the person's captions, so
+        # the track is theirs again (no longer automatic, so that a later request without
+        # replace_human gets the 409 rather than running over it); ``asr_error`` says why.
+        track.external_id = None
+        track.workflow_state = "ready"
+    else:
+        track.workflow_state = "failed"
     track.asr_error = reason
     session.flush()
     _settle(session, media_object, track.id, status, None)
+
+
+def _holds_persons_captions(session: Session, track: MediaTrack) -> bool:
+    """True when the track's content is a person's: not empty, and not written by a run."""
+    if not track.content.strip():
+        return False
+    newest = repo.newest_version(session, track.id)
+    return newest is None or newest.reason != "asr"
 
 
 def _settle(

@@ -26,6 +26,8 @@ from mediaobjects.storage.interfaces import Storage
 from mediaobjects.transcoding import Transcoder
 from mediaobjects.transcripts.routes import router as transcripts_router
 from mediaobjects.web.routes import router as web_router
+from mediaobjects.web.sign_in import install_sign_in_redirect
+from mediaobjects.web.sign_in import router as sign_in_router
 
 
 def create_app(
@@ -66,6 +68,7 @@ def create_app(
     )
     app.state.ctx = ctx
     install_error_handlers(app)
+    install_sign_in_redirect(app)
     app.add_middleware(AbsoluteFormTargets)
     # Added last, so it runs first: everything after it sees the real client and scheme.
     app.add_middleware(TrustedProxyHeaders, trusted=ctx.settings.trusted_proxy_networks())
@@ -82,4 +85,5 @@ def create_app(
     app.include_router(media_settings_router)
     app.include_router(delivery_router)
     app.include_router(web_router)
+    app.include_router(sign_in_router)
     return app

@@ -1,5 +1,6 @@
-"""The ``mediaobjects`` command: serve, worker, create-admin-token, reprocess, db upgrade,
-db check and captions export|import. Operators' scripts depend on these names."""
+"""The ``mediaobjects`` command: serve, worker, create-admin-token, set-password,
+reprocess, db upgrade, db check and captions export|import. Operators' scripts depend on these
+names."""
 
 from __future__ import annotations
 
@@ -126,6 +127,46 @@ def cmd_create_admin_token(settings: Settings, _args: argparse.Namespace) -> int
     return 0
 
 
+def _read_new_password(args: argparse.Namespace) -> str | None:
+    """The password from stdin (one line) or typed twice without echo; None when the two
+    typed differ. Never printed."""
+    if args.stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("New password: ")
+    second = getpass.getpass("Again: ")
+    return first if first == second else None
+
+
+def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    from mediaobjects.accounts import service as accounts
+    from mediaobjects.context import build_context
+    from mediaobjects.errors import BadRequest
+
+    password = _read_new_password(args)
+    if password is None:
+        print("mediaobjects: the passwords differ; nothing changed", file=sys.stderr)
+        return 1
+    _upgrade(settings)
+    ctx = build_context(settings, with_jobs=False)
+    try:
+        with ctx.write() as session:
+            user = accounts.find_user_by_login(session, args.login)
+            if user is None:
+                print(f"mediaobjects: no user with login {args.login!r}", file=sys.stderr)
+                return 1
+            try:
+                accounts.set_password(session, user, password)
+            except BadRequest as exc:
+                print(f"mediaobjects: {exc.message}; nothing changed", file=sys.stderr)
+                return 1
+    finally:
+        ctx.close()
+    print(f"Password set for {user.login_id}; their web sessions were signed out.")
+    return 0
+
+
 def cmd_reprocess(settings: Settings, args: argparse.Namespace) -> int:
     """Queues media processing again (after installing ffmpeg, raising a limit...)."""
     from mediaobjects.context import build_context
@@ -228,6 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="print a new site-admin access token (creates the admin user if needed)",
     )
     token.set_defaults(func=cmd_create_admin_token)
+    passwd = sub.add_parser(
+        "set-password",
+        help="set the password a user signs in with at /login (asked twice, not echoed)",
+    )
+    passwd.add_argument("login", metavar="LOGIN", help="the user's login (pseudonym unique_id)")
+    passwd.add_argument(
+        "--stdin", action="store_true", help="read the password from the first line of stdin"
+    )
+    passwd.set_defaults(func=cmd_set_password)
     again = sub.add_parser(
         "reprocess",
         help="queue media processing again: the named media, or all media that ended failed",

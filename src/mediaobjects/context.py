@@ -36,6 +36,8 @@ from mediaobjects.ratelimit import (
     DRAW_PICTURE,
     PUT_TRACKS,
     REQUEST_ASR,
+    SIGN_IN_ADDRESS,
+    SIGN_IN_LOGIN,
     Rate,
     RateLimiter,
 )
@@ -136,6 +138,14 @@ def build_limiter(settings: Settings, clock: Callable[[], float] = time.monotoni
                 settings.rate_limit_tracks_per_minute, settings.rate_limit_tracks_burst
             ),
             REQUEST_ASR: Rate(settings.rate_limit_asr_per_minute, settings.rate_limit_asr_burst),
+            SIGN_IN_LOGIN: Rate(
+                settings.rate_limit_sign_in_login_per_minute,
+                settings.rate_limit_sign_in_login_burst,
+            ),
+            SIGN_IN_ADDRESS: Rate(
+                settings.rate_limit_sign_in_address_per_minute,
+                settings.rate_limit_sign_in_address_burst,
+            ),
         },
         clock=clock,
     )

@@ -22,12 +22,16 @@ DRAW_PICTURE = "draw_picture"
 CREATE_TOKEN = "create_token"  # noqa: S105 (the name of an action, not a secret)
 PUT_TRACKS = "put_tracks"
 REQUEST_ASR = "request_asr"
+SIGN_IN_LOGIN = "sign_in_login"
+SIGN_IN_ADDRESS = "sign_in_address"
 
 _WHAT = {
     DRAW_PICTURE: "Too many new picture sizes drawn",
     CREATE_TOKEN: "Too many access tokens created",
     PUT_TRACKS: "Too many caption track changes",
     REQUEST_ASR: "Too many automatic caption runs requested",
+    SIGN_IN_LOGIN: "Too many failed sign-ins for this login",
+    SIGN_IN_ADDRESS: "Too many failed sign-ins from this address",
 }
 
 # Callers remembered at once (about 200 bytes each). The least recently seen is dropped past
@@ -73,6 +77,24 @@ class RateLimiter:
     def __len__(self) -> int:
         """How many callers are remembered."""
         return len(self._buckets)
+
+    def check(self, action: str, caller: str) -> None:
+        """TooManyRequests when ``caller`` has no token left for ``action``, without taking
+        one: for limits that count only failures (sign-in), checked before the attempt."""
+        rate = self._rates[action]
+        per_second = rate.per_minute / 60.0
+        with self._lock:
+            now = self._clock()
+            found = self._buckets.get((action, caller))
+            if found is None:
+                return
+            tokens = min(float(rate.burst), found[0] + max(0.0, now - found[1]) * per_second)
+        if tokens < 1.0 - _EPSILON:
+            wait = math.ceil((1.0 - tokens) / per_second - _EPSILON)
+            raise TooManyRequests(
+                f"{_WHAT.get(action, 'Too many requests')}; try again in {max(1, wait)} s.",
+                retry_after=wait,
+            )
 
     def hit(self, action: str, caller: str) -> None:
         """Takes one token of ``caller``'s bucket for ``action``; TooManyRequests (with the

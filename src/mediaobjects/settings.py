@@ -359,6 +359,38 @@ class Settings(BaseSettings):
         ge=1,
         description="Automatic caption runs one caller may request at once.",
     )
+    rate_limit_sign_in_login_per_minute: float = Field(
+        default=5,
+        gt=0,
+        description="Failed sign-ins at `/login` allowed per minute for one login (whoever tries).",
+    )
+    rate_limit_sign_in_login_burst: int = Field(
+        default=10, ge=1, description="Failed sign-ins allowed at once for one login."
+    )
+    rate_limit_sign_in_address_per_minute: float = Field(
+        default=20,
+        gt=0,
+        description=(
+            "Failed sign-ins at `/login` allowed per minute from one client address (a whole "
+            "classroom behind one NAT shares it)."
+        ),
+    )
+    rate_limit_sign_in_address_burst: int = Field(
+        default=50, ge=1, description="Failed sign-ins allowed at once from one client address."
+    )
+    session_idle_minutes: int = Field(
+        default=120,
+        ge=1,
+        description=(
+            "A web session (the browser's sign-in cookie) ends after this many minutes without "
+            "a request."
+        ),
+    )
+    session_max_hours: int = Field(
+        default=12,
+        ge=1,
+        description="A web session ends this many hours after sign-in, however active.",
+    )
 
     @field_validator("public_url")
     @classmethod

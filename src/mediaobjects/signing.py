@@ -33,6 +33,14 @@ class Signer:
         digest = hmac.new(self._key, msg, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
+    def mac(self, purpose: str, subject: str) -> str:
+        """A keyed digest of ``subject`` for ``purpose`` that never expires by itself (the CSRF
+        token of a web session lives exactly as long as the session). Not cached: subjects
+        may be secrets."""
+        msg = f"{purpose}\n{subject}".encode()
+        digest = hmac.new(self._key, msg, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
     def sign(self, purpose: str, subject: str, expires_at: datetime | None) -> str:
         """A token for ``purpose`` and ``subject`` valid until ``expires_at``; with None, one
         that never expires (only ``verify(..., allow_permanent=True)`` accepts it)."""

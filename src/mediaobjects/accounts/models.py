@@ -39,6 +39,8 @@ class User(Base):
     login_id: Mapped[str] = mapped_column(String(255))
     login_id_folded: Mapped[str] = mapped_column(String(255), unique=True)
     workflow_state: Mapped[str] = mapped_column(String(16), default="registered")
+    # argon2id hash (accounts.passwords); None: no password, sign-in by access token only.
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -70,6 +72,21 @@ class AccessToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in browser. Only the SHA-256 digest of the cookie's value is stored, so a copy
+    of the database signs no one in."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The absolute end; the idle end is last_seen_at plus the idle setting.
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Course(Base):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, exists, func, select
+from sqlalchemy import and_, bindparam, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from mediaobjects.accounts.models import (
@@ -17,6 +18,7 @@ from mediaobjects.accounts.models import (
     GroupCategory,
     GroupMembership,
     User,
+    WebSession,
 )
 from mediaobjects.db.rows import column_rows
 
@@ -171,3 +173,40 @@ def count_group_members(session: Session, group_id: int) -> int:
         GroupMembership.group_id == group_id, GroupMembership.workflow_state == "accepted"
     )
     return int(session.scalar(stmt) or 0)
+
+
+def session_with_user(session: Session, digest: str) -> tuple[WebSession, User, bool] | None:
+    """The web session with this digest, its user and whether that user is a site admin;
+    None when there is no such session (or user: deleting a user deletes its sessions)."""
+    stmt = (
+        select(
+            WebSession,
+            User,
+            exists()
+            .where(AccountAdmin.user_id == WebSession.user_id)
+            .correlate(WebSession)
+            .label("is_site_admin"),
+        )
+        .join(User, User.id == WebSession.user_id)
+        .where(WebSession.session_digest == digest)
+    )
+    row = session.execute(stmt).first()
+    if row is None:
+        return None
+    return row[0], row[1], bool(row[2])
+
+
+def get_web_session(session: Session, session_id: int) -> WebSession | None:
+    return session.get(WebSession, session_id)
+
+
+def delete_web_session(session: Session, digest: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.session_digest == digest))
+
+
+def delete_user_web_sessions(session: Session, user_id: int) -> None:
+    session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
+
+def delete_expired_web_sessions(session: Session, at: datetime) -> None:
+    session.execute(delete(WebSession).where(WebSession.expires_at <= at))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from mediaobjects.accounts import authentication, schemas
+from mediaobjects.accounts import authentication, passwords, schemas
 from mediaobjects.accounts import service as accounts
 from mediaobjects.errors import NotFound
 from mediaobjects.http.body import allow_body
@@ -21,6 +21,7 @@ from mediaobjects.http.openapi import (
     GROUP,
     GROUP_CATEGORY,
     GROUP_MEMBERSHIP,
+    LOGIN,
     TOKEN,
     TOKEN_CREATED,
     TOO_MANY_REQUESTS,
@@ -33,6 +34,7 @@ from mediaobjects.http.request_bodies import (
     COURSE_LINKS,
     ENROLLMENT_BODY,
     GROUP_LINKS,
+    LOGIN_BODY,
     MEMBERSHIP_BODY,
     NAME_BODY,
     TOKEN_BODY,
@@ -108,9 +110,40 @@ def create_user(
     _check_account(account_id)
     name = params.text("user", "name", required=True) or ""
     login = params.text("pseudonym", "unique_id", required=True) or ""
+    # Longer than any allowed password, so that the service's rule gives the message.
+    password = params.text("pseudonym", "password", max_length=passwords.MAX_LENGTH + 1)
     with ctx.write() as session:
-        user = accounts.create_user(session, principal, name, login)
+        user = accounts.create_user(session, principal, name, login, password)
         return canvas_json(request, schemas.user_json(user))
+
+
+def signed_in(request: Request, principal: CurrentPrincipal) -> None:
+    authentication.require_user(principal)
+    allow_body(request)
+
+
+@router.put(
+    "/accounts/{account_id}/logins/{login_id}",
+    summary="Edit a user login (its password)",
+    responses=ok("The login", LOGIN),
+    dependencies=[Depends(signed_in)],
+    openapi_extra=body(LOGIN_BODY),
+)
+def update_login(
+    account_id: AccountRef,
+    login_id: str,
+    request: Request,
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    params: BodyParams,
+) -> Response:
+    _check_account(account_id)
+    limit = passwords.MAX_LENGTH + 1
+    password = params.text("login", "password", required=True, max_length=limit) or ""
+    old_password = params.text("login", "old_password", max_length=limit)
+    with ctx.write() as session:
+        user = accounts.change_password(session, principal, login_id, password, old_password)
+        return canvas_json(request, schemas.login_json(user))
 
 
 @router.get("/users/{user_id}", summary="Show user details", responses=ok("The user", USER))

@@ -49,6 +49,20 @@ def user_json(user: User, *, include_login: bool = True) -> dict[str, Any]:
     return out
 
 
+def login_json(user: User) -> dict[str, Any]:
+    """Canvas's Login (pseudonym). One login per user here, so it shares the user's id."""
+    return {
+        "id": user.id,
+        "user_id": user.id,
+        "account_id": 1,
+        "unique_id": user.login_id,
+        "sis_user_id": None,
+        "integration_id": None,
+        "authentication_provider_id": None,
+        "created_at": iso(user.created_at),
+    }
+
+
 def token_json(token: AccessToken, raw: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": token.id,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mediaobjects.accounts import passwords
 from mediaobjects.accounts import repository as repo
 from mediaobjects.accounts.access import (
     forget_permissions,
@@ -101,11 +102,62 @@ def _new_user(session: Session, name: str, login_id: str) -> User:
     return user
 
 
-def create_user(session: Session, principal: Principal, name: str, login_id: str) -> User:
+def create_user(
+    session: Session,
+    principal: Principal,
+    name: str,
+    login_id: str,
+    password: str | None = None,
+) -> User:
     require_site_admin(principal)
     if not name.strip():
         raise BadRequest.for_field("user[name]", "user[name] must not be blank", "blank")
-    return _new_user(session, name, login_id)
+    if password is not None:
+        passwords.check_new_password("pseudonym[password]", password)
+    user = _new_user(session, name, login_id)
+    if password is not None:
+        user.password_hash = passwords.hash_password(password)
+    return user
+
+
+def change_password(
+    session: Session,
+    principal: Principal,
+    login_ref: str,
+    password: str,
+    old_password: str | None,
+) -> User:
+    """``PUT /accounts/self/logins/:id``. A login is its user here (one login each), so the
+    login id is the user id. Site admins set anyone's password; a user sets their own and,
+    as Canvas asks, gives the current one (``login[old_password]``) when they have one. Every
+    web session of the user ends: whoever knew the old password is signed out."""
+    me = require_user(principal)
+    user = repo.get_user(session, parse_id(login_ref))
+    if user is None:
+        raise NotFound()
+    if user.id != me.id and not principal.is_site_admin:
+        raise Forbidden()
+    passwords.check_new_password("login[password]", password)
+    own = user.id == me.id and not principal.is_site_admin
+    if (
+        own
+        and user.password_hash is not None
+        and not passwords.verify_password(user.password_hash, old_password or "")
+    ):
+        raise BadRequest.for_field(
+            "login[old_password]", "login[old_password] is incorrect", "invalid"
+        )
+    set_password(session, user, password)
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Stores a new password for ``user`` (checked first) and ends their web sessions. For
+    the API and for ``mediaobjects set-password``, whose caller is the operator."""
+    passwords.check_new_password("password", password)
+    user.password_hash = passwords.hash_password(password)
+    repo.delete_user_web_sessions(session, user.id)
+    session.flush()
 
 
 def get_user(session: Session, principal: Principal, user_ref: str) -> User:

@@ -23,8 +23,12 @@ from mediaobjects.context import AppContext
 from mediaobjects.errors import InvalidToken
 from mediaobjects.http.body import allow_body
 from mediaobjects.http.params import Params, query_params, read_params
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+from mediaobjects.http.session_cookie import (
+    SAFE_METHODS,
+    check_csrf_header,
+    cookie_principal,
+    session_cookie,
+)
 
 
 def get_ctx(request: Request) -> AppContext:
@@ -98,10 +102,23 @@ def resolve_principal(request: Request, ctx: AppContext, session: Session | None
         if header is not None and request.url.path.startswith("/api/"):
             # An Authorization header we cannot use is a bad token, not anonymity.
             raise InvalidToken()
-        return ANONYMOUS
+        return _cookie_principal(request, ctx, session)
     # Reads share the request's session: one connection for the whole request. Writes look
     # the token up in a short unit of their own, so that nothing is held while a body arrives.
     return _authenticate(ctx, raw, session if request.method in SAFE_METHODS else None)
+
+
+def _cookie_principal(request: Request, ctx: AppContext, session: Session | None) -> Principal:
+    """A browser signed in at /login: its session cookie, when no token came. A cookie that
+    leads nowhere is anonymity. A state-changing request needs the session's CSRF token too,
+    so that another site cannot make the browser post with its cookie (403 otherwise)."""
+    if session_cookie(request) is None:
+        return ANONYMOUS
+    principal = cookie_principal(request, ctx, session if request.method in SAFE_METHODS else None)
+    if principal is None:
+        return ANONYMOUS
+    check_csrf_header(request, ctx)
+    return principal
 
 
 def _known_principal(request: Request, ctx: AppContext) -> Principal | None:
@@ -109,6 +126,8 @@ def _known_principal(request: Request, ctx: AppContext) -> Principal | None:
     last few seconds whose last-used time is fresh); None otherwise."""
     raw = bearer_token(request)
     if raw is None:
+        if session_cookie(request) is not None:
+            return None  # a web session: looked up in the database
         return resolve_principal(request, ctx, None)  # anonymous, or a bad header: no I/O
     at = authentication.now()
     auth = ctx.principals.get(authentication.digest_token(raw), at)

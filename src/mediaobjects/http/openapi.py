@@ -140,6 +140,18 @@ _USER_PROPERTIES: dict[str, Any] = {
     "avatar_url": _NULL,
 }
 USER: dict[str, Any] = _object({**_USER_PROPERTIES, "login_id": _STR})
+LOGIN: dict[str, Any] = _object(
+    {
+        "id": _INT,
+        "user_id": _INT,
+        "account_id": _INT,
+        "unique_id": _STR,
+        "sis_user_id": _NULL,
+        "integration_id": _NULL,
+        "authentication_provider_id": _NULL,
+        "created_at": _STR,
+    }
+)
 # Inside an enrollment the login is left out, as Canvas does.
 ENROLLMENT_USER: dict[str, Any] = _object(_USER_PROPERTIES)
 

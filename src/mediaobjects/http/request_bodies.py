@@ -33,7 +33,10 @@ def _nested(outer: str, properties: dict[str, Any], required: tuple[str, ...]) -
 USER_BODY = _object(
     {
         "user": _object({"name": _STR}, ("name",)),
-        "pseudonym": _object({"unique_id": _STR}, ("unique_id",)),
+        "pseudonym": _object(
+            {"unique_id": _STR, "password": {"type": "string", "minLength": 8, "maxLength": 256}},
+            ("unique_id",),
+        ),
     },
     ("user", "pseudonym"),
 )
@@ -47,6 +50,14 @@ ENROLLMENT_BODY = _nested(
     "enrollment",
     {"user_id": _ID, "type": {"type": "string", "enum": _ENROLLMENT_TYPES}},
     ("user_id", "type"),
+)
+LOGIN_BODY = _nested(
+    "login",
+    {
+        "password": {"type": "string", "minLength": 8, "maxLength": 256},
+        "old_password": _STR,
+    },
+    ("password",),
 )
 NAME_BODY = _object({"name": _STR}, ("name",))
 MEMBERSHIP_BODY = _object({"user_id": _ID}, ("user_id",))

@@ -44,8 +44,6 @@ _HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
 }
-# Longest form body /login reads: a login, a password at its limit, a token, a path.
-_MAX_FORM_BYTES = 16 * 1024
 _FAILED = "The login or password is incorrect."
 
 
@@ -89,9 +87,9 @@ def login_form(next: str | None = None) -> Response:  # noqa: A002 -- the parame
     return _page(200, safe_next(next))
 
 
-async def _form(request: Request) -> Params:
+async def _form(request: Request, ctx: AppContext) -> Params:
     allow_body(request)  # nothing to authorise: signing in is what the body is for
-    return await read_params(request, _MAX_FORM_BYTES)
+    return await read_params(request, ctx.settings.max_request_body_bytes)
 
 
 def _field(params: Params, name: str) -> str:
@@ -151,7 +149,7 @@ def _sign_in(request: Request, ctx: AppContext, params: Params) -> Response:
 async def login(request: Request, ctx: Ctx) -> Response:
     if not _same_origin(request):
         raise Forbidden("Sign-in forms are accepted from this site only.")
-    params = await _form(request)
+    params = await _form(request, ctx)
     return await run_in_threadpool(_sign_in, request, ctx, params)
 
 
@@ -169,7 +167,7 @@ def _sign_out(request: Request, ctx: AppContext, submitted: str) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request, ctx: Ctx) -> Response:
-    params = await _form(request)
+    params = await _form(request, ctx)
     return await run_in_threadpool(_sign_out, request, ctx, _field(params, CSRF_FIELD))
 
 

@@ -299,3 +299,46 @@ def test_a_speech_model_directory_without_a_model_stops_every_command(
     unknown = run_cli("reprocess", env={**fresh_env, "MEDIAOBJECTS_ASR_ENGINE": "whisper"})
     assert unknown.returncode == 2
     assert "MEDIAOBJECTS_ASR_ENGINE" in unknown.stderr
+
+
+def test_set_password_from_stdin_lets_the_user_sign_in(fresh_env: dict[str, str]) -> None:
+    assert run_cli("create-admin-token", env=fresh_env).returncode == 0
+    password = "a long admin passphrase"
+    result = subprocess.run(
+        [sys.executable, "-m", "mediaobjects.cli", "set-password", "ADMIN", "--stdin"],
+        env={**os.environ, **fresh_env},
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert password not in result.stdout + result.stderr
+    settings = Settings(
+        data_dir=Path(fresh_env["MEDIAOBJECTS_DATA_DIR"]),
+        database_url=fresh_env.get("MEDIAOBJECTS_DATABASE_URL"),
+    )
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        signed_in = client.post("/login", data={"unique_id": "admin", "password": password})
+        assert signed_in.status_code == 303
+        assert client.get("/api/v1/users/self").json()["login_id"] == "admin"
+
+
+def test_set_password_refuses_unknown_logins_and_short_passwords(
+    fresh_env: dict[str, str],
+) -> None:
+    assert run_cli("create-admin-token", env=fresh_env).returncode == 0
+    for login, password, expected in (
+        ("nobody", "a long enough password", "no user with login 'nobody'"),
+        ("admin", "short", "at least 8 characters"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "mediaobjects.cli", "set-password", login, "--stdin"],
+            env={**os.environ, **fresh_env},
+            input=password + "\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 1
+        assert expected in result.stderr

@@ -103,3 +103,20 @@ def test_rates_must_let_something_through() -> None:
         Rate(0, 5)
     with pytest.raises(ValueError):
         Rate(5, 0)
+
+
+def test_check_refuses_an_empty_bucket_without_spending_a_token() -> None:
+    clock = Clock()
+    limiter = RateLimiter({CREATE_TOKEN: Rate(per_minute=6, burst=2)}, clock=clock)
+    for _ in range(5):
+        limiter.check(CREATE_TOKEN, "u")  # a full bucket: checking takes nothing
+    limiter.hit(CREATE_TOKEN, "u")
+    limiter.hit(CREATE_TOKEN, "u")
+    with pytest.raises(TooManyRequests) as refused:
+        limiter.check(CREATE_TOKEN, "u")
+    assert refused.value.retry_after == 10
+    clock.advance(10)
+    limiter.check(CREATE_TOKEN, "u")
+    limiter.hit(CREATE_TOKEN, "u")  # the token that came back is still there to take
+    with pytest.raises(TooManyRequests):
+        limiter.check(CREATE_TOKEN, "u")

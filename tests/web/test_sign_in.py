@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi import Depends
+from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, update
 
@@ -343,8 +343,7 @@ def test_the_player_and_media_urls_work_for_a_signed_in_user(api: Api) -> None:
     assert outsider.get(f"/media_objects/{world.media_id}/info").status_code in (403, 404)
 
 
-def test_pages_that_need_a_user_send_visitors_to_login_and_back(api: Api) -> None:
-    app = api.client.app
+def test_pages_that_need_a_user_send_visitors_to_login_and_back(api: Api, app: FastAPI) -> None:
 
     @app.get("/test-only/needs-sign-in")
     def needs(principal: Principal = Depends(require_web_principal)) -> dict[str, int | None]:

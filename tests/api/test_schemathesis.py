@@ -154,6 +154,13 @@ def test_success_responses_match_schema(app: Any, api: Api) -> None:
         path=account,
         data={"user[name]": "Schema Person", "pseudonym[unique_id]": "schema@example.edu"},
     )
+    call(
+        "PUT",
+        "/api/v1/accounts/{account_id}/logins/{login_id}",
+        admin,
+        path={"account_id": "self", "login_id": user["id"]},
+        data={"login[password]": "a schema passphrase"},
+    )
     call("GET", "/api/v1/users/{user_id}", teacher, path={"user_id": teacher.id})
     me = {"user_id": teacher.id}
     token = call.json(

@@ -14,11 +14,14 @@ from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, update
 
+from mediaobjects.accounts import service as accounts
 from mediaobjects.accounts.models import User, WebSession
 from mediaobjects.accounts.principal import Principal
-from mediaobjects.context import build_limiter
+from mediaobjects.app import create_app
+from mediaobjects.context import build_context, build_limiter
 from mediaobjects.http.session_cookie import csrf_token_for
 from mediaobjects.settings import Settings
+from mediaobjects.storage.local import LocalStorage
 from mediaobjects.web.session import require_web_principal
 from tests.support.api import Api
 from tests.support.clock import Clock
@@ -361,3 +364,23 @@ def test_the_login_page_never_shows_a_password(api: Api) -> None:
     assert r.status_code == 401
     assert "s3cret-typed-password" not in r.text
     assert re.search(r'value="grace@example.edu"', r.text)
+
+
+def test_secure_follows_x_forwarded_proto_only_from_a_trusted_proxy(settings: Settings) -> None:
+    trusting = settings.model_copy(update={"trusted_proxies": "127.0.0.1"})
+    context = build_context(trusting, storage=LocalStorage(trusting.data_dir / "files"))
+    try:
+        app = create_app(context=context)
+        with context.write() as session:
+            admin = accounts.ensure_admin_user(session)
+            accounts.set_password(session, admin, PASSWORD)
+        form = {"unique_id": "admin", "password": PASSWORD}
+        https = {"X-Forwarded-Proto": "https"}
+        proxy = TestClient(app, follow_redirects=False, client=("127.0.0.1", 40000))
+        r = proxy.post("/login", data=form, headers=https)
+        assert r.status_code == 303 and "Secure" in r.headers["set-cookie"]
+        stranger = TestClient(app, follow_redirects=False, client=("10.9.9.9", 40000))
+        r = stranger.post("/login", data=form, headers=https)
+        assert r.status_code == 303 and "Secure" not in r.headers["set-cookie"]
+    finally:
+        context.close()

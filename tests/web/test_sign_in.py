@@ -161,6 +161,12 @@ def test_a_sign_in_form_posted_from_another_site_is_refused(api: Api) -> None:
     )
     assert r.status_code == 403
     assert "mediaobjects_session" not in browser.cookies
+    own = browser.post(
+        "/login",
+        data={"unique_id": "grace@example.edu", "password": PASSWORD},
+        headers={"Origin": "http://testserver"},
+    )
+    assert own.status_code == 303
 
 
 def _signed_in(api: Api, login: str = "grace@example.edu") -> tuple[TestClient, int]:
@@ -367,7 +373,9 @@ def test_the_login_page_never_shows_a_password(api: Api) -> None:
 
 
 def test_secure_follows_x_forwarded_proto_only_from_a_trusted_proxy(settings: Settings) -> None:
-    trusting = settings.model_copy(update={"trusted_proxies": "127.0.0.1"})
+    trusting = settings.model_copy(
+        update={"trusted_proxies": "127.0.0.1", "public_url": "https://media.example.edu"}
+    )
     context = build_context(trusting, storage=LocalStorage(trusting.data_dir / "files"))
     try:
         app = create_app(context=context)
@@ -382,5 +390,10 @@ def test_secure_follows_x_forwarded_proto_only_from_a_trusted_proxy(settings: Se
         stranger = TestClient(app, follow_redirects=False, client=("10.9.9.9", 40000))
         r = stranger.post("/login", data=form, headers=https)
         assert r.status_code == 303 and "Secure" not in r.headers["set-cookie"]
+        # Behind the proxy, the browser's Origin is the public address, not the Host it sent.
+        public = {**https, "Origin": "https://media.example.edu"}
+        assert proxy.post("/login", data=form, headers=public).status_code == 303
+        evil = {**https, "Origin": "https://evil.example"}
+        assert proxy.post("/login", data=form, headers=evil).status_code == 403
     finally:
         context.close()

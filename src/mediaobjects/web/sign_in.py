@@ -7,6 +7,7 @@ from __future__ import annotations
 from html import escape
 from importlib.resources import files as resource_files
 from string import Template
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -73,13 +74,18 @@ def _address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
-def _same_origin(request: Request) -> bool:
+def _same_origin(request: Request, ctx: AppContext) -> bool:
     # A login form posted from another site would sign the victim in as the attacker
     # (login CSRF). Browsers send Origin on cross-site POSTs; absent, it is not a browser's.
+    # This site is the request's own origin, or MEDIAOBJECTS_PUBLIC_URL's behind a proxy.
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin is None
-    return origin == f"{request.url.scheme}://{request.url.netloc}"
+    if origin is None:
+        return True
+    own = {f"{request.url.scheme}://{request.url.netloc}"}
+    if ctx.settings.public_url:
+        public = urlsplit(ctx.settings.public_url)
+        own.add(f"{public.scheme}://{public.netloc}")
+    return origin in own
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -147,7 +153,7 @@ def _sign_in(request: Request, ctx: AppContext, params: Params) -> Response:
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request, ctx: Ctx) -> Response:
-    if not _same_origin(request):
+    if not _same_origin(request, ctx):
         raise Forbidden("Sign-in forms are accepted from this site only.")
     params = await _form(request, ctx)
     return await run_in_threadpool(_sign_in, request, ctx, params)

@@ -8,6 +8,7 @@ stable code. Services raise these; only ``mediaobjects.http.errors`` turns them 
     ├── Unauthenticated       401  unauthenticated    (no valid credentials; see InvalidToken)
     │   └── InvalidToken      401  invalid_token      (unknown, expired or revoked token)
     ├── Forbidden             403  unauthorized       (authenticated but not allowed)
+    │   └── CsrfRejected      403  unauthorized       (web session cookie without its CSRF token)
     ├── NotFound              404  not_found
     ├── Conflict              409  conflict
     │   └── ConflictError     409  conflict           (rendered as Canvas's bare {"error": ...})
@@ -91,6 +92,13 @@ class Forbidden(MediaObjectsError):
     default_message = "user not authorized to perform that action"
 
 
+class CsrfRejected(Forbidden):
+    """A state-changing request authenticated by the web session cookie that did not carry
+    the session's CSRF token (``X-CSRF-Token``, or a form's ``authenticity_token``)."""
+
+    default_message = "Invalid or missing CSRF token (send it in the X-CSRF-Token header)."
+
+
 class NotFound(MediaObjectsError):
     status_code = 404
     code = "not_found"
@@ -159,6 +167,7 @@ __all__ = [
     "BadRequestMessage",
     "Conflict",
     "ConflictError",
+    "CsrfRejected",
     "ErrorString",
     "FieldError",
     "Forbidden",

@@ -15,17 +15,13 @@ from mediaobjects.accounts import sessions
 from mediaobjects.accounts.authentication import now
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
-from mediaobjects.errors import Forbidden
+from mediaobjects.errors import CsrfRejected
 
 COOKIE_NAME = "mediaobjects_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "authenticity_token"  # Canvas's form field name
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _STATE = "mediaobjects.web_session"
-
-
-class CsrfRejected(Forbidden):
-    default_message = "Invalid or missing CSRF token (send it in the X-CSRF-Token header)."
 
 
 def lifetimes(ctx: AppContext) -> sessions.Lifetimes:

@@ -10,10 +10,10 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 
 from mediaobjects.accounts.principal import Principal
+from mediaobjects.errors import CsrfRejected
 from mediaobjects.http.deps import get_ctx
 from mediaobjects.http.session_cookie import (
     CSRF_HEADER,
-    CsrfRejected,
     cookie_principal,
     csrf_matches,
     csrf_token_for,

@@ -56,7 +56,7 @@ def csrf_token(request: Request) -> str:
     return csrf_token_for(get_ctx(request), raw) if raw is not None else ""
 
 
-def check_csrf(request: Request, submitted: str | None) -> None:
+def check_csrf(request: Request, submitted: str | None = None) -> None:
     """CsrfRejected (403) unless ``submitted`` (the form field) or the X-CSRF-Token header is
     the token of this browser's session."""
     raw = session_cookie(request)

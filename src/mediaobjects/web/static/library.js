@@ -1,0 +1,7 @@
+// Progressive enhancement of a library page: everything works without this script (the
+// form's Apply button, plain links). With it, choosing a sort order applies it at once.
+const form = document.querySelector("form.filters");
+const sort = document.getElementById("sort_by");
+if (form && sort) {
+  sort.addEventListener("change", () => form.requestSubmit());
+}

@@ -1,0 +1,166 @@
+"""Home and the library pages over HTTP: sign-in redirect, what each role sees (the same media
+the API lists them, caption status badges only for those who may read the caption report),
+search, sort, pagination, escaping, the Content-Security-Policy and static file caching."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mediaobjects.web.session import COOKIE_NAME
+from tests.support.api import Api, Person
+from tests.support.media import fake_mp4
+from tests.support.world import build_world
+
+SRT = "1\n00:00:00,000 --> 00:00:02,000\nHello\n"
+
+
+def page(client: TestClient, url: str, who: Person | None, **kw: object) -> object:
+    client.cookies.clear()
+    if who is not None:
+        client.cookies.set(COOKIE_NAME, who.token)
+    return client.get(url, follow_redirects=False, **kw)  # type: ignore[arg-type]
+
+
+def titles(html: str) -> list[str]:
+    return [unescape(t) for t in re.findall(r'<h3 class="card-title"><a [^>]*>(.*?)</a>', html)]
+
+
+def badges(html: str) -> list[str]:
+    return re.findall(r'<p class="badge badge-(\w+)">', html)
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/courses/1/media", "/groups/1/media", "/users/self/media?sort_by=newest"]
+)
+def test_a_visitor_who_is_not_signed_in_is_sent_to_login(client: TestClient, url: str) -> None:
+    response = page(client, url, None)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=")
+    assert response.headers["location"].endswith(url.replace("?", "%3F").replace("=", "%3D"))
+
+
+def test_an_unknown_token_in_the_cookie_is_not_signed_in(client: TestClient) -> None:
+    client.cookies.set(COOKIE_NAME, "not-a-token")
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303
+
+
+def test_home_lists_courses_groups_and_own_media(api: Api, client: TestClient) -> None:
+    world = build_world(api)
+    other = api.course("<b>Other</b> course")
+    api.enroll(other, world.student, "student")
+    api.group(world.course, world.student)
+    api.upload("users/self", world.student, "My essay.mp4", fake_mp4(), "video/mp4")
+    response = page(client, "/", world.student)
+    assert response.status_code == 200
+    html = response.text
+    assert f'href="/courses/{world.course}/media">Film Studies</a>' in html
+    # Names are escaped: no markup from users reaches the page.
+    assert "&lt;b&gt;Other&lt;/b&gt; course" in html and "<b>Other" not in html
+    assert re.search(r'href="/groups/\d+/media">G</a>', html)
+    assert titles(html) == ["My essay.mp4"]
+    # The outsider belongs nowhere.
+    html = page(client, "/", world.outsider).text
+    assert "You are not enrolled in any course." in html
+    assert "Film Studies" not in html
+
+
+def test_every_page_has_a_strict_policy_and_landmarks(api: Api, client: TestClient) -> None:
+    world = build_world(api)
+    for url in ("/", f"/courses/{world.course}/media", "/users/self/media"):
+        response = page(client, url, world.teacher)
+        assert response.status_code == 200, url
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "style-src 'self';" in policy
+        assert "unsafe-inline" not in policy and "default-src 'none'" in policy
+        assert response.headers["cache-control"] == "private, no-store"
+        html = response.text
+        # No inline script or style for the policy to refuse.
+        assert "<style" not in html and " style=" not in html
+        assert all('src="' in s for s in re.findall(r"<script[^>]*>", html))
+        assert '<html lang="en">' in html
+        assert '<a class="skip-link" href="#main">' in html
+        for landmark in ("<header", "<nav", '<main id="main"', "<footer"):
+            assert landmark in html, (url, landmark)
+
+
+def test_library_shows_what_the_api_lists_with_badges_for_teachers_only(
+    api: Api, client: TestClient
+) -> None:
+    world = build_world(api)
+    captioned = api.upload(
+        f"courses/{world.course}", world.teacher, "Lecture 2.mp4", fake_mp4(), "video/mp4"
+    )
+    api.ok(
+        "PUT",
+        f"/api/v1/media_objects/{captioned['media_entry_id']}/media_tracks",
+        world.teacher,
+        json=[{"locale": "fr", "kind": "captions", "content": SRT}],
+    )
+    api.ctx.jobs.run_pending_now()
+    listed = api.ok("GET", f"/api/v1/courses/{world.course}/media_objects", world.student)
+    url = f"/courses/{world.course}/media"
+    html = page(client, url, world.student).text
+    assert titles(html) == [m["title"] for m in listed] == ["Lecture 1.mp4", "Lecture 2.mp4"]
+    assert "French" in html
+    # The caption report is for those who manage the course's files: students get no badge.
+    assert badges(html) == []
+    html = page(client, url, world.teacher).text
+    statuses = badges(html)
+    assert statuses[0] == "missing" and statuses[1] in ("passing", "failing")
+    assert len(statuses) == 2
+    # The outsider is refused, as the API refuses them.
+    assert page(client, url, world.outsider).status_code == 403
+    assert page(client, "/courses/999999/media", world.teacher).status_code == 404
+
+
+def test_search_sort_view_and_pagination(api: Api, client: TestClient) -> None:
+    world = build_world(api)
+    for n in range(2, 27):
+        api.upload(
+            f"courses/{world.course}", world.teacher, f"Lecture {n}.mp4", fake_mp4(), "video/mp4"
+        )
+    url = f"/courses/{world.course}/media"
+    first = page(client, url, world.teacher).text
+    assert len(titles(first)) == 24
+    assert titles(first)[:3] == ["Lecture 1.mp4", "Lecture 2.mp4", "Lecture 3.mp4"]
+    assert "Page 1 of 2" in first
+    next_link = unescape(re.search(r'<a href="([^"]+)" rel="next">', first).group(1))
+    second = page(client, next_link, world.teacher).text
+    assert titles(second) == ["Lecture 25.mp4", "Lecture 26.mp4"]
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    newest = page(client, url + "?sort_by=newest", world.teacher).text
+    assert titles(newest)[0] == "Lecture 26.mp4"
+    found = page(client, url + "?search_term=ture+1&view=list", world.teacher).text
+    assert titles(found) == [
+        f"Lecture {n}.mp4" for n in (1, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19)
+    ]
+    assert '<ul class="media list"' in found
+    # The toggle keeps the search; the Grid link drops only the view.
+    assert f'href="/courses/{world.course}/media?search_term=ture+1"' in found
+    short = page(client, url + "?search_term=x", world.teacher)
+    assert short.status_code == 400
+    assert "2 or more characters is required" in short.text
+
+
+def test_static_files_have_long_cache_on_hashed_urls(api: Api, client: TestClient) -> None:
+    world = build_world(api)
+    html = page(client, f"/courses/{world.course}/media", world.teacher).text
+    css = re.search(r'href="(/static/app\.css\?v=[0-9a-f]{16})"', html).group(1)
+    js = re.search(r'src="(/static/library\.js\?v=[0-9a-f]{16})"', html).group(1)
+    response = client.get(css)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert client.get(js).headers["content-type"].startswith("text/javascript")
+    # Without the current digest: revalidated by ETag.
+    plain = client.get("/static/app.css")
+    assert plain.headers["cache-control"] == "public, no-cache"
+    again = client.get("/static/app.css", headers={"If-None-Match": plain.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert client.get("/static/..%2Fpages.py").status_code == 404
+    assert client.get("/static/nothing.css").status_code == 404

@@ -26,7 +26,7 @@ def page(client: TestClient, url: str, who: Person | None, **kw: object) -> obje
 
 
 def titles(html: str) -> list[str]:
-    return [unescape(t) for t in re.findall(r'<h3 class="card-title"><a [^>]*>(.*?)</a>', html)]
+    return [unescape(t) for t in re.findall(r'<h[23] class="card-title"><a [^>]*>(.*?)</a>', html)]
 
 
 def badges(html: str) -> list[str]:

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mediaobjects.web.session import COOKIE_NAME
+from tests.api.test_caption_reports import make_course, report
 from tests.support.api import Api, Person
 from tests.support.media import fake_mp4
 from tests.support.world import build_world
@@ -164,3 +165,15 @@ def test_static_files_have_long_cache_on_hashed_urls(api: Api, client: TestClien
     assert again.status_code == 304 and again.content == b""
     assert client.get("/static/..%2Fpages.py").status_code == 404
     assert client.get("/static/nothing.css").status_code == 404
+
+
+def test_badges_are_the_caption_reports_statuses(api: Api, client: TestClient) -> None:
+    course = make_course(api)
+    expected = {row["title"]: row["status"] for row in report(course)}
+    assert expected == {"Alpha.mp4": "missing", "Bravo.mp4": "failing", "Charlie.mp4": "passing"}
+    html = page(client, f"/courses/{course.id}/media", course.teacher).text
+    assert dict(zip(titles(html), badges(html), strict=True)) == expected
+    assert "Captions need work" in html and "Captions pass" in html
+    # The observer reads the course's media, but not its report.
+    html = page(client, f"/courses/{course.id}/media", course.observer).text
+    assert titles(html) == list(expected) and badges(html) == []

@@ -177,3 +177,15 @@ def test_badges_are_the_caption_reports_statuses(api: Api, client: TestClient) -
     # The observer reads the course's media, but not its report.
     html = page(client, f"/courses/{course.id}/media", course.observer).text
     assert titles(html) == list(expected) and badges(html) == []
+
+
+def test_the_upload_form_is_only_for_those_who_may_upload(api: Api, client: TestClient) -> None:
+    world = build_world(api)
+    url = f"/courses/{world.course}/media"
+    html = page(client, url, world.teacher).text
+    assert f'data-upload-path="/api/v1/courses/{world.course}/files"' in html
+    assert "/static/upload.js?v=" in html
+    html = page(client, url, world.student).text
+    assert "upload-form" not in html and "upload.js" not in html
+    html = page(client, "/users/self/media", world.student).text
+    assert 'data-upload-path="/api/v1/users/self/files"' in html

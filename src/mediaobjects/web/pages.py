@@ -23,13 +23,14 @@ from mediaobjects.accounts.permissions import Context
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.caption_reports import service as reports
 from mediaobjects.captions import locale_label
-from mediaobjects.errors import MediaObjectsError
+from mediaobjects.errors import Forbidden, MediaObjectsError
+from mediaobjects.files import uploads
 from mediaobjects.http.deps import Ctx, DbSession
 from mediaobjects.http.urls import Urls
 from mediaobjects.media_objects import listing, schemas
 from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_tracks import service as tracks
-from mediaobjects.web.session import login_redirect, web_principal
+from mediaobjects.web.session import csrf_token, login_redirect, web_principal
 from mediaobjects.web.templating import page_headers, render
 
 router = APIRouter(include_in_schema=False)
@@ -208,6 +209,17 @@ def _library(
         return _error(request, principal, exc)
     urls = Urls(request, ctx)
     pages = max(1, math.ceil(page.total / page.per_page))
+    # The upload form only for those the upload API accepts (students see none).
+    upload_path = None
+    try:
+        if context is None:
+            uploads.authorize_upload(session, principal, "User", "self")
+            upload_path = "/api/v1/users/self/files"
+        else:
+            uploads.authorize_upload(session, principal, context.type, str(context.id))
+            upload_path = f"/api/v1/{context.type.lower()}s/{context.id}/files"
+    except Forbidden:
+        pass
 
     def link(**changes: str | int | None) -> str:
         current: dict[str, str | int | None] = {
@@ -236,6 +248,8 @@ def _library(
         sorts=SORTS,
         view=view,
         link=link,
+        upload_path=upload_path,
+        csrf=csrf_token(request),
     )
 
 

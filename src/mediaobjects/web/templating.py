@@ -69,13 +69,13 @@ def render(template: str, **values: Any) -> str:
     return environment().get_template(template).render(**values)
 
 
-def page_headers(image_origins: tuple[str, ...] = ()) -> dict[str, str]:
-    """Headers of every page. ``image_origins``: where thumbnails come from besides this
-    origin (the configured public URL, when it differs)."""
-    images = " ".join(("'self'", *image_origins))
+def page_headers(service_origins: tuple[str, ...] = ()) -> dict[str, str]:
+    """Headers of every page. ``service_origins``: where the URLs the API hands out point
+    besides this origin (the configured public URL, when it differs): thumbnails, uploads."""
+    own = " ".join(("'self'", *service_origins))
     policy = (
         "default-src 'none'; script-src 'self'; style-src 'self'; "
-        f"img-src {images}; media-src 'self'; connect-src 'self'; form-action 'self'; "
+        f"img-src {own}; media-src 'self'; connect-src {own}; form-action 'self'; "
         "base-uri 'none'; frame-ancestors 'none'"
     )
     return {

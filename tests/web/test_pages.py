@@ -189,3 +189,35 @@ def test_the_upload_form_is_only_for_those_who_may_upload(api: Api, client: Test
     assert "upload-form" not in html and "upload.js" not in html
     html = page(client, "/users/self/media", world.student).text
     assert 'data-upload-path="/api/v1/users/self/files"' in html
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("?page=0", 404),
+        ("?page=-3", 404),
+        ("?page=abc", 404),
+        ("?page=" + "9" * 2000, 404),
+        ("?page=99999999999999999999", 200),
+        ("?search_term=%00%00", 400),
+        ("?search_term=" + "a" * 5000, 200),
+        ("?sort_by=%3Cscript%3E&view=%3Cscript%3E", 200),
+        ("?per_page=1000", 200),
+    ],
+)
+def test_odd_parameters_get_a_page_never_a_5xx(
+    api: Api, client: TestClient, query: str, status: int
+) -> None:
+    world = build_world(api)
+    response = page(client, f"/courses/{world.course}/media{query}", world.teacher)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<script>" not in response.text
+
+
+@pytest.mark.parametrize("ref", ["abc", "0", "-1", "1" * 400, "%00"])
+def test_a_course_that_is_no_course_is_an_html_404(api: Api, client: TestClient, ref: str) -> None:
+    world = build_world(api)
+    response = page(client, f"/courses/{ref}/media", world.teacher)
+    assert response.status_code == 404
+    assert "<h1>Not found</h1>" in response.text

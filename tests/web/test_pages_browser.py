@@ -89,7 +89,13 @@ def test_home_and_library_pages_in_a_browser(
         page = context.new_page()
         page.goto(f"{base}/courses/{world.course}/media")
         card = page.locator(f'li[data-media-id="{file["media_entry_id"]}"]')
-        assert card.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+        # Lazy images need not be in by the load event: wait for this one to have decoded.
+        card.locator("img").wait_for()
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0",
+            arg=card.locator("img").element_handle(),
+            timeout=15000,
+        )
         assert "English" in card.inner_text()
         assert card.locator(".badge").count() == 1
         # Keyboard: the skip link is the first stop, visibly focused, and leads to main.

@@ -158,3 +158,25 @@ def test_uploading_several_files_from_the_library(
     listed = api.ok("GET", f"/api/v1/courses/{world.course}/media_objects", world.student)
     assert {m["title"] for m in listed} >= {"Seminar one.mp4", "Seminar two.mp4"}
     assert all(m["processing_state"] == "ready" for m in listed if m["title"].startswith("Seminar"))
+
+
+def test_a_refused_upload_says_why_and_adds_nothing(
+    app: Any, api: Api, browser: Any, tmp_path: Path, settings: Any
+) -> None:
+    world = build_world(api)
+    big = tmp_path / "Too big.mp4"
+    big.write_bytes(b"\0" * (settings.max_upload_bytes + 1))
+    with live_server(app) as base:
+        context = signed_in(browser, base, world.teacher)
+        context.set_extra_http_headers({"Authorization": f"Bearer {world.teacher.token}"})
+        page = context.new_page()
+        page.goto(f"{base}/courses/{world.course}/media")
+        page.set_input_files("#upload-files", [str(big)])
+        page.click("#upload-form button[type=submit]")
+        status = page.locator("#upload-progress .upload-status")
+        status.filter(has_text="Failed").wait_for(timeout=30000)
+        assert status.inner_text() == (
+            f"Failed: The file is larger than the upload limit of {settings.max_upload_bytes} bytes."
+        )
+        assert page.locator("ul.media li.card").count() == 1
+        context.close()

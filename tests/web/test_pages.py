@@ -221,3 +221,23 @@ def test_a_course_that_is_no_course_is_an_html_404(api: Api, client: TestClient,
     response = page(client, f"/courses/{ref}/media", world.teacher)
     assert response.status_code == 404
     assert "<h1>Not found</h1>" in response.text
+
+
+def test_group_library_for_members_and_course_staff(api: Api, client: TestClient) -> None:
+    world = build_world(api)
+    group = api.group(world.course, world.student)
+    api.upload(f"groups/{group}", world.student, "Group project.mp4", fake_mp4(), "video/mp4")
+    url = f"/groups/{group}/media"
+    listed = api.ok("GET", f"/api/v1/groups/{group}/media_objects", world.student)
+    html = page(client, url, world.student).text
+    assert titles(html) == [m["title"] for m in listed] == ["Group project.mp4"]
+    assert "<h1>G</h1>" in html
+    # Members manage the group's files: they see its caption status and may upload.
+    assert badges(html) == ["missing"]
+    assert f'data-upload-path="/api/v1/groups/{group}/files"' in html
+    # The course's teacher sees the group's media; someone outside the course does not, and
+    # the API says the same to each.
+    assert titles(page(client, url, world.teacher).text) == ["Group project.mp4"]
+    assert page(client, url, world.outsider).status_code == 403
+    api_url = f"/api/v1/groups/{group}/media_objects"
+    assert api.request("GET", api_url, world.outsider).status_code == 403

@@ -25,9 +25,11 @@ from mediaobjects.settings import Settings
 from mediaobjects.storage.interfaces import Storage
 from mediaobjects.transcoding import Transcoder
 from mediaobjects.transcripts.routes import router as transcripts_router
+from mediaobjects.web.pages import router as pages_router
 from mediaobjects.web.routes import router as web_router
 from mediaobjects.web.sign_in import install_sign_in_redirect
 from mediaobjects.web.sign_in import router as sign_in_router
+from mediaobjects.web.static import router as static_router
 
 
 def create_app(
@@ -86,4 +88,6 @@ def create_app(
     app.include_router(delivery_router)
     app.include_router(web_router)
     app.include_router(sign_in_router)
+    app.include_router(static_router)
+    app.include_router(pages_router)
     return app

@@ -76,6 +76,29 @@ def test_the_form_is_plain_accessible_html_without_script(api: Api) -> None:
     assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
 
 
+def test_the_form_is_in_the_pages_layout_with_their_policy(api: Api) -> None:
+    r = _browser(api).get("/login")
+    assert 'class="skip-link" href="#main"' in r.text and '<main id="main"' in r.text
+    assert re.search(r'<link rel="stylesheet" href="/static/app\.css\?v=[0-9a-f]{16}">', r.text)
+    # Nobody is signed in here: no navigation, no sign-out, no CSRF token to give away.
+    assert 'aria-label="Main"' not in r.text and "/logout" not in r.text
+    assert "csrf-token" not in r.text
+    policy = r.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "form-action 'self'" in policy
+
+
+def test_the_form_goes_straight_on_when_already_signed_in(api: Api) -> None:
+    browser, _ = _signed_in(api)
+    r = browser.get("/login?next=/courses/7/media")
+    assert r.status_code == 303 and r.headers["location"] == "/courses/7/media"
+    r = browser.get("/login?next=//evil.example/")
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    # A stale cookie (signed out elsewhere) gets the form, not a loop.
+    stale = _browser(api)
+    stale.cookies.set("mediaobjects_session", "not-a-session")
+    assert stale.get("/login").status_code == 200
+
+
 def test_signing_in_with_a_password_gives_a_session_cookie_and_goes_to_next(api: Api) -> None:
     user_id = _user_with_password(api, "grace@example.edu")
     browser = _browser(api)

@@ -210,3 +210,46 @@ def delete_user_web_sessions(session: Session, user_id: int) -> None:
 
 def delete_expired_web_sessions(session: Session, at: datetime) -> None:
     session.execute(delete(WebSession).where(WebSession.expires_at <= at))
+
+
+class CourseEnrollment(NamedTuple):
+    id: int
+    name: str
+    course_code: str
+    enrollment_type: str
+
+
+class GroupMember(NamedTuple):
+    id: int
+    name: str
+
+
+def enrolled_courses(session: Session, user_id: int) -> list[CourseEnrollment]:
+    """The user's active enrollments in courses that are not deleted (one row per enrollment
+    type), by course name."""
+    stmt = (
+        select(Course.id, Course.name, Course.course_code, Enrollment.type)
+        .join(Enrollment, Enrollment.course_id == Course.id)
+        .where(
+            Enrollment.user_id == user_id,
+            Enrollment.workflow_state == "active",
+            Course.workflow_state != "deleted",
+        )
+        .order_by(Course.name, Course.id, Enrollment.type)
+    )
+    return [CourseEnrollment(*row) for row in column_rows(session, stmt, {})]
+
+
+def member_groups(session: Session, user_id: int) -> list[GroupMember]:
+    """The groups the user is an accepted member of, not deleted, by name."""
+    stmt = (
+        select(Group.id, Group.name)
+        .join(GroupMembership, GroupMembership.group_id == Group.id)
+        .where(
+            GroupMembership.user_id == user_id,
+            GroupMembership.workflow_state == "accepted",
+            Group.workflow_state != "deleted",
+        )
+        .order_by(Group.name, Group.id)
+    )
+    return [GroupMember(*row) for row in column_rows(session, stmt, {})]

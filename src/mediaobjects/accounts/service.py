@@ -4,7 +4,9 @@ courses and enrollments, group categories, groups and memberships — who may cr
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -357,3 +359,27 @@ def read_group(session: Session, principal: Principal, group_ref: str) -> Group:
     group = load_group(session, group_ref)
     require_permission(session, principal, Context("Group", group.id), READ_CONTENTS)
     return group
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A course or group the user belongs to, as the home page lists it."""
+
+    type: Literal["Course", "Group"]
+    id: int
+    name: str
+    # Enrollment types in a course ("TeacherEnrollment"...); empty for a group.
+    roles: tuple[str, ...] = ()
+
+
+def memberships(session: Session, principal: Principal) -> list[Membership]:
+    """The courses the caller is actively enrolled in (by name), then the groups they are an
+    accepted member of (by name). Site admins see their own memberships, not every course."""
+    user = require_user(principal)
+    courses: dict[int, Membership] = {}
+    for row in repo.enrolled_courses(session, user.id):
+        found = courses.get(row.id)
+        roles = (found.roles if found is not None else ()) + (row.enrollment_type,)
+        courses[row.id] = Membership("Course", row.id, row.name, roles)
+    groups = [Membership("Group", g.id, g.name) for g in repo.member_groups(session, user.id)]
+    return [*courses.values(), *groups]

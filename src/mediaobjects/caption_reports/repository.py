@@ -479,6 +479,36 @@ def track_labels(
     ]
 
 
+_STATUSES_OF_MANY_OWNERS = (
+    select(MediaObject.id.label("id"), MediaObject.attachment_id.label("attachment_id"))
+    .where(MediaObject.id.in_(bindparam("ids", expanding=True)))
+    .cte("owners")
+)
+_STATUSES_OF_MANY_BEST = _caption_tracks(False, _STATUSES_OF_MANY_OWNERS).subquery("best")
+_STATUSES_OF_MANY = (
+    select(_STATUSES_OF_MANY_OWNERS.c.id, _status(_STATUSES_OF_MANY_BEST))
+    .select_from(_STATUSES_OF_MANY_OWNERS)
+    .outerjoin(
+        _STATUSES_OF_MANY_BEST,
+        and_(
+            _STATUSES_OF_MANY_BEST.c.media_object_id == _STATUSES_OF_MANY_OWNERS.c.id,
+            _STATUSES_OF_MANY_BEST.c.rank == 1,
+        ),
+    )
+)
+
+
+def statuses_of(session: Session, media_object_ids: Iterable[int], profile: str) -> dict[int, str]:
+    """The report's status (missing, failing, passing) of each media object, judged by
+    ``profile`` exactly as a report row is (its best caption track). The ids come from an
+    already scoped list (a page of the media list): no scope is applied here."""
+    ids = list(media_object_ids)
+    if not ids:
+        return {}
+    rows = column_rows(session, _STATUSES_OF_MANY, {"ids": ids, "profile": profile})
+    return {int(row[0]): str(row[1]) for row in rows}
+
+
 # ---- the account report -----------------------------------------------------------------------
 
 

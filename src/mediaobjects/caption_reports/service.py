@@ -272,3 +272,30 @@ def account_report(
     )
     total = counted if counted is not None else repo.count_courses(session)
     return CoursePage(rows, total, query.page, query.per_page)
+
+
+def may_read_statuses(session: Session, principal: Principal, context: Context | None) -> bool:
+    """Whether the caller may see the report's caption status of the media listed in
+    ``context``: those who may read its caption report (``authorize_course_report``), and, for
+    their own media (no context), the user themselves."""
+    if principal.user is None:
+        return False
+    if context is None:
+        return True
+    return MANAGE_FILES_EDIT in access.permissions_in(session, principal, context)
+
+
+def statuses_of(
+    session: Session,
+    principal: Principal,
+    context: Context | None,
+    media_object_ids: Iterable[int],
+    *,
+    profile: str = DEFAULT_PROFILE,
+) -> dict[int, str] | None:
+    """The caption status (missing, failing, passing) of each of these media objects (a page
+    of the media list of ``context``, None: the caller's own) as the caption report would show
+    it, or None when the caller may not read the report there."""
+    if not may_read_statuses(session, principal, context):
+        return None
+    return repo.statuses_of(session, media_object_ids, profile)

@@ -1,1 +1,2 @@
-"""HTML pages: the player iframe now; the media library and caption editor later."""
+"""HTML pages: the player iframe; Home and the media libraries (Jinja2, web.pages); the media
+page and caption editor later."""

@@ -8,6 +8,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse
 
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.errors import CsrfRejected
@@ -34,11 +35,14 @@ def web_principal(request: Request) -> Principal | None:
     return cookie_principal(request, get_ctx(request), None)
 
 
+def _here(request: Request) -> str:
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
 def require_web_principal(request: Request) -> Principal:
     principal = web_principal(request)
     if principal is None:
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise SignInRequired(path)
+        raise SignInRequired(_here(request))
     return principal
 
 
@@ -47,6 +51,12 @@ WebPrincipal = Annotated[Principal, Depends(require_web_principal)]
 
 def login_url(next_path: str) -> str:
     return "/login?next=" + quote(next_path, safe="/")
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """303 to the sign-in page, which comes back here (path and query) afterwards: for pages
+    that look at ``web_principal`` themselves rather than depend on ``require_web_principal``."""
+    return RedirectResponse(login_url(_here(request)), status_code=303)
 
 
 def csrf_token(request: Request) -> str:

@@ -4,9 +4,6 @@ gets one message, so the page never tells which logins exist."""
 
 from __future__ import annotations
 
-from html import escape
-from importlib.resources import files as resource_files
-from string import Template
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -27,24 +24,13 @@ from mediaobjects.http.session_cookie import (
     set_session_cookie,
 )
 from mediaobjects.ratelimit import SIGN_IN_ADDRESS, SIGN_IN_LOGIN
-from mediaobjects.web.session import SignInRequired, check_csrf, login_url
+from mediaobjects.web.session import SignInRequired, check_csrf, login_url, web_principal
+from mediaobjects.web.templating import page_headers, render
 
 router = APIRouter(tags=["web"], include_in_schema=False)
 
-_TEMPLATE = Template(
-    resource_files("mediaobjects.web").joinpath("templates/login.html").read_text()
-)
-# The form posts to this origin only and the page may not be framed (clickjacking).
-_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-}
+# The shell's page headers (strict CSP: the form posts to this origin only, no framing).
+_HEADERS = {**page_headers(), "X-Frame-Options": "DENY"}
 _FAILED = "The login or password is incorrect."
 
 
@@ -63,9 +49,16 @@ def safe_next(value: str | None) -> str:
 
 
 def _page(status: int, next_path: str, *, login: str = "", message: str = "") -> HTMLResponse:
-    note = f'<p role="alert">{escape(message)}</p>' if message else ""
-    html = _TEMPLATE.substitute(
-        message=note, next=escape(next_path, quote=True), login=escape(login, quote=True)
+    # Nobody is signed in on this page: no navigation, no CSRF token (Jinja2 escapes the rest).
+    html = render(
+        "login.html",
+        title="Sign in",
+        active="",
+        principal=None,
+        csrf="",
+        message=message,
+        next=next_path,
+        login=login,
     )
     return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
@@ -89,7 +82,12 @@ def _same_origin(request: Request, ctx: AppContext) -> bool:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(next: str | None = None) -> Response:  # noqa: A002 -- the parameter's name
+def login_form(request: Request, next: str | None = None) -> Response:  # noqa: A002
+    # Already signed in (a bookmark, the back button): straight on to where the form leads.
+    if web_principal(request) is not None:
+        return RedirectResponse(
+            safe_next(next), status_code=303, headers={"Cache-Control": "no-store"}
+        )
     return _page(200, safe_next(next))
 
 

@@ -1,0 +1,154 @@
+// Upload on a library page, through the API's Canvas flow: step one asks the API for an upload
+// URL (POST .../files with name, size and content type), step two sends the bytes there with a
+// progress bar; the new media then appears in the list and its state follows the media info
+// JSON (GET /media_objects/:id/info) until it is ready or failed, without a reload.
+const POLL_MS = 2000;
+const STATES = { pending: "Waiting", processing: "Processing", ready: "Ready", failed: "Failed" };
+
+function csrfHeaders() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta && meta.content ? { "X-CSRF-Token": meta.content } : {};
+}
+
+function element(tag, attributes = {}, text = "") {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  if (text) node.textContent = text;
+  return node;
+}
+
+function fact(list, term, value) {
+  const row = element("div");
+  row.append(element("dt", {}, term));
+  const dd = element("dd");
+  if (value instanceof Node) dd.append(value); else dd.textContent = value;
+  row.append(dd);
+  list.append(row);
+}
+
+// A card shaped as the server renders them (templates/_media.html).
+function newCard(mediaId, title) {
+  const card = element("li", { class: "card", "data-media-id": mediaId, "data-state": "pending" });
+  const thumb = element("div", { class: "thumb" });
+  thumb.append(element("span", { class: "no-thumb", "aria-hidden": "true" }, "▶"));
+  const body = element("div", { class: "card-body" });
+  const heading = element("h2", { class: "card-title" });
+  heading.append(element("a", { href: `/media_objects_iframe/${encodeURIComponent(mediaId)}` }, title));
+  const facts = element("dl", { class: "facts" });
+  fact(facts, "Duration", "—");
+  fact(facts, "State", element("span", { class: "state state-pending" }, STATES.pending));
+  fact(facts, "Added", new Date().toISOString().slice(0, 10));
+  fact(facts, "Captions", "None");
+  body.append(heading, facts);
+  card.append(thumb, body);
+  return card;
+}
+
+function countOneMore() {
+  const count = document.getElementById("result-count");
+  const match = count && count.textContent.match(/^(\d+) items?(.*)$/s);
+  if (match) {
+    const n = Number(match[1]) + 1;
+    count.textContent = `${n} ${n === 1 ? "item" : "items"}${match[2]}`;
+  }
+}
+
+function showState(card, state) {
+  card.dataset.state = state;
+  const span = card.querySelector(".state");
+  span.className = `state state-${state}`;
+  span.textContent = STATES[state] || state;
+}
+
+async function follow(card, mediaId) {
+  for (;;) {
+    const response = await fetch(`/media_objects/${encodeURIComponent(mediaId)}/info`, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    if (response.ok) {
+      const info = await response.json();
+      showState(card, info.processing_state);
+      if (info.processing_state === "ready" || info.processing_state === "failed") return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+function sendBytes(ticket, file, bar) {
+  return new Promise((resolve, reject) => {
+    const body = new FormData();
+    for (const [name, value] of Object.entries(ticket.upload_params)) body.append(name, value);
+    body.append(ticket.file_param || "file", file);
+    const request = new XMLHttpRequest();
+    request.open("POST", ticket.upload_url);
+    request.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) bar.value = Math.round((100 * event.loaded) / event.total);
+    });
+    request.addEventListener("load", () => {
+      if (request.status === 201) resolve(JSON.parse(request.responseText));
+      else reject(new Error(errorText(request.responseText, request.status)));
+    });
+    request.addEventListener("error", () => reject(new Error("The connection failed.")));
+    request.send(body);
+  });
+}
+
+function errorText(text, status) {
+  try {
+    const body = JSON.parse(text);
+    if (body.errors && body.errors[0] && body.errors[0].message) return body.errors[0].message;
+    if (body.message) return body.message;
+  } catch (_) { /* not JSON */ }
+  return `The upload failed (${status}).`;
+}
+
+async function uploadOne(path, file, progressList) {
+  const row = element("li");
+  const id = `upload-${progressList.children.length + 1}`;
+  const label = element("label", { for: id }, file.name);
+  const bar = element("progress", { id, max: "100", value: "0" });
+  const status = element("span", { class: "upload-status" }, "Uploading…");
+  row.append(label, bar, status);
+  progressList.append(row);
+  try {
+    const form = new FormData();
+    form.append("name", file.name);
+    form.append("size", String(file.size));
+    form.append("content_type", file.type || "application/octet-stream");
+    const step1 = await fetch(path, {
+      method: "POST", body: form, credentials: "same-origin", headers: csrfHeaders(),
+    });
+    if (!step1.ok) throw new Error(errorText(await step1.text(), step1.status));
+    const stored = await sendBytes(await step1.json(), file, bar);
+    bar.value = 100;
+    status.textContent = "Uploaded";
+    const mediaId = stored.media_entry_id;
+    if (!mediaId) return;
+    const list = document.querySelector("ul.media");
+    const empty = document.getElementById("no-media");
+    if (empty) empty.remove();
+    list.hidden = false;
+    const card = newCard(mediaId, stored.display_name || file.name);
+    list.prepend(card);
+    countOneMore();
+    await follow(card, mediaId);
+  } catch (error) {
+    status.textContent = `Failed: ${error.message}`;
+  }
+}
+
+function enhanceUpload(form) {
+  const path = form.dataset.uploadPath;
+  const input = form.querySelector('input[type="file"]');
+  const progressList = document.getElementById("upload-progress");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const files = Array.from(input.files);
+    input.value = "";
+    for (const file of files) uploadOne(path, file, progressList);
+  });
+}
+
+const uploadForm = document.getElementById("upload-form");
+if (uploadForm) enhanceUpload(uploadForm);

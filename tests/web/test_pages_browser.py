@@ -1,7 +1,9 @@
-"""Home and the library pages in a real browser (Debian's chromium, headless): axe-core finds
-no violation on any page, Chromium refuses nothing under the Content-Security-Policy, the
-keyboard reaches the skip link first with a visible focus, sorting applies from the select, and
-screenshots of every page are written (see tests/support/browser.py for where)."""
+"""Sign-in, Home and the library pages in a real browser (Debian's chromium, headless): a
+person signs in with a password set through the API, axe-core finds no violation on any page
+(/login included), Chromium refuses nothing under the Content-Security-Policy, the keyboard
+reaches the skip link first with a visible focus, sorting applies from the select, uploads go
+through the API with the session cookie and its CSRF token only, and screenshots of every page
+are written (see tests/support/browser.py for where)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mediaobjects.web.session import COOKIE_NAME
+from mediaobjects.http.session_cookie import COOKIE_NAME
 from tests.support.api import Api, Person
 from tests.support.browser import artifacts_dir, axe_violations, chromium
 from tests.support.clips import make_video
@@ -20,6 +22,7 @@ from tests.support.world import build_world
 
 pytestmark = pytest.mark.live
 SRT = "1\n00:00:00,000 --> 00:00:02,000\nHello from the captions\n"
+PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -28,9 +31,30 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         yield instance
 
 
-def signed_in(browser: Any, base: str, who: Person) -> Any:
+def with_password(api: Api, who: Person) -> str:
+    """Give ``who`` a password through the Canvas logins API (as an admin would); their login."""
+    api.ok("PUT", f"/api/v1/accounts/self/logins/{who.id}", data={"login[password]": PASSWORD})
+    login = api.ok("GET", f"/api/v1/users/{who.id}")["login_id"]
+    assert isinstance(login, str)
+    return login
+
+
+def sign_in_on_the_form(page: Any, base: str, login: str, next_path: str = "/") -> None:
+    """What a person does: the library link sends them to /login, they type and press Enter."""
+    page.goto(base + next_path)
+    page.wait_for_url("**/login?next=**")
+    page.fill("#unique_id", login)
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url(base + next_path)
+
+
+def signed_in(browser: Any, base: str, api: Api, who: Person) -> Any:
+    """A browser context whose session comes from the /login form (password set via the API)."""
     context = browser.new_context(viewport={"width": 1200, "height": 900})
-    context.add_cookies([{"name": COOKIE_NAME, "value": who.token, "url": base}])
+    page = context.new_page()
+    sign_in_on_the_form(page, base, with_password(api, who))
+    page.close()
     return context
 
 
@@ -65,9 +89,12 @@ def test_home_and_library_pages_in_a_browser(
             "library-own": (world.teacher, "/users/self/media"),
             "library-search-error": (world.teacher, f"/courses/{world.course}/media?search_term=x"),
         }
+        contexts = {
+            world.teacher.id: signed_in(browser, base, api, world.teacher),
+            world.student.id: signed_in(browser, base, api, world.student),
+        }
         for name, (who, path) in pages.items():
-            context = signed_in(browser, base, who)
-            page = context.new_page()
+            page = contexts[who.id].new_page()
             refused: list[str] = []
             page.on(
                 "console",
@@ -81,12 +108,11 @@ def test_home_and_library_pages_in_a_browser(
             assert axe_violations(page) == [], name
             assert refused == [], name
             page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-            context.close()
+            page.close()
 
         # The teacher's library: the real clip has a thumbnail that loads, its caption locale
         # and the report's badge.
-        context = signed_in(browser, base, world.teacher)
-        page = context.new_page()
+        page = contexts[world.teacher.id].new_page()
         page.goto(f"{base}/courses/{world.course}/media")
         card = page.locator(f'li[data-media-id="{file["media_entry_id"]}"]')
         # Lazy images need not be in by the load event: wait for this one to have decoded.
@@ -111,8 +137,56 @@ def test_home_and_library_pages_in_a_browser(
         page.wait_for_url("**sort_by=newest**")
         titles = page.locator(".card-title").all_inner_texts()
         assert titles[0] == "Week 2 — Sound design.mp4"
-        context.close()
+        # Signing out from the header's button ends the session: the pages send to /login.
+        page.click(".sign-out button")
+        page.wait_for_url(base + "/login")
+        page.goto(f"{base}/courses/{world.course}/media")
+        page.wait_for_url("**/login?next=**")
+        for context in contexts.values():
+            context.close()
     print(f"screenshots: {shots}")
+
+
+def test_signing_in_with_a_password_in_a_browser(app: Any, api: Api, browser: Any) -> None:
+    world = build_world(api)
+    login = with_password(api, world.teacher)
+    shots = artifacts_dir()
+    with live_server(app) as base:
+        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        page = context.new_page()
+        refused: list[str] = []
+        page.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        library = f"/courses/{world.course}/media"
+        page.goto(base + library)
+        page.wait_for_url("**/login?next=**")
+        assert page.locator("h1").inner_text() == "Sign in"
+        assert axe_violations(page) == []
+        page.screenshot(path=str(shots / "login.png"), full_page=True)
+        # A wrong password: the same form again, with one message for every failure.
+        page.fill("#unique_id", login)
+        page.fill("#password", "not the password")
+        page.press("#password", "Enter")
+        alert = page.locator("[role=alert]")
+        alert.wait_for()
+        assert alert.inner_text() == "The login or password is incorrect."
+        assert page.input_value("#unique_id") == login
+        assert axe_violations(page) == []
+        page.screenshot(path=str(shots / "login-failed.png"), full_page=True)
+        # The right one, by keyboard: back to the page that asked for it, signed in.
+        page.fill("#password", PASSWORD)
+        page.press("#password", "Enter")
+        page.wait_for_url(base + library)
+        assert "Film Studies" in page.locator("h1").inner_text()
+        cookie = next(c for c in context.cookies() if c["name"] == COOKIE_NAME)
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+        # Already signed in, /login goes straight on.
+        page.goto(f"{base}/login?next=/users/self/media")
+        page.wait_for_url(base + "/users/self/media")
+        assert refused == []
+        context.close()
 
 
 def test_uploading_several_files_from_the_library(
@@ -122,11 +196,16 @@ def test_uploading_several_files_from_the_library(
     first = make_video(tmp_path / "Seminar one.mp4", seconds=2, size="320x180")
     second = make_video(tmp_path / "Seminar two.mp4", seconds=2, size="320x180")
     with live_server(app) as base:
-        context = signed_in(browser, base, world.teacher)
-        # Until i13-auth lets the API accept the cookie session (with X-CSRF-Token), the
-        # page's API calls carry the teacher's token as a header.
-        context.set_extra_http_headers({"Authorization": f"Bearer {world.teacher.token}"})
+        context = signed_in(browser, base, api, world.teacher)
         page = context.new_page()
+        # The page calls the API with the session cookie and its CSRF token, nothing else.
+        calls: list[dict[str, str]] = []
+        page.on(
+            "request",
+            lambda r: (
+                calls.append(r.headers) if "/api/v1/" in r.url and r.method == "POST" else None
+            ),
+        )
         page.goto(f"{base}/courses/{world.course}/media")
         page.set_input_files("#upload-files", [str(first), str(second)])
         page.click("#upload-form button[type=submit]")
@@ -143,6 +222,9 @@ def test_uploading_several_files_from_the_library(
         assert page.inner_text("#result-count") == "3 items"
         new_titles = page.locator(".card-title").all_inner_texts()[:2]
         assert sorted(new_titles) == ["Seminar one.mp4", "Seminar two.mp4"]
+        assert len(calls) == 2
+        for headers in calls:
+            assert "authorization" not in headers and headers.get("x-csrf-token")
         assert axe_violations(page) == []
         # The server processes them; the page follows the media info JSON to "Ready"
         # without a reload.
@@ -167,8 +249,7 @@ def test_a_refused_upload_says_why_and_adds_nothing(
     big = tmp_path / "Too big.mp4"
     big.write_bytes(b"\0" * (settings.max_upload_bytes + 1))
     with live_server(app) as base:
-        context = signed_in(browser, base, world.teacher)
-        context.set_extra_http_headers({"Authorization": f"Bearer {world.teacher.token}"})
+        context = signed_in(browser, base, api, world.teacher)
         page = context.new_page()
         page.goto(f"{base}/courses/{world.course}/media")
         page.set_input_files("#upload-files", [str(big)])

@@ -85,6 +85,9 @@ def test_the_form_is_in_the_pages_layout_with_their_policy(api: Api) -> None:
     assert "csrf-token" not in r.text
     policy = r.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "form-action 'self'" in policy
+    # Not the pages' no-referrer: under it Chromium posts the form with "Origin: null", which
+    # the login-CSRF check refuses (test_pages_browser signs in through this form).
+    assert r.headers["referrer-policy"] == "same-origin"
 
 
 def test_the_form_goes_straight_on_when_already_signed_in(api: Api) -> None:

@@ -29,8 +29,10 @@ from mediaobjects.web.templating import page_headers, render
 
 router = APIRouter(tags=["web"], include_in_schema=False)
 
-# The shell's page headers (strict CSP: the form posts to this origin only, no framing).
-_HEADERS = {**page_headers(), "X-Frame-Options": "DENY"}
+# The shell's page headers (strict CSP: the form posts to this origin only, no framing), but
+# Referrer-Policy same-origin: under the pages' no-referrer a browser posts this form with
+# "Origin: null", which the login-CSRF check below must refuse.
+_HEADERS = {**page_headers(), "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
 _FAILED = "The login or password is incorrect."
 
 

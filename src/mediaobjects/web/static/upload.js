@@ -2,6 +2,8 @@
 // URL (POST .../files with name, size and content type), step two sends the bytes there with a
 // progress bar; the new media then appears in the list and its state follows the media info
 // JSON (GET /media_objects/:id/info) until it is ready or failed, without a reload.
+// The API calls carry the browser's session cookie and, for the POST, the page's CSRF token
+// (<meta name="csrf-token">) as X-CSRF-Token: no access token ever reaches the page.
 const POLL_MS = 2000;
 const STATES = { pending: "Waiting", processing: "Processing", ready: "Ready", failed: "Failed" };
 

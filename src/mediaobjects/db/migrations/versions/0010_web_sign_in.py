@@ -47,5 +47,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_web_sessions_expires_at"), table_name="web_sessions")
     op.drop_index(op.f("ix_web_sessions_user_id"), table_name="web_sessions")
     op.drop_table("web_sessions")
-    with op.batch_alter_table("users") as batch:
+    # ALTER TABLE ... DROP COLUMN in place (SQLite 3.35+): a batch copy would drop and recreate
+    # users, and with foreign keys on, the drop cascades to every enrollment, membership, admin
+    # row and token of every user.
+    with op.batch_alter_table("users", recreate="never") as batch:
         batch.drop_column("password_hash")

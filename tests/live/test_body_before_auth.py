@@ -71,6 +71,8 @@ def _body_operations(app: Any, world: World) -> list[tuple[str, str]]:
         # Track history routes: whether or not these exist, the refusal must come first.
         "track_id": "1",
         "version_id": "1",
+        # Another user's login (the site admin's): a refused caller may not set its password.
+        "login_id": "1",
     }
     out = []
     for path, operations in app.openapi()["paths"].items():

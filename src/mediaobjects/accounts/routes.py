@@ -122,11 +122,21 @@ def signed_in(request: Request, principal: CurrentPrincipal) -> None:
     allow_body(request)
 
 
+def may_change_login(
+    login_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal
+) -> None:
+    # Another user's password is refused before the body (up to a password's limit) is read.
+    authentication.require_user(principal)
+    authorized(
+        request, ctx, lambda session: accounts.authorize_login_change(session, principal, login_id)
+    )
+
+
 @router.put(
     "/accounts/{account_id}/logins/{login_id}",
     summary="Edit a user login (its password)",
     responses=ok("The login", LOGIN),
-    dependencies=[Depends(signed_in)],
+    dependencies=[Depends(may_change_login)],
     openapi_extra=body(LOGIN_BODY),
 )
 def update_login(

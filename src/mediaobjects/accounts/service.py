@@ -134,11 +134,7 @@ def change_password(
     as Canvas asks, gives the current one (``login[old_password]``) when they have one. Every
     web session of the user ends: whoever knew the old password is signed out."""
     me = require_user(principal)
-    user = repo.get_user(session, parse_id(login_ref))
-    if user is None:
-        raise NotFound()
-    if user.id != me.id and not principal.is_site_admin:
-        raise Forbidden()
+    user = authorize_login_change(session, principal, login_ref)
     passwords.check_new_password("login[password]", password)
     own = user.id == me.id and not principal.is_site_admin
     if (
@@ -150,6 +146,19 @@ def change_password(
             "login[old_password]", "login[old_password] is incorrect", "invalid"
         )
     set_password(session, user, password)
+    return user
+
+
+def authorize_login_change(session: Session, principal: Principal, login_ref: str) -> User:
+    """The user whose login ``login_ref`` names, if ``principal`` may change its password
+    (their own, or a site admin); NotFound / Forbidden otherwise. Checked before the
+    request's body is read."""
+    me = require_user(principal)
+    user = repo.get_user(session, parse_id(login_ref))
+    if user is None:
+        raise NotFound()
+    if user.id != me.id and not principal.is_site_admin:
+        raise Forbidden()
     return user
 
 

@@ -135,7 +135,8 @@ export function indexOfUid(cues, uid) {
 }
 
 // ---- operations -------------------------------------------------------------------------------
-// Each returns { cues, focus } (focus: the uid of the cue to put the cursor in) or throws an
+// Each returns { cues, focus } (focus: the uid of the cue to put the cursor in, null to leave
+// it where it is) or throws an
 // EditError whose message is meant for the person.
 
 export class EditError extends Error {}
@@ -146,7 +147,7 @@ export function edit(cues, index, changes) {
   const out = cues.slice();
   if (changes.start === undefined && changes.end === undefined) {
     out[index] = next;
-    return { cues: out, focus: next.uid };
+    return { cues: out, focus: null };
   }
   const inPlace = (index === 0 || byStart(cues[index - 1], next) <= 0)
     && (index === cues.length - 1 || byStart(next, cues[index + 1]) <= 0);
@@ -156,7 +157,7 @@ export function edit(cues, index, changes) {
     out.splice(index, 1);
     out.splice(insertionIndex(out, next), 0, next);
   }
-  return { cues: out, focus: next.uid };
+  return { cues: out, focus: null };
 }
 
 // A new cue after cues[afterIndex] when that is given (>= 0), else at `atMs`, or after the

@@ -97,7 +97,13 @@ function refreshButtons() {
 // draft and check the cues again, both after a pause.
 function show({ focus = null, edited = true } = {}) {
   const cues = history.current;
+  // A row that moves (a new start time puts it elsewhere) is taken out and put back: the field
+  // the person is in would lose focus.
+  const focused = document.activeElement;
   const changes = list.render(cues);
+  if (focus === null && focused && focused.isConnected && document.activeElement !== focused) {
+    focused.focus({ preventScroll: true });
+  }
   player.sync(cues, changes);
   refreshButtons();
   refreshStatus();
@@ -209,7 +215,9 @@ const actions = {
     }
     need(index, "split it");
     const row = list.row(cues[index].uid);
-    const caret = document.activeElement === row.text ? row.text.selectionStart : null;
+    // The text splits at the cursor when it is inside the text, else where the time falls.
+    const caret = document.activeElement === row.text && row.text.selectionStart > 0
+      && row.text.selectionStart < row.text.value.length ? row.text.selectionStart : null;
     apply(model.split(cues, index, at, caret), `split of cue ${index + 1}`);
     announce(`Cue ${index + 1} split in two: you are in cue ${index + 2}`);
   }),
@@ -235,18 +243,8 @@ const actions = {
     if (result.focus === null) $("add-cue").focus();
     announce(uids.size === 1 ? "Cue deleted" : `${uids.size} cues deleted`);
   }),
-  undo: run(() => {
-    const label = history.undo();
-    if (label === null) throw new model.EditError("Nothing to undo.");
-    show({ focus: focusAfterHistory() });
-    announce(`Undone: ${label}`);
-  }),
-  redo: run(() => {
-    const label = history.redo();
-    if (label === null) throw new model.EditError("Nothing to redo.");
-    show({ focus: focusAfterHistory() });
-    announce(`Redone: ${label}`);
-  }),
+  undo: run(() => travel(() => history.undo(), "Nothing to undo.", "Undone")),
+  redo: run(() => travel(() => history.redo(), "Nothing to redo.", "Redone")),
   nextProblem: run(() => {
     const uid = list.nextWithProblem(list.active);
     if (uid === null) throw new model.EditError("No cue has a problem.");
@@ -258,12 +256,20 @@ const actions = {
   save: () => { commitPendingField(); save(); },
 };
 
-// After undo/redo: stay where the focus is when that cue still exists, else go to a neighbour.
-function focusAfterHistory() {
-  const uid = list.uidOf(document.activeElement);
-  if (uid === null || list.row(uid)) return null;
+// Undo or redo; the focus stays in its cue when that still exists, else goes to the cue now at
+// its place.
+function travel(step, nothing, done) {
+  const before = list.uidOf(document.activeElement) ?? list.active;
+  const row = before === null ? null : list.row(before);
+  const place = row ? row.index : -1;
+  const label = step();
+  if (label === null) throw new model.EditError(nothing);
   const cues = history.current;
-  return cues.length ? cues[Math.min(Math.max(0, list.row(list.active) ? list.row(list.active).index : 0), cues.length - 1)].uid : null;
+  let focus = null;
+  if (place >= 0 && model.indexOfUid(cues, before) < 0 && cues.length) focus = cues[Math.min(place, cues.length - 1)].uid;
+  show({ focus });
+  if (focus !== null) list.setActive(focus);
+  announce(`${done}: ${label}`);
 }
 
 function goTo(uid) {
@@ -724,11 +730,15 @@ async function start() {
   state.baseVersion = state.serverVersion;
   history.reset(state.serverCues);
   state.savedCues = state.serverCues;
+  performance.mark("editor:cues-loaded");
   show({ edited: false });
   offerDraft();
   list.list.removeAttribute("aria-busy");
   scheduleCheck();
   html.dataset.editor = "ready";
+  // For the benchmark and for anyone profiling: building the list, and the whole start.
+  performance.measure("editor:render", "editor:cues-loaded");
+  performance.mark("editor:ready");
 }
 
 start();

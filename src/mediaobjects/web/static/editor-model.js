@@ -41,9 +41,15 @@ export function fromApi(list) {
     .sort(byStart);
 }
 
+// Cue text as the API takes it: an empty line would end a WebVTT cue (the API refuses it), so
+// the blank lines a textarea easily gets (a trailing Enter) are left out.
+export function apiText(text) {
+  return text.replace(/\r\n?/g, "\n").split("\n").filter((line) => line.trim() !== "").join("\n");
+}
+
 export function toApi(cues) {
   return cues.map((c) => ({
-    start_ms: c.start, end_ms: c.end, text: c.text, identifier: c.identifier, settings: c.settings,
+    start_ms: c.start, end_ms: c.end, text: apiText(c.text), identifier: c.identifier, settings: c.settings,
   }));
 }
 

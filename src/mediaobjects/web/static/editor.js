@@ -14,7 +14,9 @@ import { Drafts, request } from "./editor-store.js";
 const html = document.documentElement;
 const root = document.getElementById("editor");
 const $ = (id) => document.getElementById(id);
-const CHECK_DELAY_MS = 600;
+// The check is rate limited (MEDIAOBJECTS_RATE_LIMIT_CAPTION_CHECK_*: a burst of 30, 60 a minute).
+const CHECK_DELAY_MS = 1200;
+const CHECK_RETRY_MS = 10000;
 const DRAFT_DELAY_MS = 300;
 const NUDGE_MS = 2000;
 
@@ -423,7 +425,7 @@ async function save() {
     saved(cues, data);
   } catch (error) {
     state.saving = false;
-    failed(error);
+    failed(error, cues);
     return;
   }
   state.saving = false;
@@ -458,20 +460,30 @@ function saved(cues, data) {
   if (!isDirty()) scheduleCheck();
 }
 
-function failed(error) {
+function failed(error, cues) {
   if (error.status === 409) {
     conflict(error);
     return;
   }
-  if (error.status === 422 && Array.isArray(error.body.problems)) showProblems(history.current, error.body);
-  const taken = (error.body.errors || []).some((e) => (e.error_code || e.code) === "taken");
-  if (taken && !state.trackId) {
+  const items = error.body.errors || [];
+  if (!state.trackId && items.some((e) => e.error_code === "taken")) {
     setStatus("error", "Not saved: captions in this language were added meanwhile. Your cues stay here as a draft; open the existing track from the media page.");
     return;
   }
-  if (error.status === 0) {
-    setStatus("error", `Not saved: ${error.message}`);
-  } else if (error.status === 401 || (error.status === 403 && /csrf|session/i.test(error.message))) {
+  if (error.status === 422) {
+    // The save's own problems, on the cues they concern (its "cue" counts from 1).
+    const problems = items.map((e) => ({
+      cue: Number.isInteger(e.cue) ? e.cue - 1 : null,
+      field: e.field,
+      severity: "error",
+      message: e.message,
+    }));
+    showProblems(cues, { problems });
+    const count = problems.length === 1 ? "a problem" : `${problems.length} problems`;
+    setStatus("error", `Not saved: ${count} to fix first (shown beside the cues)`);
+    return;
+  }
+  if (error.status === 401 || (error.status === 403 && /csrf|session/i.test(error.message))) {
     setStatus("error", "Not saved: your session has ended. Sign in again in another tab, then save here (your changes are kept as a draft).");
   } else {
     setStatus("error", `Not saved: ${error.message}`);
@@ -542,7 +554,13 @@ async function check() {
       cues: model.toApi(cues), locale: config.locale, kind: config.kind,
     });
   } catch (error) {
-    if (seq === state.checkSeq) setSummary(`The captions could not be checked: ${error.message}`, []);
+    if (seq !== state.checkSeq) return;
+    if (error.status === 429) {
+      window.clearTimeout(state.checkTimer);
+      state.checkTimer = window.setTimeout(check, CHECK_RETRY_MS);
+      return;
+    }
+    setSummary(`The captions could not be checked: ${error.message}`, []);
     return;
   }
   if (seq === state.checkSeq) showProblems(cues, data);

@@ -157,7 +157,10 @@ def test_editing_a_cue_with_the_keyboard_only_saves_a_new_version(
             " return [c.startTime, c.endTime, c.text]; }"
         ) == [2.25, 3.9, "Today: montage & rhythm"]
 
-        # A cue selected (the active row): axe, and the screenshot.
+        # A cue selected (the active row), its check done: axe, and the screenshot.
+        page.wait_for_function(
+            "() => document.getElementById('problem-summary').textContent !== 'Checking…'"
+        )
         assert axe_violations(page) == []
         page.screenshot(path=str(shots / "editor.png"), full_page=True)
         # The help, from its visible button (keyboard: Alt+/ too) — a modal dialog.

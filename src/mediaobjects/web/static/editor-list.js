@@ -40,6 +40,7 @@ export class CueList {
       cue: null,
       index: -1,
       serverProblems: [],
+      problemKey: "",
       localErrors: {},
     };
     li.dataset.uid = uid;
@@ -200,6 +201,10 @@ export class CueList {
     for (const [uid, row] of this.rows) {
       const problems = byUid.get(uid) || [];
       if (!problems.length && !row.serverProblems.length) continue;
+      // Each check answers for every cue: only rows whose problems changed are touched.
+      const key = problems.map((p) => `${p.severity}|${p.field}|${p.message}`).join("\n");
+      if (key === row.problemKey) continue;
+      row.problemKey = key;
       row.serverProblems = problems;
       this.showProblems(row);
     }

@@ -372,6 +372,35 @@ def test_success_responses_match_schema(app: Any, api: Api) -> None:
             params={"dry_run": dry_run},
             files={"file": ("captions.zip", exported.content, "application/zip")},
         )
+    # ---- caption editing: cues read and saved back, a check, a new track from cues
+    for prefix, where in (
+        ("/api/v1/media_objects/{media_object_id}", media),
+        ("/api/v1/media_attachments/{attachment_id}", attachment),
+    ):
+        one = {**where, "track_id": tracks[0]["id"]}
+        opened = call.json("GET", prefix + "/media_tracks/{track_id}/cues", teacher, path=one)
+        edited = [{**opened["cues"][0], "text": "Edited via " + prefix[8:20]}]
+        call(
+            "PUT",
+            prefix + "/media_tracks/{track_id}/cues",
+            teacher,
+            path=one,
+            json={"cues": edited, "base_version_id": opened["track"]["version_id"]},
+        )
+        call("POST", prefix + "/caption_check", teacher, path=where, json={"cues": edited})
+    new_cues = [{"start_ms": 0, "end_ms": 1000, "text": "Neu"}]
+    for prefix, where, locale in (
+        ("/api/v1/media_objects/{media_object_id}", media, "de"),
+        ("/api/v1/media_attachments/{attachment_id}", attachment, "pt"),
+    ):
+        call(
+            "POST",
+            prefix + "/media_tracks/cues",
+            teacher,
+            201,
+            path=where,
+            json={"locale": locale, "cues": new_cues},
+        )
     call(
         "DELETE",
         "/media_objects/{media_object_id}/media_tracks/{track_id}",
@@ -387,7 +416,14 @@ def test_success_responses_match_schema(app: Any, api: Api) -> None:
 
     # Every operation of these routers answered with success at least once above: a new route
     # needs a documented success schema and a call here.
-    walked = {"accounts", "files", "media objects", "media tracks", "transcript search"}
+    walked = {
+        "accounts",
+        "files",
+        "media objects",
+        "media tracks",
+        "transcript search",
+        "caption editing",
+    }
     every = {
         (op.method.upper(), op.path)
         for op in OPERATIONS

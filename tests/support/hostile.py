@@ -161,7 +161,21 @@ def hostile_json_body() -> st.SearchStrategy[Any]:
         {},
         optional={"locale": hostile_value(), "kind": hostile_value(), "content": hostile_value()},
     )
-    return st.one_of(fields.map(as_object), st.lists(track, max_size=3), hostile_value())
+    # The caption editor's bodies: cues with hostile times, text, identifiers and settings.
+    cue = st.fixed_dictionaries(
+        {},
+        optional={
+            name: hostile_value()
+            for name in ("start_ms", "end_ms", "text", "identifier", "settings")
+        },
+    )
+    cues = st.fixed_dictionaries(
+        {"cues": st.one_of(st.lists(cue, max_size=3), hostile_value())},
+        optional={
+            name: hostile_value() for name in ("base_version_id", "locale", "kind", "profile")
+        },
+    )
+    return st.one_of(fields.map(as_object), st.lists(track, max_size=3), cues, hostile_value())
 
 
 def json_text(value: Any) -> bytes:

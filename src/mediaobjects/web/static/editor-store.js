@@ -42,6 +42,25 @@ export async function request(method, url, body) {
 // ---- drafts ----------------------------------------------------------------------------------
 
 const PREFIX = "mediaobjects:caption-draft:";
+// Drafts nobody came back to for this long are dropped (of any track), so that a browser used
+// for years does not fill its storage with them.
+const KEEP_MS = 30 * 24 * 3600 * 1000;
+
+export function pruneDrafts(now = Date.now()) {
+  try {
+    const old = [];
+    for (let i = 0; i < localStorage.length; i += 1) {
+      const key = localStorage.key(i);
+      if (!key || !key.startsWith(PREFIX)) continue;
+      let savedAt = 0;
+      try { savedAt = JSON.parse(localStorage.getItem(key)).saved_at || 0; } catch (error) { savedAt = 0; }
+      if (now - savedAt > KEEP_MS) old.push(key);
+    }
+    for (const key of old) localStorage.removeItem(key);
+  } catch (error) {
+    // No storage: nothing to prune.
+  }
+}
 
 export class Drafts {
   // `track`: the track id, or "new:<locale>" before the track exists.

@@ -9,7 +9,7 @@
 import * as model from "./editor-model.js";
 import { CueList } from "./editor-list.js";
 import { Player } from "./editor-player.js";
-import { Drafts, request } from "./editor-store.js";
+import { Drafts, pruneDrafts, request } from "./editor-store.js";
 
 const html = document.documentElement;
 const root = document.getElementById("editor");
@@ -728,6 +728,7 @@ function shiftCues() {
 
 async function start() {
   html.dataset.editor = "loading";
+  pruneDrafts();
   wirePage();
   if (state.trackId) {
     try {

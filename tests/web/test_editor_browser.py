@@ -430,6 +430,16 @@ def test_the_highlighted_cue_follows_playback(
         page.keyboard.press("Enter")
         page.wait_for_function("() => document.getElementById('media').currentTime === 20")
         page.wait_for_function(f"() => ({current})().join() === '20'")
+        # Under prefers-reduced-motion the list jumps to the cue: it is in view as soon as the
+        # seek is done (a smooth scroll would still be under way).
+        page.emulate_media(reduced_motion="reduce")
+        seek_and_look = (
+            "async ([t, i]) => { const media = document.getElementById('media');"
+            " const done = new Promise(r => media.addEventListener('seeked', r, {once: true}));"
+            " media.currentTime = t; await done;"
+            f" return ({in_view})(i); }}"
+        )
+        assert page.evaluate(seek_and_look, [2.2, 2]) is True
         assert refused == []
         context.close()
 

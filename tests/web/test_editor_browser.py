@@ -275,6 +275,22 @@ def test_a_draft_survives_a_reload_and_a_newer_version_is_not_overwritten_unaske
         assert confirmed == ["confirm"]
         stored = cues_of(api, media_id, track_id, world.teacher)
         assert [c["text"] for c in stored] == ["First line (mine)", "Second line"]
+
+        # A draft of a version that is no longer the newest is offered, not applied.
+        page.keyboard.press("Alt+ArrowUp")
+        page.keyboard.press("End")
+        page.keyboard.type(" again")
+        state_is(page, "dirty")
+        api.ok("PUT", cues_url, world.ta, json={"cues": stored[:1] + [stored[1] | {"text": "3"}]})
+        page.once("dialog", lambda d: d.accept())
+        page.reload()
+        page.wait_for_function(READY, timeout=20000)
+        assert "older version" in page.inner_text("#draft-message")
+        assert page.evaluate(TEXTS) == ["First line (mine)", "3"]
+        page.click("#restore-draft")
+        assert page.evaluate(TEXTS) == ["First line (mine) again", "Second line"]
+        page.keyboard.press("Control+s")
+        state_is(page, "conflict")
         assert refused == []
         context.close()
 

@@ -454,6 +454,7 @@ function saved(cues, data) {
     state.savedCues = cues;
   }
   $("conflict").hidden = true;
+  $("draft-notice").hidden = true;
   state.status = "saved";
   setStatus("saved", `Saved at ${clock(Date.now())}`);
   show({ edited: isDirty() });
@@ -510,6 +511,7 @@ async function loadTheirs() {
     history.commit(theirs, "loading their version");
     state.savedCues = theirs;
     $("conflict").hidden = true;
+    $("draft-notice").hidden = true;
     state.status = "clean";
     show();
     announce("Their version is loaded. Ctrl+Z brings yours back.");

@@ -46,6 +46,11 @@ def test_a_teacher_opens_the_editor_of_a_track(api: Api, client: TestClient) -> 
     assert 'id="save"' in html and 'id="save-status"' in html and 'data-state="clean"' in html
     assert re.search(r'<meta name="csrf-token" content="[^"]+">', html)
     assert re.search(r'<script type="module" src="/static/editor\.js\?v=[0-9a-f]{16}">', html)
+    # The modules it imports are fetched at once, and exist.
+    preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
+    assert len(preloads) == 4
+    for href in preloads:
+        assert client.get(href).headers["content-type"].startswith("text/javascript")
     # No script or style inside the page: the policy allows none.
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
     assert "<style" not in html and " style=" not in html

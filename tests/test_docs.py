@@ -98,6 +98,8 @@ def test_readme_examples_run(app: Any, settings: Settings, db_kind: str, tmp_pat
     assert '"Week 1: Welcome"' in result.stdout
     assert 'filename="Week 1 Welcome.en.srt"' in result.stdout
     assert "1\n00:00:00,000 --> 00:00:02,000\nWelcome to the course.\n" in result.stdout
+    # Retimed by -1.5 s above (0-500 ms), then half a second longer through the cues API.
+    assert '{"start_ms":0,"end_ms":1000,"text":"Welcome to the course."' in result.stdout
     assert '{"locale":"en","kind":"captions"}' in result.stdout
     assert "line 1:" in result.stdout
     assert '"by_severity":{"error":0,' in result.stdout

@@ -10,8 +10,10 @@ import threading
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 from mediaobjects.media_tracks import editing
+from mediaobjects.media_tracks.models import MediaTrack, TrackVersion
 from tests.support.api import Api, Person
 from tests.support.world import World, build_world
 
@@ -465,3 +467,42 @@ def test_a_student_is_refused_before_the_body_is_looked_at(world: World) -> None
         headers={"Content-Type": "application/json"},
     )
     assert r.status_code == 403
+
+
+# ---- legacy and unversioned tracks -----------------------------------------------------------
+
+
+def test_a_legacy_track_that_does_not_parse_cannot_be_opened_but_may_be_replaced(
+    world: World,
+) -> None:
+    tid = add(world, VTT)
+    broken = "WEBVTT\n\n00:00:01.000 -> 00:00:02.000\nimported as it was"
+    with world.api.ctx.write() as session:
+        track = session.get(MediaTrack, tid)
+        assert track is not None
+        track.content = track.webvtt_content = broken
+    r = world.api.request("GET", cues_url(world, tid), world.teacher)
+    assert r.status_code == 422
+    message = r.json()["errors"][0]["message"]
+    assert "cannot be opened as cues" in message and "line 4" in message
+    r = put(world, tid, {"cues": [cue(1000, 2000, "fixed")]})
+    assert r.status_code == 200, r.text
+    assert stored(world) == "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nfixed\n"
+
+
+def test_a_track_without_versions_is_saved_from_a_null_base(world: World) -> None:
+    tid = add(world, VTT)
+    with world.api.ctx.write() as session:
+        session.execute(delete(TrackVersion).where(TrackVersion.track_id == tid))
+    opened = get_cues(world, tid)
+    assert opened["track"]["version_id"] is None
+    stale = put(world, tid, {"cues": opened["cues"][:1], "base_version_id": 12345})
+    assert stale.status_code == 409
+    assert stale.json()["errors"][0]["version_id"] is None
+    assert "not the version you opened" in stale.json()["errors"][0]["message"]
+    r = put(world, tid, {"cues": opened["cues"][:1], "base_version_id": None})
+    assert r.status_code == 200, r.text
+    # The content it had was kept as version "initial" before the editor's.
+    assert version_reasons(world, tid) == ["editor", "initial"]
+    again = put(world, tid, {"cues": opened["cues"], "base_version_id": None})
+    assert again.status_code == 409

@@ -68,12 +68,21 @@ TAKEN_MESSAGE = (
     "This media already has {locale} captions; open them in the editor instead of making "
     "another track."
 )
+UNREADABLE_MESSAGE = (
+    "This track's captions were imported as they were and are not valid WebVTT or SRT{why}, "
+    "so they cannot be opened as cues. Upload corrected captions first."
+)
 NO_CUES_MESSAGE = (
     "a track needs at least one cue (to remove the captions, delete the track instead)"
 )
 CONFLICT_MESSAGE = (
     "These captions were changed by {who} at {when} since you opened them, so your changes "
     "were not saved. Reload the captions to see theirs, then make your changes again."
+)
+
+STALE_MESSAGE = (
+    "These captions are not the version you opened, so your changes were not saved. Reload "
+    "the captions, then make your changes again."
 )
 
 _CUE_FIELDS = ("start_ms", "end_ms", "text", "identifier", "settings")
@@ -166,7 +175,14 @@ def track_cues(
     track = tracks.get_track_content(
         session, principal, track_id, media_object=media_object, attachment=attachment
     )
-    document = quality.track_document(track)
+    try:
+        document = quality.track_document(track)
+    except UnprocessableEntity as exc:
+        why = f" ({exc.__cause__})" if exc.__cause__ is not None else ""
+        message = UNREADABLE_MESSAGE.format(why=why)
+        raise UnprocessableEntity(
+            message, errors=[FieldError("content", message, "invalid")]
+        ) from exc
     return EditedTrack(track, repo.newest_version(session, track.id), document.cues)
 
 
@@ -449,7 +465,7 @@ def _problem_error(problem: CueProblem) -> FieldError:
 
 def _base_document(track: MediaTrack) -> CaptionDocument:
     """The document whose cues the edited ones replace: the track's served WebVTT (its header
-    and blocks); none for legacy content that does not parse."""
+    and blocks); none for legacy content that does not parse, which the cues then replace."""
     try:
         return quality.track_document(track)
     except UnprocessableEntity:
@@ -480,15 +496,11 @@ def _read_back(webvtt: str, fallback: tuple[Cue, ...]) -> tuple[Cue, ...]:
 
 def _conflict(session: Session, newest: TrackVersion | None) -> VersionConflict:
     if newest is None:
-        # The base named a version, but the track has none: it was never saved through the
-        # editor's view of it; say so without inventing an author.
-        who, when = "someone", "an unknown time"
-    else:
-        who = accounts.user_name(session, newest.user_id) or (
-            "automatic captioning" if newest.reason == "asr" else "someone"
-        )
-        when = iso(newest.created_at) or "an unknown time"
-    return VersionConflict(
-        CONFLICT_MESSAGE.format(who=who, when=when),
-        version_id=newest.id if newest is not None else None,
+        # The base names a version, but the track has none (it was stored by something that
+        # keeps none): there is no author or time to name.
+        return VersionConflict(STALE_MESSAGE, version_id=None)
+    who = accounts.user_name(session, newest.user_id) or (
+        "automatic captioning" if newest.reason == "asr" else "someone"
     )
+    when = iso(newest.created_at) or "an unknown time"
+    return VersionConflict(CONFLICT_MESSAGE.format(who=who, when=when), version_id=newest.id)

@@ -25,6 +25,7 @@ from mediaobjects.settings import Settings
 from mediaobjects.storage.interfaces import Storage
 from mediaobjects.transcoding import Transcoder
 from mediaobjects.transcripts.routes import router as transcripts_router
+from mediaobjects.web.media_page import router as media_page_router
 from mediaobjects.web.pages import router as pages_router
 from mediaobjects.web.routes import router as web_router
 from mediaobjects.web.sign_in import install_sign_in_redirect
@@ -90,4 +91,5 @@ def create_app(
     app.include_router(sign_in_router)
     app.include_router(static_router)
     app.include_router(pages_router)
+    app.include_router(media_page_router)
     return app

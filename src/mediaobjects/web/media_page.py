@@ -255,7 +255,7 @@ def media_page(media_id: str, request: Request, ctx: Ctx, session: DbSession) ->
         kind_labels=KIND_LABELS,
         locales=locale_options(t.locale for t in shown),
         embed_code=(
-            f'<iframe src="{embed_url}" title="{escape(title)}" width="{EMBED_WIDTH}" '
+            f'<iframe src="{escape(embed_url)}" title="{escape(title)}" width="{EMBED_WIDTH}" '
             f'height="{EMBED_HEIGHT}" allow="fullscreen" allowfullscreen></iframe>'
         ),
         new_captions_path=f"{page}/captions/new",

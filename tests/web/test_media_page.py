@@ -65,7 +65,9 @@ def track_items(html: str) -> dict[str, str]:
     """locale -> the HTML of its track's list item."""
     return {
         m.group(1): m.group(0)
-        for m in re.finditer(r'<li class="track" [^>]*data-locale="([^"]+)".*?\n    </li>\n', html, re.S)
+        for m in re.finditer(
+            r'<li class="track" [^>]*data-locale="([^"]+)".*?\n    </li>\n', html, re.S
+        )
     }
 
 

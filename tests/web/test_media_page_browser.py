@@ -51,11 +51,13 @@ def ready_clip(world: World, tmp_path: Path) -> str:
 
 
 def watch_policy(page: Any) -> list[str]:
+    """What Chromium refused under the Content-Security-Policy, and the page's script errors."""
     refused: list[str] = []
     page.on(
         "console",
         lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
     )
+    page.on("pageerror", lambda error: refused.append(f"script error: {error}"))
     return refused
 
 
@@ -153,11 +155,21 @@ def test_a_teacher_works_on_the_media_page(
         german.wait_for()
         assert german.get_attribute("data-state") == "processing"
         assert "Being made" in german.inner_text()
+        # While the page follows it, a person opens the English downloads from the keyboard:
+        # the updates keep that list open and the focus where it was.
+        english = page.locator('#tracks li.track[data-locale="en"]')
+        english.locator("summary").focus()
+        page.keyboard.press("Enter")
         api.ctx.jobs.run_pending_now()
         page.locator('#tracks li.track[data-locale="de"][data-state="ready"]').wait_for(
             timeout=30000
         )
         assert "Automatic captions" in german.inner_text()
+        assert english.locator("details").get_attribute("open") is not None
+        assert page.evaluate(
+            "() => [document.activeElement.tagName,"
+            " document.activeElement.closest('li.track').dataset.locale]"
+        ) == ["SUMMARY", "en"]
 
         # Delete, after confirming.
         page.once("dialog", accept)
@@ -244,4 +256,25 @@ def test_a_student_sees_the_media_page_read_only(
         assert axe_violations(page) == []
         assert refused == []
         page.screenshot(path=str(artifacts_dir() / "media-page-student.png"), full_page=True)
+
+        # Media still being processed: the page follows it to ready, then shows the player.
+        fresh = make_video(tmp_path / "Week 4.mp4", seconds=2, size="320x180")
+        file = api.upload(
+            f"courses/{world.course}", world.teacher, "Week 4.mp4", fresh.read_bytes(), "video/mp4"
+        )
+        page.goto(f"{base}/media_objects/{file['media_entry_id']}")
+        page.locator("html[data-media-page=ready]").wait_for()
+        assert page.inner_text("#processing-state") == "Waiting"
+        assert page.locator("#renditions table").count() == 0
+        page.evaluate("() => { window.notReloaded = true; }")
+        api.ctx.jobs.run_pending_now()
+        page.wait_for_function(
+            "() => document.getElementById('processing-state').textContent === 'Ready'",
+            timeout=30000,
+        )
+        page.frame_locator("#player").locator("video#media").wait_for(timeout=15000)
+        assert page.locator("#renditions table tbody tr").count() >= 1
+        assert page.inner_text("#page-status") == "The media is ready."
+        assert page.evaluate("() => window.notReloaded") is True
+        assert refused == []
         context.close()

@@ -256,7 +256,7 @@ def media_page(media_id: str, request: Request, ctx: Ctx, session: DbSession) ->
         locales=locale_options(t.locale for t in shown),
         embed_code=(
             f'<iframe src="{escape(embed_url)}" title="{escape(title)}" width="{EMBED_WIDTH}" '
-            f'height="{EMBED_HEIGHT}" allow="fullscreen" allowfullscreen></iframe>'
+            f'height="{EMBED_HEIGHT}" allowfullscreen></iframe>'
         ),
         new_captions_path=f"{page}/captions/new",
     )

@@ -62,23 +62,66 @@ function clearProblems(box) {
   box.replaceChildren();
 }
 
-// Fetches this page again and replaces the sections with these ids by their new version.
+// Controls given their listeners already (sections swapped in bring new ones).
+const enhanced = new WeakSet();
+function firstTime(node) {
+  if (enhanced.has(node)) return false;
+  enhanced.add(node);
+  return true;
+}
+
+const FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]";
+
+// Where the focus is in a section, in terms that survive the section being rendered again: the
+// element's id, or its track, its kind of control and its position among those.
+function focusKey(section, element) {
+  if (element.id) return { id: element.id };
+  const item = element.closest("li[data-track-id]");
+  const scope = item && section.contains(item) ? item : section;
+  const alike = Array.from(scope.querySelectorAll(FOCUSABLE))
+    .filter((node) => node.tagName === element.tagName && node.className === element.className);
+  return {
+    track: item ? item.dataset.trackId : null, tag: element.tagName,
+    className: element.className, index: alike.indexOf(element),
+  };
+}
+
+function findKey(section, key) {
+  if (key.id) return document.getElementById(key.id);
+  const scope = key.track ? section.querySelector(`li[data-track-id="${key.track}"]`) : section;
+  if (!scope) return section.querySelector("[tabindex]");
+  const alike = Array.from(scope.querySelectorAll(FOCUSABLE))
+    .filter((node) => node.tagName === key.tag && node.className === key.className);
+  return alike[key.index] || scope.querySelector(FOCUSABLE);
+}
+
+// Fetches this page again and replaces the sections with these ids by their new version,
+// keeping what a person was doing there: the focused control (by its position in the
+// section) and the download lists they had opened. Unchanged sections stay as they are.
 async function refresh(ids) {
   const response = await fetch(pagePath, { credentials: "same-origin", headers: { Accept: "text/html" } });
   if (!response.ok) return;
   const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
-  const focusedId = document.activeElement && document.activeElement.id;
   for (const id of ids) {
     const old = document.getElementById(id);
     const replacement = fresh.getElementById(id);
-    if (old && replacement) old.replaceWith(document.adoptNode(replacement));
+    if (!old || !replacement) continue;
+    const opened = Array.from(old.querySelectorAll("details[open]"), (d) => d.closest("li[data-track-id]"))
+      .filter(Boolean).map((item) => item.dataset.trackId);
+    for (const trackId of opened) {
+      replacement.querySelector(`li[data-track-id="${trackId}"] details`)?.setAttribute("open", "");
+    }
+    if (old.outerHTML === replacement.outerHTML) continue;
+    const focused = old.contains(document.activeElement) ? focusKey(old, document.activeElement) : null;
+    const node = document.adoptNode(replacement);
+    old.replaceWith(node);
+    if (focused) findKey(node, focused)?.focus();
   }
   const freshRoot = fresh.getElementById("media-page");
   if (freshRoot && root) {
     root.dataset.state = freshRoot.dataset.state;
     root.dataset.autoCaptionStatus = freshRoot.dataset.autoCaptionStatus;
   }
-  if (focusedId && !document.getElementById(focusedId)) document.getElementById("tracks-heading")?.focus();
   enhance();
 }
 
@@ -156,8 +199,7 @@ function enhanceTitle(form) {
 
 function enhanceTracks() {
   for (const button of document.querySelectorAll("#tracks button.delete-track")) {
-    if (button.dataset.enhanced) continue;
-    button.dataset.enhanced = "1";
+    if (!firstTime(button)) continue;
     button.addEventListener("click", async () => {
       const label = button.dataset.label;
       if (!window.confirm(`Delete the ${label} captions?`)) return;
@@ -186,8 +228,7 @@ function enhanceLocalePickers() {
     if (!byName.has(name)) byName.set(name, option.value);
   }
   for (const input of document.querySelectorAll(`input[list="locale-options"]`)) {
-    if (input.dataset.enhanced) continue;
-    input.dataset.enhanced = "1";
+    if (!firstTime(input)) continue;
     input.addEventListener("change", () => {
       const tag = byName.get(input.value.trim().toLowerCase());
       if (tag) input.value = tag;
@@ -243,8 +284,7 @@ function enhanceUpload(form) {
 // ---- automatic captions -------------------------------------------------------------------
 
 function enhanceAsr(form) {
-  if (form.dataset.enhanced) return;
-  form.dataset.enhanced = "1";
+  if (!firstTime(form)) return;
   const box = document.getElementById("asr-errors");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -269,8 +309,7 @@ function enhanceAsr(form) {
 // ---- embed code ---------------------------------------------------------------------------
 
 function enhanceEmbed(button) {
-  if (button.dataset.enhanced) return;
-  button.dataset.enhanced = "1";
+  if (!firstTime(button)) return;
   const status = document.getElementById("copy-status");
   button.addEventListener("click", async () => {
     const code = document.getElementById("embed-code");

@@ -205,10 +205,11 @@ def test_a_teacher_works_on_the_media_page(
         page.screenshot(path=str(artifacts_dir() / "media-page-after-edits.png"), full_page=True)
 
         # The editor form goes to the editor's URL with the picked locale and kind.
-        page.fill("#new-locale", "es-419")
-        page.select_option("#new-kind", "subtitles")
-        page.click("#new-form button[type=submit]")
-        page.wait_for_url(f"{url}/captions/new?locale=es-419&kind=subtitles")
+        # A language name typed in full and Enter: the URL carries its tag.
+        page.select_option("#new-kind", "captions")
+        page.fill("#new-locale", "Spanish (Latin America)")
+        page.press("#new-locale", "Enter")
+        page.wait_for_url(f"{url}/captions/new?locale=es-419&kind=captions")
         assert refused == []
         context.close()
 

@@ -148,7 +148,9 @@ def _renditions(session: Session, media_object: MediaObject) -> list[Rendition]:
     sources = schemas.ordered_sources(media.sources_of(session, [media_object.id])[media_object.id])
     return [
         Rendition(
-            label="Original" if s.is_original else f"{s.file_ext.upper()} {s.height or ''}p",
+            label="Original"
+            if s.is_original
+            else s.file_ext.upper() + (f" {s.height}p" if s.height else ""),
             dimensions=f"{s.width} × {s.height}" if s.width and s.height else "—",
             bitrate=f"{s.bitrate} kbps" if s.bitrate else "—",
             size=size_text(s.size),

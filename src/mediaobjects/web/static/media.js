@@ -219,20 +219,30 @@ function enhanceTracks() {
 
 // ---- the locale pickers: a typed language name becomes its tag -----------------------------
 
-function enhanceLocalePickers() {
-  const list = document.getElementById("locale-options");
-  if (!list) return;
-  const byName = new Map();
-  for (const option of list.options) {
-    const name = option.textContent.replace(/\s*\([^()]*\)\s*$/, "").trim().toLowerCase();
-    if (!byName.has(name)) byName.set(name, option.value);
+let tagsByName = null;
+
+// The tag of a language name typed in full ("french" -> "fr", "French (Canada)" -> "fr-CA");
+// anything else is left as typed, for the API to accept or explain.
+function useTag(input) {
+  if (!tagsByName) {
+    tagsByName = new Map();
+    const list = document.getElementById("locale-options");
+    for (const option of list ? list.options : []) {
+      const name = option.textContent.replace(/\s*\([^()]*\)\s*$/, "").trim().toLowerCase();
+      if (!tagsByName.has(name)) tagsByName.set(name, option.value);
+    }
   }
-  for (const input of document.querySelectorAll(`input[list="locale-options"]`)) {
+  const tag = tagsByName.get(input.value.trim().toLowerCase());
+  if (tag) input.value = tag;
+}
+
+function enhanceLocalePickers() {
+  for (const input of document.querySelectorAll('input[list="locale-options"]')) {
     if (!firstTime(input)) continue;
-    input.addEventListener("change", () => {
-      const tag = byName.get(input.value.trim().toLowerCase());
-      if (tag) input.value = tag;
-    });
+    input.addEventListener("change", () => useTag(input));
+    // Enter in the field submits at once: the name becomes its tag before the form is read.
+    const form = input.form;
+    if (form) form.addEventListener("submit", () => useTag(input), { capture: true });
   }
 }
 

@@ -138,8 +138,25 @@ def test_a_teacher_works_on_the_media_page(
         errors = page.locator("#upload-errors")
         errors.wait_for()
         assert "The captions were not saved:" in errors.inner_text()
-        assert "line 2" in errors.inner_text()
+        said = api.request(
+            "POST",
+            f"/media_objects/{media_id}/media_tracks",
+            world.teacher,
+            data={"locale": "de", "content": BROKEN},
+        ).json()["errors"]
+        assert said[0]["message"].startswith("line 2")
+        assert errors.locator("li").all_inner_texts() == [e["message"] for e in said]
         assert page.locator('#tracks li.track[data-locale="de"]').count() == 0
+        # A malformed tag: the API's suggestion, named as the field the person sees.
+        page.set_input_files("#upload-file", str(srt))
+        page.fill("#upload-locale", "pt_BR")
+        page.click("#upload-form button[type=submit]")
+        page.wait_for_function(
+            "() => document.getElementById('upload-errors').textContent.includes('pt-BR')"
+        )
+        assert errors.locator("li").all_inner_texts() == [
+            'Language is invalid; did you mean "pt-BR"?'
+        ]
         assert axe_violations(page) == []
 
         # Automatic captions: a person's English track is never overwritten (the API's 409,

@@ -21,6 +21,8 @@ function announce(text) {
 
 // The API's error envelopes, as lines a person can read: Canvas's {"errors": [...]} (with the
 // caption problems' line and cue), {"message": ...} and {"error": ...}.
+const FIELD_NAMES = { locale: "Language", kind: "Kind", content: "The file", user_entered_title: "Title" };
+
 async function problems(response) {
   let body = null;
   try { body = await response.json(); } catch (_) { /* not JSON */ }
@@ -28,12 +30,16 @@ async function problems(response) {
   if (body && Array.isArray(body.errors)) {
     for (const error of body.errors) {
       if (!error || !error.message) continue;
+      let text = error.message;
+      // Caption problems name their place themselves ("line 2, cue 1: ..."); others may not.
       const where = [];
-      if (error.line) where.push(`line ${error.line}`);
-      if (error.cue) where.push(`cue ${error.cue}`);
-      const field = error.field && !error.message.toLowerCase().startsWith(error.field)
-        ? `${error.field === "content" ? "The file" : error.field} ` : "";
-      lines.push(`${where.length ? where.join(", ") + ": " : ""}${field}${error.message}`);
+      if (error.line && !/^line \d/.test(text)) where.push(`line ${error.line}`);
+      if (error.cue && !/^line \d/.test(text)) where.push(`cue ${error.cue}`);
+      // Canvas's field messages read after the field's name ("locale": "is invalid; ...").
+      if (error.field && /^[a-z]/.test(text) && !/^line \d/.test(text)) {
+        text = `${FIELD_NAMES[error.field] || error.field} ${text}`;
+      }
+      lines.push(where.length ? `${where.join(", ")}: ${text}` : text);
     }
   } else if (body && (body.message || body.error)) {
     lines.push(body.message || body.error);

@@ -11,12 +11,16 @@ from __future__ import annotations
 import re
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from mediaobjects.caption_reports.service import TrackSummary
 from mediaobjects.captions.formats import FORMATS, available_formats
+from mediaobjects.media_tracks.models import MediaTrack
 from mediaobjects.web.locales import locale_options
+from mediaobjects.web.media_page import quality_of, size_text
 from mediaobjects.web.templating import environment
 from tests.api.test_auto_captions import FakeEngine, mark_ready, processed
 from tests.support.api import Api
@@ -219,7 +223,7 @@ def test_a_processed_clip_shows_duration_renditions_and_the_quality_services_sum
         ).json()
         shown = unescape(re.search(r'<span class="quality [^"]+">(.*?)</span>', item).group(1))
         if report["meets_profile"]:
-            assert shown.startswith("Meets the caption profile"), locale
+            assert shown.startswith("Meets the default caption profile"), locale
         else:
             errors = report["totals"]["by_severity"].get("error", 0)
             warnings = report["totals"]["by_severity"].get("warning", 0)
@@ -344,3 +348,41 @@ def test_a_title_with_markup_is_escaped_everywhere(world: World, client: TestCli
     assert (
         'title="&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &quot;quotes&quot;"' in iframe
     )
+
+
+@pytest.mark.parametrize(
+    ("state", "summary", "shown"),
+    [
+        ("processing", None, "No captions yet"),
+        ("failed", None, "No captions yet"),
+        ("ready", None, "Not checked yet"),
+        (
+            "ready",
+            (None, None, None, None, False),
+            "Cannot be checked: the stored captions do not parse",
+        ),
+        ("ready", (0, 0, 0, None, False), "No cues"),
+        ("ready", (4, 0, 0, None, True), "Meets the default caption profile"),
+        (
+            "ready",
+            (4, 1, 2, 0.456, False),
+            "Needs work: 1 error, 2 warnings; covers 46% of the speech",
+        ),
+        ("ready", (4, 3, 1, None, False), "Needs work: 3 errors, 1 warning"),
+    ],
+)
+def test_quality_summaries_read_as_the_report_counts_them(
+    state: str, summary: tuple[Any, ...] | None, shown: str
+) -> None:
+    track = MediaTrack(locale="en", kind="captions", content="", workflow_state=state)
+    values = TrackSummary("default", *summary) if summary is not None else None
+    assert quality_of(values, track).text == shown
+
+
+def test_sizes_read_as_people_read_them() -> None:
+    assert [size_text(n) for n in (512, 80_000, 1_500_000, 3 * 1024**3)] == [
+        "512 bytes",
+        "78 KB",
+        "1.4 MB",
+        "3.0 GB",
+    ]

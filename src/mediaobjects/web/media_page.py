@@ -135,7 +135,7 @@ def quality_of(summary: reports.TrackSummary | None, track: MediaTrack) -> Quali
         else ""
     )
     if summary.meets_profile:
-        return Quality("passing", f"Meets the caption profile{coverage}")
+        return Quality("passing", f"Meets the default caption profile{coverage}")
     errors, warnings = summary.errors or 0, summary.warnings or 0
     counts = (
         f"{errors} {'error' if errors == 1 else 'errors'}, "

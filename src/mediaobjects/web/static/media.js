@@ -7,7 +7,7 @@
 const POLL_MS = 2000;
 const root = document.getElementById("media-page");
 const pagePath = root ? root.dataset.pagePath : "";
-const apiPath = root ? root.dataset.apiPath : "";
+const NOW = { processing: "is being processed", ready: "is ready", failed: "could not be processed" };
 
 function csrfHeaders(extra = {}) {
   const meta = document.querySelector('meta[name="csrf-token"]');
@@ -131,10 +131,13 @@ async function refresh(ids) {
   enhance();
 }
 
+// The media info JSON; null when it cannot be had now, "gone" when it will not come back
+// (signed out, access removed, media deleted): then the page stops asking.
 async function info() {
   const response = await fetch(`/media_objects/${encodeURIComponent(root.dataset.mediaId)}/info`, {
     credentials: "same-origin", headers: { Accept: "application/json" },
   });
+  if (response.status >= 400 && response.status < 500) return "gone";
   return response.ok ? response.json() : null;
 }
 
@@ -146,9 +149,10 @@ async function followProcessing() {
   while (root.dataset.state === "pending" || root.dataset.state === "processing") {
     await sleep(POLL_MS);
     const now = await info();
+    if (now === "gone") return;
     if (now && now.processing_state !== root.dataset.state) {
       await refresh(["player-box", "details", "renditions", "auto-captions"]);
-      announce(`The media is ${now.processing_state === "ready" ? "ready" : now.processing_state}.`);
+      announce(`The media ${NOW[now.processing_state] || now.processing_state}.`);
     }
   }
 }

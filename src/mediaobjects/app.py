@@ -27,6 +27,7 @@ from mediaobjects.storage.interfaces import Storage
 from mediaobjects.transcoding import Transcoder
 from mediaobjects.transcripts.routes import router as transcripts_router
 from mediaobjects.web.editor import router as editor_router
+from mediaobjects.web.media_page import router as media_page_router
 from mediaobjects.web.pages import router as pages_router
 from mediaobjects.web.routes import router as web_router
 from mediaobjects.web.sign_in import install_sign_in_redirect
@@ -94,4 +95,5 @@ def create_app(
     app.include_router(static_router)
     app.include_router(pages_router)
     app.include_router(editor_router)
+    app.include_router(media_page_router)
     return app

@@ -38,6 +38,13 @@ def get_user(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
+def user_names(session: Session, user_ids: list[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(user_ids)))
+    return {int(row[0]): str(row[1]) for row in rows}
+
+
 def get_user_by_login(session: Session, login_folded: str) -> User | None:
     return session.scalars(select(User).where(User.login_id_folded == login_folded)).first()
 

@@ -189,6 +189,12 @@ def get_user(session: Session, principal: Principal, user_ref: str) -> User:
     return user
 
 
+def user_names(session: Session, user_ids: list[int]) -> dict[int, str]:
+    """The names of these users (for pages that say who wrote something); users that no
+    longer exist are left out."""
+    return repo.user_names(session, sorted(set(user_ids)))
+
+
 def find_user_by_login(session: Session, login_id: str) -> User | None:
     """The user whose login is ``login_id`` (compared as logins are: trimmed, case-folded);
     for command-line tools acting as someone. No access check: the caller is the operator."""

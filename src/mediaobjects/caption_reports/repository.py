@@ -96,6 +96,27 @@ def replace_summaries(
         )
 
 
+def summaries_of_tracks(
+    session: Session, track_ids: list[int], profile: str
+) -> dict[int, SummaryValues]:
+    """The stored summaries of these tracks against ``profile``, keyed by track id (tracks
+    not summarised yet are absent)."""
+    if not track_ids:
+        return {}
+    stmt = select(
+        CaptionSummary.track_id,
+        CaptionSummary.cues,
+        CaptionSummary.errors,
+        CaptionSummary.warnings,
+        CaptionSummary.coverage,
+        CaptionSummary.meets_profile,
+    ).where(CaptionSummary.track_id.in_(track_ids), CaptionSummary.profile == profile)
+    return {
+        int(row[0]): SummaryValues(profile, row[1], row[2], row[3], row[4], bool(row[5]))
+        for row in session.execute(stmt)
+    }
+
+
 def forget_track(session: Session, track_id: int) -> None:
     session.execute(
         delete(CaptionSummary).where(CaptionSummary.track_id == track_id),

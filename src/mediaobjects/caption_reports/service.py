@@ -18,7 +18,7 @@ from mediaobjects.accounts import access, authentication
 from mediaobjects.accounts.permissions import MANAGE_FILES_EDIT, Context
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.caption_reports import repository as repo
-from mediaobjects.caption_reports.repository import STATUSES, CourseRow, ReportRow
+from mediaobjects.caption_reports.repository import STATUSES, CourseRow, ReportRow, SummaryValues
 from mediaobjects.captions import LocaleError, normalise_locale
 from mediaobjects.captions.quality import PROFILE_NAMES
 from mediaobjects.errors import BadRequest, Forbidden
@@ -299,3 +299,16 @@ def statuses_of(
     if not may_read_statuses(session, principal, context):
         return None
     return repo.statuses_of(session, media_object_ids, profile)
+
+
+# A track's numbers against one profile (cues, errors, warnings, coverage, meets_profile).
+TrackSummary = SummaryValues
+
+
+def track_summaries(
+    session: Session, track_ids: Iterable[int], *, profile: str = DEFAULT_PROFILE
+) -> dict[int, TrackSummary]:
+    """The stored quality summary (what the caption report counts) of each of these tracks
+    against ``profile``; absent for a track not summarised yet. No access check: for pages
+    whose caller may read these tracks (as the quality API asks)."""
+    return repo.summaries_of_tracks(session, list(track_ids), profile)

@@ -175,3 +175,14 @@ def _registry() -> dict[tuple[str, str], str]:
             kind = "tag"
         entries.setdefault((kind, key_value.lower()), description)
     return entries
+
+
+def registered_languages(max_length: int = 3) -> list[str]:
+    """The primary language subtags of the IANA registry (shipped with langcodes) of at most
+    ``max_length`` letters, as written there (lower case), in registry order: the choices a
+    locale picker can offer (any other valid tag is still accepted by ``normalise_locale``)."""
+    return [
+        subtag
+        for kind, subtag in _registry()
+        if kind == "language" and len(subtag) <= max_length and subtag.isalpha()
+    ]

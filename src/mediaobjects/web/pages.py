@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
@@ -54,6 +54,11 @@ STATE_LABELS = {
     "ready": "Ready",
     "failed": "Failed",
 }
+
+
+def media_page_path(media_id: str) -> str:
+    """The media page of a media object (``web.media_page``)."""
+    return "/media_objects/" + quote(media_id, safe="")
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ def _items(
                 thumbnail=urls.media_object_thumbnail(mo.media_id, 320, 180)
                 if mo.poster_key
                 else None,
-                player_url=urls.media_object_iframe(mo.media_id),
+                player_url=media_page_path(mo.media_id),
                 created_at=mo.created_at.strftime("%Y-%m-%d"),
                 status=status,
                 status_label=STATUS_LABELS.get(status) if status is not None else None,
@@ -116,15 +121,20 @@ def _items(
     return out
 
 
-def _headers(urls: Urls, request: Request) -> dict[str, str]:
+def _headers(urls: Urls, request: Request, *, frame_self: bool = False) -> dict[str, str]:
     origin = urlsplit(urls.base)
     own = f"{request.url.scheme}://{request.url.netloc}"
     base = f"{origin.scheme}://{origin.netloc}"
-    return page_headers(() if base == own else (base,))
+    return page_headers(() if base == own else (base,), frame_self=frame_self)
 
 
 def _page(
-    request: Request, template: str, status_code: int = 200, **values: object
+    request: Request,
+    template: str,
+    status_code: int = 200,
+    *,
+    frame_self: bool = False,
+    **values: object,
 ) -> HTMLResponse:
     ctx = request.app.state.ctx
     urls = Urls(request, ctx)
@@ -133,7 +143,9 @@ def _page(
     # (X-CSRF-Token) and in the header's sign-out form.
     values.setdefault("csrf", csrf_token(request))
     return HTMLResponse(
-        render(template, **values), status_code=status_code, headers=_headers(urls, request)
+        render(template, **values),
+        status_code=status_code,
+        headers=_headers(urls, request, frame_self=frame_self),
     )
 
 

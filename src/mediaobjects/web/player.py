@@ -21,7 +21,9 @@ _SCRIPT = """
 (function () {
   var media = document.getElementById("media");
   if (!media) { return; }
-  media.focus();
+  // Opened on its own, the player takes the keyboard; framed (the media page, a course page)
+  // it leaves focus where the embedding page has it.
+  if (window.self === window.top) { media.focus(); }
   function seek(delta) { media.currentTime = Math.max(0, media.currentTime + delta); }
   function cycleCaptions() {
     var tracks = media.textTracks, shown = -1, i;

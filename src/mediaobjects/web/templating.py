@@ -69,13 +69,18 @@ def render(template: str, **values: Any) -> str:
     return environment().get_template(template).render(**values)
 
 
-def page_headers(service_origins: tuple[str, ...] = ()) -> dict[str, str]:
+def page_headers(
+    service_origins: tuple[str, ...] = (), *, frame_self: bool = False
+) -> dict[str, str]:
     """Headers of every page. ``service_origins``: where the URLs the API hands out point
-    besides this origin (the configured public URL, when it differs): thumbnails, uploads."""
+    besides this origin (the configured public URL, when it differs): thumbnails, uploads.
+    ``frame_self``: the page frames this service's own pages (the media page's player);
+    every other page may frame nothing."""
     own = " ".join(("'self'", *service_origins))
+    frames = "frame-src 'self'; " if frame_self else ""
     policy = (
         "default-src 'none'; script-src 'self'; style-src 'self'; "
-        f"img-src {own}; media-src 'self'; connect-src {own}; form-action 'self'; "
+        f"img-src {own}; media-src 'self'; connect-src {own}; {frames}form-action 'self'; "
         "base-uri 'none'; frame-ancestors 'none'"
     )
     return {

@@ -18,6 +18,7 @@ from mediaobjects.media_objects.routes import router as media_objects_router
 from mediaobjects.media_settings.routes import router as media_settings_router
 from mediaobjects.media_tracks.asr_routes import router as auto_captions_router
 from mediaobjects.media_tracks.bulk_routes import router as captions_bulk_router
+from mediaobjects.media_tracks.editing_routes import router as caption_editing_router
 from mediaobjects.media_tracks.history_routes import router as track_history_router
 from mediaobjects.media_tracks.quality_routes import router as track_quality_router
 from mediaobjects.media_tracks.routes import router as media_tracks_router
@@ -25,6 +26,7 @@ from mediaobjects.settings import Settings
 from mediaobjects.storage.interfaces import Storage
 from mediaobjects.transcoding import Transcoder
 from mediaobjects.transcripts.routes import router as transcripts_router
+from mediaobjects.web.editor import router as editor_router
 from mediaobjects.web.pages import router as pages_router
 from mediaobjects.web.routes import router as web_router
 from mediaobjects.web.sign_in import install_sign_in_redirect
@@ -80,6 +82,7 @@ def create_app(
     app.include_router(media_tracks_router)
     app.include_router(track_history_router)
     app.include_router(track_quality_router)
+    app.include_router(caption_editing_router)
     app.include_router(auto_captions_router)
     app.include_router(transcripts_router)
     app.include_router(captions_bulk_router)
@@ -90,4 +93,5 @@ def create_app(
     app.include_router(sign_in_router)
     app.include_router(static_router)
     app.include_router(pages_router)
+    app.include_router(editor_router)
     return app

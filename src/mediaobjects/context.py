@@ -32,6 +32,7 @@ from mediaobjects.media_tracks.models import MediaTrack
 from mediaobjects.media_tracks.tasks import register_track_chores, register_transcribe_job
 from mediaobjects.media_tracks.transcribe import AsrLimits
 from mediaobjects.ratelimit import (
+    CHECK_CAPTIONS,
     CREATE_TOKEN,
     DRAW_PICTURE,
     PUT_TRACKS,
@@ -138,6 +139,10 @@ def build_limiter(settings: Settings, clock: Callable[[], float] = time.monotoni
                 settings.rate_limit_tracks_per_minute, settings.rate_limit_tracks_burst
             ),
             REQUEST_ASR: Rate(settings.rate_limit_asr_per_minute, settings.rate_limit_asr_burst),
+            CHECK_CAPTIONS: Rate(
+                settings.rate_limit_caption_check_per_minute,
+                settings.rate_limit_caption_check_burst,
+            ),
             SIGN_IN_LOGIN: Rate(
                 settings.rate_limit_sign_in_login_per_minute,
                 settings.rate_limit_sign_in_login_burst,

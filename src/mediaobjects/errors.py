@@ -11,7 +11,8 @@ stable code. Services raise these; only ``mediaobjects.http.errors`` turns them 
     │   └── CsrfRejected      403  unauthorized       (web session cookie without its CSRF token)
     ├── NotFound              404  not_found
     ├── Conflict              409  conflict
-    │   └── ConflictError     409  conflict           (rendered as Canvas's bare {"error": ...})
+    │   ├── ConflictError     409  conflict           (rendered as Canvas's bare {"error": ...})
+    │   └── VersionConflict   409  conflict           (a stale base version; names the newest)
     ├── PayloadTooLarge       413  payload_too_large
     ├── UnprocessableEntity   422  unprocessable      (validation of a resource failed)
     │   └── UnprocessableError 422 unprocessable      (rendered as Canvas's bare {"error": ...})
@@ -115,6 +116,16 @@ class ConflictError(ErrorString, Conflict):
     pass
 
 
+class VersionConflict(Conflict):
+    """A write based on a version of a resource that is no longer its newest (someone else
+    saved in between); ``version_id`` is the newest version, sent beside the message so that
+    a client can fetch it."""
+
+    def __init__(self, message: str, *, version_id: int | None) -> None:
+        self.version_id = version_id
+        super().__init__(message)
+
+
 class PayloadTooLarge(MediaObjectsError):
     status_code = 413
     code = "payload_too_large"
@@ -181,4 +192,5 @@ __all__ = [
     "Unauthenticated",
     "UnprocessableEntity",
     "UnprocessableError",
+    "VersionConflict",
 ]

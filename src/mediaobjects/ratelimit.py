@@ -22,6 +22,7 @@ DRAW_PICTURE = "draw_picture"
 CREATE_TOKEN = "create_token"  # noqa: S105 (the name of an action, not a secret)
 PUT_TRACKS = "put_tracks"
 REQUEST_ASR = "request_asr"
+CHECK_CAPTIONS = "check_captions"
 SIGN_IN_LOGIN = "sign_in_login"
 SIGN_IN_ADDRESS = "sign_in_address"
 
@@ -30,6 +31,7 @@ _WHAT = {
     CREATE_TOKEN: "Too many access tokens created",
     PUT_TRACKS: "Too many caption track changes",
     REQUEST_ASR: "Too many automatic caption runs requested",
+    CHECK_CAPTIONS: "Too many caption checks",
     SIGN_IN_LOGIN: "Too many failed sign-ins for this login",
     SIGN_IN_ADDRESS: "Too many failed sign-ins from this address",
 }

@@ -340,7 +340,8 @@ class Settings(BaseSettings):
         default=30,
         gt=0,
         description=(
-            "Caption track replacements (PUT), retimes and restores one caller may make per minute."
+            "Caption track replacements (PUT), retimes, restores and caption editor saves one "
+            "caller may make per minute."
         ),
     )
     rate_limit_tracks_burst: int = Field(
@@ -358,6 +359,17 @@ class Settings(BaseSettings):
         default=20,
         ge=1,
         description="Automatic caption runs one caller may request at once.",
+    )
+    rate_limit_caption_check_per_minute: float = Field(
+        default=60,
+        gt=0,
+        description=(
+            "Caption checks (`POST .../caption_check`, which the caption editor sends as "
+            "cues change) one caller may make per minute."
+        ),
+    )
+    rate_limit_caption_check_burst: int = Field(
+        default=30, ge=1, description="Caption checks one caller may make at once."
     )
     rate_limit_sign_in_login_per_minute: float = Field(
         default=5,

@@ -397,3 +397,12 @@ def memberships(session: Session, principal: Principal) -> list[Membership]:
         for g in repo.member_groups(session, user.id)
     ]
     return [*courses.values(), *groups]
+
+
+def user_name(session: Session, user_id: int | None) -> str | None:
+    """The name a user goes by, for messages that say who did something; None when there
+    is no such user (or no user: automatic work)."""
+    if user_id is None:
+        return None
+    user = repo.get_user(session, user_id)
+    return user.name if user is not None else None

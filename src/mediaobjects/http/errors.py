@@ -21,6 +21,7 @@ from mediaobjects.errors import (
     NotFound,
     TooManyRequests,
     Unauthenticated,
+    VersionConflict,
 )
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,12 @@ def error_body(exc: MediaObjectsError) -> dict[str, Any]:
         return {"status": "unauthorized", "errors": [{"message": exc.message}]}
     if isinstance(exc, NotFound):
         return {"errors": [{"message": exc.message}]}
+    if isinstance(exc, VersionConflict):
+        return {
+            "errors": [
+                {"message": exc.message, "error_code": exc.code, "version_id": exc.version_id}
+            ]
+        }
     if exc.errors:
         return {"errors": [_field_error_json(e) for e in exc.errors]}
     return {"errors": [{"message": exc.message, "error_code": exc.code}]}

@@ -10,7 +10,13 @@ from fastapi import Request
 
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
-from mediaobjects.ratelimit import CREATE_TOKEN, DRAW_PICTURE, PUT_TRACKS, REQUEST_ASR
+from mediaobjects.ratelimit import (
+    CHECK_CAPTIONS,
+    CREATE_TOKEN,
+    DRAW_PICTURE,
+    PUT_TRACKS,
+    REQUEST_ASR,
+)
 
 
 def caller_key(request: Request, principal: Principal) -> str:
@@ -61,3 +67,10 @@ def limit_asr_request(ctx: AppContext, request: Request, principal: Principal) -
     (MEDIAOBJECTS_RATE_LIMIT_ASR_*). Each run costs minutes of a worker's CPU, so a caller
     posting in a loop must not keep the workers busy."""
     ctx.limiter.hit(REQUEST_ASR, caller_key(request, principal))
+
+
+def limit_caption_check(ctx: AppContext, request: Request, principal: Principal) -> None:
+    """Before a ``POST .../caption_check`` reads its cues: TooManyRequests past the caller's
+    rate (MEDIAOBJECTS_RATE_LIMIT_CAPTION_CHECK_*). A check writes nothing but costs as much
+    CPU as validating a save, and an editor sends one as its cues change."""
+    ctx.limiter.hit(CHECK_CAPTIONS, caller_key(request, principal))

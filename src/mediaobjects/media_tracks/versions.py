@@ -183,6 +183,28 @@ def retime_track(
     return RetimedTrack(track, result.clipped, result.dropped)
 
 
+def writable_track(
+    session: Session,
+    principal: Principal,
+    track_id: int,
+    *,
+    media_object: MediaObject | None = None,
+    attachment: Attachment | None = None,
+) -> MediaTrack:
+    """Track ``track_id`` of the route, for a change written in place (retime, restore, the
+    caption editor): the add-captions right on the route (403), the track shown there (404),
+    and for a track inherited through a copy of the file the right on the original (D19)."""
+    return _writable_track(session, principal, track_id, media_object, attachment)[1]
+
+
+def checked_content(
+    content: str, limits: tracks.TrackLimits, lenient: bool = False
+) -> tuple[str, str]:
+    """Caption content as every write checks it: 413 past ``limits.max_caption_bytes``, 422
+    listing each problem of the caption validation; the (content, WebVTT) to store."""
+    return _checked(content, limits, lenient)
+
+
 # ---- deleted tracks ---------------------------------------------------------------------------
 
 

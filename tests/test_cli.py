@@ -4,8 +4,11 @@ working token and nothing else (migrating a fresh data dir first), db upgrade an
 from __future__ import annotations
 
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -322,6 +325,112 @@ def test_set_password_from_stdin_lets_the_user_sign_in(fresh_env: dict[str, str]
         signed_in = client.post("/login", data={"unique_id": "admin", "password": password})
         assert signed_in.status_code == 303
         assert client.get("/api/v1/users/self").json()["login_id"] == "admin"
+
+
+def typed(args: list[str], env: dict[str, str], answers: list[tuple[str, str]]) -> tuple[int, str]:
+    """Runs the installed ``mediaobjects`` command on a terminal (a pty, so getpass asks there
+    and turns echo off as for a person) and types each answer once its prompt has appeared
+    after the previous one; fails unless every prompt came. The exit code and all the
+    terminal showed."""
+    command = Path(sys.executable).parent / "mediaobjects"
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [str(command), *args],
+        env={**os.environ, **env},
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        # No controlling terminal of the test run's own: getpass uses the pty on stdin.
+        start_new_session=True,
+    )
+    os.close(slave)
+    shown = b""
+    seen = 0  # where the next prompt is looked for
+    pending = list(answers)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if pending:
+                at = shown.find(pending[0][0].encode(), seen)
+                if at >= 0:
+                    prompt, answer = pending.pop(0)
+                    seen = at + len(prompt)
+                    os.write(master, answer.encode() + b"\n")
+                    continue
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: the command ended and closed the terminal
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+        code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    text = shown.decode(errors="replace")
+    assert not pending, f"never asked {pending[0][0]!r}; the terminal showed:\n{text}"
+    return code, text
+
+
+def test_set_password_typed_twice_without_echo_lets_the_user_sign_in(
+    fresh_env: dict[str, str],
+) -> None:
+    assert run_cli("create-admin-token", env=fresh_env).returncode == 0
+    password = "typed at the terminal"
+    code, shown = typed(
+        ["set-password", "admin"],
+        fresh_env,
+        [("New password: ", password), ("Again: ", password)],
+    )
+    assert code == 0, shown
+    # Asked twice (typed() checks), and what was typed never appeared on the terminal.
+    assert password not in shown
+    assert "Password set for admin" in shown
+    settings = Settings(
+        data_dir=Path(fresh_env["MEDIAOBJECTS_DATA_DIR"]),
+        database_url=fresh_env.get("MEDIAOBJECTS_DATABASE_URL"),
+    )
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        signed_in = client.post("/login", data={"unique_id": "admin", "password": password})
+        assert signed_in.status_code == 303
+
+
+def test_set_password_typed_differently_twice_changes_nothing(
+    fresh_env: dict[str, str],
+) -> None:
+    assert run_cli("create-admin-token", env=fresh_env).returncode == 0
+    old = "the admin's old password"
+    stdin = subprocess.run(
+        [sys.executable, "-m", "mediaobjects.cli", "set-password", "admin", "--stdin"],
+        env={**os.environ, **fresh_env},
+        input=old + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert stdin.returncode == 0, stdin.stderr
+    code, shown = typed(
+        ["set-password", "admin"],
+        fresh_env,
+        [("New password: ", "first new password"), ("Again: ", "second new password")],
+    )
+    assert code == 1
+    assert "the passwords differ; nothing changed" in shown
+    assert "first new password" not in shown and "second new password" not in shown
+    settings = Settings(
+        data_dir=Path(fresh_env["MEDIAOBJECTS_DATA_DIR"]),
+        database_url=fresh_env.get("MEDIAOBJECTS_DATABASE_URL"),
+    )
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        for password in ("first new password", "second new password"):
+            refused = client.post("/login", data={"unique_id": "admin", "password": password})
+            assert refused.status_code != 303, password
+        kept = client.post("/login", data={"unique_id": "admin", "password": old})
+        assert kept.status_code == 303
 
 
 def test_set_password_refuses_unknown_logins_and_short_passwords(

@@ -142,6 +142,35 @@ def test_redirect_and_thumbnails(world: World, clips: dict[str, Path]) -> None:
     assert too_big.status_code == 400
 
 
+def test_media_json_carries_duration_and_thumbnail_once_processed(
+    world: World, clips: dict[str, Path]
+) -> None:
+    api = world.api
+    video = upload(world, clips["video"], "video/mp4")
+    audio = upload(world, clips["audio"], "audio/mpeg")
+    before = info(world, video["media_entry_id"])
+    assert before["duration"] is None and before["thumbnail_url"] is None
+    run_jobs(api)
+    body = info(world, video["media_entry_id"])
+    assert body["duration"] == pytest.approx(2, abs=0.2)
+    # A signed URL: the picture opens without an Authorization header, at any size asked.
+    picture = api.client.get(body["thumbnail_url"])
+    assert picture.status_code == 200 and picture.content[:2] == b"\xff\xd8"
+    smaller = api.client.get(
+        body["thumbnail_url"].replace("width=640&height=360", "width=320&height=180")
+    )
+    assert smaller.status_code == 200 and len(smaller.content) < len(picture.content)
+    # The list answers the same; through the attachment, the attachment's own route.
+    listed = api.ok("GET", f"/api/v1/courses/{world.course}/media_objects", world.student)
+    mine = next(m for m in listed if m["media_id"] == video["media_entry_id"])
+    assert mine["duration"] == body["duration"] and mine["thumbnail_url"]
+    through = api.ok("GET", f"/media_attachments/{video['id']}/info", world.teacher)
+    assert f"/media_attachments/{video['id']}/thumbnail?" in through["thumbnail_url"]
+    # Audio has a length but no picture of its own.
+    sound = info(world, audio["media_entry_id"])
+    assert sound["duration"] == pytest.approx(2, abs=0.2) and sound["thumbnail_url"] is None
+
+
 def test_audio_gets_m4a_and_mp3(world: World, clips: dict[str, Path]) -> None:
     media_id = upload(world, clips["audio"], "audio/mpeg")["media_entry_id"]
     run_jobs(world.api)

@@ -65,12 +65,40 @@ def test_home_lists_courses_groups_and_own_media(api: Api, client: TestClient) -
     assert f'href="/courses/{world.course}/media">Film Studies</a>' in html
     # Names are escaped: no markup from users reaches the page.
     assert "&lt;b&gt;Other&lt;/b&gt; course" in html and "<b>Other" not in html
-    assert re.search(r'href="/groups/\d+/media">G</a>', html)
+    assert re.search(r'href="/groups/\d+/media">G — Film Studies</a>', html)
     assert titles(html) == ["My essay.mp4"]
     # The outsider belongs nowhere.
     html = page(client, "/", world.outsider).text
     assert "You are not enrolled in any course." in html
     assert "Film Studies" not in html
+
+
+def test_home_names_each_groups_course(api: Api, client: TestClient) -> None:
+    world = build_world(api)
+    biology = api.course("Biology 101")
+    api.enroll(biology, world.student, "student")
+    for course in (world.course, biology):
+        category = api.ok(
+            "POST", f"/api/v1/courses/{course}/group_categories", data={"name": "Study"}
+        )
+        group = api.ok(
+            "POST",
+            f"/api/v1/group_categories/{category['id']}/groups",
+            data={"name": "Study group 1"},
+        )
+        api.ok(
+            "POST", f"/api/v1/groups/{group['id']}/memberships", data={"user_id": world.student.id}
+        )
+    # A group of the account itself belongs to no course: its name alone.
+    category = api.ok("POST", "/api/v1/accounts/self/group_categories", data={"name": "Clubs"})
+    club = api.ok(
+        "POST", f"/api/v1/group_categories/{category['id']}/groups", data={"name": "Film club"}
+    )
+    api.ok("POST", f"/api/v1/groups/{club['id']}/memberships", data={"user_id": world.student.id})
+    html = page(client, "/", world.student).text
+    section = html[html.index('id="groups-heading"') :]
+    groups = [unescape(g) for g in re.findall(r'href="/groups/\d+/media">(.*?)</a>', section)]
+    assert groups == ["Film club", "Study group 1 — Biology 101", "Study group 1 — Film Studies"]
 
 
 def test_pages_carry_the_sessions_csrf_token_and_a_sign_out_button(

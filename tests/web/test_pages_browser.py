@@ -234,7 +234,37 @@ def test_uploading_several_files_from_the_library(
             ".every(c => c.dataset.state === 'ready' && c.querySelector('.state').textContent === 'Ready')",
             timeout=30000,
         )
+        # Ready, each new card gains what a reload would show: its thumbnail (loaded: the
+        # picture has a width) and its duration, and its title links to its media page.
+        page.wait_for_function(
+            "() => Array.from(document.querySelectorAll('ul.media li.card')).slice(0, 2)"
+            ".every(c => c.querySelector('.thumb img') && c.querySelector('.thumb img').complete"
+            " && c.querySelector('.thumb img').naturalWidth > 0)",
+            timeout=30000,
+        )
+        new_cards = page.locator("ul.media li.card").all()[:2]
+        facts = [
+            dict(
+                zip(
+                    c.locator("dt").all_inner_texts(),
+                    c.locator("dd").all_inner_texts(),
+                    strict=True,
+                )
+            )
+            for c in new_cards
+        ]
+        assert [f["Duration"] for f in facts] == ["0:02", "0:02"]
+        links = [c.locator(".card-title a").get_attribute("href") for c in new_cards]
+        ids = [c.get_attribute("data-media-id") for c in new_cards]
+        assert links == [f"/media_objects/{i}" for i in ids]
         page.screenshot(path=str(artifacts_dir() / "library-after-upload.png"), full_page=True)
+        # A reload shows the same facts: the page completed the cards as the server draws them.
+        page.reload()
+        reloaded = {
+            c.get_attribute("data-media-id"): c.locator("dd").first.inner_text()
+            for c in page.locator("ul.media li.card").all()
+        }
+        assert [reloaded[i] for i in ids] == ["0:02", "0:02"]
         context.close()
     # The API lists them: the page uploaded through the same flow.
     listed = api.ok("GET", f"/api/v1/courses/{world.course}/media_objects", world.student)

@@ -229,6 +229,8 @@ class CourseEnrollment(NamedTuple):
 class GroupMember(NamedTuple):
     id: int
     name: str
+    # The course the group belongs to (None for an account's group or a deleted course).
+    course_name: str | None
 
 
 def enrolled_courses(session: Session, user_id: int) -> list[CourseEnrollment]:
@@ -248,15 +250,24 @@ def enrolled_courses(session: Session, user_id: int) -> list[CourseEnrollment]:
 
 
 def member_groups(session: Session, user_id: int) -> list[GroupMember]:
-    """The groups the user is an accepted member of, not deleted, by name."""
+    """The groups the user is an accepted member of, not deleted, by name (then course name),
+    each with the name of its course."""
     stmt = (
-        select(Group.id, Group.name)
+        select(Group.id, Group.name, Course.name)
         .join(GroupMembership, GroupMembership.group_id == Group.id)
+        .outerjoin(
+            Course,
+            and_(
+                Group.context_type == "Course",
+                Course.id == Group.context_id,
+                Course.workflow_state != "deleted",
+            ),
+        )
         .where(
             GroupMembership.user_id == user_id,
             GroupMembership.workflow_state == "accepted",
             Group.workflow_state != "deleted",
         )
-        .order_by(Group.name, Group.id)
+        .order_by(Group.name, Course.name, Group.id)
     )
     return [GroupMember(*row) for row in column_rows(session, stmt, {})]

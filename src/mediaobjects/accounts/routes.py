@@ -117,11 +117,6 @@ def create_user(
         return canvas_json(request, schemas.user_json(user))
 
 
-def signed_in(request: Request, principal: CurrentPrincipal) -> None:
-    authentication.require_user(principal)
-    allow_body(request)
-
-
 def may_change_login(
     login_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal
 ) -> None:

@@ -385,6 +385,8 @@ class Membership:
     name: str
     # Enrollment types in a course ("TeacherEnrollment"...); empty for a group.
     roles: tuple[str, ...] = ()
+    # A group's course, so that "Study group 1" of two courses can be told apart.
+    course_name: str | None = None
 
 
 def memberships(session: Session, principal: Principal) -> list[Membership]:
@@ -396,7 +398,10 @@ def memberships(session: Session, principal: Principal) -> list[Membership]:
         found = courses.get(row.id)
         roles = (found.roles if found is not None else ()) + (row.enrollment_type,)
         courses[row.id] = Membership("Course", row.id, row.name, roles)
-    groups = [Membership("Group", g.id, g.name) for g in repo.member_groups(session, user.id)]
+    groups = [
+        Membership("Group", g.id, g.name, course_name=g.course_name)
+        for g in repo.member_groups(session, user.id)
+    ]
     return [*courses.values(), *groups]
 
 

@@ -397,6 +397,9 @@ MEDIA_OBJECT: dict[str, Any] = _object(
             "enum": ["pending", "processing", "ready", "failed"],
         },
         "processing_error": _NULLABLE_STR,
+        # Not Canvas's: seconds (null until probed) and a signed picture URL (null without one).
+        "duration": {"type": ["number", "null"], "minimum": 0},
+        "thumbnail_url": {"type": ["string", "null"], "format": "uri"},
         "media_tracks": {"type": "array", "items": TRACK_SUMMARY},
         "media_sources": {"type": "array", "items": MEDIA_SOURCE},
     },

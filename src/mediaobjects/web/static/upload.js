@@ -1,7 +1,8 @@
 // Upload on a library page, through the API's Canvas flow: step one asks the API for an upload
 // URL (POST .../files with name, size and content type), step two sends the bytes there with a
-// progress bar; the new media then appears in the list and its state follows the media info
-// JSON (GET /media_objects/:id/info) until it is ready or failed, without a reload.
+// progress bar; the new media then appears in the list (a link to its media page) and its state
+// follows the media info JSON (GET /media_objects/:id/info) until it is ready or failed, without
+// a reload; once ready the card gains the thumbnail and duration that JSON then carries.
 // The API calls carry the browser's session cookie and, for the POST, the page's CSRF token
 // (<meta name="csrf-token">) as X-CSRF-Token: no access token ever reaches the page.
 const POLL_MS = 2000;
@@ -35,7 +36,7 @@ function newCard(mediaId, title) {
   thumb.append(element("span", { class: "no-thumb", "aria-hidden": "true" }, "▶"));
   const body = element("div", { class: "card-body" });
   const heading = element("h2", { class: "card-title" });
-  heading.append(element("a", { href: `/media_objects_iframe/${encodeURIComponent(mediaId)}` }, title));
+  heading.append(element("a", { href: `/media_objects/${encodeURIComponent(mediaId)}` }, title));
   const facts = element("dl", { class: "facts" });
   fact(facts, "Duration", "—");
   fact(facts, "State", element("span", { class: "state state-pending" }, STATES.pending));
@@ -55,6 +56,30 @@ function countOneMore() {
   }
 }
 
+// The duration as the server writes it (pages.duration_text): 2:03, or 1:02:03.
+function durationText(seconds) {
+  const whole = Math.round(seconds);
+  const hours = Math.floor(whole / 3600);
+  const minutes = Math.floor((whole % 3600) / 60);
+  const secs = String(whole % 60).padStart(2, "0");
+  return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${secs}` : `${minutes}:${secs}`;
+}
+
+function showFacts(card, info) {
+  if (typeof info.duration === "number") {
+    const term = Array.from(card.querySelectorAll(".facts dt")).find((dt) => dt.textContent === "Duration");
+    if (term) term.nextElementSibling.textContent = durationText(info.duration);
+  }
+  if (info.thumbnail_url && !card.querySelector(".thumb img")) {
+    // The card's size, as the server's cards ask for it.
+    const url = new URL(info.thumbnail_url, location.href);
+    url.searchParams.set("width", "320");
+    url.searchParams.set("height", "180");
+    const img = element("img", { src: url.href, alt: "", width: "320", height: "180" });
+    card.querySelector(".thumb").replaceChildren(img);
+  }
+}
+
 function showState(card, state) {
   card.dataset.state = state;
   const span = card.querySelector(".state");
@@ -71,6 +96,7 @@ async function follow(card, mediaId) {
     if (response.ok) {
       const info = await response.json();
       showState(card, info.processing_state);
+      if (info.processing_state === "ready") showFacts(card, info);
       if (info.processing_state === "ready" || info.processing_state === "failed") return;
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));

@@ -151,11 +151,12 @@ def test_editing_a_cue_with_the_keyboard_only_saves_a_new_version(
         page.keyboard.type("2.25")
         page.keyboard.press("Enter")
         assert page.evaluate(TIMES)[1] == "00:00:02.250 00:00:03.900"
-        # The player's track follows the edit at once.
+        # The player's track follows the edit at once (as WebVTT cue text: the picture shows
+        # "&").
         assert page.evaluate(
             "() => { const c = document.getElementById('media').textTracks[0].cues[1];"
             " return [c.startTime, c.endTime, c.text]; }"
-        ) == [2.25, 3.9, "Today: montage & rhythm"]
+        ) == [2.25, 3.9, "Today: montage &amp; rhythm"]
 
         # A cue selected (the active row), its check done: axe, and the screenshot.
         page.wait_for_function(
@@ -182,15 +183,15 @@ def test_editing_a_cue_with_the_keyboard_only_saves_a_new_version(
         # With the session cookie and the page's CSRF token, never an access token.
         assert len(writes) == 1
         assert writes[0].get("x-csrf-token") and "authorization" not in writes[0]
-        # The API stored it as text players can show ("&" written "&amp;"), and the page shows
-        # what was stored.
+        # The API stored it as WebVTT ("&" written "&amp;"); the page still shows what the
+        # teacher typed and viewers read, not the escape.
         cues = cues_of(api, media_id, track_id, world.teacher)
         assert [(c["start_ms"], c["end_ms"], c["text"]) for c in cues] == [
             (0, 1500, "Welcome to the lecture"),
             (2250, 3900, "Today: montage &amp; rhythm"),
             (4000, 5500, "Let us begin"),
         ]
-        assert page.evaluate(TEXTS)[1] == "Today: montage &amp; rhythm"
+        assert page.evaluate(TEXTS)[1] == "Today: montage & rhythm"
         # The old text is a version of the track.
         versions = api.ok(
             "GET",

@@ -36,9 +36,36 @@ function byStart(a, b) {
 export function fromApi(list) {
   return list
     .map((c) => makeCue({
-      start: c.start_ms, end: c.end_ms, text: c.text, identifier: c.identifier, settings: c.settings,
+      start: c.start_ms, end: c.end_ms, text: shownText(c.text), identifier: c.identifier,
+      settings: c.settings,
     }))
     .sort(byStart);
+}
+
+// The text a person edits is the text they read: "Q&A" and "a < b", not "Q&amp;A" and
+// "a &lt; b" as WebVTT stores them. Markup stays as typed: a tag WebVTT knows (<i>, </b>,
+// <v Ana>, <c.loud>, <lang en>, <ruby>, <rt>, a <00:01.000> timestamp) and a character
+// reference (&amp;, &#169;, &nbsp;). So `cueText(shownText(x)) === x` for every stored x: an
+// "&amp;" or "&lt;" is shown decoded only where the decoded "&" or "<" would not itself read as
+// a reference or a tag (stored "&amp;copy;" stays as it is, so it is not saved as "©"). The
+// server still checks every cue it is sent.
+const REFERENCE = /^&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);/;
+const TAG = /^<(?:\/?(?:[ibu]|c|v|lang|ruby|rt)(?:[.\s][^<>\n]*)?|(?:\d+:)?\d{2}:\d{2}\.\d{3})>/;
+
+export function shownText(stored) {
+  return stored.replace(/&(amp|lt);/g, (whole, name, at) => {
+    const plain = name === "amp" ? "&" : "<";
+    const rest = plain + stored.slice(at + whole.length);
+    return (name === "amp" ? REFERENCE : TAG).test(rest) ? whole : plain;
+  });
+}
+
+export function cueText(shown) {
+  return shown.replace(/[&<]/g, (plain, at) => {
+    const rest = shown.slice(at);
+    if (plain === "&") return REFERENCE.test(rest) ? "&" : "&amp;";
+    return TAG.test(rest) ? "<" : "&lt;";
+  });
 }
 
 // Cue text as the API takes it: an empty line would end a WebVTT cue (the API refuses it), so
@@ -49,7 +76,8 @@ export function apiText(text) {
 
 export function toApi(cues) {
   return cues.map((c) => ({
-    start_ms: c.start, end_ms: c.end, text: apiText(c.text), identifier: c.identifier, settings: c.settings,
+    start_ms: c.start, end_ms: c.end, text: cueText(apiText(c.text)), identifier: c.identifier,
+    settings: c.settings,
   }));
 }
 

@@ -2,6 +2,8 @@
 // the cues as they are being edited (a text track of the editor's own, kept in step with the
 // model: a changed cue changes its VTTCue, no reload of a track file), the playhead, and
 // a callback whenever the playhead moves (every frame while playing, on seeks when paused).
+import { cueText } from "./editor-model.js";
+
 export class Player {
   constructor(media, { label, language, kind, onTime }) {
     this.media = media;
@@ -72,14 +74,14 @@ export class Player {
     const end = Math.max(c.end, c.start + 1) / 1000;
     let vtt = this.vttCues.get(c.uid);
     if (!vtt) {
-      vtt = new VTTCue(c.start / 1000, end, c.text);
+      vtt = new VTTCue(c.start / 1000, end, cueText(c.text));
       this.vttCues.set(c.uid, vtt);
       this.track.addCue(vtt);
       return;
     }
     vtt.startTime = c.start / 1000;
     vtt.endTime = end;
-    vtt.text = c.text;
+    vtt.text = cueText(c.text);
   }
 
   // After undo/redo over many cues it is simpler to start over.

@@ -100,7 +100,8 @@ class HueyOutageFilter(logging.Filter):
         if not self._outages.due(record.name):
             return False
         record.levelno, record.levelname = logging.WARNING, "WARNING"
-        record.msg = f"{record.getMessage().rstrip('.')}: the queue is unreachable ({one_line(exc)}); retrying"
+        what = record.getMessage().rstrip(".")
+        record.msg = f"{what}: the queue is unreachable ({one_line(exc)}); retrying"
         record.args = None
         record.exc_info = None
         record.exc_text = None

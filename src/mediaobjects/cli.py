@@ -102,7 +102,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-        jobs.run_worker(args.workers)
+        jobs.run_worker(args.workers, shutdown_timeout=settings.job_shutdown_seconds)
     finally:
         ctx.close()
     return 0

@@ -256,11 +256,18 @@ def test_stop_does_not_wait_past_its_timeout_for_a_stuck_job(sqlite_queue: JobQu
     # stop() returned although the job is still running (it waits for `release` for 120 s).
     assert not stopper.is_alive()
     assert not release.is_set()
-    record = sqlite_queue.leases.records()[0]
-    assert record.state == "running"  # left to expire if this process exits now
+    # Handed back: queued again at once (not left to a lease that expires a minute after
+    # this process exits), and the interrupted try is not counted.
+    [record] = sqlite_queue.leases.records()
+    assert (record.state, record.attempts, record.owner) == ("queued", 0, None)
+    assert record.last_error is not None and "shut down" in record.last_error
+    assert [t.id for t in sqlite_queue.huey.pending()] == [record.job_id]
     release.set()
-    wait_until(lambda: sqlite_queue.leases.records() == [])
     wait_until(lambda: not any(t.name.startswith("Worker-") for t in threading.enumerate()))
+    # The abandoned thread finishing later leaves the record to whoever runs it next.
+    assert sqlite_queue.leases.get(record.job_id) == record
+    assert sqlite_queue.run_pending_now() == 1
+    assert sqlite_queue.leases.records() == []
 
 
 def test_a_job_whose_worker_vanished_runs_again(make_queue: MakeQueue) -> None:

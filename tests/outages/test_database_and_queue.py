@@ -80,6 +80,7 @@ def test_queue_down_keeps_uploads_and_processes_them_when_it_returns(tmp_path: P
             service.wait_ready(after)
             assert service.alive()
         assert "not queued" in service.serve.output()
+        assert service.worker is not None
         worker_log = service.worker.output()
         assert "had no processing job" in worker_log
         # The operator sees what is wrong in a line now and then, not a trace every second.

@@ -11,16 +11,19 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from huey.exceptions import RetryTask  # type: ignore[import-untyped]
 
 from mediaobjects.jobs.contract import JobContext, JobSpec
-from mediaobjects.jobs.leases import Leases
+from mediaobjects.jobs.leases import JobRecord, Leases
 from mediaobjects.jobs.outage import OutageLog
 
 logger = logging.getLogger("mediaobjects.jobs")
+
+HANDED_BACK = "its worker shut down before it finished; handed back to the queue"
 
 
 @dataclass
@@ -56,6 +59,9 @@ class Executor:
         self._in_flight: dict[str, _Running] = {}
         self._executions = 0
         self._outages = OutageLog(logger)
+        # Jobs this process gave back while their threads still ran: whatever those threads
+        # do next must not touch the job's record, which belongs to the next worker.
+        self._handed_back: set[str] = set()
 
     @property
     def executions(self) -> int:
@@ -66,6 +72,10 @@ class Executor:
     def running(self) -> list[str]:
         with self._lock:
             return sorted(self._in_flight)
+
+    def handed_back(self, job_id: str) -> bool:
+        with self._lock:
+            return job_id in self._handed_back
 
     def execute(self, spec: JobSpec, job_kwargs: dict[str, Any], job_id: str) -> None:
         owner = f"{self._worker_id}:{next(self._owner_numbers)}"
@@ -96,8 +106,14 @@ class Executor:
             finally:
                 with self._lock:
                     self._in_flight.pop(job_id, None)
+                    handed_back = job_id in self._handed_back
+                    self._handed_back.discard(job_id)
         except Exception as exc:
-            self._failed(spec, job_kwargs, job_id, owner, attempt, exc)
+            if not handed_back:
+                self._failed(spec, job_kwargs, job_id, owner, attempt, exc)
+            return
+        if handed_back:
+            logger.info("job %s %s finished after it was handed back", spec.name, job_id)
             return
         if time.monotonic() > context.deadline:
             logger.warning(
@@ -148,6 +164,40 @@ class Executor:
         )
         self._leases.fail(job_id, owner, now=time.time(), error=error)
         give_up(spec, job_id, job_kwargs, exc)
+
+    def hand_back(self, requeue: Callable[[JobRecord], object]) -> list[str]:
+        """Give every job still running here back to the queue at once, so that another
+        worker takes it now rather than once its lease has expired (this process is shutting
+        down). The interrupted try does not count against the job's tries. Returns the job
+        ids handed back; a job whose record cannot be reached is left to its lease."""
+        with self._lock:
+            in_flight = [
+                (job_id, running)
+                for job_id, running in self._in_flight.items()
+                if job_id not in self._handed_back
+            ]
+        handed: list[str] = []
+        for job_id, running in in_flight:
+            try:
+                released = self._leases.release(
+                    job_id, running.owner, now=time.time(), error=HANDED_BACK, counted=False
+                )
+                record = self._leases.get(job_id) if released else None
+                if record is None:
+                    continue
+                with self._lock:
+                    self._handed_back.add(job_id)
+                requeue(record)
+            except Exception as exc:
+                self._outages.failed(f"handing back job {running.name} {job_id}", exc)
+                continue
+            logger.warning(
+                "job %s %s handed back to the queue: this worker is shutting down",
+                running.name,
+                job_id,
+            )
+            handed.append(job_id)
+        return handed
 
     def renew_leases(self) -> None:
         """The heartbeat: push every running job's lease forward, and say once when a job runs

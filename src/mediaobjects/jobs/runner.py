@@ -68,6 +68,7 @@ class JobQueue:
             Timings(
                 heartbeat_seconds, recover_seconds, idle_poll_max_seconds, health_check_seconds
             ),
+            hand_back=lambda: self._executor.hand_back(self._registry.requeue),
         )
         # Runs in each consumer thread as it exits: PostgreSQL storage opens a LISTEN
         # connection per thread, which would otherwise be left open for the garbage collector.
@@ -165,14 +166,15 @@ class JobQueue:
     def stop(self, timeout: float = 10.0, *, abort: threading.Event | None = None) -> None:
         """Stop consuming: no new job starts; running jobs get up to ``timeout`` seconds (or
         until ``abort`` is set) to finish while their leases are still renewed. Jobs still
-        running after that are abandoned to their thread; once this process exits their
-        leases expire and another worker runs them again."""
+        running after that are handed back to the queue (their try not counted), so another
+        worker takes them at once; their threads are abandoned and end with the process. A
+        job that cannot be handed back (the queue is down) runs again once its lease expires."""
         self._consumption.stop(timeout, abort=abort)
 
     def run_worker(self, workers: int, *, shutdown_timeout: float = 60.0) -> None:
         """Consume until SIGTERM or SIGINT (``mediaobjects worker``). The first signal stops
         taking jobs and waits up to ``shutdown_timeout`` seconds for running ones; a second
-        signal stops waiting."""
+        signal stops waiting. Jobs still running then are handed back (see :meth:`stop`)."""
         self._consumption.run_until_signalled(workers, shutdown_timeout=shutdown_timeout)
 
     def close(self) -> None:

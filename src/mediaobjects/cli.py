@@ -170,6 +170,7 @@ def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_reprocess(settings: Settings, args: argparse.Namespace) -> int:
     """Queues media processing again (after installing ffmpeg, raising a limit...)."""
     from mediaobjects.context import build_context
+    from mediaobjects.jobs import QueueUnavailable
     from mediaobjects.media_objects.tasks import reanalyse_speech, reprocess
 
     if args.speech_only and args.unfinished:
@@ -177,13 +178,19 @@ def cmd_reprocess(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     _upgrade(settings)
     ctx = build_context(settings)
+    jobs = ctx.jobs
+    assert jobs is not None  # built with_jobs
     try:
+        # Straight to the queue, not ctx.enqueue: an operator must hear that it is down.
         if args.speech_only:
-            queued = reanalyse_speech(ctx.pipeline, ctx.enqueue, args.media_ids or None)
+            queued = reanalyse_speech(ctx.pipeline, jobs.enqueue, args.media_ids or None)
         else:
             queued = reprocess(
-                ctx.pipeline, ctx.enqueue, args.media_ids or None, unfinished=args.unfinished
+                ctx.pipeline, jobs.enqueue, args.media_ids or None, unfinished=args.unfinished
             )
+    except QueueUnavailable as exc:
+        print(f"mediaobjects: the job queue is unreachable ({exc}); try again", file=sys.stderr)
+        return 1
     finally:
         ctx.close()
     for media_id in queued:

@@ -122,6 +122,47 @@ def test_a_job_that_always_fails_stops_after_three_tries_and_is_recorded(
     assert queue.run_pending_now() == 0
 
 
+def test_tries_failing_on_an_unreachable_service_are_not_counted(tmp_path: Path) -> None:
+    queue = build_job_queue(
+        f"sqlite:///{tmp_path / 'jobs.db'}",
+        name="unit",
+        outage_retry_seconds=0.01,
+        **FAST_TIMINGS,
+    )
+    runs: list[int] = []
+
+    def needs_the_database(ctx: JobContext) -> None:
+        runs.append(ctx.attempt)
+        if len(runs) <= 5:
+            # What psycopg, redis-py and botocore raise from under their own errors.
+            raise RuntimeError("storage failed") from ConnectionRefusedError(111, "refused")
+
+    try:
+        queue.register("needs_the_database", needs_the_database, tries=2, retry_delay=0.01)
+        job_id = queue.enqueue("needs_the_database")
+        assert queue.run_pending_now() == 6
+        # Five outages and no try used up: the sixth run was still the first try.
+        assert runs == [1] * 6
+        assert queue.status(job_id) is None
+    finally:
+        queue.close()
+
+
+def test_a_job_timing_out_is_not_mistaken_for_an_outage(sqlite_queue: JobQueue) -> None:
+    runs: list[int] = []
+
+    def slow(ctx: JobContext) -> None:
+        runs.append(ctx.attempt)
+        raise JobTimeout("went past its time limit")
+
+    sqlite_queue.register("slow_job", slow, tries=2, retry_delay=0.01)
+    job_id = sqlite_queue.enqueue("slow_job")
+    assert sqlite_queue.run_pending_now() == 2
+    assert runs == [1, 2]
+    record = sqlite_queue.status(job_id)
+    assert record is not None and record.state == "failed"
+
+
 def test_the_default_backoff_is_five_then_twenty_five_seconds(sqlite_queue: JobQueue) -> None:
     sqlite_queue.register("slow_retry", lambda ctx: None)
     spec = sqlite_queue.spec("slow_retry")

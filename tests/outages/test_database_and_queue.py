@@ -6,6 +6,8 @@ restarted Redis remembers nothing."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx2
@@ -86,3 +88,19 @@ def test_queue_down_keeps_uploads_and_processes_them_when_it_returns(tmp_path: P
         # The operator sees what is wrong in a line now and then, not a trace every second.
         assert "the queue is unreachable" in worker_log
         assert "Traceback" not in worker_log
+
+
+def test_reprocess_says_so_when_the_queue_is_down(tmp_path: Path) -> None:
+    with postgres_server() as pg, redis_server() as redis:
+        env = outage_env(tmp_path / "data", pg.url, redis.url)
+        redis.stop()
+        done = subprocess.run(
+            [sys.executable, "-m", "mediaobjects.cli", "reprocess", "m-1"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1
+        assert "the job queue is unreachable" in done.stderr
+        assert "Traceback" not in done.stderr and "m-1" not in done.stdout

@@ -18,12 +18,19 @@ from typing import Any
 from huey.exceptions import RetryTask  # type: ignore[import-untyped]
 
 from mediaobjects.jobs.contract import JobContext, JobSpec
+from mediaobjects.jobs.errors import JobTimeout
 from mediaobjects.jobs.leases import JobRecord, Leases
-from mediaobjects.jobs.outage import OutageLog
+from mediaobjects.jobs.outage import OutageLog, is_queue_outage, one_line
 
 logger = logging.getLogger("mediaobjects.jobs")
 
 HANDED_BACK = "its worker shut down before it finished; handed back to the queue"
+# A try that failed because a service it needs (the database, the storage, the queue) did not
+# answer is tried again after this long without counting against the job's tries, for as long
+# as the job is younger than OUTAGE_PATIENCE_SECONDS: an outage of minutes must not fail every
+# upload that happened to be processing, and a fault that only looks like one still ends.
+OUTAGE_RETRY_SECONDS = 10.0
+OUTAGE_PATIENCE_SECONDS = 3600.0
 
 
 @dataclass
@@ -49,8 +56,16 @@ def give_up(
 class Executor:
     """Runs deliveries of jobs in this process and keeps their leases alive."""
 
-    def __init__(self, leases: Leases, *, lease_seconds: float, heartbeat_seconds: float) -> None:
+    def __init__(
+        self,
+        leases: Leases,
+        *,
+        lease_seconds: float,
+        heartbeat_seconds: float,
+        outage_retry_seconds: float = OUTAGE_RETRY_SECONDS,
+    ) -> None:
         self._leases = leases
+        self._outage_retry_seconds = outage_retry_seconds
         self._lease_seconds = lease_seconds
         self._heartbeat_seconds = heartbeat_seconds
         self._worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -139,6 +154,17 @@ class Executor:
         exc: Exception,
     ) -> None:
         error = f"{type(exc).__name__}: {exc}"
+        if self._outage(job_id, exc):
+            logger.warning(
+                "job %s %s could not run: a service it needs is unreachable (%s); trying again "
+                "in %.0f s, not counted as a try",
+                spec.name,
+                job_id,
+                one_line(exc),
+                self._outage_retry_seconds,
+            )
+            self._leases.release(job_id, owner, now=time.time(), error=error, counted=False)
+            raise RetryTask(delay=self._outage_retry_seconds) from exc
         if attempt < spec.tries:
             delay = spec.delay_after(attempt)
             logger.warning(
@@ -164,6 +190,12 @@ class Executor:
         )
         self._leases.fail(job_id, owner, now=time.time(), error=error)
         give_up(spec, job_id, job_kwargs, exc)
+
+    def _outage(self, job_id: str, exc: Exception) -> bool:
+        if isinstance(exc, JobTimeout) or not is_queue_outage(exc):
+            return False
+        record = self._leases.get(job_id)
+        return record is not None and time.time() - record.created_at < OUTAGE_PATIENCE_SECONDS
 
     def hand_back(self, requeue: Callable[[JobRecord], object]) -> list[str]:
         """Give every job still running here back to the queue at once, so that another

@@ -16,7 +16,7 @@ import huey  # type: ignore[import-untyped]
 from mediaobjects.jobs import recovery
 from mediaobjects.jobs.consumer import Chore, Consumption, Timings
 from mediaobjects.jobs.contract import GiveUp, JobFunction, JobSpec
-from mediaobjects.jobs.execution import Executor
+from mediaobjects.jobs.execution import OUTAGE_RETRY_SECONDS, Executor
 from mediaobjects.jobs.leases import JobRecord, Leases
 from mediaobjects.jobs.queue import build_huey, build_leases
 from mediaobjects.jobs.recovery import WORKER_DIED
@@ -46,6 +46,7 @@ class JobQueue:
         idle_poll_max_seconds: float = 1.0,
         health_check_seconds: float = 10.0,
         lost_after_seconds: float = 300.0,
+        outage_retry_seconds: float = OUTAGE_RETRY_SECONDS,
     ) -> None:
         if heartbeat_seconds <= 0 or heartbeat_seconds * 2 > lease_seconds:
             raise ValueError(
@@ -58,7 +59,10 @@ class JobQueue:
         self._leases = leases
         self._lost_after_seconds = lost_after_seconds
         self._executor = Executor(
-            leases, lease_seconds=lease_seconds, heartbeat_seconds=heartbeat_seconds
+            leases,
+            lease_seconds=lease_seconds,
+            heartbeat_seconds=heartbeat_seconds,
+            outage_retry_seconds=outage_retry_seconds,
         )
         self._registry = Registry(huey_instance, leases, self._executor.execute)
         self._consumption = Consumption(
@@ -196,6 +200,7 @@ def build_job_queue(
     recover_seconds: float = 30.0,
     idle_poll_max_seconds: float = 1.0,
     lost_after_seconds: float = 300.0,
+    outage_retry_seconds: float = OUTAGE_RETRY_SECONDS,
 ) -> JobQueue:
     """A job queue, with its lease store, on the queue at ``queue_url`` (see ``build_huey``)."""
     return JobQueue(
@@ -206,4 +211,5 @@ def build_job_queue(
         recover_seconds=recover_seconds,
         idle_poll_max_seconds=idle_poll_max_seconds,
         lost_after_seconds=lost_after_seconds,
+        outage_retry_seconds=outage_retry_seconds,
     )

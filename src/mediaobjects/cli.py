@@ -337,7 +337,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidSettings as exc:
         print(f"mediaobjects: invalid settings: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        unreachable = _unreachable(exc)
+        if unreachable is None:
+            raise
+        # Starting while the database or the queue is down: one line an operator can act on
+        # (and a supervisor restarts the command), not a stack trace.
+        print(f"mediaobjects: {unreachable}; is it running?", file=sys.stderr)
+        return 1
     return result
+
+
+def _unreachable(exc: BaseException) -> str | None:
+    """What did not answer, for an error that means a backend is down (None: anything else).
+    The message names the error, never the URL (it may hold a password)."""
+    from mediaobjects.db.outage import is_database_outage
+    from mediaobjects.jobs.outage import is_queue_outage, one_line
+
+    if is_database_outage(exc):
+        original = getattr(exc, "orig", None)
+        return f"the database is unreachable ({one_line(original or exc)})"
+    if is_queue_outage(exc):
+        return f"the job queue is unreachable ({one_line(exc)})"
+    return None
 
 
 if __name__ == "__main__":

@@ -403,6 +403,43 @@ class Settings(BaseSettings):
         ge=1,
         description="A web session ends this many hours after sign-in, however active.",
     )
+    unavailable_retry_after_seconds: int = Field(
+        default=5,
+        ge=1,
+        le=3600,
+        description=(
+            "Retry-After, in seconds, of the 503 answered while the database, the file storage "
+            "or the job queue is unreachable."
+        ),
+    )
+    database_connect_timeout_seconds: int = Field(
+        default=5,
+        ge=1,
+        le=300,
+        description=(
+            "How long a new PostgreSQL connection may take before the request gets 503 "
+            "(a server that is down refuses at once; one behind a dead link would hang)."
+        ),
+    )
+    shutdown_timeout_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description=(
+            "After SIGTERM, how long `mediaobjects serve` lets requests in flight finish (it "
+            "accepts no new connections meanwhile); requests still running then are cut off."
+        ),
+    )
+    job_shutdown_seconds: float = Field(
+        default=30,
+        ge=0,
+        le=86400,
+        description=(
+            "After SIGTERM, how long running jobs get to finish (`mediaobjects worker`, and "
+            "serve's own job threads); jobs still running then are handed back to the queue "
+            "and another worker starts them at once."
+        ),
+    )
 
     @field_validator("public_url")
     @classmethod

@@ -17,8 +17,11 @@ import huey  # type: ignore[import-untyped]
 from huey.consumer import Consumer  # type: ignore[import-untyped]
 
 from mediaobjects.jobs.execution import Executor
+from mediaobjects.jobs.outage import HueyOutageFilter, OutageLog
 
 logger = logging.getLogger("mediaobjects.jobs")
+# Huey's worker and scheduler threads log through these.
+_HUEY_LOGGERS = ("huey.consumer.Worker", "huey.consumer.Scheduler")
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,12 @@ class Consumption:
         executor: Executor,
         recover: Callable[[], object],
         timings: Timings,
+        hand_back: Callable[[], object] = lambda: None,
     ) -> None:
         self._huey = huey_instance
         self._executor = executor
         self._recover = recover
+        self._hand_back = hand_back
         self._timings = timings
         self._lock = threading.Lock()
         self._consumer: Any = None
@@ -64,6 +69,8 @@ class Consumption:
         self._stop = threading.Event()
         self._chores: list[Chore] = []
         self._chore_thread: threading.Thread | None = None
+        self._outages = OutageLog(logger)
+        self._huey_filter = HueyOutageFilter()
 
     @property
     def consuming(self) -> bool:
@@ -95,6 +102,8 @@ class Consumption:
                 worker_type="thread",
             )
             self._consumer = consumer
+        for name in _HUEY_LOGGERS:
+            logging.getLogger(name).addFilter(self._huey_filter)
         # Jobs of a worker that died go back on the queue before this one takes any job.
         self._recover_logged()
         self._stop.clear()
@@ -113,8 +122,8 @@ class Consumption:
     def _recover_logged(self) -> None:
         try:
             self._recover()
-        except Exception:
-            logger.exception("looking for jobs of dead workers failed")
+        except Exception as exc:
+            self._outages.failed("looking for jobs of dead workers", exc)
 
     def _maintain(self, consumer: Any) -> None:
         timings = self._timings
@@ -142,9 +151,9 @@ class Consumption:
                     continue
                 try:
                     chore.fn()
-                except Exception:
-                    logger.exception(
-                        "chore %r failed; it runs again in %.0f s", chore.name, chore.every
+                except Exception as exc:
+                    self._outages.failed(
+                        f"chore {chore.name!r} (runs every {chore.every:.0f} s)", exc
                     )
                 due[number] = time.monotonic() + chore.every
             if self._stop.wait(max(0.0, min(due) - time.monotonic())):
@@ -164,7 +173,10 @@ class Consumption:
                 if left <= 0:
                     break
                 thread.join(min(left, 0.05))
-        running = self._executor.running()
+        if self._executor.running():
+            # Past the bound: another worker takes them now, not once their leases expire.
+            self._hand_back()
+        running = [job for job in self._executor.running() if not self._executor.handed_back(job)]
         if running:
             logger.warning(
                 "stopped consuming with %d job(s) still running (%s); they run again elsewhere "
@@ -180,6 +192,8 @@ class Consumption:
             # A chore in the middle of a long listing is abandoned to its daemon thread.
             self._chore_thread.join(timeout=5.0)
             self._chore_thread = None
+        for name in _HUEY_LOGGERS:
+            logging.getLogger(name).removeFilter(self._huey_filter)
         logger.info("job queue %s stopped consuming", self._huey.name)
 
     def run_until_signalled(self, workers: int, *, shutdown_timeout: float) -> None:

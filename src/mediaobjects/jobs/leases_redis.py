@@ -11,6 +11,7 @@ from typing import Any, cast
 import redis
 
 from mediaobjects.jobs.leases import JOB_STATES, JobRecord, JobState
+from mediaobjects.jobs.outage import REDIS_CONNECT_TIMEOUT_SECONDS, REDIS_SOCKET_TIMEOUT_SECONDS
 
 _START = """
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -49,6 +50,7 @@ if redis.call('HGET', KEYS[1], 'state') == 'running'
   redis.call('HSET', KEYS[1], 'state', 'queued', 'last_error', ARGV[3], 'updated_at', ARGV[4])
   redis.call('HDEL', KEYS[1], 'owner', 'leased_until')
   redis.call('ZREM', KEYS[2], ARGV[1])
+  if ARGV[5] == '0' then redis.call('HINCRBY', KEYS[1], 'attempts', -1) end
   return 1
 end
 return 0
@@ -84,7 +86,12 @@ return claimed
 class RedisLeases:
     def __init__(self, url: str, *, queue: str) -> None:
         self.queue = queue
-        self._redis: redis.Redis = redis.Redis.from_url(url, decode_responses=True)
+        self._redis: redis.Redis = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+        )
         prefix = f"mediaobjects.jobs.{queue}"
         self._job_prefix = f"{prefix}.job."
         self._running = f"{prefix}.running"
@@ -134,9 +141,12 @@ class RedisLeases:
         keys = [self._key(job_id), self._running, self._all]
         return int(self._finish(keys=keys, args=[job_id, owner])) == 1
 
-    def release(self, job_id: str, owner: str, *, now: float, error: str) -> bool:
+    def release(
+        self, job_id: str, owner: str, *, now: float, error: str, counted: bool = True
+    ) -> bool:
         keys = [self._key(job_id), self._running]
-        return int(self._release(keys=keys, args=[job_id, owner, error, repr(now)])) == 1
+        args = [job_id, owner, error, repr(now), "1" if counted else "0"]
+        return int(self._release(keys=keys, args=args)) == 1
 
     def fail(self, job_id: str, owner: str | None, *, now: float, error: str) -> bool:
         keys = [self._key(job_id), self._running]

@@ -53,7 +53,7 @@ test-postgresql: $(TEST_STAMP)
 # Lint, types, and the layering rules of ../shared/CONVENTIONS.md (import-linter contracts in
 # pyproject.toml).
 check: $(TEST_STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench deploy
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
 

@@ -14,6 +14,7 @@ the run directory to start afresh.
     python deploy/cluster.py start PIECE ...         # pieces of a running cluster, e.g. api-1
     python deploy/cluster.py restart PIECE ...
     python deploy/cluster.py status
+    python deploy/cluster.py backup DIR | restore DIR
 
 Pieces: postgres, redis, seaweedfs, api-N, worker-N, nginx. MEDIAOBJECTS_* settings in the
 environment reach every mediaobjects process, except those naming the cluster's own pieces
@@ -26,12 +27,12 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import secrets
 import shlex
 import shutil
 import signal
 import socket
-import re
 import subprocess
 import sys
 import time
@@ -377,14 +378,31 @@ class Cluster:
         return {**base, **self.state["env"]}
 
     def start(self, names: list[str]) -> None:
+        """Starts the named pieces in order; API processes and workers next to each other in
+        the list start together (each takes seconds to import and check the database)."""
+        waiting: list[tuple[str, Callable[[], None]]] = []
+
+        def wait_for_started() -> None:
+            for name, wait in waiting:
+                wait()
+                print(f"cluster: {name} started (pid {self.pieces[name]['pid']})", flush=True)
+            waiting.clear()
+
         for name in names:
             if name in self.pieces and alive(self.pieces[name]):
                 print(f"cluster: {name} already runs (pid {self.pieces[name]['pid']})")
                 continue
             starter = self.starter(name)
+            kind = name.partition("-")[0]
+            if kind in ("api", "worker"):
+                waiting.append((name, self.launch_mediaobjects(kind, int(name.partition("-")[2]))))
+                self.save()
+                continue
+            wait_for_started()
             starter()
             self.save()
             print(f"cluster: {name} started (pid {self.pieces[name]['pid']})", flush=True)
+        wait_for_started()
 
     def starter(self, name: str) -> Callable[[], None]:
         if name == "postgres":
@@ -403,9 +421,7 @@ class Cluster:
 
     def wait_ready(self, name: str, ready: Callable[[], bool], what: str) -> None:
         record = self.pieces[name]
-        if not wait_until(lambda: ready() or not alive(record), START_SECONDS) or not alive(
-            record
-        ):
+        if not wait_until(lambda: ready() or not alive(record), START_SECONDS) or not alive(record):
             raise ClusterError(
                 f"{name} did not become ready ({what}); {record['log']}:\n{log_tail(record)}"
             )
@@ -456,7 +472,10 @@ class Cluster:
 
         self.wait_ready("postgres", accepts, f"connections on 127.0.0.1:{port}")
         if fresh:
-            for sql in ("create role mediaobjects login", "create database mediaobjects owner mediaobjects"):
+            for sql in (
+                "create role mediaobjects login",
+                "create database mediaobjects owner mediaobjects",
+            ):
                 subprocess.run(
                     [psql, "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-c", sql],
                     capture_output=True,
@@ -470,7 +489,8 @@ class Cluster:
         port = self.state["ports"]["redis"]
         # Append-only file: jobs queued survive a restart of Redis.
         command = [
-            binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(self.run_dir / "redis"),
+            binary, "--port", str(port), "--bind", "127.0.0.1",
+            "--dir", str(self.run_dir / "redis"),
             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
             "--daemonize", "no", "--protected-mode", "yes",
         ]  # fmt: skip
@@ -548,6 +568,10 @@ class Cluster:
             raise ClusterError(f"mediaobjects db upgrade failed:\n{done.stdout}{done.stderr}")
 
     def start_mediaobjects(self, kind: str, number: int) -> None:
+        self.launch_mediaobjects(kind, number)()
+
+    def launch_mediaobjects(self, kind: str, number: int) -> Callable[[], None]:
+        """Starts an API process or a worker; returns what waits until it is ready."""
         name = f"{kind}-{number}"
         if kind == "api":
             port = self.state["ports"][name]
@@ -555,15 +579,14 @@ class Cluster:
                 "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"
             )
             self.pieces[name] = launch(name, command, self.run_dir, self.process_env())
-            self.wait_ready(
+            return lambda: self.wait_ready(
                 name, lambda: http_answers(f"http://127.0.0.1:{port}/"), f"HTTP on port {port}"
             )
-            return
         threads = str(self.state.get("worker_threads", 2))
         command = self.mediaobjects("worker", "--workers", threads)
         self.pieces[name] = launch(name, command, self.run_dir, self.process_env())
         record = self.pieces[name]
-        self.wait_ready(
+        return lambda: self.wait_ready(
             name, lambda: "worker consuming" in logged_since_start(record), "its consuming message"
         )
 
@@ -590,8 +613,6 @@ class Cluster:
         self.wait_ready("nginx", lambda: http_answers(url), url)
 
     def nginx_conf(self) -> str:
-        from mediaobjects.settings import Settings
-
         settings = settings_from(self.state["env"])
         # The upload route's limit (the file plus its multipart framing) or a larger body limit.
         multipart = 1024 * 1024
@@ -601,10 +622,9 @@ class Cluster:
             settings.max_captions_zip_bytes + multipart,
             settings.max_request_body_bytes,
         )
-        assert isinstance(settings, Settings)
+        ports = [self.state["ports"][f"api-{i}"] for i in range(1, int(self.state["api"]) + 1)]
         servers = "\n".join(
-            f"        server 127.0.0.1:{self.state['ports'][f'api-{i}']} max_fails=1 fail_timeout=3s;"
-            for i in range(1, int(self.state["api"]) + 1)
+            f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=3s;" for port in ports
         )
         user = nginx_user()
         values = {
@@ -645,6 +665,75 @@ class Cluster:
             self.save()
             if was_alive:
                 print(f"cluster: {name} stopped (pid {record['pid']})", flush=True)
+
+
+def backup(cluster: Cluster, target: Path) -> None:
+    """The database (pg_dump, custom format) first, then every object of the bucket: each
+    object the dump refers to was written before its row was committed, so it is in the
+    copy (unless deleted in between: keep bucket versioning on in production)."""
+    port = cluster.state["ports"]["postgres"]
+    target.mkdir(parents=True, exist_ok=False)
+    dump = subprocess.run(
+        [pg_binary("pg_dump"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-Fc",
+         "-f", str(target / "database.dump"), "mediaobjects"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if dump.returncode != 0:
+        raise ClusterError(f"pg_dump failed:\n{dump.stderr}")
+    client = cluster.s3_client()
+    objects = target / "objects"
+    count = 0
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+            for item in page.get("Contents", []):
+                path = objects / item["Key"]
+                if ".." in Path(item["Key"]).parts:
+                    raise ClusterError(f"refusing the object key {item['Key']!r}")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                client.download_file(BUCKET, item["Key"], str(path))
+                count += 1
+    finally:
+        client.close()
+    shutil.copy2(cluster.run_dir / "secret_key", target / "secret_key")
+    print(f"cluster: backed up the database and {count} object(s) to {target}")
+
+
+def restore(cluster: Cluster, source: Path) -> None:
+    """Replaces the database and the bucket's objects with the backup's, with the API
+    processes and workers stopped meanwhile (nginx answers 503)."""
+    if not (source / "database.dump").exists():
+        raise ClusterError(f"{source} holds no database.dump")
+    movers = [n for n in cluster.names() if n.startswith(("api-", "worker-"))]
+    cluster.stop(movers)
+    port = cluster.state["ports"]["postgres"]
+    psql = [pg_binary("psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-q"]
+    for sql in (
+        "drop database if exists mediaobjects with (force)",
+        "create database mediaobjects owner mediaobjects",
+    ):
+        subprocess.run([*psql, "-c", sql], capture_output=True, text=True, check=True)
+    restored = subprocess.run(
+        [pg_binary("pg_restore"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+         "-d", "mediaobjects", "--exit-on-error", str(source / "database.dump")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if restored.returncode != 0:
+        raise ClusterError(f"pg_restore failed:\n{restored.stderr}")
+    objects = source / "objects"
+    wanted = {str(p.relative_to(objects)) for p in objects.rglob("*") if p.is_file()}
+    client = cluster.s3_client()
+    try:
+        present = set()
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+            present |= {item["Key"] for item in page.get("Contents", [])}
+        for key in sorted(present - wanted):
+            client.delete_object(Bucket=BUCKET, Key=key)
+        for key in sorted(wanted):
+            client.upload_file(str(objects / key), BUCKET, key)
+    finally:
+        client.close()
+    cluster.start(movers)
+    print(f"cluster: restored the database and {len(wanted)} object(s) from {source}")
 
 
 def stop_signal(name: str) -> tuple[signal.Signals, float]:
@@ -767,6 +856,16 @@ def cmd_restart(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    backup(Cluster(args.run_dir), args.directory.resolve())
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    restore(Cluster(args.run_dir), args.directory.resolve())
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     cluster = Cluster(args.run_dir)
     for name in cluster.names() if cluster.state else []:
@@ -801,6 +900,12 @@ def main(argv: list[str] | None = None) -> int:
     restart.add_argument("pieces", nargs="+", metavar="PIECE")
     restart.set_defaults(handler=cmd_restart)
     sub.add_parser("status", help="which pieces run").set_defaults(handler=cmd_status)
+    saved = sub.add_parser("backup", help="copy the database and the objects to DIRECTORY")
+    saved.add_argument("directory", type=Path)
+    saved.set_defaults(handler=cmd_backup)
+    back = sub.add_parser("restore", help="replace the database and objects with a backup's")
+    back.add_argument("directory", type=Path)
+    back.set_defaults(handler=cmd_restore)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))

@@ -107,9 +107,10 @@ class TestCluster:
 
 
 @contextlib.contextmanager
-def running_cluster(**settings: str) -> Iterator[TestCluster]:
+def running_cluster(logs_to: Path, **settings: str) -> Iterator[TestCluster]:
     """A whole cluster with ``settings`` (MEDIAOBJECTS_* in its environment); stopped and
-    removed afterwards, also when the test fails, and checked to leave no process behind."""
+    removed afterwards, also when the test fails, and checked to leave no process behind.
+    Its logs are copied to ``logs_to`` (pytest keeps them for the last runs)."""
     run_dir = Path(tempfile.mkdtemp(prefix="mediaobjects-cluster-"))
     # PostgreSQL runs as another user, who must reach its directory.
     run_dir.chmod(0o755)
@@ -128,5 +129,7 @@ def running_cluster(**settings: str) -> Iterator[TestCluster]:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         finally:
+            with contextlib.suppress(OSError):
+                shutil.copytree(run_dir / "logs", logs_to, dirs_exist_ok=True)
             shutil.rmtree(run_dir, ignore_errors=True)
         assert not left, f"processes left running after cluster.py stop: {left}"

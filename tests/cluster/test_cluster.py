@@ -105,6 +105,7 @@ class World:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     clip = make_video(tmp_path_factory.mktemp("clips") / "clip.mp4")
     with running_cluster(
+        tmp_path_factory.mktemp("cluster-logs"),
         # Settings given to `make cluster` reach every process: a short lease, so that the
         # job of the killed worker is taken over within seconds, and track writes not
         # rate-limited, since the test writes far faster than a person.

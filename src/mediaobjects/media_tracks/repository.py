@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased, defer
 
 from mediaobjects.db.rows import column_rows
+from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_tracks.models import (
     TRACK_SUMMARY_COLUMNS,
     MediaTrack,
@@ -163,6 +164,16 @@ def lock_track(session: Session, track_id: int) -> None:
     writing the track (a ``transcribe_track`` job adding its version) has committed when
     this returns. Nothing happens if the row is gone."""
     session.execute(select(MediaTrack.id).where(MediaTrack.id == track_id).with_for_update())
+
+
+def lock_tracks_of(session: Session, media_object_id: int) -> None:
+    """Holds, until the transaction ends, the media object's row lock (PostgreSQL; SQLite's
+    writers hold the database's write lock already): writers replacing its set of tracks take
+    turns. Without it, two PUTs inserting the same locales in different orders each waited
+    on the other's unique-index entry, and PostgreSQL ended one with a deadlock error."""
+    session.execute(
+        select(MediaObject.id).where(MediaObject.id == media_object_id).with_for_update()
+    )
 
 
 def count_tracks(session: Session, media_object_id: int) -> int:

@@ -371,8 +371,8 @@ def outage(world: World, piece: str, during: Callable[[Client], None]) -> None:
     cluster = world.cluster
     journal = Journal()
     client = Client(cluster.url, world.teacher, journal)
+    cluster.script("stop", piece)
     try:
-        cluster.script("stop", piece)
         back_at = time.monotonic() + OUTAGE_SECONDS
         calls = 0
         while time.monotonic() < back_at:
@@ -380,8 +380,9 @@ def outage(world: World, piece: str, during: Callable[[Client], None]) -> None:
             calls += 1
             time.sleep(0.5)
         assert calls >= 3
-        cluster.script("start", piece)
     finally:
+        # Back whatever happened, so that the tests after this one find it running.
+        cluster.script("start", piece)
         client.close()
     assert not [e for e in journal.exchanges if e.status >= 500 and e.status != 503]
 

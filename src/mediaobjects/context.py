@@ -6,6 +6,7 @@ process that enqueues or consumes knows the same jobs). No global singletons."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from mediaobjects.asr.whisper import check_model_dir
 from mediaobjects.db.engine import build_engine, build_session_factory, unit_of_work
 from mediaobjects.delivery_cache import DeliveryCache
 from mediaobjects.files.models import Attachment
-from mediaobjects.jobs import JobQueue, build_job_queue, parse_queue_url
+from mediaobjects.jobs import JobQueue, QueueUnavailable, build_job_queue, parse_queue_url
 from mediaobjects.media_objects.drawing import DrawingPool
 from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.media_objects.pipeline import Pipeline
@@ -47,6 +48,8 @@ from mediaobjects.storage import build_storage
 from mediaobjects.storage.interfaces import Storage
 from mediaobjects.transcoding import FFmpegTranscoder, Transcoder, parse_ladder
 from mediaobjects.verifiers import Verifiers
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -79,11 +82,21 @@ class AppContext:
     _pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def enqueue(self, name: str, **kwargs: Any) -> None:
-        """Queues a job; without a queue (some tests) the job is remembered for inspection."""
+        """Queues a job; without a queue (some tests) the job is remembered for inspection.
+
+        Callers queue after their commit, so the work is already promised: when the queue is
+        unreachable the job is not lost but left to the recovery chores, which queue it once
+        the queue answers again (media still pending, tracks still waiting for captions,
+        media whose last file was deleted; see ``media_objects.tasks``)."""
         if self.jobs is None:
             self._pending.append((name, kwargs))
             return
-        self.jobs.enqueue(name, **kwargs)
+        try:
+            self.jobs.enqueue(name, **kwargs)
+        except QueueUnavailable as exc:
+            _log.warning(
+                "job %s %s not queued (%s); it is queued when the queue is back", name, kwargs, exc
+            )
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -221,7 +234,10 @@ def build_context(
     that never enqueue); ``storage`` and ``transcoder`` replace the configured ones (tests
     pass their own). InvalidSettings when a setting cannot be used."""
     check_settings(settings)
-    engine = build_engine(settings.resolved_database_url())
+    engine = build_engine(
+        settings.resolved_database_url(),
+        connect_timeout=settings.database_connect_timeout_seconds,
+    )
     writer = build_session_factory(engine, writer=True)
     reader = build_session_factory(engine, writer=False)
     storage = storage if storage is not None else _storage_for(settings)
@@ -270,6 +286,8 @@ def build_context(
             pipeline,
             time_limit=settings.transcode_timeout_seconds,
             stale_temp_seconds=settings.stale_temp_seconds,
+            # Past a lease, a job recorded for the media would have been seen by now.
+            unqueued_after=lease,
         )
         register_transcribe_job(
             ctx.jobs,
@@ -278,6 +296,7 @@ def build_context(
             lambda: ctx.asr,
             limits=AsrLimits(settings.asr_min_seconds, settings.asr_time_factor),
             time_limit=settings.transcode_timeout_seconds,
+            unqueued_after=lease,
         )
         register_track_chores(
             ctx.jobs,

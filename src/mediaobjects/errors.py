@@ -17,7 +17,9 @@ stable code. Services raise these; only ``mediaobjects.http.errors`` turns them 
     │   └── UnprocessableError 422 unprocessable      (rendered as Canvas's bare {"error": ...})
     ├── TooManyRequests       429  too_many_requests  (a rate limit; carries retry_after seconds)
     │   └── ServerBusy        429  server_busy        (every picture-drawing slot stayed busy)
-    └── StorageFailure        503  storage_unavailable (the storage backend failed)
+    └── ServiceUnavailable    503  service_unavailable (a dependency did not answer; Retry-After)
+        ├── StorageFailure    503  storage_unavailable (the storage backend failed)
+        └── DatabaseUnavailable 503 database_unavailable (the database did not answer)
 """
 
 from __future__ import annotations
@@ -155,10 +157,29 @@ class ServerBusy(TooManyRequests):
     default_message = "The server is busy drawing other pictures; try again shortly."
 
 
-class StorageFailure(MediaObjectsError):
+class ServiceUnavailable(MediaObjectsError):
+    """Something the request needs (the database, the file storage, the job queue) did not
+    answer. 503 with ``Retry-After``: the outage is the server's, the request was fine, and
+    the same request succeeds once the dependency is back (the processes recover by
+    themselves). ``retry_after`` None: the server's configured value."""
+
     status_code = 503
+    code = "service_unavailable"
+    default_message = "The service is temporarily unavailable; try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None) -> None:
+        self.retry_after = None if retry_after is None else max(1, retry_after)
+        super().__init__(message)
+
+
+class StorageFailure(ServiceUnavailable):
     code = "storage_unavailable"
     default_message = "The file storage is unavailable; try again later."
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database_unavailable"
+    default_message = "The database is unavailable; try again later."
 
 
 __all__ = [
@@ -168,6 +189,7 @@ __all__ = [
     "Conflict",
     "ConflictError",
     "CsrfRejected",
+    "DatabaseUnavailable",
     "ErrorString",
     "FieldError",
     "Forbidden",
@@ -176,6 +198,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "ServerBusy",
+    "ServiceUnavailable",
     "StorageFailure",
     "TooManyRequests",
     "Unauthenticated",

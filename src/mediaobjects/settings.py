@@ -391,6 +391,24 @@ class Settings(BaseSettings):
         ge=1,
         description="A web session ends this many hours after sign-in, however active.",
     )
+    unavailable_retry_after_seconds: int = Field(
+        default=5,
+        ge=1,
+        le=3600,
+        description=(
+            "Retry-After, in seconds, of the 503 answered while the database, the file storage "
+            "or the job queue is unreachable."
+        ),
+    )
+    database_connect_timeout_seconds: int = Field(
+        default=5,
+        ge=1,
+        le=300,
+        description=(
+            "How long a new PostgreSQL connection may take before the request gets 503 "
+            "(a server that is down refuses at once; one behind a dead link would hang)."
+        ),
+    )
 
     @field_validator("public_url")
     @classmethod

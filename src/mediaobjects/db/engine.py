@@ -13,7 +13,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def build_engine(url: str) -> Engine:
+def build_engine(url: str, *, connect_timeout: int = 5) -> Engine:
+    """An engine for ``url``. PostgreSQL: ``connect_timeout`` seconds to open a connection, and
+    every pooled connection pinged before use, so that a server that restarted is reconnected
+    to and one that is down fails fast (the request gets 503, see ``db.outage``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -27,7 +30,15 @@ def build_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        # A request waits this long for a pooled connection before it gets 503.
+        pool_timeout=30,
+        connect_args={"connect_timeout": connect_timeout},
+    )
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:

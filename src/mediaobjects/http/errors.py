@@ -9,21 +9,28 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mediaobjects.db.outage import is_database_outage
 from mediaobjects.errors import (
     BadRequestMessage,
+    DatabaseUnavailable,
     ErrorString,
     FieldError,
     Forbidden,
     InvalidToken,
     MediaObjectsError,
     NotFound,
+    ServiceUnavailable,
     TooManyRequests,
     Unauthenticated,
 )
 
 log = logging.getLogger(__name__)
+
+# Retry-After of a 503 whose error names none and whose app has no settings to ask.
+DEFAULT_RETRY_AFTER_SECONDS = 5
 
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="canvas-lms"'}
 
@@ -61,18 +68,53 @@ def error_body(exc: MediaObjectsError) -> dict[str, Any]:
     return {"errors": [{"message": exc.message, "error_code": exc.code}]}
 
 
-def error_response(exc: MediaObjectsError) -> JSONResponse:
+def error_response(
+    exc: MediaObjectsError, *, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS
+) -> JSONResponse:
+    """The envelope of ``exc``; ``retry_after`` is the Retry-After of a 503 that names none."""
     headers: dict[str, str] | None = None
     if isinstance(exc, Unauthenticated):
         headers = WWW_AUTHENTICATE
     elif isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(exc.retry_after)}
+    elif isinstance(exc, ServiceUnavailable):
+        seconds = exc.retry_after if exc.retry_after is not None else retry_after
+        headers = {"Retry-After": str(seconds)}
     return JSONResponse(error_body(exc), status_code=exc.status_code, headers=headers)
 
 
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+def unavailable_retry_after(request: Request) -> int:
+    """MEDIAOBJECTS_UNAVAILABLE_RETRY_AFTER_SECONDS of the app serving ``request``."""
+    ctx = getattr(request.app.state, "ctx", None)
+    settings = getattr(ctx, "settings", None)
+    seconds = getattr(settings, "unavailable_retry_after_seconds", None)
+    return int(seconds) if isinstance(seconds, int) else DEFAULT_RETRY_AFTER_SECONDS
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MediaObjectsError)
-    return error_response(exc)
+    return error_response(exc, retry_after=unavailable_retry_after(request))
+
+
+def _database_down(request: Request, exc: BaseException) -> JSONResponse:
+    # The operator learns which dependency failed from the log, once per request, without a
+    # stack trace; the client learns only that it may retry.
+    log.warning("database unavailable: %s: %s", type(exc).__name__, _first_line(exc))
+    return error_response(DatabaseUnavailable(), retry_after=unavailable_retry_after(request))
+
+
+def _first_line(exc: BaseException) -> str:
+    # SQLAlchemy appends the statement and its parameters; those stay out of the log line.
+    original = getattr(exc, "orig", None)
+    text = str(original if original is not None else exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if is_database_outage(exc):
+        return _database_down(request, exc)
+    # A bug, not an outage: on to the server's error handler (500, logged with its trace).
+    raise exc
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -110,7 +152,10 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if is_database_outage(exc):
+        # Raised outside the routes (a middleware, a dependency's clean-up).
+        return _database_down(request, exc)
     log.exception("unhandled error", exc_info=exc)
     return JSONResponse(
         {"errors": [{"message": "An error occurred.", "error_code": "internal_server_error"}]},
@@ -122,4 +167,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(MediaObjectsError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # Every SQLAlchemy error: those that mean the database did not answer become 503.
+    app.add_exception_handler(sa_exc.SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

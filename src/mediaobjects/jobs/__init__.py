@@ -3,7 +3,7 @@ or a PostgreSQL or Redis queue consumed by ``mediaobjects worker``; lease record
 whose worker died run again. See ``contract`` for what job functions must guarantee."""
 
 from mediaobjects.jobs.contract import JobContext, JobFunction, JobSpec
-from mediaobjects.jobs.errors import JobError, JobTimeout, UnknownJobError
+from mediaobjects.jobs.errors import JobError, JobTimeout, QueueUnavailable, UnknownJobError
 from mediaobjects.jobs.leases import JobRecord, JobState, Leases
 from mediaobjects.jobs.queue import build_huey, build_leases, parse_queue_url
 from mediaobjects.jobs.runner import JobQueue, build_job_queue
@@ -18,6 +18,7 @@ __all__ = [
     "JobState",
     "JobTimeout",
     "Leases",
+    "QueueUnavailable",
     "UnknownJobError",
     "build_huey",
     "build_job_queue",

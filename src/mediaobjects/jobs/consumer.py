@@ -17,8 +17,11 @@ import huey  # type: ignore[import-untyped]
 from huey.consumer import Consumer  # type: ignore[import-untyped]
 
 from mediaobjects.jobs.execution import Executor
+from mediaobjects.jobs.outage import HueyOutageFilter, OutageLog
 
 logger = logging.getLogger("mediaobjects.jobs")
+# Huey's worker and scheduler threads log through these.
+_HUEY_LOGGERS = ("huey.consumer.Worker", "huey.consumer.Scheduler")
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class Consumption:
         self._stop = threading.Event()
         self._chores: list[Chore] = []
         self._chore_thread: threading.Thread | None = None
+        self._outages = OutageLog(logger)
+        self._huey_filter = HueyOutageFilter()
 
     @property
     def consuming(self) -> bool:
@@ -95,6 +100,8 @@ class Consumption:
                 worker_type="thread",
             )
             self._consumer = consumer
+        for name in _HUEY_LOGGERS:
+            logging.getLogger(name).addFilter(self._huey_filter)
         # Jobs of a worker that died go back on the queue before this one takes any job.
         self._recover_logged()
         self._stop.clear()
@@ -113,8 +120,8 @@ class Consumption:
     def _recover_logged(self) -> None:
         try:
             self._recover()
-        except Exception:
-            logger.exception("looking for jobs of dead workers failed")
+        except Exception as exc:
+            self._outages.failed("looking for jobs of dead workers", exc)
 
     def _maintain(self, consumer: Any) -> None:
         timings = self._timings
@@ -142,9 +149,9 @@ class Consumption:
                     continue
                 try:
                     chore.fn()
-                except Exception:
-                    logger.exception(
-                        "chore %r failed; it runs again in %.0f s", chore.name, chore.every
+                except Exception as exc:
+                    self._outages.failed(
+                        f"chore {chore.name!r} (runs every {chore.every:.0f} s)", exc
                     )
                 due[number] = time.monotonic() + chore.every
             if self._stop.wait(max(0.0, min(due) - time.monotonic())):
@@ -180,6 +187,8 @@ class Consumption:
             # A chore in the middle of a long listing is abandoned to its daemon thread.
             self._chore_thread.join(timeout=5.0)
             self._chore_thread = None
+        for name in _HUEY_LOGGERS:
+            logging.getLogger(name).removeFilter(self._huey_filter)
         logger.info("job queue %s stopped consuming", self._huey.name)
 
     def run_until_signalled(self, workers: int, *, shutdown_timeout: float) -> None:

@@ -18,6 +18,7 @@ from huey.exceptions import RetryTask  # type: ignore[import-untyped]
 
 from mediaobjects.jobs.contract import JobContext, JobSpec
 from mediaobjects.jobs.leases import Leases
+from mediaobjects.jobs.outage import OutageLog
 
 logger = logging.getLogger("mediaobjects.jobs")
 
@@ -54,6 +55,7 @@ class Executor:
         self._lock = threading.Lock()
         self._in_flight: dict[str, _Running] = {}
         self._executions = 0
+        self._outages = OutageLog(logger)
 
     @property
     def executions(self) -> int:
@@ -166,8 +168,8 @@ class Executor:
                 held = self._leases.renew(
                     job_id, running.owner, now=now, until=now + self._lease_seconds
                 )
-            except Exception:
-                logger.exception("renewing the lease of job %s failed", job_id)
+            except Exception as exc:
+                self._outages.failed(f"renewing the lease of job {job_id}", exc)
                 continue
             if not held:
                 logger.warning(

@@ -11,6 +11,7 @@ from typing import Any, cast
 import redis
 
 from mediaobjects.jobs.leases import JOB_STATES, JobRecord, JobState
+from mediaobjects.jobs.outage import REDIS_CONNECT_TIMEOUT_SECONDS, REDIS_SOCKET_TIMEOUT_SECONDS
 
 _START = """
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -84,7 +85,12 @@ return claimed
 class RedisLeases:
     def __init__(self, url: str, *, queue: str) -> None:
         self.queue = queue
-        self._redis: redis.Redis = redis.Redis.from_url(url, decode_responses=True)
+        self._redis: redis.Redis = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+        )
         prefix = f"mediaobjects.jobs.{queue}"
         self._job_prefix = f"{prefix}.job."
         self._running = f"{prefix}.running"

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Literal
 
 import huey  # type: ignore[import-untyped]
+import redis
 
 from mediaobjects.jobs.leases import Leases
+from mediaobjects.jobs.outage import REDIS_CONNECT_TIMEOUT_SECONDS, REDIS_SOCKET_TIMEOUT_SECONDS
 from mediaobjects.jobs.serializer import JsonSerializer
 from mediaobjects.redact import redact_url
 
@@ -112,7 +114,11 @@ def build_huey(queue_url: str, *, name: str = "mediaobjects") -> huey.Huey:
             name,
             results=False,
             serializer=JsonSerializer(),
-            url=location.target,
+            connection_pool=redis.ConnectionPool.from_url(
+                location.target,
+                socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
+                socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+            ),
             blocking=True,
             read_timeout=BLOCKING_READ_TIMEOUT_SECONDS,
         )

@@ -4,6 +4,7 @@ can never be lost (see ``leases``)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -14,8 +15,9 @@ from typing import Any
 import huey  # type: ignore[import-untyped]
 
 from mediaobjects.jobs.contract import GiveUp, JobFunction, JobSpec
-from mediaobjects.jobs.errors import UnknownJobError
+from mediaobjects.jobs.errors import QueueUnavailable, UnknownJobError
 from mediaobjects.jobs.leases import JobRecord, Leases
+from mediaobjects.jobs.outage import is_queue_outage
 
 _JOB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,99}$")
 
@@ -89,11 +91,22 @@ class Registry:
         except (TypeError, ValueError) as exc:
             raise ValueError(f"the arguments of job {name!r} must be JSON values: {exc}") from exc
         job_id = str(uuid.uuid4())
-        self._leases.record(job_id, name, payload, now=time.time())
+        try:
+            self._leases.record(job_id, name, payload, now=time.time())
+        except Exception as exc:
+            if is_queue_outage(exc):
+                raise QueueUnavailable(f"could not record job {name}: {_reason(exc)}") from exc
+            raise
         try:
             self._huey.enqueue(task.s(payload, id=job_id))
-        except BaseException:
-            self._leases.discard(job_id)
+        except BaseException as exc:
+            # The queue may have gone away between the two calls: then the record stays
+            # ``queued`` and ``requeue_lost`` queues it once the queue is back. Still an error
+            # here, so that the caller does not count on it running soon.
+            with contextlib.suppress(Exception):
+                self._leases.discard(job_id)
+            if isinstance(exc, Exception) and is_queue_outage(exc):
+                raise QueueUnavailable(f"could not queue job {name}: {_reason(exc)}") from exc
             raise
         return job_id
 
@@ -105,3 +118,8 @@ class Registry:
             return False
         self._huey.enqueue(task.s(record.kwargs, id=record.job_id))
         return True
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -78,6 +79,19 @@ def in_processing_states(session: Session, states: list[str]) -> list[MediaObjec
         select(MediaObject)
         .where(MediaObject.workflow_state != "deleted")
         .where(MediaObject.processing_state.in_(states))
+        .order_by(MediaObject.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def unfinished_before(session: Session, before: datetime) -> list[str]:
+    """media_ids of active media objects still ``pending`` or ``processing`` whose row was
+    last changed before ``before``, oldest first."""
+    stmt = (
+        select(MediaObject.media_id)
+        .where(MediaObject.workflow_state != "deleted")
+        .where(MediaObject.processing_state.in_(("pending", "processing")))
+        .where(MediaObject.updated_at < before)
         .order_by(MediaObject.id)
     )
     return list(session.scalars(stmt))

@@ -1,16 +1,20 @@
 """The media jobs and how they are registered with the job queue: ``process_media`` after an
 upload, ``release_media`` after a file was deleted. Both are idempotent, so a job that runs
-again after its worker died does no harm. Also the chore that removes temporary files left by
-crashed uploads and jobs, run wherever jobs are consumed. The composition root
-(``mediaobjects.context``) hands in the pipeline and the queue."""
+again after its worker died does no harm. Also the chores run wherever jobs are consumed: the
+one that removes temporary files left by crashed uploads and jobs, and the one that queues
+processing for media whose job was never queued (the queue was down) or was lost. The
+composition root (``mediaobjects.context``) hands in the pipeline and the queue."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
+from mediaobjects.db.base import utcnow
 from mediaobjects.jobs import JobContext, JobQueue, JobTimeout
+from mediaobjects.media_objects import repository as repo
 from mediaobjects.media_objects.pipeline import Pipeline, cleanup_stale_scratch
 from mediaobjects.media_objects.processing import (
     GAVE_UP,
@@ -97,8 +101,49 @@ def reanalyse_speech(
     return media_ids
 
 
+def jobs_in_flight(queue: JobQueue, name: str, argument: str) -> set[str]:
+    """The ``argument`` of every job ``name`` the queue holds a live record of (queued, waiting
+    for a retry, or running), as strings."""
+    return {
+        str(record.kwargs.get(argument))
+        for state in ("queued", "running")
+        for record in queue.leases.records(state)
+        if record.name == name
+    }
+
+
+def queue_unqueued_media(pipeline: Pipeline, queue: JobQueue, *, older_than: float) -> int:
+    """Queues ``process_media`` for media still pending or processing, unchanged for
+    ``older_than`` seconds, that no job is queued or running for: its job could not be queued
+    because the queue was unreachable after the upload, or the queue lost it (a Redis without
+    persistence restarted). Returns how many were queued.
+
+    Cheap when nothing is missing: the lease records are read only when such media exist. A
+    job queued twice this way does no harm (``process_media`` is idempotent)."""
+    with pipeline.reader() as session:
+        waiting = repo.unfinished_before(session, utcnow() - timedelta(seconds=older_than))
+    if not waiting:
+        return 0
+    live = jobs_in_flight(queue, "process_media", "media_entry_id")
+    queued = 0
+    for media_id in waiting:
+        if media_id in live:
+            continue
+        log.warning(
+            "media %s had no processing job (the queue lost it or was down); queued", media_id
+        )
+        queue.enqueue("process_media", media_entry_id=media_id)
+        queued += 1
+    return queued
+
+
 def register_media_jobs(
-    queue: JobQueue, pipeline: Pipeline, *, time_limit: float, stale_temp_seconds: float
+    queue: JobQueue,
+    pipeline: Pipeline,
+    *,
+    time_limit: float,
+    stale_temp_seconds: float,
+    unqueued_after: float = 60.0,
 ) -> None:
     """Registers the media jobs and the clean-up chore on ``queue``.
 
@@ -138,4 +183,10 @@ def register_media_jobs(
         "remove temporary files of crashed uploads and jobs",
         lambda: remove_stale_temp(pipeline, stale_temp_seconds),
         every=cleanup_interval(stale_temp_seconds),
+    )
+    # Wherever jobs are consumed, so it runs as soon as a worker can reach the queue again.
+    queue.add_chore(
+        "queue media whose processing job was never queued or was lost",
+        lambda: queue_unqueued_media(pipeline, queue, older_than=unqueued_after),
+        every=max(1.0, unqueued_after / 2),
     )

@@ -305,3 +305,19 @@ def processing_asr_count(session: Session, media_object_id: int, *, besides: int
         )
     )
     return int(session.scalar(stmt) or 0)
+
+
+def asr_processing_before(session: Session, before: datetime) -> list[int]:
+    """Ids of automatic tracks still ``processing`` (waiting for their transcription job) whose
+    row was last changed before ``before``, oldest first."""
+    stmt = (
+        select(MediaTrack.id)
+        .where(
+            MediaTrack.external_id.is_not(None),
+            MediaTrack.kind == "subtitles",
+            MediaTrack.workflow_state == "processing",
+            MediaTrack.updated_at < before,
+        )
+        .order_by(MediaTrack.id)
+    )
+    return list(session.scalars(stmt))

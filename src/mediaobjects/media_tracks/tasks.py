@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from mediaobjects.asr import SpeechEngine
 from mediaobjects.db.base import utcnow
 from mediaobjects.jobs import JobContext, JobQueue
 from mediaobjects.media_objects.pipeline import Pipeline
+from mediaobjects.media_tracks import repository as repo
 from mediaobjects.media_tracks.transcribe import AsrLimits, give_up, transcribe_track
 from mediaobjects.media_tracks.versions import remove_expired_versions
 
@@ -67,6 +68,7 @@ def register_transcribe_job(
     *,
     limits: AsrLimits,
     time_limit: float,
+    unqueued_after: float = 60.0,
 ) -> None:
     """Registers ``transcribe_track(track_id)`` in the media pipeline's queue. ``engine`` is
     asked at each run (None: automatic captions are off, and the track ends failed saying
@@ -86,3 +88,34 @@ def register_transcribe_job(
         timeout=time_limit,
         on_give_up=gave_up,
     )
+    queue.add_chore(
+        "queue transcriptions that were never queued or were lost",
+        lambda: queue_unqueued_transcriptions(pipeline, queue, older_than=unqueued_after),
+        every=max(1.0, unqueued_after / 2),
+    )
+
+
+def queue_unqueued_transcriptions(pipeline: Pipeline, queue: JobQueue, *, older_than: float) -> int:
+    """Queues ``transcribe_track`` for automatic tracks still processing, unchanged for
+    ``older_than`` seconds, that no job is queued or running for (the queue was unreachable
+    when captions were requested, or lost the job). Returns how many were queued."""
+    with pipeline.reader() as session:
+        waiting = repo.asr_processing_before(session, utcnow() - timedelta(seconds=older_than))
+    if not waiting:
+        return 0
+    live = {
+        str(record.kwargs.get("track_id"))
+        for state in ("queued", "running")
+        for record in queue.leases.records(state)
+        if record.name == "transcribe_track"
+    }
+    queued = 0
+    for track_id in waiting:
+        if str(track_id) in live:
+            continue
+        log.warning(
+            "track %s had no transcription job (the queue lost it or was down); queued", track_id
+        )
+        queue.enqueue("transcribe_track", track_id=track_id)
+        queued += 1
+    return queued

@@ -1,0 +1,87 @@
+"""The database or the job queue goes away under a running ``serve`` and ``worker`` (real
+PostgreSQL and Redis, really stopped): clients get 503 with Retry-After in the Canvas envelope,
+never a 500 or a stack trace; the processes stay up and serve again by themselves once it is
+back; media uploaded while the queue was down is processed once it returns, even though the
+restarted Redis remembers nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx2
+
+from tests.outages.service import outage_env, running_service
+from tests.support.procs import wait_for
+from tests.support.restartable import postgres_server, redis_server
+
+
+def _unavailable(response: httpx2.Response, code: str) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "7"
+    assert response.json() == {
+        "errors": [{"message": response.json()["errors"][0]["message"], "error_code": code}]
+    }
+    assert "Traceback" not in response.text and "postgres" not in response.text.lower()
+
+
+def test_database_down_answers_503_and_service_returns_by_itself(tmp_path: Path) -> None:
+    with postgres_server() as pg, redis_server() as redis:
+        env = outage_env(tmp_path / "data", pg.url, redis.url)
+        with running_service(tmp_path, env) as service:
+            before = service.upload("before.mp4")
+            service.wait_ready(before)
+
+            pg.stop()
+            _unavailable(service.get("/api/v1/media_objects"), "database_unavailable")
+            _unavailable(
+                service.get(f"/api/v1/media_objects/{before}/media_tracks"), "database_unavailable"
+            )
+            step1 = httpx2.post(
+                f"{service.base}/api/v1/users/self/files",
+                headers=service.auth,
+                data={"name": "during.mp4", "size": "1000"},
+                timeout=30,
+            )
+            _unavailable(step1, "database_unavailable")
+            assert service.alive()
+
+            pg.start()
+            wait_for(
+                lambda: service.get("/api/v1/media_objects").status_code == 200,
+                "serve answering again once PostgreSQL is back",
+                60,
+            )
+            assert service.processing_state(before) == "ready"
+            after = service.upload("after.mp4")
+            service.wait_ready(after)
+            assert service.alive()
+        log = service.serve.output()
+        assert "database unavailable" in log
+        assert "Traceback" not in log
+
+
+def test_queue_down_keeps_uploads_and_processes_them_when_it_returns(tmp_path: Path) -> None:
+    with postgres_server() as pg, redis_server() as redis:
+        env = outage_env(tmp_path / "data", pg.url, redis.url)
+        with running_service(tmp_path, env) as service:
+            redis.stop()
+            # The upload is kept (201) and its media waits: answering 503 after the file row
+            # was committed would only make the client upload it twice.
+            during = service.upload("during.mp4")
+            assert service.processing_state(during) == "pending"
+            assert service.get("/api/v1/media_objects").status_code == 200
+            assert service.alive()
+
+            # An empty Redis, as after a restart without persistence: the job never reached
+            # it, and no record of it is there either.
+            redis.start()
+            service.wait_ready(during, timeout=180)
+            after = service.upload("after.mp4")
+            service.wait_ready(after)
+            assert service.alive()
+        assert "not queued" in service.serve.output()
+        worker_log = service.worker.output()
+        assert "had no processing job" in worker_log
+        # The operator sees what is wrong in a line now and then, not a trace every second.
+        assert "the queue is unreachable" in worker_log
+        assert "Traceback" not in worker_log

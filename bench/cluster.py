@@ -100,7 +100,7 @@ def mix_script(course: int, token: str) -> str:
     return f"""
 local ids = {{{ids}}}
 local headers = {{["Authorization"] = "Bearer {token}", ["Content-Type"] = "application/json"}}
-local body = [[{body}]]
+local body = [=[{body}]=]
 request = function()
   local r = math.random(100)
   if r <= 70 then

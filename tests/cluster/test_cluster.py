@@ -35,6 +35,7 @@ UPLOADS = 20
 TRACK_SECONDS = 30
 OUTAGE_SECONDS = 10
 LOCALES = ["en", "fr", "de", "es"]
+UPLOAD_LIMIT = 20 * 1024 * 1024
 
 
 @dataclass
@@ -112,7 +113,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         MEDIAOBJECTS_JOB_LEASE_SECONDS="5",
         MEDIAOBJECTS_RATE_LIMIT_TRACKS_PER_MINUTE="1000000",
         MEDIAOBJECTS_RATE_LIMIT_TRACKS_BURST="1000000",
-        MEDIAOBJECTS_MAX_UPLOAD_BYTES=str(20 * 1024 * 1024),
+        MEDIAOBJECTS_MAX_UPLOAD_BYTES=str(UPLOAD_LIMIT),
     ) as cluster:
         admin = cluster.admin_token()
         journal = Journal()
@@ -216,6 +217,33 @@ def worker_with_ffmpeg(cluster: TestCluster) -> str | None:
             if f"PPid:\t{pid}\n" in status and re.search(r"^Name:\tff(mpeg|probe)$", status, re.M):
                 return piece
     return None
+
+
+def test_settings_from_the_environment_reach_every_process(world: World) -> None:
+    cluster = world.cluster
+    wanted = f"MEDIAOBJECTS_MAX_UPLOAD_BYTES={UPLOAD_LIMIT}"
+    assert cluster.settings_env()["MEDIAOBJECTS_MAX_UPLOAD_BYTES"] == str(UPLOAD_LIMIT)
+    for piece in ("api-1", "api-2", "worker-1", "worker-2"):
+        environ = Path(f"/proc/{cluster.pid(piece)}/environ").read_bytes().split(b"\0")
+        assert wanted.encode() in environ, piece
+    client = Client(cluster.url, world.teacher, Journal())
+    try:
+        # Through nginx, whichever API process answers, the limit is the one given.
+        for _ in range(4):
+            refused = client.request(
+                "POST",
+                f"/api/v1/courses/{world.course}/files",
+                data={"name": "big.mp4", "size": str(UPLOAD_LIMIT + 1)},
+            )
+            assert refused.status_code == 413, refused.text
+            assert str(UPLOAD_LIMIT) in refused.json()["errors"][0]["message"]
+    finally:
+        client.close()
+    # nginx lets an upload of the limit through (the service judges it), streamed.
+    conf = (cluster.run_dir / "nginx" / "nginx.conf").read_text()
+    size = int(re.search(r"client_max_body_size (\d+);", conf).group(1))  # type: ignore[union-attr]
+    assert size > UPLOAD_LIMIT
+    assert "proxy_request_buffering off;" in conf
 
 
 def test_uploads_survive_a_killed_worker_and_a_restarted_api_process(world: World) -> None:

@@ -420,6 +420,8 @@ class Cluster:
         raise ClusterError(f"no piece called {name!r}: choose among {', '.join(self.names())}")
 
     def wait_ready(self, name: str, ready: Callable[[], bool], what: str) -> None:
+        # Recorded before waiting: a start interrupted now still leaves the PID to stop.
+        self.save()
         record = self.pieces[name]
         if not wait_until(lambda: ready() or not alive(record), START_SECONDS) or not alive(record):
             raise ClusterError(

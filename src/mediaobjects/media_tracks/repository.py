@@ -18,12 +18,12 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session, aliased, defer
 
 from mediaobjects.db.rows import column_rows
-from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_tracks.models import (
     TRACK_SUMMARY_COLUMNS,
     MediaTrack,
@@ -166,13 +166,22 @@ def lock_track(session: Session, track_id: int) -> None:
     session.execute(select(MediaTrack.id).where(MediaTrack.id == track_id).with_for_update())
 
 
+# The first key of the advisory locks below: their own space, apart from other users' keys.
+_TRACK_SET_LOCK = 0x7472  # "tr"
+
+
 def lock_tracks_of(session: Session, media_object_id: int) -> None:
-    """Holds, until the transaction ends, the media object's row lock (PostgreSQL; SQLite's
-    writers hold the database's write lock already): writers replacing its set of tracks take
-    turns. Without it, two PUTs inserting the same locales in different orders each waited
-    on the other's unique-index entry, and PostgreSQL ended one with a deadlock error."""
+    """Makes writers replacing a media object's set of tracks take turns (PostgreSQL: an
+    advisory lock held until the transaction ends; SQLite's writers hold the database's write
+    lock already). Without it, two PUTs inserting the same locales in different orders each
+    waited on the other's unique-index entry, and PostgreSQL ended one with a deadlock error.
+    An advisory lock rather than the media object's row lock: other writers of that row or of
+    its tracks (jobs, other routes) are not held up by it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
     session.execute(
-        select(MediaObject.id).where(MediaObject.id == media_object_id).with_for_update()
+        text("SELECT pg_advisory_xact_lock(:space, :key)"),
+        {"space": _TRACK_SET_LOCK, "key": media_object_id % 2**31},
     )
 
 

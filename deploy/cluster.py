@@ -61,8 +61,10 @@ OWNED = (
 )
 # Seconds each piece gets to stop after its polite signal before SIGKILL.
 STOP_SECONDS = {"postgres": 30.0, "redis": 30.0, "nginx": 15.0, "seaweedfs": 0.0}
-API_STOP_SECONDS = 40.0
-WORKER_STOP_SECONDS = 40.0
+# Above MEDIAOBJECTS_SHUTDOWN_TIMEOUT_SECONDS and MEDIAOBJECTS_JOB_SHUTDOWN_SECONDS (30 s each
+# by default), within which requests in flight finish and a running job ends or is handed back.
+API_STOP_SECONDS = 60.0
+WORKER_STOP_SECONDS = 60.0
 START_SECONDS = 90.0
 
 

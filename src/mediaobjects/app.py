@@ -58,7 +58,9 @@ def create_app(
             yield
         finally:
             if jobs is not None:
-                jobs.stop()
+                # After uvicorn let requests in flight finish: running jobs get their own bound,
+                # then are handed back.
+                jobs.stop(timeout=ctx.settings.job_shutdown_seconds)
             if context is None:
                 ctx.close()
 

@@ -102,7 +102,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-        jobs.run_worker(args.workers)
+        jobs.run_worker(args.workers, shutdown_timeout=settings.job_shutdown_seconds)
     finally:
         ctx.close()
     return 0
@@ -170,6 +170,7 @@ def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_reprocess(settings: Settings, args: argparse.Namespace) -> int:
     """Queues media processing again (after installing ffmpeg, raising a limit...)."""
     from mediaobjects.context import build_context
+    from mediaobjects.jobs import QueueUnavailable
     from mediaobjects.media_objects.tasks import reanalyse_speech, reprocess
 
     if args.speech_only and args.unfinished:
@@ -177,13 +178,19 @@ def cmd_reprocess(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     _upgrade(settings)
     ctx = build_context(settings)
+    jobs = ctx.jobs
+    assert jobs is not None  # built with_jobs
     try:
+        # Straight to the queue, not ctx.enqueue: an operator must hear that it is down.
         if args.speech_only:
-            queued = reanalyse_speech(ctx.pipeline, ctx.enqueue, args.media_ids or None)
+            queued = reanalyse_speech(ctx.pipeline, jobs.enqueue, args.media_ids or None)
         else:
             queued = reprocess(
-                ctx.pipeline, ctx.enqueue, args.media_ids or None, unfinished=args.unfinished
+                ctx.pipeline, jobs.enqueue, args.media_ids or None, unfinished=args.unfinished
             )
+    except QueueUnavailable as exc:
+        print(f"mediaobjects: the job queue is unreachable ({exc}); try again", file=sys.stderr)
+        return 1
     finally:
         ctx.close()
     for media_id in queued:
@@ -330,7 +337,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidSettings as exc:
         print(f"mediaobjects: invalid settings: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        unreachable = _unreachable(exc)
+        if unreachable is None:
+            raise
+        # Starting while the database or the queue is down: one line an operator can act on
+        # (and a supervisor restarts the command), not a stack trace.
+        print(f"mediaobjects: {unreachable}; is it running?", file=sys.stderr)
+        return 1
     return result
+
+
+def _unreachable(exc: BaseException) -> str | None:
+    """What did not answer, for an error that means a backend is down (None: anything else).
+    The message names the error, never the URL (it may hold a password)."""
+    from mediaobjects.db.outage import is_database_outage
+    from mediaobjects.jobs.outage import is_queue_outage, one_line
+
+    if is_database_outage(exc):
+        original = getattr(exc, "orig", None)
+        return f"the database is unreachable ({one_line(original or exc)})"
+    if is_queue_outage(exc):
+        return f"the job queue is unreachable ({one_line(exc)})"
+    return None
 
 
 if __name__ == "__main__":

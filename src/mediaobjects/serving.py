@@ -53,6 +53,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         # Forwarded headers are handled by the app itself, from MEDIAOBJECTS_TRUSTED_PROXIES
         # only (uvicorn would believe them from 127.0.0.1 by default).
         "proxy_headers": False,
+        # SIGTERM: no new connections, requests in flight get this long (then are cut off),
+        # so a restart or a scale-down never loses an upload that was nearly done.
+        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
     }
 
 
@@ -91,7 +94,7 @@ def serve_processes(ctx: AppContext, host: str, port: int, processes: int, annou
             # running jobs (their leases expire and they run again).
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, signal.SIG_DFL)
-            jobs.stop()
+            jobs.stop(timeout=settings.job_shutdown_seconds)
 
 
 class _PortHold(socket.socket):

@@ -409,6 +409,25 @@ class Settings(BaseSettings):
             "(a server that is down refuses at once; one behind a dead link would hang)."
         ),
     )
+    shutdown_timeout_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description=(
+            "After SIGTERM, how long `mediaobjects serve` lets requests in flight finish (it "
+            "accepts no new connections meanwhile); requests still running then are cut off."
+        ),
+    )
+    job_shutdown_seconds: float = Field(
+        default=30,
+        ge=0,
+        le=86400,
+        description=(
+            "After SIGTERM, how long running jobs get to finish (`mediaobjects worker`, and "
+            "serve's own job threads); jobs still running then are handed back to the queue "
+            "and another worker starts them at once."
+        ),
+    )
 
     @field_validator("public_url")
     @classmethod

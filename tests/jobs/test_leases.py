@@ -64,6 +64,18 @@ def test_only_the_owner_renews_finishes_or_releases(leases: Leases) -> None:
     assert record is not None and record.leased_until == T0 + 70
 
 
+def test_a_try_handed_back_uncounted_is_not_one_of_the_jobs_tries(leases: Leases) -> None:
+    leases.record("j1", "probe", {}, now=T0)
+    assert leases.start("j1", "w1", now=T0, until=T0 + 60) == 1
+    assert not leases.release("j1", "w2", now=T0 + 1, error="shut down", counted=False)
+    assert leases.release("j1", "w1", now=T0 + 1, error="shut down", counted=False)
+    handed = leases.get("j1")
+    assert handed is not None
+    assert (handed.state, handed.owner, handed.attempts) == ("queued", None, 0)
+    # Another worker takes it at once, as its first try, without waiting for a lease to end.
+    assert leases.start("j1", "w2", now=T0 + 2, until=T0 + 62) == 1
+
+
 def test_release_requeues_and_fail_keeps_the_error(leases: Leases) -> None:
     leases.record("j1", "probe", {}, now=T0)
     leases.start("j1", "w1", now=T0, until=T0 + 60)

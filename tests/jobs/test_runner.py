@@ -122,6 +122,47 @@ def test_a_job_that_always_fails_stops_after_three_tries_and_is_recorded(
     assert queue.run_pending_now() == 0
 
 
+def test_tries_failing_on_an_unreachable_service_are_not_counted(tmp_path: Path) -> None:
+    queue = build_job_queue(
+        f"sqlite:///{tmp_path / 'jobs.db'}",
+        name="unit",
+        outage_retry_seconds=0.01,
+        **FAST_TIMINGS,
+    )
+    runs: list[int] = []
+
+    def needs_the_database(ctx: JobContext) -> None:
+        runs.append(ctx.attempt)
+        if len(runs) <= 5:
+            # What psycopg, redis-py and botocore raise from under their own errors.
+            raise RuntimeError("storage failed") from ConnectionRefusedError(111, "refused")
+
+    try:
+        queue.register("needs_the_database", needs_the_database, tries=2, retry_delay=0.01)
+        job_id = queue.enqueue("needs_the_database")
+        assert queue.run_pending_now() == 6
+        # Five outages and no try used up: the sixth run was still the first try.
+        assert runs == [1] * 6
+        assert queue.status(job_id) is None
+    finally:
+        queue.close()
+
+
+def test_a_job_timing_out_is_not_mistaken_for_an_outage(sqlite_queue: JobQueue) -> None:
+    runs: list[int] = []
+
+    def slow(ctx: JobContext) -> None:
+        runs.append(ctx.attempt)
+        raise JobTimeout("went past its time limit")
+
+    sqlite_queue.register("slow_job", slow, tries=2, retry_delay=0.01)
+    job_id = sqlite_queue.enqueue("slow_job")
+    assert sqlite_queue.run_pending_now() == 2
+    assert runs == [1, 2]
+    record = sqlite_queue.status(job_id)
+    assert record is not None and record.state == "failed"
+
+
 def test_the_default_backoff_is_five_then_twenty_five_seconds(sqlite_queue: JobQueue) -> None:
     sqlite_queue.register("slow_retry", lambda ctx: None)
     spec = sqlite_queue.spec("slow_retry")
@@ -256,11 +297,18 @@ def test_stop_does_not_wait_past_its_timeout_for_a_stuck_job(sqlite_queue: JobQu
     # stop() returned although the job is still running (it waits for `release` for 120 s).
     assert not stopper.is_alive()
     assert not release.is_set()
-    record = sqlite_queue.leases.records()[0]
-    assert record.state == "running"  # left to expire if this process exits now
+    # Handed back: queued again at once (not left to a lease that expires a minute after
+    # this process exits), and the interrupted try is not counted.
+    [record] = sqlite_queue.leases.records()
+    assert (record.state, record.attempts, record.owner) == ("queued", 0, None)
+    assert record.last_error is not None and "shut down" in record.last_error
+    assert [t.id for t in sqlite_queue.huey.pending()] == [record.job_id]
     release.set()
-    wait_until(lambda: sqlite_queue.leases.records() == [])
     wait_until(lambda: not any(t.name.startswith("Worker-") for t in threading.enumerate()))
+    # The abandoned thread finishing later leaves the record to whoever runs it next.
+    assert sqlite_queue.leases.get(record.job_id) == record
+    assert sqlite_queue.run_pending_now() == 1
+    assert sqlite_queue.leases.records() == []
 
 
 def test_a_job_whose_worker_vanished_runs_again(make_queue: MakeQueue) -> None:

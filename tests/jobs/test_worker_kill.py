@@ -154,6 +154,9 @@ def test_a_second_signal_stops_waiting_for_the_running_job(
     # Well inside the worker's shutdown timeout (SHUTDOWN_TIMEOUT, 300 s).
     assert worker.wait(60) == 0
     assert lines(marks / "done") == []
-    # Left running on a lease nobody renews: the next worker picks it up when it expires.
+    # Handed back to the queue, the interrupted try not counted: the next worker picks it up
+    # at once instead of waiting for a lease to expire.
     record = enqueuer.status(job_id)
-    assert record is not None and record.state == "running"
+    assert record is not None and (record.state, record.attempts) == ("queued", 0)
+    assert job_id in {task.id for task in enqueuer.huey.pending()}
+    assert "handed back to the queue" in worker.log.read_text()

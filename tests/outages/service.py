@@ -53,7 +53,8 @@ class Running:
     base: str
     token: str
     serve: Service
-    worker: Service
+    # None: the serve process consumes the jobs itself (MEDIAOBJECTS_WORKERS above 0).
+    worker: Service | None
     tmp: Path
 
     @property
@@ -82,20 +83,23 @@ class Running:
             f"media {media_id} processed",
             timeout,
         )
-        assert self.processing_state(media_id) == "ready", self.worker.output()[-3000:]
+        jobs = self.worker if self.worker is not None else self.serve
+        assert self.processing_state(media_id) == "ready", jobs.output()[-3000:]
 
     def alive(self) -> bool:
-        return self.serve.process.poll() is None and self.worker.process.poll() is None
+        processes = [self.serve] if self.worker is None else [self.serve, self.worker]
+        return all(p.process.poll() is None for p in processes)
 
 
 @contextmanager
-def running_service(tmp: Path, env: dict[str, str]) -> Iterator[Running]:
-    """``serve`` (one process, no job threads) and one ``worker``, both running."""
+def running_service(tmp: Path, env: dict[str, str], *, worker: bool = True) -> Iterator[Running]:
+    """``serve`` (one process) and, with ``worker``, one ``worker`` consuming the jobs
+    (without, ``env`` must give serve job threads)."""
     token = admin_token(env)
     port = free_port()
     serve = Service(["serve", "--port", str(port), "--workers", "1"], env, tmp / "serve.log")
-    worker = Service(["worker", "--workers", "1"], env, tmp / "worker.log")
-    running = Running(f"http://127.0.0.1:{port}", token, serve, worker, tmp)
+    consumer = Service(["worker", "--workers", "1"], env, tmp / "worker.log") if worker else None
+    running = Running(f"http://127.0.0.1:{port}", token, serve, consumer, tmp)
     try:
 
         def answering() -> bool:
@@ -111,4 +115,5 @@ def running_service(tmp: Path, env: dict[str, str]) -> Iterator[Running]:
         yield running
     finally:
         serve.stop()
-        worker.stop()
+        if consumer is not None:
+            consumer.stop()

@@ -6,11 +6,14 @@ restarted Redis remembers nothing."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx2
 
 from tests.outages.service import outage_env, running_service
+from tests.support.postgres import free_port
 from tests.support.procs import wait_for
 from tests.support.restartable import postgres_server, redis_server
 
@@ -80,8 +83,41 @@ def test_queue_down_keeps_uploads_and_processes_them_when_it_returns(tmp_path: P
             service.wait_ready(after)
             assert service.alive()
         assert "not queued" in service.serve.output()
+        assert service.worker is not None
         worker_log = service.worker.output()
         assert "had no processing job" in worker_log
         # The operator sees what is wrong in a line now and then, not a trace every second.
         assert "the queue is unreachable" in worker_log
         assert "Traceback" not in worker_log
+
+
+def test_reprocess_says_so_when_the_queue_is_down(tmp_path: Path) -> None:
+    with postgres_server() as pg, redis_server() as redis:
+        env = outage_env(tmp_path / "data", pg.url, redis.url)
+        redis.stop()
+        done = subprocess.run(
+            [sys.executable, "-m", "mediaobjects.cli", "reprocess", "m-1"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1
+        assert "the job queue is unreachable" in done.stderr
+        assert "Traceback" not in done.stderr and "m-1" not in done.stdout
+
+
+def test_starting_while_the_database_is_down_says_so_in_one_line(tmp_path: Path) -> None:
+    dead = f"postgresql+psycopg://mediaobjects:hunter2@127.0.0.1:{free_port()}/mediaobjects"
+    env = outage_env(tmp_path / "data", dead, f"sqlite:///{tmp_path / 'jobs.db'}")
+    for command in (["serve", "--port", str(free_port())], ["worker"], ["db", "upgrade"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "mediaobjects.cli", *command],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1, (command, done.stderr)
+        assert "mediaobjects: the database is unreachable (" in done.stderr
+        assert "Traceback" not in done.stderr and "hunter2" not in done.stderr

@@ -6,6 +6,7 @@ temporary directory removed when the block ends."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -17,6 +18,16 @@ from pathlib import Path
 
 from tests.support.postgres import _binary, _run_as, free_port
 from tests.support.redis import RedisServerError, _ping, _redis_server_binary
+from tests.support.seaweed import (
+    ACCESS_KEY_ID,
+    REGION,
+    SECRET_ACCESS_KEY,
+    STARTUP_TIMEOUT_SECONDS,
+    SeaweedFS,
+    _wait_until_ready,
+    find_weed_binary,
+    free_loopback_ports,
+)
 
 
 class Postgres:
@@ -162,3 +173,113 @@ def kill_group(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
+
+
+class Seaweed:
+    """``weed server -s3`` whose process a test kills (SIGKILL, as it ignores SIGTERM) and
+    starts again on the same ports and data directory."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._weed = find_weed_binary()
+        (root / "data").mkdir()
+        (root / "logs").mkdir()
+        self._config = root / "s3.json"
+        self._config.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "mediaobjects-test",
+                            "credentials": [
+                                {"accessKey": ACCESS_KEY_ID, "secretKey": SECRET_ACCESS_KEY}
+                            ],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                        }
+                    ]
+                }
+            )
+        )
+        self._ports = free_loopback_ports(8)
+        self.server = SeaweedFS(
+            endpoint_url=f"http://127.0.0.1:{self._ports[6]}",
+            region=REGION,
+            access_key_id=ACCESS_KEY_ID,
+            secret_access_key=SECRET_ACCESS_KEY,
+            data_dir=root / "data",
+            log_path=root / "weed.log",
+        )
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = self._ports
+        root = self._root
+        args = [
+            str(self._weed),
+            f"-logdir={root / 'logs'}",
+            "server",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-dir={root / 'data'}",
+            f"-master.port={master}",
+            f"-master.port.grpc={master_grpc}",
+            "-master.telemetry=false",
+            "-master.volumeSizeLimitMB=256",
+            f"-volume.port={volume}",
+            f"-volume.port.grpc={volume_grpc}",
+            "-volume.max=0",
+            "-filer",
+            f"-filer.port={filer}",
+            f"-filer.port.grpc={filer_grpc}",
+            f"-filer.localSocket={root / 'filer.sock'}",
+            "-s3",
+            f"-s3.port={s3}",
+            f"-s3.port.grpc={s3_grpc}",
+            "-s3.autoCreateBucket=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            f"-s3.localSocket={root / 's3.sock'}",
+            f"-s3.config={self._config}",
+        ]
+        with self.server.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "TMPDIR": str(root)},
+                cwd=root,
+                start_new_session=True,
+            )
+        _wait_until_ready(self._process, self.server, STARTUP_TIMEOUT_SECONDS)
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            kill_group(process)
+        for sock in ("filer.sock", "s3.sock"):
+            with contextlib.suppress(OSError):
+                (self._root / sock).unlink()
+
+    def forget_grpc_sockets(self) -> None:
+        _, master_grpc, _, volume_grpc, _, filer_grpc, _, s3_grpc = self._ports
+        grpc = {"master": master_grpc, "volume": volume_grpc, "filer": filer_grpc, "s3": s3_grpc}
+        for name, port in grpc.items():
+            # weed hard-codes these gRPC unix sockets in /tmp whatever TMPDIR says.
+            with contextlib.suppress(OSError):
+                Path(f"/tmp/seaweedfs-{name}-grpc-{port}.sock").unlink()
+
+
+@contextlib.contextmanager
+def seaweed_server() -> Iterator[Seaweed]:
+    root = Path(tempfile.mkdtemp(prefix="mediaobjects-weed-outage-"))
+    server: Seaweed | None = None
+    try:
+        server = Seaweed(root)
+        server.start()
+        yield server
+    finally:
+        if server is not None:
+            server.stop()
+            server.forget_grpc_sockets()
+        shutil.rmtree(root, ignore_errors=True)

@@ -93,6 +93,9 @@ def unavailable_retry_after(request: Request) -> int:
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MediaObjectsError)
+    if isinstance(exc, ServiceUnavailable):
+        # The operator's side of the 503: which dependency, in one line.
+        log.warning("%s: %s", exc.code, exc.message)
     return error_response(exc, retry_after=unavailable_retry_after(request))
 
 

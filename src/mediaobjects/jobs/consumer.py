@@ -56,10 +56,12 @@ class Consumption:
         executor: Executor,
         recover: Callable[[], object],
         timings: Timings,
+        hand_back: Callable[[], object] = lambda: None,
     ) -> None:
         self._huey = huey_instance
         self._executor = executor
         self._recover = recover
+        self._hand_back = hand_back
         self._timings = timings
         self._lock = threading.Lock()
         self._consumer: Any = None
@@ -171,7 +173,10 @@ class Consumption:
                 if left <= 0:
                     break
                 thread.join(min(left, 0.05))
-        running = self._executor.running()
+        if self._executor.running():
+            # Past the bound: another worker takes them now, not once their leases expire.
+            self._hand_back()
+        running = [job for job in self._executor.running() if not self._executor.handed_back(job)]
         if running:
             logger.warning(
                 "stopped consuming with %d job(s) still running (%s); they run again elsewhere "

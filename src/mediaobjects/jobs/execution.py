@@ -11,16 +11,26 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from huey.exceptions import RetryTask  # type: ignore[import-untyped]
 
 from mediaobjects.jobs.contract import JobContext, JobSpec
-from mediaobjects.jobs.leases import Leases
-from mediaobjects.jobs.outage import OutageLog
+from mediaobjects.jobs.errors import JobTimeout
+from mediaobjects.jobs.leases import JobRecord, Leases
+from mediaobjects.jobs.outage import OutageLog, is_queue_outage, one_line
 
 logger = logging.getLogger("mediaobjects.jobs")
+
+HANDED_BACK = "its worker shut down before it finished; handed back to the queue"
+# A try that failed because a service it needs (the database, the storage, the queue) did not
+# answer is tried again after this long without counting against the job's tries, for as long
+# as the job is younger than OUTAGE_PATIENCE_SECONDS: an outage of minutes must not fail every
+# upload that happened to be processing, and a fault that only looks like one still ends.
+OUTAGE_RETRY_SECONDS = 10.0
+OUTAGE_PATIENCE_SECONDS = 3600.0
 
 
 @dataclass
@@ -46,8 +56,16 @@ def give_up(
 class Executor:
     """Runs deliveries of jobs in this process and keeps their leases alive."""
 
-    def __init__(self, leases: Leases, *, lease_seconds: float, heartbeat_seconds: float) -> None:
+    def __init__(
+        self,
+        leases: Leases,
+        *,
+        lease_seconds: float,
+        heartbeat_seconds: float,
+        outage_retry_seconds: float = OUTAGE_RETRY_SECONDS,
+    ) -> None:
         self._leases = leases
+        self._outage_retry_seconds = outage_retry_seconds
         self._lease_seconds = lease_seconds
         self._heartbeat_seconds = heartbeat_seconds
         self._worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -56,6 +74,9 @@ class Executor:
         self._in_flight: dict[str, _Running] = {}
         self._executions = 0
         self._outages = OutageLog(logger)
+        # Jobs this process gave back while their threads still ran: whatever those threads
+        # do next must not touch the job's record, which belongs to the next worker.
+        self._handed_back: set[str] = set()
 
     @property
     def executions(self) -> int:
@@ -66,6 +87,10 @@ class Executor:
     def running(self) -> list[str]:
         with self._lock:
             return sorted(self._in_flight)
+
+    def handed_back(self, job_id: str) -> bool:
+        with self._lock:
+            return job_id in self._handed_back
 
     def execute(self, spec: JobSpec, job_kwargs: dict[str, Any], job_id: str) -> None:
         owner = f"{self._worker_id}:{next(self._owner_numbers)}"
@@ -96,8 +121,14 @@ class Executor:
             finally:
                 with self._lock:
                     self._in_flight.pop(job_id, None)
+                    handed_back = job_id in self._handed_back
+                    self._handed_back.discard(job_id)
         except Exception as exc:
-            self._failed(spec, job_kwargs, job_id, owner, attempt, exc)
+            if not handed_back:
+                self._failed(spec, job_kwargs, job_id, owner, attempt, exc)
+            return
+        if handed_back:
+            logger.info("job %s %s finished after it was handed back", spec.name, job_id)
             return
         if time.monotonic() > context.deadline:
             logger.warning(
@@ -123,6 +154,17 @@ class Executor:
         exc: Exception,
     ) -> None:
         error = f"{type(exc).__name__}: {exc}"
+        if self._outage(job_id, exc):
+            logger.warning(
+                "job %s %s could not run: a service it needs is unreachable (%s); trying again "
+                "in %.0f s, not counted as a try",
+                spec.name,
+                job_id,
+                one_line(exc),
+                self._outage_retry_seconds,
+            )
+            self._leases.release(job_id, owner, now=time.time(), error=error, counted=False)
+            raise RetryTask(delay=self._outage_retry_seconds) from exc
         if attempt < spec.tries:
             delay = spec.delay_after(attempt)
             logger.warning(
@@ -148,6 +190,46 @@ class Executor:
         )
         self._leases.fail(job_id, owner, now=time.time(), error=error)
         give_up(spec, job_id, job_kwargs, exc)
+
+    def _outage(self, job_id: str, exc: Exception) -> bool:
+        if isinstance(exc, JobTimeout) or not is_queue_outage(exc):
+            return False
+        record = self._leases.get(job_id)
+        return record is not None and time.time() - record.created_at < OUTAGE_PATIENCE_SECONDS
+
+    def hand_back(self, requeue: Callable[[JobRecord], object]) -> list[str]:
+        """Give every job still running here back to the queue at once, so that another
+        worker takes it now rather than once its lease has expired (this process is shutting
+        down). The interrupted try does not count against the job's tries. Returns the job
+        ids handed back; a job whose record cannot be reached is left to its lease."""
+        with self._lock:
+            in_flight = [
+                (job_id, running)
+                for job_id, running in self._in_flight.items()
+                if job_id not in self._handed_back
+            ]
+        handed: list[str] = []
+        for job_id, running in in_flight:
+            try:
+                released = self._leases.release(
+                    job_id, running.owner, now=time.time(), error=HANDED_BACK, counted=False
+                )
+                record = self._leases.get(job_id) if released else None
+                if record is None:
+                    continue
+                with self._lock:
+                    self._handed_back.add(job_id)
+                requeue(record)
+            except Exception as exc:
+                self._outages.failed(f"handing back job {running.name} {job_id}", exc)
+                continue
+            logger.warning(
+                "job %s %s handed back to the queue: this worker is shutting down",
+                running.name,
+                job_id,
+            )
+            handed.append(job_id)
+        return handed
 
     def renew_leases(self) -> None:
         """The heartbeat: push every running job's lease forward, and say once when a job runs

@@ -69,8 +69,12 @@ class Leases(Protocol):
         """The job succeeded: delete its record. False if ``owner`` no longer holds it."""
         ...
 
-    def release(self, job_id: str, owner: str, *, now: float, error: str) -> bool:
-        """A try failed and a retry is scheduled: back to ``queued``, keeping ``error``."""
+    def release(
+        self, job_id: str, owner: str, *, now: float, error: str, counted: bool = True
+    ) -> bool:
+        """A try failed and a retry is scheduled: back to ``queued``, keeping ``error``.
+        ``counted=False``: the try does not count against the job's tries (its worker shut
+        down and handed the job back)."""
         ...
 
     def fail(self, job_id: str, owner: str | None, *, now: float, error: str) -> bool:

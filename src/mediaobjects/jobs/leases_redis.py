@@ -50,6 +50,7 @@ if redis.call('HGET', KEYS[1], 'state') == 'running'
   redis.call('HSET', KEYS[1], 'state', 'queued', 'last_error', ARGV[3], 'updated_at', ARGV[4])
   redis.call('HDEL', KEYS[1], 'owner', 'leased_until')
   redis.call('ZREM', KEYS[2], ARGV[1])
+  if ARGV[5] == '0' then redis.call('HINCRBY', KEYS[1], 'attempts', -1) end
   return 1
 end
 return 0
@@ -140,9 +141,12 @@ class RedisLeases:
         keys = [self._key(job_id), self._running, self._all]
         return int(self._finish(keys=keys, args=[job_id, owner])) == 1
 
-    def release(self, job_id: str, owner: str, *, now: float, error: str) -> bool:
+    def release(
+        self, job_id: str, owner: str, *, now: float, error: str, counted: bool = True
+    ) -> bool:
         keys = [self._key(job_id), self._running]
-        return int(self._release(keys=keys, args=[job_id, owner, error, repr(now)])) == 1
+        args = [job_id, owner, error, repr(now), "1" if counted else "0"]
+        return int(self._release(keys=keys, args=args)) == 1
 
     def fail(self, job_id: str, owner: str | None, *, now: float, error: str) -> bool:
         keys = [self._key(job_id), self._running]

@@ -47,6 +47,9 @@ _SQL = {
     "release": "UPDATE job_lease SET state = 'queued', owner = NULL, leased_until = NULL, "
     "last_error = ?, updated_at = ? "
     "WHERE queue = ? AND job_id = ? AND owner = ? AND state = 'running'",
+    "release_uncounted": "UPDATE job_lease SET state = 'queued', owner = NULL, "
+    "leased_until = NULL, attempts = attempts - 1, last_error = ?, updated_at = ? "
+    "WHERE queue = ? AND job_id = ? AND owner = ? AND state = 'running'",
     "fail": "UPDATE job_lease SET state = 'failed', owner = NULL, leased_until = NULL, "
     "last_error = ?, updated_at = ? WHERE queue = ? AND job_id = ? AND owner = ?",
     "fail_any": "UPDATE job_lease SET state = 'failed', owner = NULL, leased_until = NULL, "
@@ -98,8 +101,11 @@ class _SqlLeases:
         _, count = self._run("finish", (self.queue, job_id, owner))
         return count == 1
 
-    def release(self, job_id: str, owner: str, *, now: float, error: str) -> bool:
-        _, count = self._run("release", (error, now, self.queue, job_id, owner))
+    def release(
+        self, job_id: str, owner: str, *, now: float, error: str, counted: bool = True
+    ) -> bool:
+        statement = "release" if counted else "release_uncounted"
+        _, count = self._run(statement, (error, now, self.queue, job_id, owner))
         return count == 1
 
     def fail(self, job_id: str, owner: str | None, *, now: float, error: str) -> bool:

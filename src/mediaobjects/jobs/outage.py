@@ -27,8 +27,9 @@ _QUEUE_OUTAGES: tuple[type[BaseException], ...] = (
     psycopg.OperationalError,
     psycopg.InterfaceError,
     sqlite3.OperationalError,
+    # The OS's refused, reset or broken connections (under botocore's and urllib3's errors).
+    # Not TimeoutError: a job running out of its own time limit is not an outage.
     ConnectionError,
-    TimeoutError,
 )
 
 

@@ -16,7 +16,7 @@ import huey  # type: ignore[import-untyped]
 from mediaobjects.jobs import recovery
 from mediaobjects.jobs.consumer import Chore, Consumption, Timings
 from mediaobjects.jobs.contract import GiveUp, JobFunction, JobSpec
-from mediaobjects.jobs.execution import Executor
+from mediaobjects.jobs.execution import OUTAGE_RETRY_SECONDS, Executor
 from mediaobjects.jobs.leases import JobRecord, Leases
 from mediaobjects.jobs.queue import build_huey, build_leases
 from mediaobjects.jobs.recovery import WORKER_DIED
@@ -46,6 +46,7 @@ class JobQueue:
         idle_poll_max_seconds: float = 1.0,
         health_check_seconds: float = 10.0,
         lost_after_seconds: float = 300.0,
+        outage_retry_seconds: float = OUTAGE_RETRY_SECONDS,
     ) -> None:
         if heartbeat_seconds <= 0 or heartbeat_seconds * 2 > lease_seconds:
             raise ValueError(
@@ -58,7 +59,10 @@ class JobQueue:
         self._leases = leases
         self._lost_after_seconds = lost_after_seconds
         self._executor = Executor(
-            leases, lease_seconds=lease_seconds, heartbeat_seconds=heartbeat_seconds
+            leases,
+            lease_seconds=lease_seconds,
+            heartbeat_seconds=heartbeat_seconds,
+            outage_retry_seconds=outage_retry_seconds,
         )
         self._registry = Registry(huey_instance, leases, self._executor.execute)
         self._consumption = Consumption(
@@ -68,6 +72,7 @@ class JobQueue:
             Timings(
                 heartbeat_seconds, recover_seconds, idle_poll_max_seconds, health_check_seconds
             ),
+            hand_back=lambda: self._executor.hand_back(self._registry.requeue),
         )
         # Runs in each consumer thread as it exits: PostgreSQL storage opens a LISTEN
         # connection per thread, which would otherwise be left open for the garbage collector.
@@ -165,14 +170,15 @@ class JobQueue:
     def stop(self, timeout: float = 10.0, *, abort: threading.Event | None = None) -> None:
         """Stop consuming: no new job starts; running jobs get up to ``timeout`` seconds (or
         until ``abort`` is set) to finish while their leases are still renewed. Jobs still
-        running after that are abandoned to their thread; once this process exits their
-        leases expire and another worker runs them again."""
+        running after that are handed back to the queue (their try not counted), so another
+        worker takes them at once; their threads are abandoned and end with the process. A
+        job that cannot be handed back (the queue is down) runs again once its lease expires."""
         self._consumption.stop(timeout, abort=abort)
 
     def run_worker(self, workers: int, *, shutdown_timeout: float = 60.0) -> None:
         """Consume until SIGTERM or SIGINT (``mediaobjects worker``). The first signal stops
         taking jobs and waits up to ``shutdown_timeout`` seconds for running ones; a second
-        signal stops waiting."""
+        signal stops waiting. Jobs still running then are handed back (see :meth:`stop`)."""
         self._consumption.run_until_signalled(workers, shutdown_timeout=shutdown_timeout)
 
     def close(self) -> None:
@@ -194,6 +200,7 @@ def build_job_queue(
     recover_seconds: float = 30.0,
     idle_poll_max_seconds: float = 1.0,
     lost_after_seconds: float = 300.0,
+    outage_retry_seconds: float = OUTAGE_RETRY_SECONDS,
 ) -> JobQueue:
     """A job queue, with its lease store, on the queue at ``queue_url`` (see ``build_huey``)."""
     return JobQueue(
@@ -204,4 +211,5 @@ def build_job_queue(
         recover_seconds=recover_seconds,
         idle_poll_max_seconds=idle_poll_max_seconds,
         lost_after_seconds=lost_after_seconds,
+        outage_retry_seconds=outage_retry_seconds,
     )

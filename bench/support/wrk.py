@@ -79,12 +79,15 @@ def run(
     seconds: int,
     headers: dict[str, str] | None = None,
     check: bool = True,
+    lua: str = "",
 ) -> Figures:
     """``wrk -t<threads> -c<connections> -d<seconds> --latency`` on ``url``. With ``check``,
-    raises WrkFailed when any response was not 2xx/3xx or any socket error happened."""
+    raises WrkFailed when any response was not 2xx/3xx or any socket error happened. ``lua``
+    is put before the done hook in wrk's script (a ``request`` function making a mix of
+    requests, for example)."""
     with tempfile.TemporaryDirectory(prefix="wrk-") as tmp:
         script = Path(tmp) / "done.lua"
-        script.write_text(DONE_HOOK)
+        script.write_text(lua + DONE_HOOK)
         cmd = [
             wrk_binary(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
             "-s", str(script),

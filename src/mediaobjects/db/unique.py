@@ -20,9 +20,12 @@ def get_or_create(session: Session, find: Callable[[], Row | None], make: Callab
     if found is not None:
         return found
     row = make()
-    session.add(row)
     try:
+        # Added inside the savepoint: begin_nested() flushes what is pending, and an insert
+        # flushed there would fail outside the savepoint, aborting the whole transaction on
+        # PostgreSQL (every later statement refused) instead of being rolled back alone.
         with session.begin_nested():
+            session.add(row)
             session.flush()
     except IntegrityError:
         found = find()

@@ -18,6 +18,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session, aliased, defer
@@ -163,6 +164,25 @@ def lock_track(session: Session, track_id: int) -> None:
     writing the track (a ``transcribe_track`` job adding its version) has committed when
     this returns. Nothing happens if the row is gone."""
     session.execute(select(MediaTrack.id).where(MediaTrack.id == track_id).with_for_update())
+
+
+# The first key of the advisory locks below: their own space, apart from other users' keys.
+_TRACK_SET_LOCK = 0x7472  # "tr"
+
+
+def lock_tracks_of(session: Session, media_object_id: int) -> None:
+    """Makes writers replacing a media object's set of tracks take turns (PostgreSQL: an
+    advisory lock held until the transaction ends; SQLite's writers hold the database's write
+    lock already). Without it, two PUTs inserting the same locales in different orders each
+    waited on the other's unique-index entry, and PostgreSQL ended one with a deadlock error.
+    An advisory lock rather than the media object's row lock: other writers of that row or of
+    its tracks (jobs, other routes) are not held up by it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:space, :key)"),
+        {"space": _TRACK_SET_LOCK, "key": media_object_id % 2**31},
+    )
 
 
 def count_tracks(session: Session, media_object_id: int) -> int:

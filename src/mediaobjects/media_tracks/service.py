@@ -253,6 +253,9 @@ def replace_tracks(
     if not isinstance(body, list):
         raise BadRequest(NOT_AN_ARRAY)
     max_caption_bytes = limits.max_caption_bytes
+    # Concurrent replacements of one media object's tracks take turns, each reading the set
+    # the one before left (the last to commit wins whole, never a mix or a deadlock).
+    repo.lock_tracks_of(session, route.media_object.id)
     visible = _visible(session, route)
     legacy_locales = {view.track.locale for view in visible}
     errors: list[FieldError] = []

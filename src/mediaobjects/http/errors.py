@@ -22,6 +22,7 @@ from mediaobjects.errors import (
     TooManyRequests,
     Unauthenticated,
 )
+from mediaobjects.observability.correlation import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +113,13 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
+    # Answered outside the request-id middleware (by Starlette's outermost one), which left
+    # the id set for this: the operator finds the traceback by the id the client reports.
+    request_id = current_request_id()
     return JSONResponse(
         {"errors": [{"message": "An error occurred.", "error_code": "internal_server_error"}]},
         status_code=500,
+        headers={"X-Request-Id": request_id} if request_id else None,
     )
 
 

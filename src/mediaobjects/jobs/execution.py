@@ -18,6 +18,8 @@ from huey.exceptions import RetryTask  # type: ignore[import-untyped]
 
 from mediaobjects.jobs.contract import JobContext, JobSpec
 from mediaobjects.jobs.leases import Leases
+from mediaobjects.jobs.observers import Observers
+from mediaobjects.observability.correlation import JOB_REQUEST_ID_KEY, job_bound
 
 logger = logging.getLogger("mediaobjects.jobs")
 
@@ -36,6 +38,7 @@ def give_up(
     """Tells the job it failed for good (``exc`` None: its worker died on the last try)."""
     if spec.on_give_up is None:
         return
+    job_kwargs = {k: v for k, v in job_kwargs.items() if k != JOB_REQUEST_ID_KEY}
     try:
         spec.on_give_up(job_kwargs, exc)
     except Exception:
@@ -54,6 +57,7 @@ class Executor:
         self._lock = threading.Lock()
         self._in_flight: dict[str, _Running] = {}
         self._executions = 0
+        self.observers = Observers()
 
     @property
     def executions(self) -> int:
@@ -66,6 +70,14 @@ class Executor:
             return sorted(self._in_flight)
 
     def execute(self, spec: JobSpec, job_kwargs: dict[str, Any], job_id: str) -> None:
+        # The id of the request that queued the job travels with its arguments (see
+        # Registry.enqueue); the job function never sees it, its log lines do.
+        job_kwargs = dict(job_kwargs)
+        request_id = job_kwargs.pop(JOB_REQUEST_ID_KEY, None)
+        with job_bound(job_id, spec.name, request_id if isinstance(request_id, str) else None):
+            self._execute(spec, job_kwargs, job_id)
+
+    def _execute(self, spec: JobSpec, job_kwargs: dict[str, Any], job_id: str) -> None:
         owner = f"{self._worker_id}:{next(self._owner_numbers)}"
         now = time.time()
         try:
@@ -81,6 +93,7 @@ class Executor:
                 spec.name,
                 job_id,
             )
+            self.observers.finished(spec.name, "skipped", 0.0)
             return
         context = JobContext(
             job_id, spec.name, attempt, spec.tries, time.monotonic() + spec.timeout
@@ -88,6 +101,8 @@ class Executor:
         with self._lock:
             self._in_flight[job_id] = _Running(owner, spec.name, context.deadline)
             self._executions += 1
+        self.observers.started(spec.name)
+        started = time.monotonic()
         try:
             try:
                 spec.fn(context, **job_kwargs)
@@ -95,8 +110,12 @@ class Executor:
                 with self._lock:
                     self._in_flight.pop(job_id, None)
         except Exception as exc:
+            seconds = time.monotonic() - started
+            last = attempt >= spec.tries
+            self.observers.finished(spec.name, "failed" if last else "retried", seconds)
             self._failed(spec, job_kwargs, job_id, owner, attempt, exc)
             return
+        self.observers.finished(spec.name, "succeeded", time.monotonic() - started)
         if time.monotonic() > context.deadline:
             logger.warning(
                 "job %s %s finished but overran its %.0f s time limit",

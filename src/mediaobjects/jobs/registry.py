@@ -16,6 +16,7 @@ import huey  # type: ignore[import-untyped]
 from mediaobjects.jobs.contract import GiveUp, JobFunction, JobSpec
 from mediaobjects.jobs.errors import UnknownJobError
 from mediaobjects.jobs.leases import JobRecord, Leases
+from mediaobjects.observability.correlation import JOB_REQUEST_ID_KEY, current_request_id
 
 _JOB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,99}$")
 
@@ -88,6 +89,10 @@ class Registry:
             payload = json.loads(json.dumps(kwargs))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"the arguments of job {name!r} must be JSON values: {exc}") from exc
+        request_id = current_request_id()
+        if request_id is not None:
+            # Kept in the record too, so that a recovered job still names its request.
+            payload[JOB_REQUEST_ID_KEY] = request_id
         job_id = str(uuid.uuid4())
         self._leases.record(job_id, name, payload, now=time.time())
         try:

@@ -102,6 +102,7 @@ class Executor:
             self._in_flight[job_id] = _Running(owner, spec.name, context.deadline)
             self._executions += 1
         self.observers.started(spec.name)
+        logger.info("job %s %s started (try %d of %d)", spec.name, job_id, attempt, spec.tries)
         started = time.monotonic()
         try:
             try:
@@ -115,7 +116,9 @@ class Executor:
             self.observers.finished(spec.name, "failed" if last else "retried", seconds)
             self._failed(spec, job_kwargs, job_id, owner, attempt, exc)
             return
-        self.observers.finished(spec.name, "succeeded", time.monotonic() - started)
+        seconds = time.monotonic() - started
+        self.observers.finished(spec.name, "succeeded", seconds)
+        logger.info("job %s %s succeeded in %.1f s", spec.name, job_id, seconds)
         if time.monotonic() > context.deadline:
             logger.warning(
                 "job %s %s finished but overran its %.0f s time limit",

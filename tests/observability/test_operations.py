@@ -303,7 +303,10 @@ def test_the_job_an_upload_queued_logs_with_the_uploads_request_id(
     assert any("succeeded" in line["message"] for line in job_lines)
     assert all(line["job_id"] for line in job_lines)
     found = scrape(client)
-    assert found[("mediaobjects_jobs_total", (("kind", "process_media"), ("outcome", "succeeded")))] == 1
+    assert (
+        found[("mediaobjects_jobs_total", (("kind", "process_media"), ("outcome", "succeeded")))]
+        == 1
+    )
     upload_route = (("method", "POST"), ("route", "/files_api/uploads/{nonce}"), ("status", "201"))
     assert found[("mediaobjects_http_requests_total", upload_route)] == 1
     assert found[("mediaobjects_uploads_in_progress", ())] == 0

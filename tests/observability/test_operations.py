@@ -310,3 +310,28 @@ def test_the_job_an_upload_queued_logs_with_the_uploads_request_id(
     upload_route = (("method", "POST"), ("route", "/files_api/uploads/{nonce}"), ("status", "201"))
     assert found[("mediaobjects_http_requests_total", upload_route)] == 1
     assert found[("mediaobjects_uploads_in_progress", ())] == 0
+
+
+def test_a_500_carries_the_request_id_logged_with_its_traceback(
+    settings: Settings, json_log: io.StringIO
+) -> None:
+    ctx = _context(settings)
+    app = create_app(context=ctx)
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/test-broken", broken)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            response = client.get("/test-broken")
+    finally:
+        ctx.close()
+    assert response.status_code == 500
+    assert response.json()["errors"][0]["error_code"] == "internal_server_error"
+    request_id = response.headers["x-request-id"]
+    lines = [json.loads(line) for line in json_log.getvalue().splitlines()]
+    logged = [line for line in lines if line["message"] == "unhandled error"]
+    assert len(logged) == 1
+    assert logged[0]["request_id"] == request_id
+    assert "RuntimeError: a bug" in logged[0]["exception"]

@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
 # What a request id from a trusted proxy may look like: nginx's $request_id (32 hex digits),
@@ -48,14 +48,14 @@ def current_job() -> RunningJob | None:
     return _job.get()
 
 
-@contextmanager
-def request_id_bound(request_id: str | None) -> Iterator[None]:
-    """``request_id`` is the current request id inside the block."""
-    token = _request_id.set(request_id)
-    try:
-        yield
-    finally:
-        _request_id.reset(token)
+def set_request_id(request_id: str | None) -> Token[str | None]:
+    """Make ``request_id`` current until :func:`reset_request_id` with the token returned (or
+    until the task ends)."""
+    return _request_id.set(request_id)
+
+
+def reset_request_id(token: Token[str | None]) -> None:
+    _request_id.reset(token)
 
 
 @contextmanager

@@ -16,7 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mediaobjects.observability.correlation import (
     is_well_formed,
     new_request_id,
-    request_id_bound,
+    reset_request_id,
+    set_request_id,
 )
 from mediaobjects.observability.metrics import Metrics
 
@@ -65,10 +66,9 @@ class RequestIds:
         # Not reset when the app raises: the error handler outside (Starlette's
         # ServerErrorMiddleware, same task) then logs the error, and answers the 500, with the
         # request's id (see http.errors). Each request runs in a task of its own.
-        bound = request_id_bound(request_id)
-        bound.__enter__()
+        token = set_request_id(request_id)
         await self.app(scope, receive, send_with_id)
-        bound.__exit__(None, None, None)
+        reset_request_id(token)
 
 
 class RequestMetrics:

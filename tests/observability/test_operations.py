@@ -335,3 +335,55 @@ def test_a_500_carries_the_request_id_logged_with_its_traceback(
     assert len(logged) == 1
     assert logged[0]["request_id"] == request_id
     assert "RuntimeError: a bug" in logged[0]["exception"]
+
+
+def test_an_upload_being_received_shows_as_in_flight(
+    observed: tuple[TestClient, Api, AppContext],
+) -> None:
+    import httpx2
+
+    from tests.support.live import live_server
+    from tests.support.procs import wait_for
+
+    _client, api, ctx = observed
+    size = 2 * 65536
+    step1 = api.start_upload("users/self", api.admin, "slow.bin", size)
+    assert step1.status_code == 200, step1.text
+    info = step1.json()
+    halfway = threading.Event()
+    finish = threading.Event()
+    boundary = "slowupload0123"
+
+    def body() -> Iterator[bytes]:
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.bin"'
+            "\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        yield head.encode() + b"x" * 65536
+        halfway.set()
+        finish.wait(30)
+        yield b"x" * 65536 + f"\r\n--{boundary}--\r\n".encode()
+
+    with live_server(create_app(context=ctx)) as base:
+        results: list[int] = []
+        url = info["upload_url"].replace("http://testserver", base)
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        sender = threading.Thread(
+            target=lambda: results.append(
+                httpx2.post(url, content=body(), headers=headers, timeout=60).status_code
+            )
+        )
+        sender.start()
+        try:
+            assert halfway.wait(30)
+
+            def in_flight() -> float:
+                text = httpx2.get(f"{base}/metrics", headers=SCRAPE).text
+                return samples(text)[("mediaobjects_uploads_in_progress", ())]
+
+            wait_for(lambda: in_flight() == 1, "the upload counted in flight", 30)
+        finally:
+            finish.set()
+            sender.join(60)
+        assert results == [201]
+        assert in_flight() == 0

@@ -22,6 +22,8 @@ from mediaobjects.media_tracks.editing_routes import router as caption_editing_r
 from mediaobjects.media_tracks.history_routes import router as track_history_router
 from mediaobjects.media_tracks.quality_routes import router as track_quality_router
 from mediaobjects.media_tracks.routes import router as media_tracks_router
+from mediaobjects.observability.middleware import RequestIds, RequestMetrics
+from mediaobjects.observability.routes import install_operations
 from mediaobjects.settings import Settings
 from mediaobjects.storage.interfaces import Storage
 from mediaobjects.transcoding import Transcoder
@@ -33,6 +35,9 @@ from mediaobjects.web.routes import router as web_router
 from mediaobjects.web.sign_in import install_sign_in_redirect
 from mediaobjects.web.sign_in import router as sign_in_router
 from mediaobjects.web.static import router as static_router
+
+# The routes whose request bodies count as uploads in flight (metrics).
+UPLOAD_ROUTES = ("/files_api/uploads/{nonce}",)
 
 
 def create_app(
@@ -76,9 +81,16 @@ def create_app(
     app.state.ctx = ctx
     install_error_handlers(app)
     install_sign_in_redirect(app)
+    # Added first, so it runs innermost: the router inside it has matched the route template
+    # by the time a response starts.
+    app.add_middleware(RequestMetrics, metrics=ctx.metrics, upload_routes=UPLOAD_ROUTES)
     app.add_middleware(AbsoluteFormTargets)
     # Added last, so it runs first: everything after it sees the real client and scheme.
     app.add_middleware(TrustedProxyHeaders, trusted=ctx.settings.trusted_proxy_networks())
+    # Outermost of all: the request id is set before anything logs, and a proxy's own id is
+    # believed only when the peer itself is a trusted proxy.
+    app.add_middleware(RequestIds, trusted=ctx.settings.trusted_proxy_networks())
+    install_operations(app, ctx)
     app.include_router(accounts_router)
     app.include_router(files_router)
     app.include_router(media_objects_router)

@@ -8,6 +8,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -40,6 +41,17 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     _upgrade(settings)
     announce = _announcement(settings, args.host, args.port, processes)
     if processes > 1:
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        from mediaobjects.observability.metrics import enable_multiprocess
+
+        # Every process of this run (this one consumes jobs) writes its metrics here, and
+        # /metrics of any of them sums them all; a new run starts from zero, as Prometheus
+        # expects of a restarted target.
+        metrics_dir = Path(tempfile.mkdtemp(prefix="mediaobjects-metrics-"))
+        enable_multiprocess(metrics_dir)
         # This process supervises the server processes and consumes the job queue.
         ctx = build_context(settings, with_jobs=settings.workers > 0)
         try:
@@ -47,6 +59,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             serve_processes(ctx, args.host, args.port, processes, announce)
         finally:
             ctx.close()
+            shutil.rmtree(metrics_dir, ignore_errors=True)
         return 0
     # One process: its app consumes the job queue itself (see create_app).
     app = create_app(settings)
@@ -89,12 +102,15 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from mediaobjects.context import build_context
     from mediaobjects.logs import configure_worker_logging
 
-    configure_worker_logging(settings.log_level)
+    configure_worker_logging(settings.log_level, settings.log_format)
     _upgrade(settings)
     ctx = build_context(settings)
     jobs = ctx.jobs
     assert jobs is not None  # built with_jobs
+    metrics_server = None
     try:
+        if args.metrics_port is not None:
+            metrics_server = _start_metrics_server(ctx, args.metrics_host, args.metrics_port)
         ctx.transcoder.check_tools()
         print(
             f"mediaobjects: worker consuming {redact_url(settings.resolved_queue_url())} "
@@ -104,8 +120,32 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         )
         jobs.run_worker(args.workers, shutdown_timeout=settings.job_shutdown_seconds)
     finally:
+        if metrics_server is not None:
+            metrics_server.stop()
         ctx.close()
     return 0
+
+
+def _start_metrics_server(ctx: AppContext, host: str, port: int) -> Any:
+    from mediaobjects.observability.access import MetricsAccess
+    from mediaobjects.observability.worker_metrics import MetricsServer
+
+    settings = ctx.settings
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    access = MetricsAccess(token or None, settings.metrics_networks())
+    try:
+        server = MetricsServer(ctx.metrics, access, host, port)
+    except OSError as exc:
+        message = f"mediaobjects: cannot serve metrics on {host}:{port}: {exc.strerror}"
+        raise SystemExit(message) from exc
+    server.start()
+    state = "on" if access.token or access.networks else "off (no metrics token or addresses set)"
+    print(
+        f"mediaobjects: worker metrics at http://{host}:{server.port}/metrics: {state}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return server
 
 
 def cmd_create_admin_token(settings: Settings, _args: argparse.Namespace) -> int:
@@ -270,6 +310,22 @@ def build_parser() -> argparse.ArgumentParser:
         "worker", help="run media jobs from the queue (for Redis or PostgreSQL queues)"
     )
     worker.add_argument("--workers", type=int, default=2, help="worker threads (default 2)")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help=(
+            "serve this worker's job metrics at http://HOST:PORT/metrics (same access rules "
+            "as the API's /metrics; 0 picks a free port); default: not served"
+        ),
+    )
+    worker.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address the metrics are served on (default 127.0.0.1)",
+    )
     worker.set_defaults(func=cmd_worker)
     token = sub.add_parser(
         "create-admin-token",

@@ -32,6 +32,7 @@ from mediaobjects.media_objects.tasks import register_media_jobs
 from mediaobjects.media_tracks.models import MediaTrack
 from mediaobjects.media_tracks.tasks import register_track_chores, register_transcribe_job
 from mediaobjects.media_tracks.transcribe import AsrLimits
+from mediaobjects.observability.metrics import Metrics, multiprocess_dir
 from mediaobjects.ratelimit import (
     CHECK_CAPTIONS,
     CREATE_TOKEN,
@@ -78,6 +79,8 @@ class AppContext:
     # Speech recognition for automatic captions (MEDIAOBJECTS_ASR_ENGINE); None: off. Its
     # model loads on the first transcription, not here.
     asr: SpeechEngine | None = None
+    # This process's Prometheus metrics (summed over the processes of one `serve` run).
+    metrics: Metrics = field(default_factory=Metrics)
     # Placeholders drawn so far: a few standard sizes of a few kinds, so bounded.
     placeholders: dict[tuple[str, Size], bytes] = field(default_factory=dict)
     _pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -276,6 +279,7 @@ def build_context(
             model_dir=settings.asr_model_dir,
             threads=settings.asr_threads,
         ),
+        metrics=Metrics(multiprocess_dir()),
     )
     forget_deliveries_on_write(writer, ctx.deliveries)
     if with_jobs:
@@ -286,6 +290,7 @@ def build_context(
             heartbeat_seconds=lease / 6,
             recover_seconds=lease / 2,
         )
+        ctx.jobs.add_observer(ctx.metrics)
         register_media_jobs(
             ctx.jobs,
             pipeline,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from mediaobjects.observability.logformat import ContextFilter, JsonFormatter
 from mediaobjects.redact import redact_text
 
 _FORMATTER = logging.Formatter()
@@ -29,37 +30,47 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def uvicorn_log_config(level: str) -> dict[str, Any]:
+def uvicorn_log_config(level: str, log_format: str = "text") -> dict[str, Any]:
     """uvicorn's own logging configuration with the redacting filter on every handler, and
-    the service's loggers (``mediaobjects.*``) sent to the same place."""
-    filters = {"redact": {"()": "mediaobjects.logs.RedactingFilter"}}
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "filters": filters,
-        "formatters": {
+    the service's loggers (``mediaobjects.*``) sent to the same place. Every line names the
+    request (and the job) it was written for; ``log_format="json"``: one JSON object a line."""
+    filters = {
+        "redact": {"()": "mediaobjects.logs.RedactingFilter"},
+        "context": {"()": "mediaobjects.observability.logformat.ContextFilter"},
+    }
+    if log_format == "json":
+        json_formatter = {"()": "mediaobjects.observability.logformat.JsonFormatter"}
+        formatters: dict[str, Any] = {"default": json_formatter, "access": json_formatter}
+    else:
+        formatters = {
             "default": {
                 "()": "uvicorn.logging.DefaultFormatter",
-                "fmt": "%(levelprefix)s %(name)s: %(message)s",
+                "fmt": "%(levelprefix)s %(name)s: %(message)s%(context)s",
                 "use_colors": None,
             },
             "access": {
                 "()": "uvicorn.logging.AccessFormatter",
-                "fmt": '%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s',
+                "fmt": '%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s'
+                "%(context)s",
             },
-        },
+        }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": filters,
+        "formatters": formatters,
         "handlers": {
             "default": {
                 "formatter": "default",
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stderr",
-                "filters": ["redact"],
+                "filters": ["redact", "context"],
             },
             "access": {
                 "formatter": "access",
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stdout",
-                "filters": ["redact"],
+                "filters": ["redact", "context"],
             },
         },
         "loggers": {
@@ -72,11 +83,18 @@ def uvicorn_log_config(level: str) -> dict[str, Any]:
     }
 
 
-def configure_worker_logging(level: str) -> None:
-    """For ``mediaobjects worker``: one stderr handler, redacting."""
+def configure_worker_logging(level: str, log_format: str = "text") -> None:
+    """For ``mediaobjects worker``: one stderr handler, redacting; each line names the job
+    it was written for and the request that queued it."""
     handler = logging.StreamHandler()
     handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(ContextFilter())
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s%(context)s")
+        )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

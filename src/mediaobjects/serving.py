@@ -49,7 +49,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """What every uvicorn server of ``serve`` is given, with one process or several."""
     return {
         "log_level": settings.log_level,
-        "log_config": uvicorn_log_config(settings.log_level),
+        "log_config": uvicorn_log_config(settings.log_level, settings.log_format),
         # Forwarded headers are handled by the app itself, from MEDIAOBJECTS_TRUSTED_PROXIES
         # only (uvicorn would believe them from 127.0.0.1 by default).
         "proxy_headers": False,

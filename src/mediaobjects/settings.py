@@ -440,6 +440,38 @@ class Settings(BaseSettings):
             "and another worker starts them at once."
         ),
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description=(
+            "How `serve` and `worker` write their logs: `text` (for people) or `json` (one "
+            "object per line, for a log collector). Both name the request id and the job."
+        ),
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Bearer token Prometheus must send to read `/metrics` (and the metrics of "
+            "`mediaobjects worker --metrics-port`). With neither this nor "
+            "MEDIAOBJECTS_METRICS_ALLOWED_ADDRESSES set, the metrics are off (404)."
+        ),
+    )
+    metrics_allowed_addresses: str = Field(
+        default="",
+        description=(
+            "Comma-separated client addresses or networks (e.g. `127.0.0.1,10.1.0.0/16`) "
+            "allowed to read the metrics. When both this and MEDIAOBJECTS_METRICS_TOKEN are "
+            "set, a scrape must satisfy both."
+        ),
+    )
+    ready_timeout_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description=(
+            "How long `/ready` waits for each of the database, the object store and the job "
+            "queue to answer before naming it as failed (503)."
+        ),
+    )
 
     @field_validator("public_url")
     @classmethod
@@ -453,7 +485,7 @@ class Settings(BaseSettings):
             raise ValueError("must not carry credentials, a query or a fragment")
         return value.rstrip("/")
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allowed_addresses")
     @classmethod
     def _check_trusted_proxies(cls, value: str) -> str:
         for item in (part.strip() for part in value.split(",")):
@@ -465,6 +497,13 @@ class Settings(BaseSettings):
         return [
             ip_network(part.strip(), strict=False)
             for part in self.trusted_proxies.split(",")
+            if part.strip()
+        ]
+
+    def metrics_networks(self) -> list[IPv4Network | IPv6Network]:
+        return [
+            ip_network(part.strip(), strict=False)
+            for part in self.metrics_allowed_addresses.split(",")
             if part.strip()
         ]
 

@@ -27,6 +27,7 @@ from mediaobjects.errors import (
     Unauthenticated,
     VersionConflict,
 )
+from mediaobjects.observability.correlation import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -167,9 +168,13 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Raised outside the routes (a middleware, a dependency's clean-up).
         return _database_down(request, exc)
     log.exception("unhandled error", exc_info=exc)
+    # Answered outside the request-id middleware (by Starlette's outermost one), which left
+    # the id set for this: the operator finds the traceback by the id the client reports.
+    request_id = current_request_id()
     return JSONResponse(
         {"errors": [{"message": "An error occurred.", "error_code": "internal_server_error"}]},
         status_code=500,
+        headers={"X-Request-Id": request_id} if request_id else None,
     )
 
 

@@ -13,7 +13,8 @@
   timeout is a failed try like any other. A job that ignores its deadline keeps its worker
   thread busy until it returns (a warning is logged).
 * Job functions must be registered, under the same names, in every process that enqueues or
-  consumes; a job's kwargs must survive ``json.dumps``.
+  consumes; a job's kwargs must survive ``json.dumps``. Argument names beginning with ``__``
+  are reserved for what the queue itself carries with a job (the request id that queued it).
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from mediaobjects.jobs.errors import JobTimeout
+
+# Keys of a job's recorded arguments that the queue adds and the executor takes out before
+# calling the job function. An executor drops every such key, known or not, so that a key a
+# later version adds cannot make this version's workers fail its jobs (an upgrade must still
+# upgrade workers first: versions before this one passed such keys on and failed).
+RESERVED_ARGUMENT_PREFIX = "__"
 
 JobFunction = Callable[..., object]
 """``fn(ctx: JobContext, **kwargs) -> object``; the return value is ignored."""
@@ -70,6 +77,14 @@ class JobSpec:
     backoff: float
     timeout: float
     on_give_up: GiveUp | None = None
+
+    def job_arguments(self, recorded: dict[str, Any]) -> dict[str, Any]:
+        """The arguments the function receives: the recorded ones without reserved keys."""
+        return {
+            key: value
+            for key, value in recorded.items()
+            if not key.startswith(RESERVED_ARGUMENT_PREFIX)
+        }
 
     def delay_after(self, attempt: int) -> float:
         """Seconds to wait after try ``attempt`` failed: retry_delay * backoff ** (attempt-1)."""

@@ -20,7 +20,9 @@ from huey.exceptions import RetryTask  # type: ignore[import-untyped]
 from mediaobjects.jobs.contract import JobContext, JobSpec
 from mediaobjects.jobs.errors import JobTimeout
 from mediaobjects.jobs.leases import JobRecord, Leases
+from mediaobjects.jobs.observers import Observers, Outcome
 from mediaobjects.jobs.outage import OutageLog, is_queue_outage, one_line
+from mediaobjects.observability.correlation import JOB_REQUEST_ID_KEY, job_bound
 
 logger = logging.getLogger("mediaobjects.jobs")
 
@@ -47,6 +49,7 @@ def give_up(
     """Tells the job it failed for good (``exc`` None: its worker died on the last try)."""
     if spec.on_give_up is None:
         return
+    job_kwargs = spec.job_arguments(job_kwargs)
     try:
         spec.on_give_up(job_kwargs, exc)
     except Exception:
@@ -77,6 +80,7 @@ class Executor:
         # Jobs this process gave back while their threads still ran: whatever those threads
         # do next must not touch the job's record, which belongs to the next worker.
         self._handed_back: set[str] = set()
+        self.observers = Observers()
 
     @property
     def executions(self) -> int:
@@ -93,6 +97,15 @@ class Executor:
             return job_id in self._handed_back
 
     def execute(self, spec: JobSpec, job_kwargs: dict[str, Any], job_id: str) -> None:
+        # The id of the request that queued the job travels with its arguments (see
+        # Registry.enqueue); the job function never sees it, its log lines do. Nor does it see
+        # any other reserved key (see contract.RESERVED_ARGUMENT_PREFIX).
+        request_id = job_kwargs.get(JOB_REQUEST_ID_KEY)
+        job_kwargs = spec.job_arguments(job_kwargs)
+        with job_bound(job_id, spec.name, request_id if isinstance(request_id, str) else None):
+            self._execute(spec, job_kwargs, job_id)
+
+    def _execute(self, spec: JobSpec, job_kwargs: dict[str, Any], job_id: str) -> None:
         owner = f"{self._worker_id}:{next(self._owner_numbers)}"
         now = time.time()
         try:
@@ -108,6 +121,7 @@ class Executor:
                 spec.name,
                 job_id,
             )
+            self.observers.finished(spec.name, "skipped", 0.0)
             return
         context = JobContext(
             job_id, spec.name, attempt, spec.tries, time.monotonic() + spec.timeout
@@ -115,6 +129,9 @@ class Executor:
         with self._lock:
             self._in_flight[job_id] = _Running(owner, spec.name, context.deadline)
             self._executions += 1
+        self.observers.started(spec.name)
+        logger.info("job %s %s started (try %d of %d)", spec.name, job_id, attempt, spec.tries)
+        started = time.monotonic()
         try:
             try:
                 spec.fn(context, **job_kwargs)
@@ -124,12 +141,27 @@ class Executor:
                     handed_back = job_id in self._handed_back
                     self._handed_back.discard(job_id)
         except Exception as exc:
-            if not handed_back:
+            seconds = time.monotonic() - started
+            if handed_back:
+                # Another worker runs it again: for this process the try ends as a retry.
+                self.observers.finished(spec.name, "retried", seconds)
+                return
+            # "retried" unless _failed gave up on it: an outage or a try left retries it
+            # (RetryTask), and so does a failure to record the outcome (its lease expires).
+            outcome: Outcome = "retried"
+            try:
                 self._failed(spec, job_kwargs, job_id, owner, attempt, exc)
+                outcome = "failed"
+            finally:
+                self.observers.finished(spec.name, outcome, seconds)
             return
+        seconds = time.monotonic() - started
         if handed_back:
             logger.info("job %s %s finished after it was handed back", spec.name, job_id)
+            self.observers.finished(spec.name, "retried", seconds)
             return
+        self.observers.finished(spec.name, "succeeded", seconds)
+        logger.info("job %s %s succeeded in %.1f s", spec.name, job_id, seconds)
         if time.monotonic() > context.deadline:
             logger.warning(
                 "job %s %s finished but overran its %.0f s time limit",

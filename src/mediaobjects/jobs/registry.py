@@ -14,10 +14,11 @@ from typing import Any
 
 import huey  # type: ignore[import-untyped]
 
-from mediaobjects.jobs.contract import GiveUp, JobFunction, JobSpec
+from mediaobjects.jobs.contract import RESERVED_ARGUMENT_PREFIX, GiveUp, JobFunction, JobSpec
 from mediaobjects.jobs.errors import QueueUnavailable, UnknownJobError
 from mediaobjects.jobs.leases import JobRecord, Leases
 from mediaobjects.jobs.outage import is_queue_outage
+from mediaobjects.observability.correlation import JOB_REQUEST_ID_KEY, current_request_id
 
 _JOB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,99}$")
 
@@ -85,11 +86,18 @@ class Registry:
         task = self._tasks.get(name)
         if task is None:
             raise UnknownJobError(f"no job is registered as {name!r}")
+        reserved = sorted(key for key in kwargs if key.startswith(RESERVED_ARGUMENT_PREFIX))
+        if reserved:
+            raise ValueError(f"job {name!r}: argument names {reserved} are reserved")
         try:
             # What the job receives is exactly what a recovered job would receive.
             payload = json.loads(json.dumps(kwargs))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"the arguments of job {name!r} must be JSON values: {exc}") from exc
+        request_id = current_request_id()
+        if request_id is not None:
+            # Kept in the record too, so that a recovered job still names its request.
+            payload[JOB_REQUEST_ID_KEY] = request_id
         job_id = str(uuid.uuid4())
         try:
             self._leases.record(job_id, name, payload, now=time.time())

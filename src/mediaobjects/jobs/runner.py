@@ -17,7 +17,8 @@ from mediaobjects.jobs import recovery
 from mediaobjects.jobs.consumer import Chore, Consumption, Timings
 from mediaobjects.jobs.contract import GiveUp, JobFunction, JobSpec
 from mediaobjects.jobs.execution import OUTAGE_RETRY_SECONDS, Executor
-from mediaobjects.jobs.leases import JobRecord, Leases
+from mediaobjects.jobs.leases import JobRecord, JobState, Leases
+from mediaobjects.jobs.observers import JobObserver
 from mediaobjects.jobs.queue import build_huey, build_leases
 from mediaobjects.jobs.recovery import WORKER_DIED
 from mediaobjects.jobs.registry import Registry
@@ -125,6 +126,25 @@ class JobQueue:
         thread of their own, so a slow one never delays lease renewals; an exception is
         logged and the chore runs again at its next time."""
         self._consumption.add_chore(Chore(name, fn, every))
+
+    def add_observer(self, observer: JobObserver) -> None:
+        """Tell ``observer`` how every delivery consumed by this queue in this process went."""
+        self._executor.observers.add(observer)
+
+    def depth(self) -> tuple[int, dict[tuple[JobState, str], int]]:
+        """What the queue holds right now, shared by every process on it: the messages not yet
+        taken by a worker, and the job records by state and kind (``queued`` counts retries
+        waiting out their backoff too; finished jobs have no record)."""
+        waiting = int(self._huey.pending_count())
+        records: dict[tuple[JobState, str], int] = {}
+        for record in self._leases.records():
+            key = (record.state, record.name)
+            records[key] = records.get(key, 0) + 1
+        return waiting, records
+
+    def ping(self) -> None:
+        """Raises when the queue cannot be reached."""
+        self._huey.pending_count()
 
     def enqueue(self, name: str, **kwargs: Any) -> str:
         """Queue job ``name`` with ``kwargs`` (JSON values); returns its job id."""

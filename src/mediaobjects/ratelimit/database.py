@@ -47,7 +47,9 @@ def _digest(caller: str) -> str:
 
 def _database_now(dialect: str) -> ColumnElement[float]:
     if dialect == "postgresql":
-        return cast(func.extract("epoch", func.clock_timestamp()), Double)
+        # The statement's start: one instant however often the upsert names it (unlike
+        # clock_timestamp()), and a new one for each statement (unlike now()).
+        return cast(func.extract("epoch", func.statement_timestamp()), Double)
     # julianday('now') has millisecond precision, plenty for refills of a token a second.
     return cast((func.julianday("now") - 2440587.5) * 86400.0, Double)
 
@@ -116,8 +118,8 @@ class DatabaseRateLimiter:
         elapsed = case((now > _T.c.counted_at, now - _T.c.counted_at), else_=0.0)
         grown = _T.c.tokens + elapsed * per_second
         full = case((grown > burst, burst), else_=grown)
-        found = full >= 1.0 - EPSILON
-        after = case((and_(found, full > 1.0), full - 1.0), (found, 0.0), else_=full)
+        has_token = full >= 1.0 - EPSILON
+        after = case((and_(has_token, full > 1.0), full - 1.0), (has_token, 0.0), else_=full)
         insert = postgresql.insert(_T) if self._dialect == "postgresql" else sqlite.insert(_T)
         statement = (
             insert.values(
@@ -134,7 +136,7 @@ class DatabaseRateLimiter:
                 set_={
                     "tokens": after,
                     "counted_at": case((now > _T.c.counted_at, now), else_=_T.c.counted_at),
-                    "allowed": found,
+                    "allowed": has_token,
                 },
             )
             .returning(_T.c.allowed, _T.c.tokens)

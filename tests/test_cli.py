@@ -115,7 +115,8 @@ def test_invalid_setting_is_reported(tmp_path: Path) -> None:
     assert "MAX_UPLOAD_BYTES".lower() in result.stderr.lower()
 
 
-def test_serve_with_s3_storage_needs_the_secret_key_given(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_s3_storage_needs_the_secret_key_given(tmp_path: Path, command: str) -> None:
     data = tmp_path / "node"
     env = {
         "MEDIAOBJECTS_DATA_DIR": str(data),
@@ -123,7 +124,7 @@ def test_serve_with_s3_storage_needs_the_secret_key_given(tmp_path: Path) -> Non
         "MEDIAOBJECTS_S3_BUCKET": "media",
         "MEDIAOBJECTS_SECRET_KEY": "",
     }
-    result = run_cli("serve", "--port", "1", env=env)
+    result = run_cli(command, env=env)
     assert result.returncode == 2
     assert result.stderr.startswith("mediaobjects: invalid settings: MEDIAOBJECTS_SECRET_KEY")
     assert "same value for every server" in result.stderr

@@ -61,8 +61,8 @@ def _require_shared_key(settings: Settings) -> None:
     """With S3 storage, servers on several machines are the point: a key generated in each
     data dir would differ between them, and a URL signed by one would fail on the others
     (401 for source, track, embed and upload URLs, depending on which server a request
-    reaches). So the key must be given, the same to every process; checked before anything
-    is written."""
+    reaches). So the key must be given, the same to every process (workers too, which then
+    keep nothing but scratch on local disk); checked before anything is written."""
     configured = settings.secret_key is not None and settings.secret_key.get_secret_value()
     if settings.storage_backend == "s3" and not configured:
         raise InvalidSettings(
@@ -107,6 +107,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from mediaobjects.logs import configure_worker_logging
 
     configure_worker_logging(settings.log_level)
+    _require_shared_key(settings)
     _upgrade(settings)
     ctx = build_context(settings)
     jobs = ctx.jobs

@@ -165,7 +165,6 @@ def test_callers_at_once_through_two_processes_get_the_burst_and_no_more(
     for thread in threads:
         thread.join()
     assert len(allowed) == 10 and len(refused) == 30
-    assert {n % 2 for n in allowed} == {0, 1}  # both processes let some through
     assert all(wait > 59_000 for wait in refused)  # one token per 60,000 s
 
 

@@ -118,6 +118,22 @@ def test_invalid_setting_is_reported(tmp_path: Path) -> None:
     assert "MAX_UPLOAD_BYTES".lower() in result.stderr.lower()
 
 
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_s3_storage_needs_the_secret_key_given(tmp_path: Path, command: str) -> None:
+    data = tmp_path / "node"
+    env = {
+        "MEDIAOBJECTS_DATA_DIR": str(data),
+        "MEDIAOBJECTS_STORAGE_BACKEND": "s3",
+        "MEDIAOBJECTS_S3_BUCKET": "media",
+        "MEDIAOBJECTS_SECRET_KEY": "",
+    }
+    result = run_cli(command, env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("mediaobjects: invalid settings: MEDIAOBJECTS_SECRET_KEY")
+    assert "same value for every server" in result.stderr
+    assert not data.exists()  # refused before migrating or making a key
+
+
 def test_help_lists_the_commands_operators_use() -> None:
     result = run_cli("--help", env={})
     assert result.returncode == 0

@@ -38,6 +38,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from mediaobjects.serving import default_processes, serve_processes, uvicorn_options
 
     processes: int = args.workers if args.workers is not None else default_processes()
+    _require_shared_key(settings)
     _upgrade(settings)
     announce = _announcement(settings, args.host, args.port, processes)
     if processes > 1:
@@ -67,6 +68,22 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     print(announce, file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, **uvicorn_options(settings))
     return 0
+
+
+def _require_shared_key(settings: Settings) -> None:
+    """With S3 storage, servers on several machines are the point: a key generated in each
+    data dir would differ between them, and a URL signed by one would fail on the others
+    (401 for source, track, embed and upload URLs, depending on which server a request
+    reaches). So the key must be given, the same to every process (workers too, which then
+    keep nothing but scratch on local disk); checked before anything is written."""
+    configured = settings.secret_key is not None and settings.secret_key.get_secret_value()
+    if settings.storage_backend == "s3" and not configured:
+        raise InvalidSettings(
+            "MEDIAOBJECTS_SECRET_KEY must be set when MEDIAOBJECTS_STORAGE_BACKEND=s3, to the "
+            "same value for every server and worker (e.g. `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'`): a key generated in each machine's data dir "
+            "would differ, and URLs signed by one server would fail on the others"
+        )
 
 
 def _check_before_serving(ctx: AppContext) -> None:
@@ -103,6 +120,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from mediaobjects.logs import configure_worker_logging
 
     configure_worker_logging(settings.log_level, settings.log_format)
+    _require_shared_key(settings)
     _upgrade(settings)
     ctx = build_context(settings)
     jobs = ctx.jobs

@@ -43,7 +43,9 @@ from mediaobjects.ratelimit import (
     SIGN_IN_LOGIN,
     Rate,
     RateLimiter,
+    RateLimits,
 )
+from mediaobjects.ratelimit.database import DatabaseRateLimiter
 from mediaobjects.settings import Settings
 from mediaobjects.signing import Signer
 from mediaobjects.storage import build_storage
@@ -66,9 +68,10 @@ class AppContext:
     transcoder: Transcoder
     # What the media jobs and the pictures drawn for requests work with.
     pipeline: Pipeline
-    # Rate limits per caller, and the bounded pool that draws pictures inside requests: one
-    # each per process, so that their limits hold across requests.
-    limiter: RateLimiter
+    # Rate limits per caller (kept where MEDIAOBJECTS_RATE_LIMIT_STORE says: shared by every
+    # process unless `memory`), and the bounded pool that draws pictures inside requests (one
+    # per process: its bound is per process).
+    limiter: RateLimits
     drawing: DrawingPool
     # Who each token stands for, for a few seconds (MEDIAOBJECTS_PRINCIPAL_CACHE_SECONDS).
     principals: PrincipalCache
@@ -113,6 +116,7 @@ class AppContext:
             yield session
 
     def close(self) -> None:
+        self.limiter.close()
         if self.jobs is not None:
             self.jobs.close()
         self.storage.close()
@@ -134,6 +138,8 @@ def check_settings(settings: Settings) -> None:
         parse_queue_url(settings.resolved_queue_url())
     except ValueError as exc:
         raise InvalidSettings(f"MEDIAOBJECTS_QUEUE_URL: {exc}") from None
+    if settings.rate_limit_store == "redis":
+        _redis_url(settings)
     if settings.asr_model_dir is not None and settings.asr_engine in ("auto", "faster-whisper"):
         try:
             check_model_dir(settings.asr_model_dir)
@@ -142,34 +148,56 @@ def check_settings(settings: Settings) -> None:
 
 
 def build_limiter(settings: Settings, clock: Callable[[], float] = time.monotonic) -> RateLimiter:
-    """The rate limits of the settings; tests pass a clock they move themselves."""
-    return RateLimiter(
-        {
-            DRAW_PICTURE: Rate(
-                settings.rate_limit_picture_per_minute, settings.rate_limit_picture_burst
-            ),
-            CREATE_TOKEN: Rate(
-                settings.rate_limit_token_per_minute, settings.rate_limit_token_burst
-            ),
-            PUT_TRACKS: Rate(
-                settings.rate_limit_tracks_per_minute, settings.rate_limit_tracks_burst
-            ),
-            REQUEST_ASR: Rate(settings.rate_limit_asr_per_minute, settings.rate_limit_asr_burst),
-            CHECK_CAPTIONS: Rate(
-                settings.rate_limit_caption_check_per_minute,
-                settings.rate_limit_caption_check_burst,
-            ),
-            SIGN_IN_LOGIN: Rate(
-                settings.rate_limit_sign_in_login_per_minute,
-                settings.rate_limit_sign_in_login_burst,
-            ),
-            SIGN_IN_ADDRESS: Rate(
-                settings.rate_limit_sign_in_address_per_minute,
-                settings.rate_limit_sign_in_address_burst,
-            ),
-        },
-        clock=clock,
-    )
+    """The rate limits of the settings, counted in this process's memory; tests pass a clock
+    they move themselves."""
+    return RateLimiter(rates_of(settings), clock=clock)
+
+
+def build_rate_limits(settings: Settings, engine: Engine) -> RateLimits:
+    """The rate limits of the settings, kept where MEDIAOBJECTS_RATE_LIMIT_STORE says."""
+    store = settings.rate_limit_store
+    if store == "memory":
+        return build_limiter(settings)
+    if store == "redis" or (
+        store == "auto" and parse_queue_url(settings.resolved_queue_url()).kind == "redis"
+    ):
+        from mediaobjects.ratelimit.redis_buckets import RedisRateLimiter
+
+        return RedisRateLimiter.from_url(rates_of(settings), _redis_url(settings))
+    return DatabaseRateLimiter(rates_of(settings), engine)
+
+
+def _redis_url(settings: Settings) -> str:
+    location = parse_queue_url(settings.resolved_queue_url())
+    if location.kind != "redis":
+        raise InvalidSettings(
+            "MEDIAOBJECTS_RATE_LIMIT_STORE: redis needs MEDIAOBJECTS_QUEUE_URL to be a redis:// URL"
+        )
+    return location.target
+
+
+def rates_of(settings: Settings) -> dict[str, Rate]:
+    """Each limited action's rate, from the settings."""
+    return {
+        DRAW_PICTURE: Rate(
+            settings.rate_limit_picture_per_minute, settings.rate_limit_picture_burst
+        ),
+        CREATE_TOKEN: Rate(settings.rate_limit_token_per_minute, settings.rate_limit_token_burst),
+        PUT_TRACKS: Rate(settings.rate_limit_tracks_per_minute, settings.rate_limit_tracks_burst),
+        REQUEST_ASR: Rate(settings.rate_limit_asr_per_minute, settings.rate_limit_asr_burst),
+        CHECK_CAPTIONS: Rate(
+            settings.rate_limit_caption_check_per_minute,
+            settings.rate_limit_caption_check_burst,
+        ),
+        SIGN_IN_LOGIN: Rate(
+            settings.rate_limit_sign_in_login_per_minute,
+            settings.rate_limit_sign_in_login_burst,
+        ),
+        SIGN_IN_ADDRESS: Rate(
+            settings.rate_limit_sign_in_address_per_minute,
+            settings.rate_limit_sign_in_address_burst,
+        ),
+    }
 
 
 def _storage_for(settings: Settings) -> Storage:
@@ -269,7 +297,7 @@ def build_context(
         verifiers=Verifiers(signer),
         transcoder=transcoder,
         pipeline=pipeline,
-        limiter=build_limiter(settings),
+        limiter=build_rate_limits(settings, engine),
         drawing=DrawingPool(settings.picture_workers, settings.picture_wait_seconds),
         principals=PrincipalCache(settings.principal_cache_seconds),
         deliveries=DeliveryCache(settings.delivery_cache_seconds),

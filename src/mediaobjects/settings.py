@@ -390,6 +390,16 @@ class Settings(BaseSettings):
     rate_limit_sign_in_address_burst: int = Field(
         default=50, ge=1, description="Failed sign-ins allowed at once from one client address."
     )
+    rate_limit_store: Literal["auto", "database", "redis", "memory"] = Field(
+        default="auto",
+        description=(
+            "Where rate-limit counts are kept: `database` (shared by every process using the "
+            "database), `redis` (the Redis of MEDIAOBJECTS_QUEUE_URL, which must be a redis:// "
+            "URL), `memory` (each process counts on its own: the effective limit is the "
+            "setting times the number of processes), or `auto`: `redis` when the queue is "
+            "Redis, else `database`."
+        ),
+    )
     session_idle_minutes: int = Field(
         default=120,
         ge=1,

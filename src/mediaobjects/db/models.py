@@ -8,6 +8,7 @@ from mediaobjects.files import models as files_models
 from mediaobjects.media_objects import models as media_objects_models
 from mediaobjects.media_settings import models as media_settings_models
 from mediaobjects.media_tracks import models as media_tracks_models
+from mediaobjects.ratelimit import models as ratelimit_models
 from mediaobjects.transcripts import models as transcripts_models
 
 metadata = Base.metadata
@@ -20,5 +21,6 @@ __all__ = [
     "media_settings_models",
     "media_tracks_models",
     "metadata",
+    "ratelimit_models",
     "transcripts_models",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import Request
+from sqlalchemy.orm import Session
 
 from mediaobjects.accounts.principal import Principal
 from mediaobjects.context import AppContext
@@ -61,12 +62,15 @@ def limit_track_put(ctx: AppContext, request: Request, principal: Principal) -> 
     ctx.limiter.hit(PUT_TRACKS, caller_key(request, principal))
 
 
-def limit_asr_request(ctx: AppContext, request: Request, principal: Principal) -> None:
+def limit_asr_request(
+    ctx: AppContext, request: Request, principal: Principal, session: Session
+) -> None:
     """When a ``POST .../asr`` would queue a speech recognition job (not when it reuses a
     track already processing or just made): TooManyRequests past the caller's rate
     (MEDIAOBJECTS_RATE_LIMIT_ASR_*). Each run costs minutes of a worker's CPU, so a caller
-    posting in a loop must not keep the workers busy."""
-    ctx.limiter.hit(REQUEST_ASR, caller_key(request, principal))
+    posting in a loop must not keep the workers busy. Counted in ``session``, the request's
+    open write: the database store must not wait for a second write lock on SQLite."""
+    ctx.limiter.hit(REQUEST_ASR, caller_key(request, principal), session=session)
 
 
 def limit_caption_check(ctx: AppContext, request: Request, principal: Principal) -> None:

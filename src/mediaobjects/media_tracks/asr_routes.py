@@ -129,7 +129,7 @@ def _request(
         )
         if made.queue:
             # Past the caller's rate, the 429 rolls the request back: nothing is queued.
-            limit_asr_request(ctx, request, principal)
+            limit_asr_request(ctx, request, principal, session)
         payload = track_json(made.track, set())
     # After the commit: the job must find the track.
     if made.queue:

@@ -1,10 +1,12 @@
-"""Rate limits: in-memory token buckets, one per (action, caller). A bucket holds up to
-``burst`` tokens and refills at ``per_minute``; each request takes one, and a request that
-finds none gets TooManyRequests saying how many seconds until one is back.
+"""Rate limits: token buckets, one per (action, caller). A bucket holds up to ``burst`` tokens
+and refills at ``per_minute``; each request takes one, and a request that finds none gets
+TooManyRequests saying how many seconds until one is back.
 
-Kept in this process's memory (decision): nothing more to run, and a count lost on restart
-errs towards letting people in. Each server process counts on its own, so the effective limit
-is the setting times the number of processes. The clock is injectable so tests need no sleep."""
+Where the buckets live is a setting (MEDIAOBJECTS_RATE_LIMIT_STORE, docs/deploying.md): in the
+database (``ratelimit.database``, the default, shared by every process using it), in Redis
+(``ratelimit.redis_buckets``), or in this process's memory (``RateLimiter`` here: each process
+counts on its own, so the effective limit is the setting times the number of processes). Every
+store follows ``RateLimits``. Clocks are injectable so tests need no sleep."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from mediaobjects.errors import TooManyRequests
 
@@ -42,7 +45,7 @@ _WHAT = {
 MAX_CALLERS = 20_000
 # Float refills (0.1 token a second) must not leave a caller a hair short of a whole token
 # after waiting exactly the Retry-After it was given.
-_EPSILON = 1e-9
+EPSILON = 1e-9
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,38 @@ class Rate:
             raise ValueError("burst must be at least 1")
 
 
+class RateLimits(Protocol):
+    """What the routes call. ``session``: the caller's open write unit of work, if it holds
+    one; a store in the same database must write through it (on SQLite a second writer would
+    wait for the first, which is this same request). Other stores ignore it."""
+
+    def check(self, action: str, caller: str) -> None:
+        """TooManyRequests when ``caller`` has no token left for ``action``, taking none."""
+
+    def hit(self, action: str, caller: str, *, session: Any = None) -> None:
+        """Takes one token; TooManyRequests when there is none."""
+
+    def close(self) -> None:
+        """Lets go of connections."""
+
+
+def refusal(action: str, tokens: float, per_second: float) -> TooManyRequests:
+    """The 429 for a caller holding ``tokens`` (< 1): the whole seconds until one is back."""
+    wait = math.ceil((1.0 - tokens) / per_second - EPSILON)
+    return TooManyRequests(
+        f"{_WHAT.get(action, 'Too many requests')}; try again in {max(1, wait)} s.",
+        retry_after=wait,
+    )
+
+
+def refill(rate: Rate, tokens: float, elapsed: float) -> float:
+    """The tokens of a bucket that held ``tokens`` ``elapsed`` seconds ago."""
+    return min(float(rate.burst), tokens + max(0.0, elapsed) * rate.per_minute / 60.0)
+
+
 class RateLimiter:
-    """Token buckets per (action, caller) for the actions in ``rates``. Thread-safe."""
+    """Token buckets per (action, caller) for the actions in ``rates``, in this process's
+    memory. Thread-safe."""
 
     def __init__(
         self,
@@ -91,14 +124,10 @@ class RateLimiter:
             if found is None:
                 return
             tokens = min(float(rate.burst), found[0] + max(0.0, now - found[1]) * per_second)
-        if tokens < 1.0 - _EPSILON:
-            wait = math.ceil((1.0 - tokens) / per_second - _EPSILON)
-            raise TooManyRequests(
-                f"{_WHAT.get(action, 'Too many requests')}; try again in {max(1, wait)} s.",
-                retry_after=wait,
-            )
+        if tokens < 1.0 - EPSILON:
+            raise refusal(action, tokens, per_second)
 
-    def hit(self, action: str, caller: str) -> None:
+    def hit(self, action: str, caller: str, *, session: Any = None) -> None:
         """Takes one token of ``caller``'s bucket for ``action``; TooManyRequests (with the
         seconds until a token is back) when there is none. An unknown action is a KeyError:
         a programming mistake, not a request to let through."""
@@ -109,15 +138,14 @@ class RateLimiter:
             now = self._clock()
             tokens, then = self._buckets.pop(key, (float(rate.burst), now))
             tokens = min(float(rate.burst), tokens + max(0.0, now - then) * per_second)
-            allowed = tokens >= 1.0 - _EPSILON
+            allowed = tokens >= 1.0 - EPSILON
             if allowed:
                 tokens = max(0.0, tokens - 1.0)
             self._buckets[key] = (tokens, now)
             while len(self._buckets) > self._max_callers:
                 self._buckets.popitem(last=False)
         if not allowed:
-            wait = math.ceil((1.0 - tokens) / per_second - _EPSILON)
-            raise TooManyRequests(
-                f"{_WHAT.get(action, 'Too many requests')}; try again in {max(1, wait)} s.",
-                retry_after=wait,
-            )
+            raise refusal(action, tokens, per_second)
+
+    def close(self) -> None:
+        """Nothing to let go of."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -422,3 +423,25 @@ def test_a_job_running_past_its_deadline_is_reported(
     finally:
         sqlite_queue.stop()
     assert any("finished but overran its" in m for m in messages())
+
+
+def test_reserved_arguments_never_reach_the_job_even_unknown_ones(sqlite_queue: JobQueue) -> None:
+    seen: list[dict[str, Any]] = []
+    sqlite_queue.register("probe", lambda ctx, **kw: seen.append(kw))
+    # A job as a later version might record it: the request id and a reserved argument this
+    # version does not know. The job must still run, with its own arguments only.
+    payload = {"media_id": "m-1", "__request_id": "0123456789abcdef", "__later": {"x": 1}}
+    sqlite_queue.leases.record(str(uuid.uuid4()), "probe", payload, now=time.time())
+    assert sqlite_queue.requeue_lost(older_than=0) == 1
+
+    assert sqlite_queue.run_pending_now() == 1
+
+    assert seen == [{"media_id": "m-1"}]
+    assert sqlite_queue.leases.records() == []
+
+
+def test_reserved_argument_names_are_refused_at_enqueue(sqlite_queue: JobQueue) -> None:
+    sqlite_queue.register("probe", lambda ctx, **kw: None)
+    with pytest.raises(ValueError, match="reserved"):
+        sqlite_queue.enqueue("probe", __request_id="forged-by-a-caller")
+    assert sqlite_queue.leases.records() == []

@@ -218,6 +218,16 @@ def port_free(port: int) -> bool:
     return True
 
 
+def http_ready(url: str) -> bool:
+    """``url`` answers 200: for an API process's ``/ready``, its database, object store and
+    queue all answer (a 503 names the one that does not)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback http)
+            return bool(response.status == 200)
+    except (OSError, ValueError):
+        return False
+
+
 def http_answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (a loopback http URL)
@@ -329,6 +339,10 @@ class Cluster:
             "MEDIAOBJECTS_SECRET_KEY": self.secret("secret_key", lambda: secrets.token_urlsafe(48)),
             "MEDIAOBJECTS_PUBLIC_URL": f"http://127.0.0.1:{self.state['port']}",
             "MEDIAOBJECTS_TRUSTED_PROXIES": "127.0.0.1",
+            # One JSON object per line, each naming its request id (nginx's, see
+            # nginx.conf.template): a request is followed from nginx through the API process
+            # to the worker that ran its jobs.
+            "MEDIAOBJECTS_LOG_FORMAT": "json",
         }
         env.update({k: v for k, v in given.items() if k not in OWNED})
         env.update(
@@ -583,9 +597,8 @@ class Cluster:
                 "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"
             )
             self.pieces[name] = launch(name, command, self.run_dir, self.process_env())
-            return lambda: self.wait_ready(
-                name, lambda: http_answers(f"http://127.0.0.1:{port}/"), f"HTTP on port {port}"
-            )
+            url = f"http://127.0.0.1:{port}/ready"
+            return lambda: self.wait_ready(name, lambda: http_ready(url), f"200 from {url}")
         threads = str(self.state.get("worker_threads", 2))
         command = self.mediaobjects("worker", "--workers", threads)
         self.pieces[name] = launch(name, command, self.run_dir, self.process_env())

@@ -6,6 +6,7 @@ never get more than the burst. A clock the test moves stands in for time where i
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 
@@ -14,8 +15,16 @@ import redis
 from sqlalchemy import func, select
 
 from mediaobjects.db.engine import build_engine
-from mediaobjects.errors import TooManyRequests
-from mediaobjects.ratelimit import CREATE_TOKEN, DRAW_PICTURE, Rate, RateLimiter, RateLimits
+from mediaobjects.errors import ServiceUnavailable, TooManyRequests
+from mediaobjects.ratelimit import (
+    CREATE_TOKEN,
+    DRAW_PICTURE,
+    PUT_TRACKS,
+    SIGN_IN_LOGIN,
+    Rate,
+    RateLimiter,
+    RateLimits,
+)
 from mediaobjects.ratelimit.database import PRUNE_EVERY_SECONDS, DatabaseRateLimiter
 from mediaobjects.ratelimit.models import RateLimitBucket
 from mediaobjects.ratelimit.redis_buckets import RedisRateLimiter
@@ -190,3 +199,23 @@ def test_rows_of_buckets_full_again_are_deleted(database_url: str) -> None:
             limits.hit(CREATE_TOKEN, "user:0")  # what was kept still counts
     finally:
         engine.dispose()
+
+
+def test_with_redis_unreachable_sign_ins_answer_503_and_other_limits_let_requests_through(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tests.support.postgres import free_port
+
+    rates = {SIGN_IN_LOGIN: Rate(60, 1), PUT_TRACKS: Rate(60, 1)}
+    # Nothing listens there: as while the cluster's Redis (its queue too) is stopped.
+    limits = RedisRateLimiter.from_url(rates, f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        with caplog.at_level(logging.WARNING, logger="mediaobjects.ratelimit"):
+            for _ in range(3):
+                with pytest.raises(ServiceUnavailable):
+                    limits.hit(SIGN_IN_LOGIN, "login:ada")
+                limits.hit(PUT_TRACKS, "user:1")  # past its burst of 1: not refused
+    finally:
+        limits.close()
+    outage_lines = [r for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(outage_lines) == 1

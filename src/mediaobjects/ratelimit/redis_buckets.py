@@ -6,12 +6,37 @@ once its bucket would be full again."""
 from __future__ import annotations
 
 import hashlib
+import logging
+import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import redis
 
-from mediaobjects.ratelimit import EPSILON, Rate, refusal
+from mediaobjects.errors import ServiceUnavailable
+from mediaobjects.ratelimit import (
+    CREATE_TOKEN,
+    EPSILON,
+    SIGN_IN_ADDRESS,
+    SIGN_IN_LOGIN,
+    Rate,
+    refusal,
+)
+
+logger = logging.getLogger("mediaobjects.ratelimit")
+
+# While Redis does not answer (it is the job queue too, so an outage is the queue's), the
+# limits that guard credentials hold by refusing (503 with Retry-After): guessing passwords or
+# minting tokens must not get easier by taking Redis down. The others (pictures, track
+# writes, caption checks, ASR requests) let the request through: their limits only spread the
+# load, and an outage of the queue must not stop teachers editing captions.
+FAIL_CLOSED = frozenset({SIGN_IN_LOGIN, SIGN_IN_ADDRESS, CREATE_TOKEN})
+# A Redis that is down refuses at once; one behind a dead link must not hold a request long.
+CONNECT_TIMEOUT_SECONDS = 2.0
+SOCKET_TIMEOUT_SECONDS = 5.0
+# While Redis stays down, the outage is logged at most this often.
+OUTAGE_LOG_INTERVAL_SECONDS = 30.0
 
 KEY_PREFIX = "mediaobjects:ratelimit:"
 
@@ -60,12 +85,43 @@ class RedisRateLimiter:
         self._redis = client
         self._script = client.register_script(_HIT)
         self._clock = clock
+        self._log_lock = threading.Lock()
+        self._logged_at: float | None = None
 
     @classmethod
     def from_url(cls, rates: Mapping[str, Rate], url: str) -> RedisRateLimiter:
-        return cls(rates, redis.Redis.from_url(url, decode_responses=True))
+        client = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        )
+        return cls(rates, client)
 
     def _run(self, action: str, caller: str, take: bool) -> tuple[bool, float]:
+        try:
+            return self._script_run(action, caller, take)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            self._log_outage(exc)
+            if action in FAIL_CLOSED:
+                raise ServiceUnavailable(
+                    "The rate limits cannot be checked right now; try again later."
+                ) from exc
+            return True, float(self._rates[action].burst)
+
+    def _log_outage(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        with self._log_lock:
+            if self._logged_at is not None and now - self._logged_at < OUTAGE_LOG_INTERVAL_SECONDS:
+                return
+            self._logged_at = now
+        logger.warning(
+            "rate limits in Redis unreachable (%s); sign-ins and token creation answer 503, "
+            "other limited requests go through unlimited until it is back",
+            type(exc).__name__,
+        )
+
+    def _script_run(self, action: str, caller: str, take: bool) -> tuple[bool, float]:
         rate = self._rates[action]
         digest = hashlib.sha256(caller.encode("utf-8", "surrogatepass")).hexdigest()
         now = "" if self._clock is None else repr(self._clock())

@@ -138,13 +138,25 @@ def test_tries_failing_on_an_unreachable_service_are_not_counted(tmp_path: Path)
             # What psycopg, redis-py and botocore raise from under their own errors.
             raise RuntimeError("storage failed") from ConnectionRefusedError(111, "refused")
 
+    outcomes: list[str] = []
+
+    class Outcomes:
+        def job_started(self, kind: str) -> None:
+            pass
+
+        def job_finished(self, kind: str, outcome: str, seconds: float) -> None:
+            outcomes.append(outcome)
+
     try:
-        queue.register("needs_the_database", needs_the_database, tries=2, retry_delay=0.01)
+        queue.add_observer(Outcomes())
+        queue.register("needs_the_database", needs_the_database, tries=1, retry_delay=0.01)
         job_id = queue.enqueue("needs_the_database")
         assert queue.run_pending_now() == 6
-        # Five outages and no try used up: the sixth run was still the first try.
+        # Five outages and no try used up: the sixth run was still the first (and only) try.
         assert runs == [1] * 6
         assert queue.status(job_id) is None
+        # The metrics count them as retries, not as the job failing on its last try.
+        assert outcomes == ["retried"] * 5 + ["succeeded"]
     finally:
         queue.close()
 

@@ -22,7 +22,7 @@ from tests.support.browser import artifacts_dir, axe_violations, chromium
 from tests.support.clips import make_video
 from tests.support.live import live_server
 from tests.support.world import World, build_world
-from tests.web.test_pages_browser import signed_in
+from tests.web.test_pages_browser import sign_in_on_the_form, signed_in, with_password
 
 pytestmark = pytest.mark.live
 
@@ -293,6 +293,43 @@ def test_a_draft_survives_a_reload_and_a_newer_version_is_not_overwritten_unaske
         page.keyboard.press("Control+s")
         state_is(page, "conflict")
         assert refused == []
+        context.close()
+
+
+def test_a_draft_is_restored_only_for_the_person_who_made_it(
+    app: Any, api: Api, browser: Any, tmp_path: Path
+) -> None:
+    # A shared computer (a lab, a lecture hall's PC): the teacher leaves unsaved changes and
+    # signs out; the TA who signs in next on that browser must not get them as "your" changes
+    # (nor save them under their own name); the teacher finds them again.
+    world = build_world(api)
+    media_id, track_id = media_with_track(api, world, tmp_path, ["First line", "Second line"])
+    url = f"/media_objects/{media_id}/captions/{track_id}/edit"
+    with live_server(app) as base:
+        context = signed_in(browser, base, api, world.teacher)
+        page, _ = open_editor(context, base, url)
+        page.keyboard.press("Alt+ArrowDown")
+        page.keyboard.press("End")
+        page.keyboard.type(", the teacher's")
+        state_is(page, "dirty")
+        page.once("dialog", lambda d: d.accept())
+        page.close()
+        context.clear_cookies()
+
+        sign_in = context.new_page()
+        sign_in_on_the_form(sign_in, base, with_password(api, world.ta), url)
+        sign_in.wait_for_function(READY, timeout=20000)
+        assert sign_in.is_hidden("#draft-notice")
+        assert sign_in.evaluate(TEXTS) == ["First line", "Second line"]
+        assert sign_in.get_attribute("#save-status", "data-state") == "clean"
+        sign_in.close()
+        context.clear_cookies()
+
+        again = context.new_page()
+        sign_in_on_the_form(again, base, with_password(api, world.teacher), url)
+        again.wait_for_function(READY, timeout=20000)
+        assert "Restored your unsaved changes" in again.inner_text("#draft-message")
+        assert again.evaluate(TEXTS) == ["First line, the teacher's", "Second line"]
         context.close()
 
 

@@ -332,6 +332,25 @@ def test_library_cards_link_to_the_media_page(world: World, client: TestClient) 
     assert f'<a href="/media_objects/{world.media_id}">Lecture 1.mp4</a>' in html
 
 
+def test_library_cards_of_a_copied_file_open_a_page_its_course_may_see(
+    world: World, api: Api, client: TestClient
+) -> None:
+    # The file copied into another course: its people read the copy, not the media object's
+    # default file, so the media page refuses them (403). Their card opens the player the
+    # library linked to before the media page existed, which the copy's course may see.
+    course, _copy = world.copy_to_new_course()
+    student = api.user("Copy Student")
+    api.enroll(course, student, "student")
+    html = page(client, f"/courses/{course}/media", student).text
+    links = re.findall(r'<h[23] class="card-title"><a href="([^"]+)">Lecture 1.mp4</a>', html)
+    assert len(links) == 1
+    opened = client.get(unescape(links[0]), follow_redirects=False)
+    assert opened.status_code == 200, links[0]
+    # The original course's people still get the media page.
+    html = page(client, f"/courses/{world.course}/media", world.student).text
+    assert f'<a href="/media_objects/{world.media_id}">Lecture 1.mp4</a>' in html
+
+
 def test_a_title_with_markup_is_escaped_everywhere(world: World, client: TestClient) -> None:
     title = '<img src=x onerror="alert(1)"> & "quotes"'
     world.api.ok(

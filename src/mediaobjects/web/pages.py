@@ -28,6 +28,7 @@ from mediaobjects.files import uploads
 from mediaobjects.http.deps import Ctx, DbSession
 from mediaobjects.http.urls import Urls
 from mediaobjects.media_objects import listing, schemas
+from mediaobjects.media_objects import service as media
 from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_tracks import service as tracks
 from mediaobjects.web.session import csrf_token, login_redirect, web_principal
@@ -88,6 +89,15 @@ def duration_text(seconds: float | None) -> str | None:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def _card_link(session: Session, principal: Principal, urls: Urls, mo: MediaObject) -> str:
+    """The media page for those who may read the media object; the people of a course that
+    holds a copy of the file read the copy, not the media object's default file, and the media
+    page would refuse them (403): their card opens the player (embed verifier), as before."""
+    if media.can_read(session, principal, mo):
+        return media_page_path(mo.media_id)
+    return urls.media_object_iframe(mo.media_id)
+
+
 def _items(
     session: Session,
     principal: Principal,
@@ -112,7 +122,7 @@ def _items(
                 thumbnail=urls.media_object_thumbnail(mo.media_id, 320, 180)
                 if mo.poster_key
                 else None,
-                player_url=media_page_path(mo.media_id),
+                player_url=_card_link(session, principal, urls, mo),
                 created_at=mo.created_at.strftime("%Y-%m-%d"),
                 status=status,
                 status_label=STATUS_LABELS.get(status) if status is not None else None,

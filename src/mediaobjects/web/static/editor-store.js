@@ -1,8 +1,9 @@
 // Where the caption editor's cues come from and go: the API (the browser's session cookie, and
 // the page's CSRF token as X-CSRF-Token on writes: the page never holds an access token), and
 // the draft kept in localStorage so that unsaved work survives a reload, a crash or a closed
-// tab. A draft is keyed by media, track and the version it was based on, so that a draft of an
-// older version is never mistaken for one of the current.
+// tab. A draft is keyed by user, media, track and the version it was based on, so that a draft
+// of an older version is never mistaken for one of the current, and one person's unsaved work
+// is never restored as another's on a shared computer (it would then be saved in their name).
 
 function csrfToken() {
   const meta = document.querySelector('meta[name="csrf-token"]');
@@ -63,9 +64,10 @@ export function pruneDrafts(now = Date.now()) {
 }
 
 export class Drafts {
-  // `track`: the track id, or "new:<locale>" before the track exists.
-  constructor(mediaId, track) {
-    this.scope = `${PREFIX}${encodeURIComponent(mediaId)}:${track}:`;
+  // `user`: the signed-in user's id; `track`: the track id, or "new:<locale>" before the
+  // track exists.
+  constructor(user, mediaId, track) {
+    this.scope = `${PREFIX}${user}:${encodeURIComponent(mediaId)}:${track}:`;
     this.works = true;
   }
 

@@ -23,6 +23,7 @@ const NUDGE_MS = 2000;
 const config = {
   api: root.dataset.api,
   mediaId: root.dataset.mediaId,
+  userId: root.dataset.userId,
   locale: root.dataset.locale,
   kind: root.dataset.kind,
   durationMs: Number(root.dataset.durationMs) || null,
@@ -43,7 +44,7 @@ const state = {
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
 const list = new CueList($("cue-list"), $("cue-template"));
 const history = new model.History([]);
-let drafts = new Drafts(config.mediaId, state.trackId || `new:${config.locale}`);
+let drafts = new Drafts(config.userId, config.mediaId, state.trackId || `new:${config.locale}`);
 const player = new Player($("media"), {
   label: document.querySelector("h1").textContent.trim(),
   language: config.locale,
@@ -435,7 +436,7 @@ function saved(cues, data) {
   drafts.clear();
   if (!state.trackId) {
     state.trackId = String(data.track.id);
-    drafts = new Drafts(config.mediaId, state.trackId);
+    drafts = new Drafts(config.userId, config.mediaId, state.trackId);
     window.history.replaceState(null, "", editUrl(state.trackId));
     const heading = document.querySelector("h1");
     heading.textContent = heading.textContent.replace(/^New /, "");

@@ -27,8 +27,10 @@ from tests.support.procs import (
     all_children,
     is_gone,
     listening,
+    listening_sockets,
     served_socket_option,
     serving_connection,
+    still_listening,
     upload_clip,
     wait_for,
 )
@@ -206,8 +208,18 @@ def test_a_server_process_that_dies_is_replaced(env: dict[str, str], tmp_path: P
     try:
         server.wait_until_serving(2)
         victim, survivor = server.server_processes()
+        victim_sockets = listening_sockets(victim, server.port)
+        assert victim_sockets
         os.kill(victim, signal.SIGKILL)
         wait_for(lambda: is_gone(victim), "the server process dying", 10)
+        # A killed process shows as a zombie while its other threads are still exiting and
+        # its listening socket still takes connections (which the kernel then resets): the
+        # survivor has the port once that socket is closed.
+        wait_for(
+            lambda: not still_listening(victim_sockets, server.port),
+            "the dead process's listening socket closing",
+            10,
+        )
         # The listening socket is shared: the survivor answers meanwhile.
         for _ in range(20):
             assert server.answers()

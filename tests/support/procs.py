@@ -107,6 +107,20 @@ def listening(pids: list[int], port: int) -> list[int]:
     return _holding(pids, _tcp_inodes(port, None))
 
 
+def listening_sockets(pid: int, port: int) -> set[str]:
+    """The inodes of the sockets listening on ``port`` that process ``pid`` holds."""
+    held = set()
+    for inode in _tcp_inodes(port, None):
+        if _holding([pid], {inode}):
+            held.add(inode)
+    return held
+
+
+def still_listening(inodes: set[str], port: int) -> set[str]:
+    """Those of ``inodes`` still listening on ``port``, whoever holds them."""
+    return inodes & _tcp_inodes(port, None)
+
+
 def serving_connection(pids: list[int], port: int, client_port: int) -> list[int]:
     """Those of ``pids`` holding the server end of the connection from ``client_port``."""
     return _holding(pids, _tcp_inodes(port, client_port))

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis.configuration import set_hypothesis_home_dir
@@ -31,6 +32,7 @@ from mediaobjects.db.models import metadata
 from mediaobjects.settings import Settings
 from mediaobjects.storage.local import LocalStorage
 from tests.support.api import Api
+from tests.support.remote import remote_service
 from tests.support.seaweed import SeaweedFS, run_seaweedfs
 from tests.support.tree_guard import TreeGuard, describe
 
@@ -188,22 +190,41 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def ctx(settings: Settings) -> Iterator[AppContext]:
+    if remote_service() is not None:
+        pytest.fail(
+            "this test reaches into the service's own database or settings, so it cannot run "
+            "against MEDIAOBJECTS_TEST_SERVER"
+        )
     context = build_context(settings, storage=LocalStorage(settings.data_dir / "files"))
     yield context
     context.close()
 
 
 @pytest.fixture
-def app(ctx: AppContext) -> Any:
-    return create_app(context=ctx)
+def app(request: pytest.FixtureRequest) -> Any:
+    """The app under test, or the running service of MEDIAOBJECTS_TEST_SERVER
+    (tests/support/remote.py)."""
+    remote = remote_service()
+    if remote is not None:
+        return remote
+    return create_app(context=request.getfixturevalue("ctx"))
 
 
 @pytest.fixture
 def client(app: Any) -> Iterator[TestClient]:
+    if remote_service() is not None:
+        pytest.fail(
+            "this test drives the app in process, so it cannot run against MEDIAOBJECTS_TEST_SERVER"
+        )
     with TestClient(app, raise_server_exceptions=True) as test_client:
         yield test_client
 
 
 @pytest.fixture
-def api(client: TestClient, ctx: AppContext) -> Api:
-    return Api(client, ctx)
+def api(request: pytest.FixtureRequest) -> Iterator[Api]:
+    remote = remote_service()
+    if remote is None:
+        yield Api(request.getfixturevalue("client"), request.getfixturevalue("ctx"))
+        return
+    with httpx.Client(base_url=remote.url, timeout=60) as http:
+        yield Api.remote(http, remote.admin_token)

@@ -16,8 +16,11 @@ The tests share one cluster and run in order (each starts from what the one befo
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,7 +32,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from tests.cluster.harness import TestCluster, running_cluster
+from tests.cluster.harness import ROOT, TestCluster, running_cluster
 from tests.support.clips import make_video
 
 CLIENTS = 10
@@ -385,6 +388,42 @@ def test_concurrent_track_writes_through_both_api_processes(world: World) -> Non
         lines = [line for line in log.read().decode().splitlines() if '"PUT ' in line]
     upstreams = {m.group(1) for line in lines if (m := re.search(r"upstream=(\S+)", line))}
     assert {url.removeprefix("http://") for url in cluster.api_urls()} <= upstreams
+
+
+# The suites that drive one `mediaobjects serve` with real clients: canvasapi, uw-restclients-canvas
+# and canvas-rce-api's requests as it sends them.
+CLIENT_SUITES = [
+    "tests/live/test_canvasapi.py",
+    "tests/live/test_canvasapi_media.py",
+    "tests/live/test_uw_canvas.py",
+    "tests/live/test_canvas_rce_api.py",
+]
+
+
+def test_the_client_suites_pass_unchanged_against_the_cluster(world: World) -> None:
+    """The client suites run as written, but against nginx's URL instead of an app of their
+    own (tests/support/remote.py), provisioning through the cluster with its admin token."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAOBJECTS_")}
+    env["MEDIAOBJECTS_TEST_SERVER"] = world.cluster.url
+    env["MEDIAOBJECTS_TEST_ADMIN_TOKEN"] = world.admin
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+         "--db=postgresql", *CLIENT_SUITES],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    assert done.returncode == 0, done.stdout[-8000:] + done.stderr[-2000:]
+    # Every test of the suites ran and passed: none skipped, none deselected.
+    outcomes = dict((word, int(n)) for n, word in re.findall(r"(\d+) (\w+)", summary))
+    assert set(outcomes) <= {"passed", "warning", "warnings"}, summary
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "--collect-only", "-p", "no:cacheprovider",
+         *CLIENT_SUITES],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    count = re.search(r"(\d+) tests? collected", collected.stdout)
+    assert count is not None, collected.stdout[-2000:]
+    assert outcomes.get("passed") == int(count.group(1)), (summary, count.group(0))
 
 
 def assert_unavailable(response: httpx2.Response) -> None:

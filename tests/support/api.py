@@ -3,6 +3,7 @@ HTTP API with a site-admin token, and uploads files through the two-step flow.""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,13 +35,28 @@ class Person:
 
 class Api:
     def __init__(self, client: TestClient, ctx: AppContext) -> None:
-        self.client = client
+        self.client: TestClient | httpx.Client = client
         self.ctx = ctx
         with ctx.write() as session:
             admin = accounts.ensure_admin_user(session)
             _, raw = authentication.issue_token(session, admin, "tests")
             self.admin = Person(admin.id, raw)
         self._n = 0
+        self._login_prefix = "user"
+
+    @classmethod
+    def remote(cls, client: httpx.Client, admin_token: str) -> Api:
+        """The same client against a running service (tests/support/remote.py): it has no
+        context, and its logins are unique per test since every test shares one database."""
+        api = cls.__new__(cls)
+        api.client = client
+        api.ctx = None  # type: ignore[assignment]
+        me = client.get("/api/v1/users/self", headers={"Authorization": f"Bearer {admin_token}"})
+        assert me.status_code == 200, (me.status_code, me.text)
+        api.admin = Person(int(me.json()["id"]), admin_token)
+        api._n = 0
+        api._login_prefix = f"user-{secrets.token_hex(4)}-"
+        return api
 
     def request(
         self, method: str, url: str, who: Person | None = None, **kw: Any
@@ -61,7 +77,10 @@ class Api:
         body = self.ok(
             "POST",
             "/api/v1/accounts/self/users",
-            data={"user[name]": name, "pseudonym[unique_id]": f"user{self._n}@example.edu"},
+            data={
+                "user[name]": name,
+                "pseudonym[unique_id]": f"{self._login_prefix}{self._n}@example.edu",
+            },
         )
         token = self.ok("POST", f"/api/v1/users/{body['id']}/tokens", data={"token[purpose]": "t"})
         return Person(body["id"], token["token"])

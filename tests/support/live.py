@@ -12,10 +12,15 @@ from typing import Any
 import uvicorn
 
 from tests.support.postgres import free_port
+from tests.support.remote import RemoteService
 
 
 @contextmanager
 def live_server(app: Any) -> Iterator[str]:
+    if isinstance(app, RemoteService):
+        # Already running elsewhere (tests/support/remote.py).
+        yield app.url
+        return
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)

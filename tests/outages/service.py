@@ -10,12 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx2
 
 from tests.support.clips import make_video
 from tests.support.postgres import free_port
-from tests.support.procs import ROOT, Service, upload_clip, wait_for
+from tests.support.procs import ROOT, Service, upload_clip_file, wait_for
 
 
 def outage_env(data_dir: Path, database_url: str, queue_url: str, **extra: str) -> dict[str, str]:
@@ -65,8 +66,11 @@ class Running:
         return httpx2.get(f"{self.base}{path}", headers=self.auth, timeout=30)
 
     def upload(self, name: str) -> str:
+        return str(self.upload_file(name)["media_entry_id"])
+
+    def upload_file(self, name: str) -> dict[str, Any]:
         clip = make_video(self.tmp / name, seconds=1)
-        return upload_clip(self.base, self.token, clip)
+        return upload_clip_file(self.base, self.token, clip)
 
     def processing_state(self, media_id: str) -> str | None:
         listed = self.get("/api/v1/media_objects?per_page=100")

@@ -67,12 +67,22 @@ def test_queue_down_keeps_uploads_and_processes_them_when_it_returns(tmp_path: P
     with postgres_server() as pg, redis_server() as redis:
         env = outage_env(tmp_path / "data", pg.url, redis.url)
         with running_service(tmp_path, env) as service:
+            before = service.upload_file("before.mp4")
+            service.wait_ready(before["media_entry_id"])
             redis.stop()
             # The upload is kept (201) and its media waits: answering 503 after the file row
             # was committed would only make the client upload it twice.
             during = service.upload("during.mp4")
             assert service.processing_state(during) == "pending"
             assert service.get("/api/v1/media_objects").status_code == 200
+            # A file deleted meanwhile is deleted; its media's renditions go once the queue
+            # is back (their release job could not be queued).
+            deleted = httpx2.delete(
+                f"{service.base}/api/v1/files/{before['id']}", headers=service.auth, timeout=30
+            )
+            assert deleted.status_code == 200, (before, deleted.text)
+            info = f"/media_objects/{before['media_entry_id']}/info"
+            assert service.get(info).status_code == 200
             assert service.alive()
 
             # An empty Redis, as after a restart without persistence: the job never reached
@@ -81,11 +91,13 @@ def test_queue_down_keeps_uploads_and_processes_them_when_it_returns(tmp_path: P
             service.wait_ready(during, timeout=180)
             after = service.upload("after.mp4")
             service.wait_ready(after)
+            wait_for(lambda: service.get(info).status_code == 404, "the media released", 60)
             assert service.alive()
         assert "not queued" in service.serve.output()
         assert service.worker is not None
         worker_log = service.worker.output()
         assert "had no processing job" in worker_log
+        assert "had no release job" in worker_log
         # The operator sees what is wrong in a line now and then, not a trace every second.
         assert "the queue is unreachable" in worker_log
         assert "Traceback" not in worker_log

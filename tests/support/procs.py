@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from mediaobjects.settings import Settings
 
@@ -210,18 +211,24 @@ class Service:
 
 
 def upload_clip(base: str, token: str, clip: Path) -> str:
-    """Uploads ``clip`` through a live server's two-step file flow into the caller's files;
-    the media id of the new media."""
+    """Uploads ``clip`` through a live server's two-step file flow into the caller's files,
+    under its own name; the media id of the new media."""
+    return str(upload_clip_file(base, token, clip)["media_entry_id"])
+
+
+def upload_clip_file(base: str, token: str, clip: Path) -> dict[str, Any]:
+    """As upload_clip; the new file's JSON."""
     import httpx2
 
     auth = {"Authorization": f"Bearer {token}"}
     step1 = httpx2.post(
         f"{base}/api/v1/users/self/files",
         headers=auth,
-        data={"name": "clip.mp4", "size": str(clip.stat().st_size)},
+        data={"name": clip.name, "size": str(clip.stat().st_size)},
     ).json()
     uploaded = httpx2.post(
-        step1["upload_url"], files={"file": ("clip.mp4", clip.read_bytes(), "video/mp4")}
+        step1["upload_url"], files={"file": (clip.name, clip.read_bytes(), "video/mp4")}
     )
     assert uploaded.status_code == 201, uploaded.text
-    return str(uploaded.json()["media_entry_id"])
+    result: dict[str, Any] = uploaded.json()
+    return result

@@ -93,3 +93,18 @@ class UploadTicket(Base):
     expires_at: Mapped[datetime]
     consumed_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MediaReleaseRequest(Base):
+    """A deleted file that named a media object: that media is to be released (its renditions
+    removed once no file uses it; media_objects.processing.release_media). Written in the
+    delete's transaction and removed in the release's, so that a release whose job could not be
+    queued (the queue was unreachable) or was lost is queued again by a chore."""
+
+    __tablename__ = "media_release_requests"
+
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("attachments.id", ondelete="CASCADE"), primary_key=True
+    )
+    media_entry_id: Mapped[str] = mapped_column(String(255), index=True)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from mediaobjects.files.models import Attachment, Folder, UploadTicket
+from mediaobjects.files.models import Attachment, Folder, MediaReleaseRequest, UploadTicket
 
 
 def get_root_folder(session: Session, context_type: str, context_id: int) -> Folder | None:
@@ -101,3 +101,27 @@ def count_media_files(session: Session, media_entry_id: str) -> int:
         Attachment.media_entry_id == media_entry_id, Attachment.workflow_state != "deleted"
     )
     return int(session.scalar(stmt) or 0)
+
+
+def add_release_request(session: Session, attachment: Attachment) -> None:
+    assert attachment.media_entry_id is not None
+    session.add(
+        MediaReleaseRequest(attachment_id=attachment.id, media_entry_id=attachment.media_entry_id)
+    )
+
+
+def release_requests_before(session: Session, before: datetime) -> list[str]:
+    """The media ids of release requests made before ``before``, oldest first."""
+    stmt = (
+        select(MediaReleaseRequest.media_entry_id)
+        .where(MediaReleaseRequest.requested_at < before)
+        .group_by(MediaReleaseRequest.media_entry_id)
+        .order_by(func.min(MediaReleaseRequest.requested_at))
+    )
+    return list(session.scalars(stmt))
+
+
+def delete_release_requests(session: Session, media_entry_id: str) -> None:
+    session.execute(
+        delete(MediaReleaseRequest).where(MediaReleaseRequest.media_entry_id == media_entry_id)
+    )

@@ -107,8 +107,23 @@ def delete_file(session: Session, principal: Principal, file_ref: str) -> Attach
     if MANAGE_FILES_DELETE not in rights:
         raise Forbidden()
     soft_delete(attachment)
+    if attachment.media_entry_id is not None:
+        # The caller queues the release after the commit; this record has it queued again if
+        # that fails or the job is lost (see release_requested).
+        repo.add_release_request(session, attachment)
     session.flush()
     return attachment
+
+
+def release_requested(session: Session, before: datetime) -> list[str]:
+    """Media ids whose release was asked for, by deleting a file, before ``before`` and not
+    yet done (see ``release_done``)."""
+    return repo.release_requests_before(session, before)
+
+
+def release_done(session: Session, media_entry_id: str) -> None:
+    """The release of ``media_entry_id`` ran (whatever it decided): forget its requests."""
+    repo.delete_release_requests(session, media_entry_id)
 
 
 def soft_delete(attachment: Attachment) -> None:

@@ -261,6 +261,8 @@ def release_media(pipeline: Pipeline, media_entry_id: str) -> str:
     and thumbnails leave storage and the media object is marked deleted. A media object that
     still has files keeps everything. Idempotent."""
     with pipeline.write() as session:
+        # Decided here, whatever the outcome: the requests its file deletes left are done.
+        files.release_done(session, media_entry_id)
         media_object = repo.get_by_media_id(session, media_entry_id)
         if media_object is None:
             return "gone"

@@ -1,8 +1,9 @@
 """The media jobs and how they are registered with the job queue: ``process_media`` after an
 upload, ``release_media`` after a file was deleted. Both are idempotent, so a job that runs
 again after its worker died does no harm. Also the chores run wherever jobs are consumed: the
-one that removes temporary files left by crashed uploads and jobs, and the one that queues
-processing for media whose job was never queued (the queue was down) or was lost. The
+one that removes temporary files left by crashed uploads and jobs, and those that queue
+processing for media whose job was never queued (the queue was down) or was lost, and the
+release of media whose last file was deleted meanwhile. The
 composition root (``mediaobjects.context``) hands in the pipeline and the queue."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from mediaobjects.db.base import utcnow
+from mediaobjects.files import service as files
 from mediaobjects.jobs import JobContext, JobQueue, JobTimeout
 from mediaobjects.media_objects import repository as repo
 from mediaobjects.media_objects.pipeline import Pipeline, cleanup_stale_scratch
@@ -137,6 +139,30 @@ def queue_unqueued_media(pipeline: Pipeline, queue: JobQueue, *, older_than: flo
     return queued
 
 
+def queue_unreleased_media(pipeline: Pipeline, queue: JobQueue, *, older_than: float) -> int:
+    """Queues ``release_media`` for media a file delete asked to release over ``older_than``
+    seconds ago that was not released yet and no release job is queued or running for: the job
+    could not be queued after the delete because the queue was unreachable, or the queue lost
+    it. Returns how many were queued. A release queued twice does no harm."""
+    with pipeline.reader() as session:
+        waiting = files.release_requested(session, utcnow() - timedelta(seconds=older_than))
+    if not waiting:
+        return 0
+    live = jobs_in_flight(queue, "release_media", "media_entry_id")
+    queued = 0
+    for media_id in waiting:
+        if media_id in live:
+            continue
+        log.warning(
+            "media %s had no release job after its file was deleted (the queue lost it or was "
+            "down); queued",
+            media_id,
+        )
+        queue.enqueue("release_media", media_entry_id=media_id)
+        queued += 1
+    return queued
+
+
 def register_media_jobs(
     queue: JobQueue,
     pipeline: Pipeline,
@@ -188,5 +214,10 @@ def register_media_jobs(
     queue.add_chore(
         "queue media whose processing job was never queued or was lost",
         lambda: queue_unqueued_media(pipeline, queue, older_than=unqueued_after),
+        every=max(1.0, unqueued_after / 2),
+    )
+    queue.add_chore(
+        "queue the release of media whose last file was deleted but never released",
+        lambda: queue_unreleased_media(pipeline, queue, older_than=unqueued_after),
         every=max(1.0, unqueued_after / 2),
     )

@@ -52,6 +52,37 @@ def test_a_database_that_refuses_connections_gives_503_with_retry_after(tmp_path
                     ]
                 }
                 assert "hunter2" not in response.text
+            # A person's browser gets a page saying to try again, not JSON; a page's own
+            # script (asking for JSON) still gets the envelope.
+            # The sign-in page itself needs no database.
+            assert client.get("/login", headers={"Accept": "text/html"}).status_code == 200
+            client.cookies.set("mediaobjects_session", "a-session")
+            for path in ("/", "/media_objects/m-1", "/media_objects/m-1/captions/1/edit"):
+                page = client.get(
+                    path,
+                    headers={"Accept": "text/html,application/xhtml+xml"},
+                    follow_redirects=False,
+                )
+                assert page.status_code == 503, (path, page.text)
+                assert page.headers["content-type"].startswith("text/html")
+                assert page.headers["Retry-After"] == "12"
+                assert "try again in 12 seconds" in page.text
+                assert "<script" not in page.text and "hunter2" not in page.text
+                assert "default-src 'none'" in page.headers["content-security-policy"]
+            client.cookies.clear()
+            signing_in = client.post(
+                "/login",
+                data={"unique_id": "teach@example.edu", "password": "secret"},
+                headers={"Accept": "text/html"},
+            )
+            assert signing_in.status_code == 503, signing_in.text
+            assert "Temporarily unavailable" in signing_in.text
+            scripted = client.get(
+                "/api/v1/users/self",
+                headers={"Accept": "application/json", "Authorization": "Bearer some-token"},
+            )
+            assert scripted.status_code == 503
+            assert scripted.json()["errors"][0]["error_code"] == "database_unavailable"
     finally:
         ctx.close()
 

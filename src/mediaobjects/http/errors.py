@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -91,6 +91,45 @@ def error_response(
     return JSONResponse(error_body(exc), status_code=exc.status_code, headers=headers)
 
 
+# What a person's browser gets instead of the envelope when a dependency is down: a page needing
+# nothing of the service (no template, no database, no script), saying what to do.
+_UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Temporarily unavailable</title>
+<style>
+body{{font:1rem/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}}
+</style>
+</head><body><main>
+<h1>Temporarily unavailable</h1>
+<p>The media service cannot reach a part it needs right now. Nothing you did caused this,
+and nothing was changed. Please try again in {seconds} seconds.</p>
+</main></body></html>
+"""
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser navigating (it asks for HTML first), not an API client or a page's script."""
+    accept = request.headers.get("accept", "")
+    return accept.lstrip().lower().startswith("text/html")
+
+
+def unavailable_response(request: Request, exc: ServiceUnavailable, retry_after: int) -> Response:
+    """The 503 of ``exc``: the Canvas envelope, or for a browser a page saying to retry."""
+    if not _wants_page(request):
+        return error_response(exc, retry_after=retry_after)
+    seconds = exc.retry_after if exc.retry_after is not None else retry_after
+    return HTMLResponse(
+        _UNAVAILABLE_PAGE.format(seconds=int(seconds)),
+        status_code=503,
+        headers={
+            "Retry-After": str(seconds),
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 def unavailable_retry_after(request: Request) -> int:
     """MEDIAOBJECTS_UNAVAILABLE_RETRY_AFTER_SECONDS of the app serving ``request``."""
     ctx = getattr(request.app.state, "ctx", None)
@@ -99,19 +138,20 @@ def unavailable_retry_after(request: Request) -> int:
     return int(seconds) if isinstance(seconds, int) else DEFAULT_RETRY_AFTER_SECONDS
 
 
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, MediaObjectsError)
     if isinstance(exc, ServiceUnavailable):
         # The operator's side of the 503: which dependency, in one line.
         log.warning("%s: %s", exc.code, exc.message)
+        return unavailable_response(request, exc, unavailable_retry_after(request))
     return error_response(exc, retry_after=unavailable_retry_after(request))
 
 
-def _database_down(request: Request, exc: BaseException) -> JSONResponse:
+def _database_down(request: Request, exc: BaseException) -> Response:
     # The operator learns which dependency failed from the log, once per request, without a
     # stack trace; the client learns only that it may retry.
     log.warning("database unavailable: %s: %s", type(exc).__name__, _first_line(exc))
-    return error_response(DatabaseUnavailable(), retry_after=unavailable_retry_after(request))
+    return unavailable_response(request, DatabaseUnavailable(), unavailable_retry_after(request))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -121,7 +161,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else ""
 
 
-async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+async def _database_error(request: Request, exc: Exception) -> Response:
     if is_database_outage(exc):
         return _database_down(request, exc)
     # A bug, not an outage: on to the server's error handler (500, logged with its trace).
@@ -163,7 +203,7 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     if is_database_outage(exc):
         # Raised outside the routes (a middleware, a dependency's clean-up).
         return _database_down(request, exc)

@@ -188,43 +188,50 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     )
 
 
-@pytest.fixture
-def ctx(settings: Settings) -> Iterator[AppContext]:
-    if remote_service() is not None:
+class _NoContext:
+    """What ``ctx`` is when the tests run against MEDIAOBJECTS_TEST_SERVER: using it fails."""
+
+    def __getattr__(self, name: str) -> Any:
         pytest.fail(
             "this test reaches into the service's own database or settings, so it cannot run "
             "against MEDIAOBJECTS_TEST_SERVER"
         )
+
+
+@pytest.fixture
+def ctx(settings: Settings) -> Iterator[AppContext]:
+    if remote_service() is not None:
+        yield _NoContext()  # type: ignore[misc]
+        return
     context = build_context(settings, storage=LocalStorage(settings.data_dir / "files"))
     yield context
     context.close()
 
 
 @pytest.fixture
-def app(request: pytest.FixtureRequest) -> Any:
+def app(ctx: AppContext) -> Any:
     """The app under test, or the running service of MEDIAOBJECTS_TEST_SERVER
     (tests/support/remote.py)."""
     remote = remote_service()
     if remote is not None:
         return remote
-    return create_app(context=request.getfixturevalue("ctx"))
+    return create_app(context=ctx)
 
 
 @pytest.fixture
 def client(app: Any) -> Iterator[TestClient]:
-    if remote_service() is not None:
-        pytest.fail(
-            "this test drives the app in process, so it cannot run against MEDIAOBJECTS_TEST_SERVER"
-        )
+    remote = remote_service()
+    if remote is not None:
+        with httpx.Client(base_url=remote.url, timeout=60) as http:
+            yield http  # type: ignore[misc]
+        return
     with TestClient(app, raise_server_exceptions=True) as test_client:
         yield test_client
 
 
 @pytest.fixture
-def api(request: pytest.FixtureRequest) -> Iterator[Api]:
+def api(client: TestClient, ctx: AppContext) -> Api:
     remote = remote_service()
-    if remote is None:
-        yield Api(request.getfixturevalue("client"), request.getfixturevalue("ctx"))
-        return
-    with httpx.Client(base_url=remote.url, timeout=60) as http:
-        yield Api.remote(http, remote.admin_token)
+    if remote is not None:
+        return Api.remote(client, remote.admin_token, ctx)  # type: ignore[arg-type]
+    return Api(client, ctx)

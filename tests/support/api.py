@@ -45,12 +45,13 @@ class Api:
         self._login_prefix = "user"
 
     @classmethod
-    def remote(cls, client: httpx.Client, admin_token: str) -> Api:
-        """The same client against a running service (tests/support/remote.py): it has no
-        context, and its logins are unique per test since every test shares one database."""
+    def remote(cls, client: httpx.Client, admin_token: str, ctx: AppContext) -> Api:
+        """The same client against a running service (tests/support/remote.py): ``ctx`` is a
+        stand-in that fails when used, and logins are unique per test since every test shares
+        one database."""
         api = cls.__new__(cls)
         api.client = client
-        api.ctx = None  # type: ignore[assignment]
+        api.ctx = ctx
         me = client.get("/api/v1/users/self", headers={"Authorization": f"Bearer {admin_token}"})
         assert me.status_code == 200, (me.status_code, me.text)
         api.admin = Person(int(me.json()["id"]), admin_token)

@@ -19,8 +19,9 @@ def _allowed(path: Path, root: Path) -> bool:
     return (
         relative.name in ("repository.py", "models.py")
         or relative.parts[0] == "db"
-        # The job queue keeps its own tables beside the queue, outside the service's models.
-        or relative.parts[:2] == ("jobs", "leases_sql.py")
+        # The job queue keeps its own tables beside the queue, outside the service's models;
+        # the shared rate limiter its buckets (one atomic statement per request).
+        or relative.parts[:2] in (("jobs", "leases_sql.py"), ("ratelimit", "database.py"))
     )
 
 

@@ -114,6 +114,24 @@ def jobs_in_flight(queue: JobQueue, name: str, argument: str) -> set[str]:
     }
 
 
+def _queue_missing(queue: JobQueue, job: str, waiting: list[str], missing: str) -> int:
+    """Queues ``job`` for each media id of ``waiting`` that no such job is queued or running
+    for, logging that its ``missing`` job was lost; how many were queued."""
+    if not waiting:
+        return 0
+    live = jobs_in_flight(queue, job, "media_entry_id")
+    queued = 0
+    for media_id in waiting:
+        if media_id in live:
+            continue
+        log.warning(
+            "media %s had no %s job (the queue lost it or was down); queued", media_id, missing
+        )
+        queue.enqueue(job, media_entry_id=media_id)
+        queued += 1
+    return queued
+
+
 def queue_unqueued_media(pipeline: Pipeline, queue: JobQueue, *, older_than: float) -> int:
     """Queues ``process_media`` for media still pending or processing, unchanged for
     ``older_than`` seconds, that no job is queued or running for: its job could not be queued
@@ -124,19 +142,7 @@ def queue_unqueued_media(pipeline: Pipeline, queue: JobQueue, *, older_than: flo
     job queued twice this way does no harm (``process_media`` is idempotent)."""
     with pipeline.reader() as session:
         waiting = repo.unfinished_before(session, utcnow() - timedelta(seconds=older_than))
-    if not waiting:
-        return 0
-    live = jobs_in_flight(queue, "process_media", "media_entry_id")
-    queued = 0
-    for media_id in waiting:
-        if media_id in live:
-            continue
-        log.warning(
-            "media %s had no processing job (the queue lost it or was down); queued", media_id
-        )
-        queue.enqueue("process_media", media_entry_id=media_id)
-        queued += 1
-    return queued
+    return _queue_missing(queue, "process_media", waiting, "processing")
 
 
 def queue_unreleased_media(pipeline: Pipeline, queue: JobQueue, *, older_than: float) -> int:
@@ -146,21 +152,7 @@ def queue_unreleased_media(pipeline: Pipeline, queue: JobQueue, *, older_than: f
     it. Returns how many were queued. A release queued twice does no harm."""
     with pipeline.reader() as session:
         waiting = files.release_requested(session, utcnow() - timedelta(seconds=older_than))
-    if not waiting:
-        return 0
-    live = jobs_in_flight(queue, "release_media", "media_entry_id")
-    queued = 0
-    for media_id in waiting:
-        if media_id in live:
-            continue
-        log.warning(
-            "media %s had no release job after its file was deleted (the queue lost it or was "
-            "down); queued",
-            media_id,
-        )
-        queue.enqueue("release_media", media_entry_id=media_id)
-        queued += 1
-    return queued
+    return _queue_missing(queue, "release_media", waiting, "release")
 
 
 def register_media_jobs(

@@ -5,6 +5,7 @@ from mediaobjects.accounts import models as accounts_models
 from mediaobjects.caption_reports import models as caption_reports_models
 from mediaobjects.db.base import Base
 from mediaobjects.files import models as files_models
+from mediaobjects.lti import models as lti_models
 from mediaobjects.media_objects import models as media_objects_models
 from mediaobjects.media_settings import models as media_settings_models
 from mediaobjects.media_tracks import models as media_tracks_models
@@ -17,6 +18,7 @@ __all__ = [
     "accounts_models",
     "caption_reports_models",
     "files_models",
+    "lti_models",
     "media_objects_models",
     "media_settings_models",
     "media_tracks_models",

@@ -482,6 +482,65 @@ class Settings(BaseSettings):
             "queue to answer before naming it as failed (503)."
         ),
     )
+    lti_title: str = Field(
+        default="mediaobjects",
+        min_length=1,
+        max_length=255,
+        description=(
+            "The LTI tool's name as the LMS shows it (the title and button text of "
+            "`/lti/config.json`)."
+        ),
+    )
+    lti_key_set_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description=(
+            "How long a launch waits for a platform's key set (its JWKS at key_set_url) "
+            "before it is refused as unverifiable."
+        ),
+    )
+    lti_key_set_cache_seconds: int = Field(
+        default=300,
+        ge=0,
+        description=(
+            "How long each process keeps a platform's key set before fetching it again. A "
+            "token signed with a key the kept set lacks makes one early refetch."
+        ),
+    )
+    lti_key_set_refetch_seconds: int = Field(
+        default=30,
+        ge=0,
+        description=(
+            "Least time between two fetches of one platform's key set caused by unknown "
+            "key ids, so that forged tokens cannot make the service fetch on every request."
+        ),
+    )
+    lti_login_seconds: int = Field(
+        default=300,
+        gt=0,
+        le=3600,
+        description=(
+            "How long an LTI login (OIDC initiation) may take to come back as a launch: the "
+            "lifetime of its state, nonce and browser-binding cookie."
+        ),
+    )
+    lti_launch_seconds: int = Field(
+        default=3600,
+        gt=0,
+        description=(
+            "How long a deep-linking launch stays usable: the time a teacher has to pick media "
+            "before the picker must be opened again from the LMS."
+        ),
+    )
+    lti_player_seconds: int = Field(
+        default=600,
+        gt=0,
+        description=(
+            "How long the player URL a resource launch redirects to stays valid (its "
+            "verifier); the LMS launches again each time the page is shown."
+        ),
+    )
 
     @field_validator("public_url")
     @classmethod

@@ -97,5 +97,10 @@ class Verifiers:
     def embed(self, route: Route) -> str:
         return self._signer.sign(EMBED, route.subject, None)
 
+    def player(self, route: Route, expires_at: datetime) -> str:
+        """An expiring verifier of the player page (an LTI resource launch hands one out
+        after checking who may view the media from where; the LMS launches again each time)."""
+        return self._signer.sign(EMBED, route.subject, expires_at)
+
     def opens_player(self, route: Route, verifier: str | None) -> bool:
         return self._check(EMBED, route.subject, verifier, permanent=True)

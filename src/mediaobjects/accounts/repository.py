@@ -271,3 +271,11 @@ def member_groups(session: Session, user_id: int) -> list[GroupMember]:
         .order_by(Group.name, Course.name, Group.id)
     )
     return [GroupMember(*row) for row in column_rows(session, stmt, {})]
+
+
+def enrollments_of(session: Session, course_id: int, user_id: int) -> list[Enrollment]:
+    """Every enrollment of the user in the course, whatever its state."""
+    stmt = select(Enrollment).where(
+        Enrollment.course_id == course_id, Enrollment.user_id == user_id
+    )
+    return list(session.scalars(stmt))

@@ -412,3 +412,61 @@ def user_name(session: Session, user_id: int | None) -> str | None:
         return None
     user = repo.get_user(session, user_id)
     return user.name if user is not None else None
+
+
+# ---- provisioning by a trusted integration (LTI launches) -----------------------------------
+# No principal: the caller (a validated LTI launch) vouches for who and where. The rules of
+# logins (folded uniqueness) and courses (in the root account) stay those of the API.
+
+
+def provision_user(session: Session, name: str, login_id: str) -> User:
+    """A new user with this name and login (BadRequest when the login is taken)."""
+    ensure_root_account(session)
+    return _new_user(session, name.strip() or login_id, login_id)
+
+
+def get_user_by_id(session: Session, user_id: int) -> User | None:
+    return repo.get_user(session, user_id)
+
+
+def provision_course(session: Session, name: str, course_code: str) -> Course:
+    """A new course of the root account."""
+    account = ensure_root_account(session)
+    course = Course(
+        account_id=account.id,
+        name=name.strip()[:255] or "Course",
+        course_code=course_code.strip()[:255] or name.strip()[:255] or "Course",
+        uuid=uuid.uuid4().hex,
+    )
+    session.add(course)
+    session.flush()
+    return course
+
+
+def set_course_roles(session: Session, course_id: int, user_id: int, types: set[str]) -> None:
+    """Makes ``types`` the user's active enrollments in the course: those missing are created
+    or made active again, other active ones become inactive (a teacher who is a student now
+    loses the teacher's rights)."""
+    unknown = types - set(ENROLLMENT_TYPES)
+    if unknown:
+        raise ValueError(f"unknown enrollment types {sorted(unknown)}")
+    forget_permissions(session)
+    existing = {e.type: e for e in repo.enrollments_of(session, course_id, user_id)}
+    for enrollment_type, enrollment in existing.items():
+        wanted = "active" if enrollment_type in types else "inactive"
+        if enrollment.workflow_state != wanted and enrollment.workflow_state != "deleted":
+            enrollment.workflow_state = wanted
+        elif enrollment.workflow_state == "deleted" and enrollment_type in types:
+            enrollment.workflow_state = "active"
+    for enrollment_type in sorted(types - set(existing)):
+        _enroll(session, course_id, user_id, enrollment_type)
+    session.flush()
+
+
+def _enroll(session: Session, course_id: int, user_id: int, enrollment_type: str) -> None:
+    enrollment = get_or_create(
+        session,
+        lambda: repo.find_enrollment(session, course_id, user_id, enrollment_type),
+        lambda: Enrollment(course_id=course_id, user_id=user_id, type=enrollment_type),
+    )
+    enrollment.workflow_state = "active"

@@ -1,0 +1,111 @@
+"""The platforms' public keys (their JWKS at ``key_set_url``), fetched with a short timeout and
+kept per registration in this process's memory for a while. A token naming a ``kid`` the
+cached set lacks makes one refetch (platforms such as D2L rotate about hourly), at most once per
+MEDIAOBJECTS_LTI_KEY_SET_REFETCH_SECONDS per registration, so a stream of forged kids cannot
+make us fetch on every request.
+
+Fetching is a small interface (``KeySetFetcher``): the service uses HTTP, the tests' platform
+answers in process."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# A key set is a handful of keys; anything far larger is not one.
+MAX_KEY_SET_BYTES = 256 * 1024
+MAX_KEYS = 50
+
+
+class KeySetUnavailable(Exception):
+    """The platform's key set could not be fetched or read; the message says why."""
+
+
+class KeySetFetcher(Protocol):
+    def __call__(self, url: str, timeout: float) -> bytes:
+        """The body at ``url``; KeySetUnavailable when it cannot be had."""
+        ...
+
+
+def fetch_over_http(url: str, timeout: float) -> bytes:
+    request = urllib.request.Request(  # noqa: S310 -- https (or loopback http) by registration rules
+        url, headers={"Accept": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            body: bytes = response.read(MAX_KEY_SET_BYTES + 1)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise KeySetUnavailable(f"the platform's key set could not be fetched ({exc})") from exc
+    if len(body) > MAX_KEY_SET_BYTES:
+        raise KeySetUnavailable("the platform's key set is too large")
+    return body
+
+
+def parse_key_set(body: bytes) -> dict[str, dict[str, Any]]:
+    """The RSA signing keys of a JWKS by kid."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise KeySetUnavailable("the platform's key set is not JSON") from exc
+    keys = data.get("keys") if isinstance(data, dict) else None
+    if not isinstance(keys, list):
+        raise KeySetUnavailable("the platform's key set has no keys")
+    found: dict[str, dict[str, Any]] = {}
+    for key in keys[:MAX_KEYS]:
+        if not isinstance(key, dict) or key.get("kty") != "RSA":
+            continue
+        kid = key.get("kid")
+        if isinstance(kid, str) and kid and key.get("use", "sig") == "sig":
+            found[kid] = key
+    return found
+
+
+@dataclass
+class _Entry:
+    keys: dict[str, dict[str, Any]]
+    fetched_at: float
+
+
+@dataclass
+class KeySetCache:
+    fetcher: KeySetFetcher = fetch_over_http
+    timeout: float = 5.0
+    ttl: float = 300.0
+    refetch_interval: float = 30.0
+    clock: Callable[[], float] = time.monotonic
+    _entries: dict[tuple[int, str], _Entry] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _fetch(self, key: tuple[int, str]) -> _Entry:
+        entry = _Entry(parse_key_set(self.fetcher(key[1], self.timeout)), self.clock())
+        with self._lock:
+            self._entries[key] = entry
+        return entry
+
+    def _due(self, entry: _Entry, kid: str, now: float) -> bool:
+        age = now - entry.fetched_at
+        # An unknown kid: the platform may have rotated since; refetched, rate-limited.
+        return age >= self.ttl or (kid not in entry.keys and age >= self.refetch_interval)
+
+    def key_for(self, registration_id: int, url: str, kid: str) -> dict[str, Any] | None:
+        """The platform's key ``kid`` as a JWK; None when the platform does not publish it
+        (even after the one refetch allowed). KeySetUnavailable when it cannot be fetched."""
+        # Keyed by URL too: an admin changing key_set_url takes effect at once.
+        key = (registration_id, url)
+        with self._lock:
+            entry = self._entries.get(key)
+        now = self.clock()
+        if entry is None or self._due(entry, kid, now):
+            entry = self._fetch(key)
+        return entry.keys.get(kid)
+
+    def forget(self, registration_id: int) -> None:
+        with self._lock:
+            for key in [k for k in self._entries if k[0] == registration_id]:
+                del self._entries[key]

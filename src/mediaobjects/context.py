@@ -24,6 +24,7 @@ from mediaobjects.db.engine import build_engine, build_session_factory, unit_of_
 from mediaobjects.delivery_cache import DeliveryCache
 from mediaobjects.files.models import Attachment
 from mediaobjects.jobs import JobQueue, QueueUnavailable, build_job_queue, parse_queue_url
+from mediaobjects.lti.key_sets import KeySetCache, KeySetFetcher, fetch_over_http
 from mediaobjects.media_objects.drawing import DrawingPool
 from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.media_objects.pipeline import Pipeline
@@ -86,6 +87,8 @@ class AppContext:
     metrics: Metrics = field(default_factory=Metrics)
     # Placeholders drawn so far: a few standard sizes of a few kinds, so bounded.
     placeholders: dict[tuple[str, Size], bytes] = field(default_factory=dict)
+    # The LTI platforms' public keys, kept per registration (MEDIAOBJECTS_LTI_KEY_SET_*).
+    lti_key_sets: KeySetCache = field(default_factory=KeySetCache)
     _pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def enqueue(self, name: str, **kwargs: Any) -> None:
@@ -265,10 +268,12 @@ def build_context(
     storage: Storage | None = None,
     with_jobs: bool = True,
     transcoder: Transcoder | None = None,
+    lti_key_set_fetcher: KeySetFetcher = fetch_over_http,
 ) -> AppContext:
     """Everything a process needs. ``with_jobs=False`` leaves out the job queue (commands
     that never enqueue); ``storage`` and ``transcoder`` replace the configured ones (tests
-    pass their own). InvalidSettings when a setting cannot be used."""
+    pass their own, and an ``lti_key_set_fetcher`` answering for their LTI platform).
+    InvalidSettings when a setting cannot be used."""
     check_settings(settings)
     engine = build_engine(
         settings.resolved_database_url(),
@@ -308,6 +313,12 @@ def build_context(
             threads=settings.asr_threads,
         ),
         metrics=Metrics(multiprocess_dir()),
+        lti_key_sets=KeySetCache(
+            fetcher=lti_key_set_fetcher,
+            timeout=settings.lti_key_set_timeout_seconds,
+            ttl=settings.lti_key_set_cache_seconds,
+            refetch_interval=settings.lti_key_set_refetch_seconds,
+        ),
     )
     forget_deliveries_on_write(writer, ctx.deliveries)
     if with_jobs:

@@ -82,8 +82,16 @@ def ensure_keys(session: Session, secret_key: str) -> list[LtiToolKey]:
 
 
 def key_set(session: Session, secret_key: str) -> dict[str, Any]:
-    """The JWKS of /lti/jwks: current, next and the last retired key."""
+    """The JWKS of /lti/jwks: current, next and the last retired key (made on first use)."""
     return {"keys": [json.loads(k.public_jwk) for k in ensure_keys(session, secret_key)]}
+
+
+def published_key_set(session: Session) -> dict[str, Any] | None:
+    """The JWKS as stored, without writing; None when a current or next key is missing yet."""
+    keys = repo.tool_keys(session, PUBLISHED)
+    if not {"current", "next"} <= {k.state for k in keys}:
+        return None
+    return {"keys": [json.loads(k.public_jwk) for k in keys]}
 
 
 @dataclass(frozen=True)

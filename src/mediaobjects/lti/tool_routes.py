@@ -1,0 +1,268 @@
+"""The tool's endpoints an LMS calls: ``/lti/config.json`` (Canvas's developer-key JSON),
+``/lti/jwks`` (our public keys), ``/lti/login`` (OIDC login initiation, GET or POST),
+``/lti/launch`` (the one redirect URI: the platform POSTs the id_token here) and the deep-link
+page a deep-linking launch leads to.
+
+Launches are browser pages inside the LMS's iframe: every refusal is a 4xx HTML page saying
+what failed, never a JSON envelope or a stack trace, and the pages may be framed. The login's
+browser-binding cookie is ``SameSite=None; Secure; Partitioned`` (so that it comes back with
+the platform's cross-site POST inside a frame), written as a raw header: Starlette's
+``partitioned=True`` needs Python 3.14."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from mediaobjects.context import AppContext
+from mediaobjects.errors import BadRequest, MediaObjectsError
+from mediaobjects.http.body import allow_body
+from mediaobjects.http.deps import Ctx
+from mediaobjects.http.params import Params, query_params, read_params
+from mediaobjects.http.urls import base_url
+from mediaobjects.lti import config, keys, service
+from mediaobjects.lti.service import LaunchOutcome, LoginRequest
+from mediaobjects.verifiers import Route
+from mediaobjects.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+# A launch form carries an id_token (a few KB) and a state; nothing legitimate comes near.
+MAX_FORM_BYTES = 64 * 1024
+COOKIE_PATH = "/lti/"
+_TITLES = {
+    400: "The launch could not be accepted",
+    401: "The launch could not be verified",
+    403: "The launch was refused",
+    404: "Not found",
+    413: "The launch was too large",
+}
+
+
+def _page_headers() -> dict[str, str]:
+    # Framed by the LMS (any origin: the platform's pages, not ours), so no frame-ancestors;
+    # no script, styles from here only.
+    return {
+        "Content-Security-Policy": (
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+            "base-uri 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "private, no-store",
+    }
+
+
+def message_page(
+    status: int,
+    title: str,
+    *,
+    problem: str | None = None,
+    lines: tuple[str, ...] = (),
+    new_tab_url: str | None = None,
+) -> HTMLResponse:
+    html = render(
+        "lti_message.html",
+        title=title,
+        problem=problem,
+        lines=lines,
+        new_tab_url=new_tab_url,
+        principal=None,
+        csrf="",
+        active="",
+    )
+    return HTMLResponse(html, status_code=status, headers=_page_headers())
+
+
+def refusal(exc: MediaObjectsError) -> HTMLResponse:
+    """The page of a refused request. An outage (the database down: 503) is not a refusal
+    and is raised again, for the service's own 503 page."""
+    if exc.status_code >= 500:
+        raise exc
+    status = exc.status_code
+    return message_page(status, _TITLES.get(status, "The launch failed"), problem=exc.message)
+
+
+def _binding_cookie(request: Request, name: str, value: str, max_age: int) -> str:
+    secure = "; Secure; SameSite=None; Partitioned" if request.url.scheme == "https" else ""
+    # Over plain http (a local trial) browsers refuse SameSite=None without Secure: Lax then.
+    if not secure:
+        secure = "; SameSite=Lax"
+    return f"{name}={value}; Max-Age={max_age}; Path={COOKIE_PATH}; HttpOnly{secure}"
+
+
+# ---- configuration and keys -------------------------------------------------------------------
+
+
+@router.get("/lti/config.json")
+def canvas_config(request: Request, ctx: Ctx) -> Response:
+    body = config.canvas_config(base_url(request), ctx.settings.lti_title)
+    return JSONResponse(body, headers={"Cache-Control": "no-cache"})
+
+
+def _jwks(ctx: AppContext) -> dict[str, object]:
+    with ctx.read() as session:
+        published = keys.published_key_set(session)
+    if published is not None:
+        return published
+    with ctx.write() as session:
+        return keys.key_set(session, ctx.settings.resolved_secret_key())
+
+
+@router.get("/lti/jwks")
+def jwks(ctx: Ctx) -> Response:
+    # Platforms cache it; a rotation publishes the next key well before it signs.
+    return JSONResponse(_jwks(ctx), headers={"Cache-Control": "public, max-age=300"})
+
+
+# ---- login initiation -------------------------------------------------------------------------
+
+
+def _text(params: Params, name: str) -> str | None:
+    try:
+        return params.text(name, max_length=None)
+    except BadRequest:
+        raise BadRequest.for_field(name, f"{name} is not valid text", "invalid") from None
+
+
+def _login(request: Request, ctx: AppContext, params: Params) -> Response:
+    try:
+        login = LoginRequest(
+            iss=_text(params, "iss"),
+            login_hint=_text(params, "login_hint"),
+            target_link_uri=_text(params, "target_link_uri"),
+            client_id=_text(params, "client_id"),
+            lti_deployment_id=_text(params, "lti_deployment_id"),
+            lti_message_hint=_text(params, "lti_message_hint"),
+        )
+        with ctx.write() as session:
+            started = service.start_login(
+                session,
+                login,
+                launch_url=config.launch_url(base_url(request)),
+                now=datetime.now(UTC),
+                lifetime=timedelta(seconds=ctx.settings.lti_login_seconds),
+            )
+    except MediaObjectsError as exc:
+        return refusal(exc)
+    response = RedirectResponse(started.redirect_url, status_code=302)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.append(
+        "Set-Cookie",
+        _binding_cookie(request, started.cookie_name, started.browser_token, started.max_age),
+    )
+    return response
+
+
+async def _params(request: Request) -> Params:
+    allow_body(request)  # nothing to authorise: the body is what gets checked
+    return await read_params(request, MAX_FORM_BYTES)
+
+
+@router.get("/lti/login")
+async def login_get(request: Request, ctx: Ctx) -> Response:
+    try:
+        params = query_params(request)
+    except MediaObjectsError as exc:
+        return refusal(exc)
+    return await run_in_threadpool(_login, request, ctx, params)
+
+
+@router.post("/lti/login")
+async def login_post(request: Request, ctx: Ctx) -> Response:
+    try:
+        params = await _params(request)
+    except MediaObjectsError as exc:
+        return refusal(exc)
+    return await run_in_threadpool(_login, request, ctx, params)
+
+
+# ---- the launch -------------------------------------------------------------------------------
+
+
+def _lead(request: Request, ctx: AppContext, outcome: LaunchOutcome) -> Response:
+    base = base_url(request)
+    if outcome.media_id is not None:
+        expires = datetime.now(UTC) + timedelta(seconds=ctx.settings.lti_player_seconds)
+        verifier = ctx.verifiers.player(Route.media(outcome.media_id), expires)
+        url = f"{base}/media_objects_iframe/{quote(outcome.media_id, safe='')}?verifier={verifier}"
+        return RedirectResponse(url, status_code=303)
+    if outcome.launch_id is not None:
+        return RedirectResponse(f"{base}/lti/deep-link/{outcome.launch_id}", status_code=303)
+    return message_page(
+        200,
+        ctx.settings.lti_title,
+        lines=(
+            f"You are signed in from your LMS as {outcome.user.name}.",
+            "Media embedded in your course pages plays there; teachers add media with the "
+            "editor's media button.",
+        ),
+    )
+
+
+def _launch(request: Request, ctx: AppContext, id_token: str | None, state: str | None) -> Response:
+    now = datetime.now(UTC)
+    cookie = request.cookies.get(service.binding_cookie_name(state)) if state else None
+    try:
+        with ctx.read() as session:
+            verified = service.verify_launch(
+                session,
+                ctx.lti_key_sets,
+                id_token=id_token,
+                state=state,
+                browser_token=cookie,
+                launch_url=config.launch_url(base_url(request)),
+                now=now,
+            )
+        with ctx.write() as session:
+            outcome = service.accept_launch(
+                session,
+                verified,
+                now=now,
+                launch_lifetime=timedelta(seconds=ctx.settings.lti_launch_seconds),
+            )
+        response = _lead(request, ctx, outcome)
+    except MediaObjectsError as exc:
+        response = refusal(exc)
+    if state:
+        # The login is over either way: its binding cookie is of no further use.
+        response.headers.append(
+            "Set-Cookie", _binding_cookie(request, service.binding_cookie_name(state), "", 0)
+        )
+    return response
+
+
+@router.post("/lti/launch")
+async def launch(request: Request, ctx: Ctx) -> Response:
+    try:
+        params = await _params(request)
+        id_token = _text(params, "id_token")
+        state = _text(params, "state")
+    except MediaObjectsError as exc:
+        return refusal(exc)
+    return await run_in_threadpool(_launch, request, ctx, id_token, state)
+
+
+# ---- deep linking (the picker comes later) ---------------------------------------------------
+
+
+def _deep_link_page(ctx: AppContext, launch_id: str) -> Response:
+    try:
+        with ctx.read() as session:
+            service.find_launch(session, launch_id, datetime.now(UTC))
+    except MediaObjectsError as exc:
+        return refusal(exc)
+    return message_page(
+        200,
+        "Choose media",
+        lines=("The media picker is not available yet in this version of mediaobjects.",),
+    )
+
+
+@router.get("/lti/deep-link/{launch_id}")
+async def deep_link_page(launch_id: str, ctx: Ctx) -> Response:
+    return await run_in_threadpool(_deep_link_page, ctx, launch_id)

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from mediaobjects.cli_captions import add_captions_commands
+from mediaobjects.cli_lti import add_lti_commands
 from mediaobjects.cli_summaries import add_summarize_command
 from mediaobjects.context import AppContext, InvalidSettings
 from mediaobjects.redact import redact_url
@@ -388,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(func=cmd_db_check)
     add_captions_commands(sub)
     add_summarize_command(sub)
+    add_lti_commands(sub)
     return parser
 
 

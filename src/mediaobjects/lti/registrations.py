@@ -169,6 +169,12 @@ def create_registration(
     session: Session, principal: Principal, given: RegistrationInput
 ) -> RegistrationView:
     require_site_admin(principal)
+    return register_platform(session, given)
+
+
+def register_platform(session: Session, given: RegistrationInput) -> RegistrationView:
+    """A new registration, for the operator (``mediaobjects lti register``): the same rules
+    as the API's, without a caller to check."""
     errors = _validate(given, creating=True)
     if errors:
         raise BadRequest(errors[0].message, errors=errors)
@@ -233,6 +239,11 @@ def update_registration(
 
 def list_registrations(session: Session, principal: Principal) -> list[RegistrationView]:
     require_site_admin(principal)
+    return all_registrations(session)
+
+
+def all_registrations(session: Session) -> list[RegistrationView]:
+    """Every registration, oldest first (for the operator: ``mediaobjects lti list``)."""
     registrations = repo.list_registrations(session)
     deployments = repo.deployment_ids_of(session, [r.id for r in registrations])
     return [RegistrationView(r, deployments[r.id]) for r in registrations]

@@ -1,0 +1,215 @@
+"""Launches that succeed: who the launch is (matched or created), which course its context
+becomes and with what enrollment, and where a resource or deep-linking launch leads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from mediaobjects.context import AppContext
+from tests.lti.helpers import login_of, memberships, player_location, refusal_text, user_exists
+from tests.support.api import Api
+from tests.support.lti_platform import (
+    DESIGNER,
+    INSTRUCTOR,
+    LEARNER,
+    TA,
+    Browser,
+    Person,
+    Platform,
+)
+from tests.support.media import fake_mp4
+
+FILM = {"id": "ctx-film", "title": "Film Studies 101", "label": "FILM101"}
+
+
+def _teacher_media(api: Api) -> tuple[Any, str, str]:
+    """A teacher of an API-made course with a video in it: (person, login, media_id)."""
+    teacher = api.user("Tess Teacher")
+    course = api.course("Own course")
+    api.enroll(course, teacher, "teacher")
+    upload = api.upload(f"courses/{course}", teacher, "Lecture.mp4", fake_mp4(), "video/mp4")
+    return teacher, login_of(api, teacher), str(upload["media_entry_id"])
+
+
+def test_first_launch_creates_the_course_from_the_context_and_enrolls_by_role(
+    browser: Browser, ctx: AppContext
+) -> None:
+    teacher = Person("sub-t", "Tess Teacher", "tess@lms.example.edu", [INSTRUCTOR])
+    student = Person("sub-s", "Sam Student", "sam@lms.example.edu", [LEARNER])
+    designer = Person("sub-d", "Dee Designer", "dee@lms.example.edu", [DESIGNER])
+    assistant = Person("sub-a", "Ada Assistant", "ada@lms.example.edu", [INSTRUCTOR, TA])
+    for person in (teacher, student, designer, assistant):
+        response = browser.launch(person, context=FILM)
+        assert response.status_code == 200, response.text
+        assert f"signed in from your LMS as {person.name}" in response.text
+    assert memberships(ctx, "tess@lms.example.edu") == {"Film Studies 101": ("TeacherEnrollment",)}
+    assert memberships(ctx, "sam@lms.example.edu") == {"Film Studies 101": ("StudentEnrollment",)}
+    assert memberships(ctx, "dee@lms.example.edu") == {"Film Studies 101": ("DesignerEnrollment",)}
+    assert memberships(ctx, "ada@lms.example.edu") == {"Film Studies 101": ("TaEnrollment",)}
+
+
+def test_the_same_context_is_the_same_course_and_roles_are_refreshed_each_launch(
+    browser: Browser, ctx: AppContext
+) -> None:
+    person = Person("sub-1", "Pat Person", "pat@lms.example.edu", [INSTRUCTOR])
+    assert browser.launch(person, context=FILM).status_code == 200
+    person.roles = [LEARNER]
+    assert browser.launch(person, context=FILM).status_code == 200
+    # One course, and the teacher's rights are gone.
+    assert memberships(ctx, "pat@lms.example.edu") == {"Film Studies 101": ("StudentEnrollment",)}
+
+
+def test_a_launch_is_matched_to_the_existing_user_by_email(
+    api: Api, browser: Browser, ctx: AppContext
+) -> None:
+    existing = api.user("Existing Person")
+    login = login_of(api, existing)
+    person = Person("sub-x", "Existing Person", login, [LEARNER])
+    assert browser.launch(person, context=FILM).status_code == 200
+    assert memberships(ctx, login) == {"Film Studies 101": ("StudentEnrollment",)}
+    # Afterwards the platform's user is that user by (registration, sub), whatever the email.
+    person.email = "changed@lms.example.edu"
+    person.roles = [INSTRUCTOR]
+    assert browser.launch(person, context=FILM).status_code == 200
+    assert memberships(ctx, login) == {"Film Studies 101": ("TeacherEnrollment",)}
+    assert not user_exists(ctx, "changed@lms.example.edu")
+
+
+def test_no_match_makes_a_user_keyed_by_sub(browser: Browser, ctx: AppContext) -> None:
+    person = Person("sub-new", "New Person", "", [LEARNER])
+    assert browser.launch(person, context=FILM).status_code == 200
+    registration_id = 1
+    assert memberships(ctx, f"lti-{registration_id}-sub-new") == {
+        "Film Studies 101": ("StudentEnrollment",)
+    }
+
+
+def test_a_site_admin_is_never_matched_by_a_claim(
+    api: Api, browser: Browser, ctx: AppContext
+) -> None:
+    admin_login = login_of(api, api.admin)
+    person = Person("sub-evil", "Not The Admin", admin_login, [INSTRUCTOR])
+    assert browser.launch(person, context=FILM).status_code == 200
+    assert memberships(ctx, admin_login) == {}
+    assert memberships(ctx, "lti-1-sub-evil") == {"Film Studies 101": ("TeacherEnrollment",)}
+
+
+def test_user_match_claim_none_never_matches(
+    api: Api, browser: Browser, ctx: AppContext, registered: dict[str, Any]
+) -> None:
+    api.ok(
+        "PUT",
+        f"/api/v1/accounts/self/lti_registrations/{registered['id']}",
+        json={"user_match_claim": "none"},
+    )
+    existing = api.user("Existing Person")
+    login = login_of(api, existing)
+    assert browser.launch(Person("sub-y", "E", login, [LEARNER]), context=FILM).status_code == 200
+    assert memberships(ctx, login) == {}
+
+
+def test_the_owner_launching_a_media_link_gets_the_player(
+    api: Api, browser: Browser, client: TestClient
+) -> None:
+    _, login, media_id = _teacher_media(api)
+    person = Person("sub-t", "Tess Teacher", login, [INSTRUCTOR])
+    response = browser.launch(person, context=FILM, custom={"media_id": media_id})
+    location = player_location(response, media_id)
+    # The player opens with that verifier alone: no cookie of ours is needed in the frame.
+    player = TestClient(client.app, base_url="https://testserver").get(location)
+    assert player.status_code == 200
+    assert "Lecture" in player.text
+
+
+def test_a_learner_may_not_open_media_never_linked_into_the_course(
+    api: Api, browser: Browser
+) -> None:
+    _, _, media_id = _teacher_media(api)
+    student = Person("sub-s", "Sam Student", "sam@lms.example.edu", [LEARNER])
+    response = browser.launch(student, context=FILM, custom={"media_id": media_id})
+    assert response.status_code == 403
+    assert "not linked into this course" in refusal_text(response)
+
+
+def test_an_instructor_launch_links_the_media_for_the_courses_learners(
+    api: Api, browser: Browser
+) -> None:
+    _, _, media_id = _teacher_media(api)
+    # Another instructor of the LMS course (who cannot read the media here) places the link.
+    instructor = Person("sub-i", "Ian Instructor", "ian@lms.example.edu", [INSTRUCTOR])
+    player_location(
+        browser.launch(instructor, context=FILM, custom={"media_id": media_id}), media_id
+    )
+    student = Person("sub-s", "Sam Student", "sam@lms.example.edu", [LEARNER])
+    response = browser.launch(student, context=FILM, custom={"media_id": media_id})
+    player_location(response, media_id)
+    # Only from that course: the same learner in another course is refused.
+    other = {"id": "ctx-other", "title": "Other"}
+    response = browser.launch(student, context=other, custom={"media_id": media_id})
+    assert response.status_code == 403
+
+
+def test_links_survive_course_copy_through_the_context_history(api: Api, browser: Browser) -> None:
+    _, _, media_id = _teacher_media(api)
+    instructor = Person("sub-i", "Ian Instructor", "ian@lms.example.edu", [INSTRUCTOR])
+    player_location(
+        browser.launch(instructor, context=FILM, custom={"media_id": media_id}), media_id
+    )
+    student = Person("sub-s", "Sam Student", "sam@lms.example.edu", [LEARNER])
+    copy = {"id": "ctx-film-2027", "title": "Film Studies 101 (2027)"}
+    # Canvas's $Context.id.history: the contexts the course was copied from, newest first.
+    history = {"media_id": media_id, "context_history": "ctx-film-2026, ctx-film"}
+    player_location(browser.launch(student, context=copy, custom=history), media_id)
+    # Canvas sends the variable itself when the course is no copy: that links nothing.
+    unsubstituted = {"media_id": media_id, "context_history": "$Context.id.history"}
+    response = browser.launch(student, context=copy, custom=unsubstituted)
+    assert response.status_code == 403
+
+
+def test_a_launch_for_media_that_does_not_exist_is_404(browser: Browser) -> None:
+    person = Person("sub-t", "Tess Teacher", "tess@lms.example.edu", [INSTRUCTOR])
+    response = browser.launch(person, context=FILM, custom={"media_id": "m-nothing"})
+    assert response.status_code == 404
+    assert "no longer exists" in refusal_text(response)
+
+
+def test_a_deep_linking_launch_leads_to_the_picker_page(
+    browser: Browser, client: TestClient
+) -> None:
+    person = Person("sub-t", "Tess Teacher", "tess@lms.example.edu", [INSTRUCTOR])
+    response = browser.launch(person, message_type="LtiDeepLinkingRequest", context=FILM)
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location.startswith("https://testserver/lti/deep-link/")
+    page = client.get(location)
+    assert page.status_code == 200
+    assert "Choose media" in page.text
+    missing = client.get("/lti/deep-link/not-a-launch")
+    assert missing.status_code == 404
+    assert "unknown or has expired" in refusal_text(missing)
+
+
+def test_the_login_cookie_is_for_frames_and_is_cleared_by_the_launch(
+    browser: Browser, platform: Platform
+) -> None:
+    person = Person("sub-t", "Tess Teacher", "tess@lms.example.edu", [INSTRUCTOR])
+    started = browser.client.post(
+        "/lti/login",
+        data={
+            "iss": platform.issuer,
+            "login_hint": person.sub,
+            "target_link_uri": "https://testserver/lti/launch",
+            "client_id": platform.client_id,
+        },
+        follow_redirects=False,
+    )
+    cookie = started.headers["set-cookie"]
+    for attribute in ("Secure", "SameSite=None", "Partitioned", "HttpOnly", "Path=/lti/"):
+        assert attribute in cookie
+    query = platform.authorize(started.headers["location"], person.sub)
+    claims = platform.claims(person, query["nonce"], context=FILM)
+    done = browser.post_launch(platform.sign(claims), query["state"])
+    assert done.status_code == 200
+    assert "Max-Age=0" in done.headers["set-cookie"]

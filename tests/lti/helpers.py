@@ -3,6 +3,7 @@ the users the service knows."""
 
 from __future__ import annotations
 
+from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -48,4 +49,4 @@ def refusal_text(response: Any) -> str:
     assert response.headers["content-type"].startswith("text/html")
     assert "frame-ancestors" not in response.headers["content-security-policy"]
     assert "Traceback" not in response.text
-    return str(response.text)
+    return unescape(response.text)

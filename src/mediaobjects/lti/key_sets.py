@@ -41,9 +41,9 @@ def fetch_over_http(url: str, timeout: float) -> bytes:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             body: bytes = response.read(MAX_KEY_SET_BYTES + 1)
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise KeySetUnavailable(f"the platform's key set could not be fetched ({exc})") from exc
+        raise KeySetUnavailable(str(exc)) from exc
     if len(body) > MAX_KEY_SET_BYTES:
-        raise KeySetUnavailable("the platform's key set is too large")
+        raise KeySetUnavailable(f"larger than {MAX_KEY_SET_BYTES} bytes")
     return body
 
 
@@ -52,10 +52,10 @@ def parse_key_set(body: bytes) -> dict[str, dict[str, Any]]:
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:
-        raise KeySetUnavailable("the platform's key set is not JSON") from exc
+        raise KeySetUnavailable("not JSON") from exc
     keys = data.get("keys") if isinstance(data, dict) else None
     if not isinstance(keys, list):
-        raise KeySetUnavailable("the platform's key set has no keys")
+        raise KeySetUnavailable("no keys in it")
     found: dict[str, dict[str, Any]] = {}
     for key in keys[:MAX_KEYS]:
         if not isinstance(key, dict) or key.get("kty") != "RSA":

@@ -290,7 +290,10 @@ def verify_launch(
         try:
             jwk = key_sets.key_for(registration.id, registration.key_set_url, kid)
         except KeySetUnavailable as exc:
-            raise BadRequest(f"the id_token cannot be verified: {exc}") from exc
+            raise BadRequest(
+                f"the id_token cannot be verified: the platform's key set at "
+                f"{registration.key_set_url} could not be fetched or read ({exc})"
+            ) from exc
         if jwk is None:
             raise Unauthenticated(
                 f"the id_token is signed with key {kid[:64]!r}, which the platform's key set "

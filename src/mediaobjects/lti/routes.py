@@ -22,8 +22,8 @@ router = APIRouter(prefix="/api/v1", tags=["lti"], responses=ERROR_RESPONSES)
 RegistrationRef = Annotated[str, Path(json_schema_extra={"pattern": "^[0-9]{1,18}$"})]
 SITE_ADMIN = [Depends(site_admin_only)]
 BASE = "/accounts/{account_id}/lti_registrations"
-# Long enough for any URL a registration accepts, so that the service's rule gives the message.
-_TEXT_LIMIT = registrations.MAX_URL + 1
+# Well past any URL a registration accepts, so that the service's rule gives the message.
+_TEXT_LIMIT = 4 * registrations.MAX_URL
 
 
 def _check_account(account_id: str) -> None:

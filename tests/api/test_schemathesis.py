@@ -414,6 +414,28 @@ def test_success_responses_match_schema(app: Any, api: Api) -> None:
         path={**attachment, "track_id": mine["id"]},
     )
 
+    # ---- LTI registrations
+    lti_base = "/api/v1/accounts/{account_id}/lti_registrations"
+    registration = call.json(
+        "POST",
+        lti_base,
+        admin,
+        path=account,
+        json={
+            "issuer": "https://lms.example.edu",
+            "client_id": "42",
+            "auth_login_url": "https://lms.example.edu/auth",
+            "auth_token_url": "https://lms.example.edu/token",
+            "key_set_url": "https://lms.example.edu/jwks",
+            "deployment_ids": ["1:a"],
+        },
+    )
+    one = {**account, "registration_id": registration["id"]}
+    call("GET", lti_base, admin, path=account)
+    call("GET", lti_base + "/{registration_id}", admin, path=one)
+    call("PUT", lti_base + "/{registration_id}", admin, path=one, json={"deployment_ids": []})
+    call("DELETE", lti_base + "/{registration_id}", admin, path=one)
+
     # Every operation of these routers answered with success at least once above: a new route
     # needs a documented success schema and a call here.
     walked = {
@@ -423,6 +445,7 @@ def test_success_responses_match_schema(app: Any, api: Api) -> None:
         "media tracks",
         "transcript search",
         "caption editing",
+        "lti",
     }
     every = {
         (op.method.upper(), op.path)

@@ -45,7 +45,7 @@ def test_garbage_huge_and_nested_tokens_are_refused(browser: Browser, ctx: AppCo
         response = _post(browser, token)
         assert response.status_code in (400, 401), (token[:60], response.status_code)
         refusal_text(response)
-    assert not user_exists(ctx, PERSON.email)
+    assert not user_exists(ctx, f"lti-1-{PERSON.sub}")
 
 
 def test_a_signed_token_with_deeply_nested_claims_is_refused(

@@ -44,10 +44,11 @@ def test_first_launch_creates_the_course_from_the_context_and_enrolls_by_role(
         response = browser.launch(person, context=FILM)
         assert response.status_code == 200, response.text
         assert f"signed in from your LMS as {person.name}" in response.text
-    assert memberships(ctx, "tess@lms.example.edu") == {"Film Studies 101": ("TeacherEnrollment",)}
-    assert memberships(ctx, "sam@lms.example.edu") == {"Film Studies 101": ("StudentEnrollment",)}
-    assert memberships(ctx, "dee@lms.example.edu") == {"Film Studies 101": ("DesignerEnrollment",)}
-    assert memberships(ctx, "ada@lms.example.edu") == {"Film Studies 101": ("TaEnrollment",)}
+    # Nobody had an account here: each is a new user keyed by (registration, sub).
+    assert memberships(ctx, "lti-1-sub-t") == {"Film Studies 101": ("TeacherEnrollment",)}
+    assert memberships(ctx, "lti-1-sub-s") == {"Film Studies 101": ("StudentEnrollment",)}
+    assert memberships(ctx, "lti-1-sub-d") == {"Film Studies 101": ("DesignerEnrollment",)}
+    assert memberships(ctx, "lti-1-sub-a") == {"Film Studies 101": ("TaEnrollment",)}
 
 
 def test_the_same_context_is_the_same_course_and_roles_are_refreshed_each_launch(
@@ -58,7 +59,7 @@ def test_the_same_context_is_the_same_course_and_roles_are_refreshed_each_launch
     person.roles = [LEARNER]
     assert browser.launch(person, context=FILM).status_code == 200
     # One course, and the teacher's rights are gone.
-    assert memberships(ctx, "pat@lms.example.edu") == {"Film Studies 101": ("StudentEnrollment",)}
+    assert memberships(ctx, "lti-1-sub-1") == {"Film Studies 101": ("StudentEnrollment",)}
 
 
 def test_a_launch_is_matched_to_the_existing_user_by_email(
@@ -77,13 +78,23 @@ def test_a_launch_is_matched_to_the_existing_user_by_email(
     assert not user_exists(ctx, "changed@lms.example.edu")
 
 
-def test_no_match_makes_a_user_keyed_by_sub(browser: Browser, ctx: AppContext) -> None:
-    person = Person("sub-new", "New Person", "", [LEARNER])
+def test_no_match_makes_a_user_keyed_by_sub_that_other_platforms_cannot_claim(
+    api: Api, browser: Browser, ctx: AppContext, client: TestClient
+) -> None:
+    person = Person("sub-new", "New Person", "new@lms.example.edu", [LEARNER])
     assert browser.launch(person, context=FILM).status_code == 200
-    registration_id = 1
-    assert memberships(ctx, f"lti-{registration_id}-sub-new") == {
-        "Film Studies 101": ("StudentEnrollment",)
-    }
+    assert memberships(ctx, "lti-1-sub-new") == {"Film Studies 101": ("StudentEnrollment",)}
+    assert not user_exists(ctx, "new@lms.example.edu")
+    # Another school on the same hosted LMS sends the same address: a user of its own.
+    other = Platform(client_id="another-school")
+    api.ok("POST", "/api/v1/accounts/self/lti_registrations", json=other.registration())
+    ctx.lti_key_sets.fetcher = lambda url, timeout: (
+        other if url == other.key_set_url else browser.platform
+    ).fetch(url, timeout)
+    impostor = Person("sub-other", "New Person", "new@lms.example.edu", [INSTRUCTOR])
+    assert Browser(client, other).launch(impostor, context=FILM).status_code == 200
+    assert memberships(ctx, "lti-1-sub-new") == {"Film Studies 101": ("StudentEnrollment",)}
+    assert memberships(ctx, "lti-2-sub-other") == {"Film Studies 101": ("TeacherEnrollment",)}
 
 
 def test_a_site_admin_is_never_matched_by_a_claim(

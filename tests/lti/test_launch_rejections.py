@@ -18,6 +18,8 @@ from tests.support.lti_platform import CLAIM, INSTRUCTOR, TOOL, Browser, Person,
 
 CONTEXT = {"id": "ctx-1", "title": "Course One"}
 EMAIL = "pat@lms.example.edu"
+# The login a launch of this person would give its new user.
+LOGIN = "lti-1-sub-pat"
 
 
 @pytest.fixture
@@ -29,7 +31,7 @@ def _refused(response: Any, status: int, words: str, ctx: AppContext) -> None:
     text = refusal_text(response)
     assert response.status_code == status, (response.status_code, text[-800:])
     assert words in text, text[-800:]
-    assert not user_exists(ctx, EMAIL), "a refused launch made a user"
+    assert not user_exists(ctx, LOGIN), "a refused launch made a user"
 
 
 def _launch_with(browser: Browser, person: Person, change: Any = None, *, sign: Any = None) -> Any:

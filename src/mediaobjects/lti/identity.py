@@ -86,8 +86,10 @@ def _matched_user(session: Session, value: str | None) -> User | None:
 
 def launch_user(session: Session, registration: LtiRegistration, claims: dict[str, Any]) -> User:
     """The user of this launch: the one this (registration, sub) was mapped to before; else
-    the existing user matched by the registration's ``user_match_claim``; else a new user,
-    whose login is the matched claim's value when free, or ``lti-<registration>-<sub>``."""
+    the existing user matched by the registration's ``user_match_claim``; else a new user
+    with the login ``lti-<registration>-<sub>``. Not the claim's value: another platform (on
+    hosted Canvas, another school) sending the same email address would then be matched to
+    the user this one made."""
     sub: str = claims["sub"]
     mapped = repo.find_lti_user(session, registration.id, sub)
     if mapped is not None:
@@ -97,9 +99,7 @@ def launch_user(session: Session, registration: LtiRegistration, claims: dict[st
     value = _match_value(registration, claims)
     user = _matched_user(session, value)
     if user is None:
-        login = value
-        if login is None or accounts.find_user_by_login(session, login) is not None:
-            login = f"lti-{registration.id}-{sub}"[:255]
+        login = f"lti-{registration.id}-{sub}"[:255]
         try:
             user = accounts.provision_user(session, _display_name(claims), login)
         except BadRequest:

@@ -9,9 +9,11 @@ helper that walks login -> authorize -> launch with the tool's TestClient (https
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
+from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -59,11 +61,16 @@ class Platform:
         self.auth_login_url = f"{issuer}/api/lti/authorize_redirect"
         self.auth_token_url = f"{issuer}/login/oauth2/token"
         self.key_set_url = f"{issuer}/api/lti/security/jwks"
+        self.deep_link_return_url = f"{issuer}/courses/1/deep_linking_response"
         self.private_key, self.kid = new_key()
         # Keys published besides the signing one (a rotation in progress).
         self.published: dict[str, rsa.RSAPrivateKey] = {self.kid: self.private_key}
         self.key_set_fetches = 0
         self.unreachable = False
+        # The `data` of the last deep-linking request, and the nonces of responses taken.
+        self.deep_linking_data: str | None = None
+        self.accept_multiple = True
+        self.seen_response_nonces: set[str] = set()
 
     # ---- what the tool fetches
     def key_set(self) -> dict[str, Any]:
@@ -135,11 +142,13 @@ class Platform:
         if message_type == "LtiResourceLinkRequest":
             claims[CLAIM + "resource_link"] = {"id": "link-" + secrets.token_hex(4)}
         else:
+            self.deep_linking_data = "opaque-" + secrets.token_hex(4)
             claims[DL_CLAIM + "deep_linking_settings"] = {
-                "deep_link_return_url": f"{self.issuer}/courses/1/deep_linking_response",
+                "deep_link_return_url": self.deep_link_return_url,
                 "accept_types": ["ltiResourceLink"],
                 "accept_presentation_document_targets": ["iframe"],
-                "data": "opaque-" + secrets.token_hex(4),
+                "accept_multiple": self.accept_multiple,
+                "data": self.deep_linking_data,
             }
         return claims
 
@@ -169,6 +178,38 @@ class Platform:
         assert query["login_hint"] == login_hint
         assert len(query["state"]) >= 32 and len(query["nonce"]) >= 16
         return query
+
+    def receive_deep_link(self, tool: TestClient, page: str) -> list[dict[str, Any]]:
+        """What the platform does with the tool's auto-posting page: the form must post to
+        its deep_link_return_url, and the JWT verify with the tool's published keys, with
+        iss our client_id, aud our issuer, exp, iat, a nonce never seen before, the
+        deployment, message type, version and the request's data echoed. The content items."""
+        action = re.search(r'<form id="lti-return" method="post" action="([^"]+)"', page)
+        assert action is not None and unescape(action.group(1)) == self.deep_link_return_url
+        found = re.search(r'name="JWT" value="([^"]+)"', page)
+        assert found is not None
+        token = unescape(found.group(1))
+        header = jwt.get_unverified_header(token)
+        assert header["alg"] == "RS256"
+        keys = jwt.PyJWKSet.from_dict(tool.get("/lti/jwks").json())
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            keys[header["kid"]].key,
+            algorithms=["RS256"],
+            audience=self.issuer,
+            issuer=self.client_id,
+            options={"require": ["exp", "iat", "nonce", "iss", "aud"]},
+        )
+        assert claims["exp"] - claims["iat"] <= 600
+        if claims["nonce"] in self.seen_response_nonces:
+            raise AssertionError("replayed deep-linking response")
+        self.seen_response_nonces.add(claims["nonce"])
+        assert claims[CLAIM + "deployment_id"] == self.deployment_id
+        assert claims[CLAIM + "message_type"] == "LtiDeepLinkingResponse"
+        assert claims[CLAIM + "version"] == "1.3.0"
+        assert claims[DL_CLAIM + "data"] == self.deep_linking_data
+        items: list[dict[str, Any]] = claims[DL_CLAIM + "content_items"]
+        return items
 
 
 @dataclass

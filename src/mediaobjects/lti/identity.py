@@ -156,5 +156,9 @@ def apply_roles(session: Session, course_id: int, user: User, roles: Iterable[st
     return types
 
 
+def user_by_id(session: Session, user_id: int) -> User | None:
+    return accounts.get_user_by_id(session, user_id)
+
+
 def principal_of(session: Session, user: User) -> Principal:
     return principal_for_user(session, user)

@@ -153,6 +153,17 @@ def get_launch(session: Session, launch_id: str) -> LtiLaunch | None:
     return session.get(LtiLaunch, launch_id)
 
 
+def use_launch(session: Session, launch_id: str, at: datetime) -> bool:
+    """Marks the launch used; False when it was used already (by a concurrent request too)."""
+    result = session.execute(
+        update(LtiLaunch)
+        .where(LtiLaunch.id == launch_id, LtiLaunch.used_at.is_(None))
+        .values(used_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
 # ---- media linked into contexts
 
 

@@ -11,8 +11,9 @@ the platform's cross-site POST inside a frame), written as a raw header: Starlet
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -23,9 +24,10 @@ from mediaobjects.errors import BadRequest, MediaObjectsError
 from mediaobjects.http.body import allow_body
 from mediaobjects.http.deps import Ctx
 from mediaobjects.http.params import Params, query_params, read_params
-from mediaobjects.http.urls import base_url
-from mediaobjects.lti import config, keys, service
+from mediaobjects.http.urls import Urls, base_url
+from mediaobjects.lti import config, deep_linking, keys, service
 from mediaobjects.lti.service import LaunchOutcome, LoginRequest
+from mediaobjects.media_objects.schemas import display_title
 from mediaobjects.verifiers import Route
 from mediaobjects.web.templating import render
 
@@ -247,7 +249,7 @@ async def launch(request: Request, ctx: Ctx) -> Response:
     return await run_in_threadpool(_launch, request, ctx, id_token, state)
 
 
-# ---- deep linking (the picker comes later) ---------------------------------------------------
+# ---- deep linking (the picker page comes later) ----------------------------------------------
 
 
 def _deep_link_page(ctx: AppContext, launch_id: str) -> Response:
@@ -266,3 +268,64 @@ def _deep_link_page(ctx: AppContext, launch_id: str) -> Response:
 @router.get("/lti/deep-link/{launch_id}")
 async def deep_link_page(launch_id: str, ctx: Ctx) -> Response:
     return await run_in_threadpool(_deep_link_page, ctx, launch_id)
+
+
+def _return_page(answer: deep_linking.DeepLinkingAnswer) -> HTMLResponse:
+    """The page that posts the signed response to the platform at once (a button, should
+    scripts be off)."""
+    nonce = secrets.token_urlsafe(18)
+    target = urlsplit(answer.return_url)
+    policy = (
+        f"default-src 'none'; script-src 'nonce-{nonce}'; "
+        f"form-action {target.scheme}://{target.netloc}; base-uri 'none'"
+    )
+    html = render(
+        "lti_deep_link_return.html", return_url=answer.return_url, jwt=answer.jwt, nonce=nonce
+    )
+    headers = {**_page_headers(), "Content-Security-Policy": policy}
+    return HTMLResponse(html, headers=headers)
+
+
+def _respond(request: Request, ctx: AppContext, launch_id: str, media_ids: list[str]) -> Response:
+    urls = Urls(request, ctx)
+    try:
+        with ctx.write() as session:
+            answer = deep_linking.respond(
+                session,
+                launch_id,
+                media_ids,
+                secret_key=ctx.settings.resolved_secret_key(),
+                launch_url=config.launch_url(urls.base),
+                title_of=display_title,
+                thumbnail_of=lambda m: (
+                    urls.media_object_thumbnail(
+                        m.media_id, deep_linking.THUMBNAIL_WIDTH, deep_linking.THUMBNAIL_HEIGHT
+                    )
+                    if m.poster_key
+                    else None
+                ),
+                now=datetime.now(UTC),
+            )
+    except MediaObjectsError as exc:
+        return refusal(exc)
+    return _return_page(answer)
+
+
+@router.post("/lti/deep-link/{launch_id}")
+async def deep_link_submit(launch_id: str, request: Request, ctx: Ctx) -> Response:
+    """The picker's submit: ``media_id`` once per chosen media (none: cancelled). The launch
+    id, unguessable and handed only to the browser of the launch, is the credential."""
+    try:
+        params = await _params(request)
+        media_ids: list[object] = [v for k, v in params.pairs if k in ("media_id", "media_id[]")]
+        if not media_ids:
+            # A JSON body: {"media_id": ["m-...", ...]} or one string.
+            raw = params.raw("media_id")
+            media_ids = raw if isinstance(raw, list) else [] if raw is None else [raw]
+        for value in media_ids:
+            if not isinstance(value, str) or not value or len(value) > 255:
+                raise BadRequest.for_field("media_id", "media_id is not a media id", "invalid")
+    except MediaObjectsError as exc:
+        return refusal(exc)
+    chosen = [str(value) for value in media_ids]
+    return await run_in_threadpool(_respond, request, ctx, launch_id, chosen)

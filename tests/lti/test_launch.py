@@ -3,6 +3,8 @@ becomes and with what enrollment, and where a resource or deep-linking launch le
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -224,3 +226,42 @@ def test_the_login_cookie_is_for_frames_and_is_cleared_by_the_launch(
     done = browser.post_launch(platform.sign(claims), query["state"])
     assert done.status_code == 200
     assert "Max-Age=0" in done.headers["set-cookie"]
+
+
+def _new_tab_link(page: str) -> str:
+    found = re.search(r'<a href="([^"]+)" target="_blank" rel="noopener">', page)
+    assert found is not None, page
+    return unescape(found.group(1))
+
+
+def test_course_navigation_opens_the_course_media_signed_in_in_a_new_tab(
+    browser: Browser, client: TestClient, app: Any
+) -> None:
+    person = Person("sub-t", "Tess Teacher", "tess@lms.example.edu", [INSTRUCTOR])
+    landing = browser.launch(person, context=FILM)
+    assert landing.status_code == 200
+    assert "Open the media of Film Studies 101 in a tab of its own" in unescape(landing.text)
+    link = _new_tab_link(landing.text)
+    # The new tab: a first-party browser context of its own.
+    with TestClient(app, base_url="https://testserver") as tab:
+        opened = tab.get(link, follow_redirects=False)
+        assert opened.status_code == 303
+        assert re.fullmatch(r"/courses/\d+/media", opened.headers["location"])
+        assert "mediaobjects_session=" in opened.headers["set-cookie"]
+        library = tab.get(opened.headers["location"])
+        assert library.status_code == 200
+        assert "Film Studies 101" in library.text
+        # The link is used once.
+        again = tab.get(link, follow_redirects=False)
+        assert again.status_code == 403
+        assert "used already" in refusal_text(again)
+
+
+def test_user_navigation_opens_the_users_own_media(browser: Browser, app: Any) -> None:
+    person = Person("sub-t", "Tess Teacher", "tess@lms.example.edu", [INSTRUCTOR])
+    landing = browser.launch(person)
+    assert "Open your media" in unescape(landing.text)
+    with TestClient(app, base_url="https://testserver") as tab:
+        opened = tab.get(_new_tab_link(landing.text), follow_redirects=False)
+        assert opened.headers["location"] == "/users/self/media"
+        assert tab.get("/users/self/media").status_code == 200

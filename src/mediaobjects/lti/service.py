@@ -51,6 +51,8 @@ UNSUBSTITUTED_HISTORY = "$Context.id.history"
 MAX_HISTORY = 100
 MAX_PARAM = 2048
 BINDING_COOKIE_PREFIX = "mediaobjects_lti_"
+# How long the landing page's "open in a new tab" link of a navigation launch works.
+OPEN_LIFETIME = timedelta(minutes=10)
 
 
 def _digest(value: str) -> str:
@@ -321,12 +323,15 @@ def verify_launch(
 @dataclass(frozen=True)
 class LaunchOutcome:
     """Where the launch leads: the player of ``media_id``, the deep-link picker of
-    ``launch_id``, or (neither) the landing page."""
+    ``launch_id``, or (neither) the landing page, whose link opens the course's (or the
+    user's) media in a new tab through ``open_launch_id``."""
 
     user: User
     course_id: int | None
     media_id: str | None = None
     launch_id: str | None = None
+    open_launch_id: str | None = None
+    course_name: str | None = None
 
 
 def _consume(session: Session, verified: VerifiedLaunch, now: datetime) -> None:
@@ -447,32 +452,43 @@ def accept_launch(
         course_id, context_id = where.course_id, where.context_id
         types = identity.apply_roles(session, course_id, user, roles)
         staff = bool(types & identity.STAFF)
+    launch = LtiLaunch(
+        id=new_launch_id(),
+        registration_id=registration.id,
+        deployment_id=verified.deployment_id,
+        user_id=user.id,
+        course_id=course_id,
+        context_id=context_id,
+        message_type=verified.message_type,
+        claims=canonical(
+            {
+                "deep_linking_settings": claims.get(DL_CLAIM + "deep_linking_settings"),
+                "roles": roles,
+                "context": context_claim,
+                "staff": staff,
+            }
+        ),
+        created_at=now,
+        expires_at=now + launch_lifetime,
+    )
     if verified.message_type == DEEP_LINKING:
-        launch = LtiLaunch(
-            id=new_launch_id(),
-            registration_id=registration.id,
-            deployment_id=verified.deployment_id,
-            user_id=user.id,
-            course_id=course_id,
-            context_id=context_id,
-            message_type=verified.message_type,
-            claims=canonical(
-                {
-                    "deep_linking_settings": claims.get(DL_CLAIM + "deep_linking_settings"),
-                    "roles": roles,
-                    "context": context_claim,
-                    "staff": staff,
-                }
-            ),
-            created_at=now,
-            expires_at=now + launch_lifetime,
-        )
         session.add(launch)
         session.flush()
         return LaunchOutcome(user, course_id, launch_id=launch.id)
     media_id = _custom_media_id(claims)
     if media_id is None:
-        return LaunchOutcome(user, course_id)
+        # Course or user navigation: a page in the frame, whose link opens the media pages
+        # in a tab of their own (where this service's session cookie is first-party).
+        launch.expires_at = now + min(launch_lifetime, OPEN_LIFETIME)
+        session.add(launch)
+        session.flush()
+        title = context_claim.get("title") if isinstance(context_claim, dict) else None
+        return LaunchOutcome(
+            user,
+            course_id,
+            open_launch_id=launch.id,
+            course_name=title if isinstance(title, str) else None,
+        )
     opened = _open_media(session, registration.id, user, context_id, staff, claims, media_id)
     return LaunchOutcome(user, course_id, media_id=opened)
 
@@ -488,3 +504,26 @@ def find_launch(session: Session, launch_id: str, now: datetime) -> LtiLaunch:
 def launch_claims(launch: LtiLaunch) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(launch.claims)
     return data
+
+
+@dataclass(frozen=True)
+class Opened:
+    """Who a navigation launch's link signs in, and the course it is about (None: the
+    user's own media)."""
+
+    user: User
+    course_id: int | None
+
+
+def open_navigation_launch(session: Session, launch_id: str, now: datetime) -> Opened:
+    """Uses up the navigation launch behind the landing page's link (once, within
+    OPEN_LIFETIME): its user is signed in to the web pages in the new tab."""
+    launch = find_launch(session, launch_id, now)
+    if launch.message_type != RESOURCE_LINK:
+        raise NotFound("this launch has no pages to open")
+    if not repo.use_launch(session, launch.id, now):
+        raise Forbidden("this link was used already; open the tool again from the LMS")
+    user = identity.user_by_id(session, launch.user_id)
+    if user is None:
+        raise NotFound("the user of this launch no longer exists")
+    return Opened(user, launch.course_id)

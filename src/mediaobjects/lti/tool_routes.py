@@ -19,11 +19,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
+from mediaobjects.accounts import sessions
 from mediaobjects.context import AppContext
 from mediaobjects.errors import BadRequest, MediaObjectsError
 from mediaobjects.http.body import allow_body
 from mediaobjects.http.deps import Ctx
 from mediaobjects.http.params import Params, query_params, read_params
+from mediaobjects.http.session_cookie import lifetimes, session_cookie, set_session_cookie
 from mediaobjects.http.urls import Urls, base_url
 from mediaobjects.lti import config, deep_linking, keys, service
 from mediaobjects.lti.service import LaunchOutcome, LoginRequest
@@ -195,14 +197,17 @@ def _lead(request: Request, ctx: AppContext, outcome: LaunchOutcome) -> Response
         return RedirectResponse(url, status_code=303)
     if outcome.launch_id is not None:
         return RedirectResponse(f"{base}/lti/deep-link/{outcome.launch_id}", status_code=303)
+    where = f"the media of {outcome.course_name}" if outcome.course_name else "your media"
     return message_page(
         200,
         ctx.settings.lti_title,
         lines=(
             f"You are signed in from your LMS as {outcome.user.name}.",
-            "Media embedded in your course pages plays there; teachers add media with the "
-            "editor's media button.",
+            f"Open {where} in a tab of its own to browse, upload and caption. Media embedded "
+            "in your course pages plays there; teachers add media with the editor's media "
+            "button.",
         ),
+        new_tab_url=f"{base}/lti/open/{outcome.open_launch_id}" if outcome.open_launch_id else None,
     )
 
 
@@ -329,3 +334,30 @@ async def deep_link_submit(launch_id: str, request: Request, ctx: Ctx) -> Respon
         return refusal(exc)
     chosen = [str(value) for value in media_ids]
     return await run_in_threadpool(_respond, request, ctx, launch_id, chosen)
+
+
+# ---- navigation launches: the media pages in a tab of their own ------------------------------
+
+
+def _open(request: Request, ctx: AppContext, launch_id: str) -> Response:
+    try:
+        with ctx.write() as session:
+            opened = service.open_navigation_launch(session, launch_id, datetime.now(UTC))
+            raw = sessions.start_session(session, opened.user, lifetimes(ctx))
+            old = session_cookie(request)
+            if old is not None:
+                # Whoever was signed in in this browser before is signed out.
+                sessions.end_session(session, old)
+    except MediaObjectsError as exc:
+        return refusal(exc)
+    target = f"/courses/{opened.course_id}/media" if opened.course_id else "/users/self/media"
+    response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+    set_session_cookie(request, response, ctx, raw)
+    return response
+
+
+@router.get("/lti/open/{launch_id}")
+async def open_in_new_tab(launch_id: str, request: Request, ctx: Ctx) -> Response:
+    """The landing page's link (a tab of its own, so the session cookie is first-party):
+    signs the launch's user in to the web pages and opens the course's media, or theirs."""
+    return await run_in_threadpool(_open, request, ctx, launch_id)

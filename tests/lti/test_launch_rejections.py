@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from mediaobjects.context import AppContext
 from mediaobjects.lti.models import LtiLoginState
 from tests.lti.helpers import refusal_text, user_exists
+from tests.support.api import Api
 from tests.support.lti_platform import CLAIM, INSTRUCTOR, TOOL, Browser, Person, Platform, new_key
 
 CONTEXT = {"id": "ctx-1", "title": "Course One"}
@@ -276,6 +277,23 @@ def test_a_rotated_platform_key_is_fetched_again(
     platform.rotate()
     assert _launch_with(browser, person).status_code == 200
     assert platform.key_set_fetches == 2
+
+
+def test_a_login_without_client_id_needs_a_single_registration_of_its_issuer(
+    api: Api, browser: Browser, person: Person
+) -> None:
+    params = {
+        "iss": browser.platform.issuer,
+        "login_hint": person.sub,
+        "target_link_uri": "https://testserver/lti/launch",
+    }
+    alone = browser.client.get("/lti/login", params=params, follow_redirects=False)
+    assert alone.status_code == 302
+    other = Platform(client_id="another-school")
+    api.ok("POST", "/api/v1/accounts/self/lti_registrations", json=other.registration())
+    ambiguous = browser.client.get("/lti/login", params=params, follow_redirects=False)
+    assert ambiguous.status_code == 400
+    assert "must name its client_id" in refusal_text(ambiguous)
 
 
 @pytest.mark.parametrize(

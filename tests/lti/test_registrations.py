@@ -56,6 +56,13 @@ def test_one_issuer_may_have_many_client_ids_but_each_pair_once(
     again = api.request("POST", URL, api.admin, json=platform.registration())
     assert again.status_code == 409
     assert again.json()["errors"][0]["error_code"] == "taken"
+    second = api.ok("GET", URL)[1]
+    clash = api.request("PUT", f"{URL}/{second['id']}", api.admin, json={"client_id": "42"})
+    assert clash.status_code == 200
+    clash = api.request(
+        "PUT", f"{URL}/{second['id']}", api.admin, json={"client_id": platform.client_id}
+    )
+    assert clash.status_code == 409
 
 
 @pytest.mark.parametrize(

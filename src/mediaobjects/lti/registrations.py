@@ -278,6 +278,10 @@ def registration_for_login(
     return found[0] if len(found) == 1 else None
 
 
+def issuer_known(session: Session, issuer: str) -> bool:
+    return bool(repo.registrations_of_issuer(session, issuer, limit=1))
+
+
 def has_deployment(session: Session, registration_id: int, deployment_id: str) -> bool:
     return repo.has_deployment(session, registration_id, deployment_id)
 

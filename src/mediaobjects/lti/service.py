@@ -130,6 +130,13 @@ def start_login(
     if client_id is not None and len(client_id) > MAX_PARAM:
         raise BadRequest.for_field("client_id", "the login request's client_id is too long")
     registration = registrations.registration_for_login(session, iss, client_id or None)
+    if registration is None and not client_id and registrations.issuer_known(session, iss):
+        raise BadRequest.for_field(
+            "client_id",
+            f"several platforms are registered with issuer {iss[:255]!r}: the login request "
+            "must name its client_id",
+            "required",
+        )
     if registration is None:
         who = f"issuer {iss!r}" + (f" and client_id {client_id!r}" if client_id else "")
         raise NotFound(

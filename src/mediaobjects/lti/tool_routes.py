@@ -1,7 +1,8 @@
 """The tool's endpoints an LMS calls: ``/lti/config.json`` (Canvas's developer-key JSON),
 ``/lti/jwks`` (our public keys), ``/lti/login`` (OIDC login initiation, GET or POST),
-``/lti/launch`` (the one redirect URI: the platform POSTs the id_token here) and the deep-link
-page a deep-linking launch leads to.
+``/lti/launch`` (the one redirect URI: the platform POSTs the id_token here), the deep-link
+page a deep-linking launch leads to and its submit (the signed answer to the platform), and
+``/lti/open`` (a navigation launch's media pages, in a tab of their own).
 
 Launches are browser pages inside the LMS's iframe: every refusal is a 4xx HTML page saying
 what failed, never a JSON envelope or a stack trace, and the pages may be framed. The login's

@@ -73,6 +73,8 @@ def _body_operations(app: Any, world: World) -> list[tuple[str, str]]:
         "version_id": "1",
         # Another user's login (the site admin's): a refused caller may not set its password.
         "login_id": "1",
+        # An LTI registration (whether or not it exists, site admins only).
+        "registration_id": "1",
     }
     out = []
     for path, operations in app.openapi()["paths"].items():

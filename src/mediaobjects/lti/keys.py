@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,12 +28,8 @@ from mediaobjects.lti import repository as repo
 from mediaobjects.lti.models import LtiToolKey
 
 KEY_BITS = 2048
+_log = logging.getLogger(__name__)
 PUBLISHED = ("current", "next", "retired")
-
-
-class KeyUnusable(Exception):
-    """A stored private key cannot be decrypted: MEDIAOBJECTS_SECRET_KEY changed since it was
-    made. ``mediaobjects lti rotate-keys`` makes new ones."""
 
 
 def _fernet(secret_key: str) -> Fernet:
@@ -101,15 +98,19 @@ class SigningKey:
 
 
 def signing_key(session: Session, secret_key: str) -> SigningKey:
-    """The current key (the oldest current one, should two processes have made one at once)."""
+    """The current key (the oldest current one, should two processes have made one at once).
+    A current key that cannot be decrypted (MEDIAOBJECTS_SECRET_KEY changed since it was
+    made) could sign nothing: the keys are rotated first, and the rotation logged."""
     current = next(k for k in ensure_keys(session, secret_key) if k.state == "current")
-    try:
-        pem = _fernet(secret_key).decrypt(current.private_key.encode())
-    except InvalidToken as exc:
-        raise KeyUnusable(
-            "the LTI tool key cannot be decrypted (MEDIAOBJECTS_SECRET_KEY changed?); "
-            "run `mediaobjects lti rotate-keys`"
-        ) from exc
+    if not _usable(current, secret_key):
+        _log.warning(
+            "the LTI signing key %s cannot be decrypted (MEDIAOBJECTS_SECRET_KEY changed?): "
+            "rotating the tool's keys",
+            current.kid,
+        )
+        rotated = rotate_keys(session, secret_key)
+        current = next(k for k in rotated if k.state == "current")
+    pem = _fernet(secret_key).decrypt(current.private_key.encode())
     private = serialization.load_pem_private_key(pem, password=None)
     assert isinstance(private, rsa.RSAPrivateKey)
     return SigningKey(current.kid, private)

@@ -92,6 +92,7 @@ def test_malformed_bodies_are_refused(browser: Browser) -> None:
 
 
 FIELDS = [
+    "media_id",
     "iss",
     "login_hint",
     "target_link_uri",
@@ -113,7 +114,9 @@ def test_random_parameters_never_give_a_5xx(browser: Browser) -> None:
         suppress_health_check=list(HealthCheck),
     )
     @given(
-        path=st.sampled_from(["/lti/login", "/lti/launch", "/lti/deep-link/x"]),
+        path=st.sampled_from(
+            ["/lti/login", "/lti/launch", "/lti/deep-link/x", "/lti/open/x", "/lti/jwks"]
+        ),
         method=st.sampled_from(["GET", "POST"]),
         params=st.dictionaries(st.sampled_from(FIELDS), st.text(max_size=300), max_size=6),
     )

@@ -1,14 +1,15 @@
 """The LTI 1.3 launch: OIDC login initiation (``start_login``), then the id_token POSTed to
 /lti/launch checked as the specifications require and more strictly than stock libraries
-(``verify_launch``: state bound to the browser and single-use, RS256 by the registration's
-``kid``, ``iss``/``aud``/``azp``, ``exp`` and ``iat`` required, nonce single-use, deployment
-known, ``target_link_uri`` ours, message type and version), and what the launch leads to
-(``accept_launch``: the user and course of the launch, enrollments from roles, then the player
-for a resource link or a stored launch for deep linking).
+(``find_login``: state bound to the browser and single-use; ``check_token``: RS256 by the
+registration's ``kid``, ``iss``/``aud``/``azp``, ``exp`` and ``iat`` required, the login's
+nonce; ``check_claims``: nonce never used, deployment known, ``target_link_uri`` ours,
+message type and version), and what the launch leads to (``accept_launch``: the user and
+course of the launch, enrollments from roles, then the player for a resource link, a stored
+launch for deep linking, or the landing page of a navigation launch).
 
-Verification only reads; acceptance writes, in one unit of work that a failure rolls back, so
-a refused launch changes nothing. Every refusal is a domain error whose message says what
-failed."""
+Verification only reads (the key set is fetched outside any transaction); acceptance writes,
+in one unit of work that a failure rolls back, so a refused launch changes nothing. Every
+refusal is a domain error whose message says what failed."""
 
 from __future__ import annotations
 
@@ -261,18 +262,30 @@ def _checked_claims(
     return str(message_type), deployment
 
 
-def verify_launch(
+@dataclass(frozen=True)
+class PendingLaunch:
+    """A launch whose login checked out (state and browser), before its token is checked:
+    what the token must then match."""
+
+    state_id: int
+    nonce: str
+    registration_id: int
+    issuer: str
+    client_id: str
+    key_set_url: str
+
+
+def find_login(
     session: Session,
-    key_sets: KeySetCache,
     *,
     id_token: str | None,
     state: str | None,
     browser_token: str | None,
-    launch_url: str,
     now: datetime,
-) -> VerifiedLaunch:
-    """The launch's claims once everything checks; a domain error saying what failed
-    otherwise. ``browser_token``: the binding cookie of ``binding_cookie_name(state)``."""
+) -> PendingLaunch:
+    """The login this launch completes: its state issued here, unused, unexpired, and
+    ``browser_token`` (the binding cookie of ``binding_cookie_name(state)``) the one set on
+    the browser that started it."""
     if not state or len(state) > MAX_PARAM:
         raise BadRequest.for_field("state", "the launch has no state", "required")
     if not id_token:
@@ -294,34 +307,57 @@ def verify_launch(
     registration = registrations.registration_by_id(session, login.registration_id)
     if registration is None:
         raise NotFound("the platform of this login is no longer registered")
+    return PendingLaunch(
+        login.id,
+        login.nonce,
+        registration.id,
+        registration.issuer,
+        registration.client_id,
+        registration.key_set_url,
+    )
+
+
+def check_token(key_sets: KeySetCache, pending: PendingLaunch, id_token: str) -> dict[str, Any]:
+    """The id_token's verified claims (signature by the platform's published ``kid``, ``iss``,
+    ``aud``/``azp``, ``exp``, ``iat``, ``sub``, the login's ``nonce``). No database: the key
+    set may have to be fetched, which is not done inside a transaction."""
     try:
         kid = unverified_kid(id_token)
         try:
-            jwk = key_sets.key_for(registration.id, registration.key_set_url, kid)
+            jwk = key_sets.key_for(pending.registration_id, pending.key_set_url, kid)
         except KeySetUnavailable as exc:
             raise BadRequest(
                 f"the id_token cannot be verified: the platform's key set at "
-                f"{registration.key_set_url} could not be fetched or read ({exc})"
+                f"{pending.key_set_url} could not be fetched or read ({exc})"
             ) from exc
         if jwk is None:
             raise Unauthenticated(
                 f"the id_token is signed with key {kid[:64]!r}, which the platform's key set "
                 "does not publish"
             )
-        claims = decode_id_token(
-            id_token, jwk, issuer=registration.issuer, client_id=registration.client_id
-        )
+        claims = decode_id_token(id_token, jwk, issuer=pending.issuer, client_id=pending.client_id)
     except TokenRejected as exc:
         raise Unauthenticated(str(exc)) from exc
     nonce = claims.get("nonce")
     if not isinstance(nonce, str) or not nonce:
         raise BadRequest("the id_token has no nonce")
-    if not hmac.compare_digest(nonce.encode(), login.nonce.encode()):
+    if not hmac.compare_digest(nonce.encode(), pending.nonce.encode()):
         raise Forbidden("the id_token's nonce is not the one this login sent")
-    if repo.nonce_used(session, registration.id, _digest(nonce)):
+    return claims
+
+
+def check_claims(
+    session: Session, pending: PendingLaunch, claims: dict[str, Any], *, launch_url: str
+) -> VerifiedLaunch:
+    """The launch once its claims check: nonce never used, deployment registered,
+    ``target_link_uri`` ours, message type and version, the message's own claims."""
+    registration = registrations.registration_by_id(session, pending.registration_id)
+    if registration is None:
+        raise NotFound("the platform of this login is no longer registered")
+    if repo.nonce_used(session, registration.id, _digest(str(claims["nonce"]))):
         raise Forbidden("this id_token was used already")
     message_type, deployment = _checked_claims(session, registration, claims, launch_url)
-    return VerifiedLaunch(registration.id, login.id, claims, message_type, deployment)
+    return VerifiedLaunch(registration.id, pending.state_id, claims, message_type, deployment)
 
 
 # ---- the launch: acceptance (writes) -------------------------------------------------------

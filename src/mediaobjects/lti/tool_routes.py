@@ -217,14 +217,14 @@ def _launch(request: Request, ctx: AppContext, id_token: str | None, state: str 
     cookie = request.cookies.get(service.binding_cookie_name(state)) if state else None
     try:
         with ctx.read() as session:
-            verified = service.verify_launch(
-                session,
-                ctx.lti_key_sets,
-                id_token=id_token,
-                state=state,
-                browser_token=cookie,
-                launch_url=config.launch_url(base_url(request)),
-                now=now,
+            pending = service.find_login(
+                session, id_token=id_token, state=state, browser_token=cookie, now=now
+            )
+        # Outside any transaction: the platform's key set may have to be fetched.
+        claims = service.check_token(ctx.lti_key_sets, pending, id_token or "")
+        with ctx.read() as session:
+            verified = service.check_claims(
+                session, pending, claims, launch_url=config.launch_url(base_url(request))
             )
         with ctx.write() as session:
             outcome = service.accept_launch(

@@ -1,11 +1,11 @@
-"""The LTI 1.3 launch: OIDC login initiation (``start_login``), then the id_token POSTed to
-/lti/launch checked as the specifications require and more strictly than stock libraries
-(``find_login``: state bound to the browser and single-use; ``check_token``: RS256 by the
-registration's ``kid``, ``iss``/``aud``/``azp``, ``exp`` and ``iat`` required, the login's
-nonce; ``check_claims``: nonce never used, deployment known, ``target_link_uri`` ours,
-message type and version), and what the launch leads to (``accept_launch``: the user and
-course of the launch, enrollments from roles, then the player for a resource link, a stored
-launch for deep linking, or the landing page of a navigation launch).
+"""The LTI 1.3 launch, after its login (``lti.login``): the id_token POSTed to /lti/launch
+checked as the specifications require and more strictly than stock libraries (``find_login``:
+state bound to the browser and single-use; ``check_token``: RS256 by the registration's
+``kid``, ``iss``/``aud``/``azp``, ``exp`` and ``iat`` required, the login's nonce;
+``check_claims``: nonce never used, deployment known, ``target_link_uri`` ours, message type
+and version), and what the launch leads to (``accept_launch``: the user and course of the
+launch, enrollments from roles, then the player for a resource link, a stored launch for deep
+linking, or the landing page of a navigation launch).
 
 Verification only reads (the key set is fetched outside any transaction); acceptance writes,
 in one unit of work that a failure rolls back, so a refused launch changes nothing. Every
@@ -13,7 +13,6 @@ refusal is a domain error whose message says what failed."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import secrets
@@ -21,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,10 +29,10 @@ from mediaobjects.errors import BadRequest, Forbidden, NotFound, Unauthenticated
 from mediaobjects.lti import identity, registrations
 from mediaobjects.lti import repository as repo
 from mediaobjects.lti.key_sets import KeySetCache, KeySetUnavailable
+from mediaobjects.lti.login import MAX_PARAM, digest, same_endpoint, unknown_deployment
 from mediaobjects.lti.models import (
     LtiLaunch,
     LtiLinkedMedia,
-    LtiLoginState,
     LtiRegistration,
     LtiUsedNonce,
 )
@@ -50,154 +48,8 @@ VERSION = "1.3.0"
 # Canvas sends the custom variable itself when it cannot substitute it (not a copy).
 UNSUBSTITUTED_HISTORY = "$Context.id.history"
 MAX_HISTORY = 100
-MAX_PARAM = 2048
-BINDING_COOKIE_PREFIX = "mediaobjects_lti_"
 # How long the landing page's "open in a new tab" link of a navigation launch works.
 OPEN_LIFETIME = timedelta(minutes=10)
-
-
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def binding_cookie_name(state: str) -> str:
-    """The cookie that binds one login to its browser. One per login (named after its
-    state): an LMS page with several embedded videos starts several logins at once."""
-    return BINDING_COOKIE_PREFIX + _digest(state)[:24]
-
-
-def same_endpoint(url: str, ours: str) -> bool:
-    """Whether ``url`` is the endpoint ``ours`` (scheme, host, port and path; the query may
-    differ)."""
-    try:
-        given, mine = urlsplit(url), urlsplit(ours)
-        return (
-            given.scheme == mine.scheme
-            and given.netloc.lower() == mine.netloc.lower()
-            and (given.path or "/") == (mine.path or "/")
-            and not given.fragment
-        )
-    except ValueError:
-        return False
-
-
-# ---- login initiation ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LoginRequest:
-    """The parameters of an OIDC login initiation (GET query or POST form)."""
-
-    iss: str | None
-    login_hint: str | None
-    target_link_uri: str | None
-    client_id: str | None = None
-    lti_deployment_id: str | None = None
-    lti_message_hint: str | None = None
-
-
-@dataclass(frozen=True)
-class LoginStarted:
-    redirect_url: str
-    state: str
-    cookie_name: str
-    # The browser-binding cookie's value (only its digest is stored).
-    browser_token: str
-    max_age: int
-
-
-def _required(name: str, value: str | None) -> str:
-    if value is None or not value.strip():
-        raise BadRequest.for_field(name, f"the login request has no {name}", "required")
-    if len(value) > MAX_PARAM:
-        raise BadRequest.for_field(name, f"the login request's {name} is too long", "too_long")
-    return value
-
-
-def start_login(
-    session: Session,
-    request: LoginRequest,
-    *,
-    launch_url: str,
-    now: datetime,
-    lifetime: timedelta,
-) -> LoginStarted:
-    """Checks the initiation against a registration and stores a login state; the platform
-    gets its authorization request (``redirect_url``) and the browser a binding cookie."""
-    iss = _required("iss", request.iss)
-    login_hint = _required("login_hint", request.login_hint)
-    target = _required("target_link_uri", request.target_link_uri)
-    client_id = request.client_id
-    if client_id is not None and len(client_id) > MAX_PARAM:
-        raise BadRequest.for_field("client_id", "the login request's client_id is too long")
-    registration = registrations.registration_for_login(session, iss, client_id or None)
-    if registration is None and not client_id and registrations.issuer_known(session, iss):
-        raise BadRequest.for_field(
-            "client_id",
-            f"several platforms are registered with issuer {iss[:255]!r}: the login request "
-            "must name its client_id",
-            "required",
-        )
-    if registration is None:
-        who = f"issuer {iss!r}" + (f" and client_id {client_id!r}" if client_id else "")
-        raise NotFound(
-            f"no platform is registered with {who}; a site admin registers it first "
-            "(POST /api/v1/accounts/self/lti_registrations or `mediaobjects lti register`)"
-        )
-    if not same_endpoint(target, launch_url):
-        raise BadRequest.for_field(
-            "target_link_uri",
-            f"target_link_uri {target!r} is not this tool's launch URL ({launch_url})",
-            "invalid",
-        )
-    deployment = request.lti_deployment_id
-    if deployment is not None and not registrations.has_deployment(
-        session, registration.id, deployment
-    ):
-        raise Forbidden(_unknown_deployment(deployment))
-    repo.delete_expired(session, now)
-    state = secrets.token_urlsafe(32)
-    nonce = secrets.token_urlsafe(24)
-    browser_token = secrets.token_urlsafe(32)
-    session.add(
-        LtiLoginState(
-            state_digest=_digest(state),
-            nonce=nonce,
-            registration_id=registration.id,
-            browser_digest=_digest(browser_token),
-            created_at=now,
-            expires_at=now + lifetime,
-        )
-    )
-    session.flush()
-    params = {
-        "scope": "openid",
-        "response_type": "id_token",
-        "response_mode": "form_post",
-        "prompt": "none",
-        "client_id": registration.client_id,
-        "redirect_uri": launch_url,
-        "login_hint": login_hint,
-        "state": state,
-        "nonce": nonce,
-    }
-    if request.lti_message_hint is not None:
-        params["lti_message_hint"] = request.lti_message_hint[:MAX_PARAM]
-    separator = "&" if urlsplit(registration.auth_login_url).query else "?"
-    return LoginStarted(
-        redirect_url=registration.auth_login_url + separator + urlencode(params),
-        state=state,
-        cookie_name=binding_cookie_name(state),
-        browser_token=browser_token,
-        max_age=int(lifetime.total_seconds()),
-    )
-
-
-def _unknown_deployment(deployment: str) -> str:
-    return (
-        f"the deployment {deployment[:255]!r} is not registered for this platform; a site admin "
-        "adds it to the registration's deployment_ids"
-    )
 
 
 # ---- the launch: verification (reads only) ---------------------------------------------------
@@ -231,7 +83,7 @@ def _checked_claims(
     if not isinstance(deployment, str) or not deployment or len(deployment) > 255:
         raise BadRequest("the launch has no deployment_id")
     if not registrations.has_deployment(session, registration.id, deployment):
-        raise Forbidden(_unknown_deployment(deployment))
+        raise Forbidden(unknown_deployment(deployment))
     target = _claim(claims, "target_link_uri")
     if not isinstance(target, str) or not same_endpoint(target, launch_url):
         raise BadRequest(
@@ -290,7 +142,7 @@ def find_login(
         raise BadRequest.for_field("state", "the launch has no state", "required")
     if not id_token:
         raise BadRequest.for_field("id_token", "the launch has no id_token", "required")
-    login = repo.find_login_state(session, _digest(state))
+    login = repo.find_login_state(session, digest(state))
     if login is None:
         raise BadRequest("the launch's state is unknown: no login was started with it here")
     if login.used_at is not None:
@@ -298,7 +150,7 @@ def find_login(
     if login.expires_at <= now:
         raise BadRequest("the login took too long: its state has expired; launch again")
     if browser_token is None or not hmac.compare_digest(
-        _digest(browser_token), login.browser_digest
+        digest(browser_token), login.browser_digest
     ):
         raise Forbidden(
             "this browser did not start the login (its login cookie is missing: the browser "
@@ -354,7 +206,7 @@ def check_claims(
     registration = registrations.registration_by_id(session, pending.registration_id)
     if registration is None:
         raise NotFound("the platform of this login is no longer registered")
-    if repo.nonce_used(session, registration.id, _digest(str(claims["nonce"]))):
+    if repo.nonce_used(session, registration.id, digest(str(claims["nonce"]))):
         raise Forbidden("this id_token was used already")
     message_type, deployment = _checked_claims(session, registration, claims, launch_url)
     return VerifiedLaunch(registration.id, pending.state_id, claims, message_type, deployment)
@@ -386,7 +238,7 @@ def _consume(session: Session, verified: VerifiedLaunch, now: datetime) -> None:
             session.add(
                 LtiUsedNonce(
                     registration_id=verified.registration_id,
-                    nonce_digest=_digest(str(verified.claims["nonce"])),
+                    nonce_digest=digest(str(verified.claims["nonce"])),
                     expires_at=max(exp, now) + timedelta(minutes=5),
                 )
             )

@@ -28,8 +28,9 @@ from mediaobjects.http.deps import Ctx
 from mediaobjects.http.params import Params, query_params, read_params
 from mediaobjects.http.session_cookie import lifetimes, session_cookie, set_session_cookie
 from mediaobjects.http.urls import Urls, base_url
-from mediaobjects.lti import config, deep_linking, keys, service
-from mediaobjects.lti.service import LaunchOutcome, LoginRequest
+from mediaobjects.lti import config, deep_linking, keys, login, service
+from mediaobjects.lti.login import LoginRequest
+from mediaobjects.lti.service import LaunchOutcome
 from mediaobjects.media_objects.schemas import display_title
 from mediaobjects.verifiers import Route
 from mediaobjects.web.templating import render
@@ -136,7 +137,7 @@ def _text(params: Params, name: str) -> str | None:
 
 def _login(request: Request, ctx: AppContext, params: Params) -> Response:
     try:
-        login = LoginRequest(
+        initiation = LoginRequest(
             iss=_text(params, "iss"),
             login_hint=_text(params, "login_hint"),
             target_link_uri=_text(params, "target_link_uri"),
@@ -145,9 +146,9 @@ def _login(request: Request, ctx: AppContext, params: Params) -> Response:
             lti_message_hint=_text(params, "lti_message_hint"),
         )
         with ctx.write() as session:
-            started = service.start_login(
+            started = login.start_login(
                 session,
-                login,
+                initiation,
                 launch_url=config.launch_url(base_url(request)),
                 now=datetime.now(UTC),
                 lifetime=timedelta(seconds=ctx.settings.lti_login_seconds),
@@ -214,7 +215,7 @@ def _lead(request: Request, ctx: AppContext, outcome: LaunchOutcome) -> Response
 
 def _launch(request: Request, ctx: AppContext, id_token: str | None, state: str | None) -> Response:
     now = datetime.now(UTC)
-    cookie = request.cookies.get(service.binding_cookie_name(state)) if state else None
+    cookie = request.cookies.get(login.binding_cookie_name(state)) if state else None
     try:
         with ctx.read() as session:
             pending = service.find_login(
@@ -239,7 +240,7 @@ def _launch(request: Request, ctx: AppContext, id_token: str | None, state: str 
     if state:
         # The login is over either way: its binding cookie is of no further use.
         response.headers.append(
-            "Set-Cookie", _binding_cookie(request, service.binding_cookie_name(state), "", 0)
+            "Set-Cookie", _binding_cookie(request, login.binding_cookie_name(state), "", 0)
         )
     return response
 

@@ -48,7 +48,7 @@ from mediaobjects.lti.platform_storage import (
     storage_target,
 )
 from mediaobjects.web.static import router as static_router
-from tests.support.browser import chromium_blocking_cookies
+from tests.support.browser import artifacts_dir, axe_violations, chromium_blocking_cookies
 from tests.support.live import live_server
 
 pytestmark = pytest.mark.live
@@ -283,7 +283,8 @@ def open_course(context: Any, sites: Sites, query: str) -> tuple[Any, list[str]]
     """The LMS's course page, and the Content-Security-Policy complaints of every frame."""
     page = context.new_page()
     refused: list[str] = []
-    page.on(
+    # The context's console: every frame of every page, the new tab's too.
+    context.on(
         "console",
         lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
     )
@@ -346,7 +347,7 @@ def test_a_platform_that_does_not_answer_gets_open_in_a_new_tab(
         link = frame.get_by_role("link", name="Open in a new tab")
         link.wait_for(timeout=WAIT_MS)
         assert frame.get_by_role("heading", level=2).inner_text() == (
-            "Your browser blocked the sign-in inside this page"
+            "Your browser blocked the sign-in"
         )
         assert not frame.locator(".lti-working").is_visible()
         # It asked, waited, and never went on to the platform's sign-in.
@@ -363,6 +364,16 @@ def test_a_platform_that_does_not_answer_gets_open_in_a_new_tab(
             "/lti/test-login",
         )
         assert f"login_hint={USER}" in opened.query and STORAGE_TARGET_FIELD not in opened.query
+        page.screenshot(path=str(artifacts_dir() / "lti-fallback-in-frame.png"))
+        # This browser blocks the tool's cookies everywhere, so the new tab cannot sign in
+        # either: it says how to get on rather than offering yet another tab.
+        advice = popup.locator(".lti-top-level")
+        advice.wait_for(timeout=WAIT_MS)
+        assert "Allow cookies for this site" in advice.inner_text()
+        assert not popup.get_by_role("link", name="Open in a new tab").is_visible()
+        assert axe_violations(popup) == []
+        popup.screenshot(path=str(artifacts_dir() / "lti-fallback-top-level.png"))
+        assert sites.authorizations == 0
         assert refused == []
 
 

@@ -16,19 +16,22 @@ How ``/lti/login`` and ``/lti/launch`` use it (``lti.cookies`` holds the cookie 
     target = storage_target(params.get(STORAGE_TARGET_FIELD), registration.auth_login_url)
     response = login_page(state=state, binding=binding, auth_url=authorize_url,
                           target=target, relaunch_url=relaunch_url(login_url, params))
-    set_login_cookie(response, binding)
+    set_login_cookie(response, binding)   # every login: it renews the cookie's lifetime
 
     # /lti/launch (POST): the binding from the cookie or, when the launch page re-posts
     # it after reading platform storage, from the form (same-origin POSTs only).
     binding = read_login_cookie(request) or posted_binding(
         request, form.get(BINDING_FIELD), own_origin=public_origin)
     if binding is None:
+        # The login state (found by ``state``) names the registration. Nothing is used up
+        # yet: the re-posted launch is the one that consumes state and nonce.
         target = storage_target(form.get(STORAGE_TARGET_FIELD), registration.auth_login_url)
         if target is not None:
             return launch_page(request, state=form["state"], id_token=form["id_token"],
                                target=target, launch_url=launch_url)
         return blocked_page(relaunch_url=None)  # no cookie and no platform storage
     # ... compare login_binding_hash(binding) with the login state's, as for a cookie ...
+    # Leave the cookie in place after a launch: other launches in the page share it.
 
 ``login_page`` continues to the platform's authorization URL as soon as either a cookie
 sticks in this frame or platform storage took the binding; with neither it shows "Open in

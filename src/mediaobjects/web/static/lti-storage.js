@@ -92,8 +92,12 @@ function cookieSticks(path) {
 
 function showFallback() {
   root.querySelector(".lti-working")?.setAttribute("hidden", "");
+  if (window.parent === window) {
+    // Already a tab of its own (the new tab): another one would fare no better.
+    root.querySelector(".lti-framed").hidden = true;
+    root.querySelector(".lti-top-level").hidden = false;
+  }
   root.querySelector(".lti-fallback").hidden = false;
-  root.dataset.outcome = "fallback";
 }
 
 async function login() {

@@ -377,14 +377,16 @@ def test_a_platform_that_does_not_answer_gets_open_in_a_new_tab(
         assert refused == []
 
 
+@pytest.mark.parametrize("target", ["", FORWARDING])
 def test_the_partitioned_cookie_carries_the_login_where_third_party_cookies_are_blocked(
-    sites: Sites, tmp_path: Path
+    sites: Sites, tmp_path: Path, target: str
 ) -> None:
     with chromium_blocking_cookies(
         tmp_path / "home", args=(*ONE_PROCESS, "--test-third-party-cookie-phaseout")
     ) as context:
-        # No lti_storage_target: the platform offers no storage, the cookie is all there is.
-        page, refused = open_course(context, sites, "")
+        # Offered or not, platform storage is left alone where the cookie sticks.
+        query = urlencode({"target": target}) if target else ""
+        page, refused = open_course(context, sites, query)
         frame = tool_frame(page)
         frame.locator("#how").wait_for(timeout=WAIT_MS)
         assert frame.locator("#how").inner_text() == "cookie"
@@ -402,6 +404,8 @@ def test_the_partitioned_cookie_carries_the_login_where_third_party_cookies_are_
             )
             for c in cookies
         ] == [("127.0.0.1", "/lti", True, True, "None", "http://127.0.0.2")]
+        if target:
+            assert storage_log(page, target) == []
         assert refused == []
 
 

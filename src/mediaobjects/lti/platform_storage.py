@@ -33,10 +33,10 @@ How ``/lti/login`` and ``/lti/launch`` use it (``lti.cookies`` holds the cookie 
     # ... compare login_binding_hash(binding) with the login state's, as for a cookie ...
     # Leave the cookie in place after a launch: other launches in the page share it.
 
-``login_page`` continues to the platform's authorization URL as soon as either a cookie
-sticks in this frame or platform storage took the binding; with neither it shows "Open in
-a new tab", a link that starts the login again in a top-level tab, where the cookie is a
-first-party one. ``launch_page`` reads the binding back and re-posts the launch with it; when
+``login_page`` continues to the platform's authorization URL at once when a cookie sticks
+in this frame, and otherwise once platform storage took the binding; with neither it shows
+"Open in a new tab", a link that starts the login again in a top-level tab, where the cookie
+is a first-party one. ``launch_page`` reads the binding back and re-posts the launch with it; when
 the platform does not answer it shows the same fallback.
 
 Why a re-posted binding is trusted only from a same-origin POST: an attacker can run a login
@@ -208,11 +208,13 @@ def login_page(
     relaunch_url: str | None,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
 ) -> HTMLResponse:
-    """The login initiation's answer in place of a bare redirect: its script checks that a
-    cookie sticks in this frame, puts ``binding`` into platform storage (when ``target``),
-    then goes on to ``auth_url`` (the platform's authorization request, every parameter in
-    its query). With neither cookie nor storage it shows "Open in a new tab"
-    (``relaunch_url``; without one, only the explanation). Set the cookie on the response."""
+    """The login initiation's answer in place of a bare redirect: its script goes on to
+    ``auth_url`` (the platform's authorization request, every parameter in its query) when a
+    cookie sticks in this frame, and otherwise puts ``binding`` into platform storage first
+    (when ``target``). With neither cookie nor storage it shows "Open in a new tab"
+    (``relaunch_url``; without one, only the explanation). Set the cookie on the response.
+    Worth rendering without a ``target`` too: it is what notices a blocked cookie in time
+    to offer the new tab."""
     return _page(
         step="login",
         target=target,

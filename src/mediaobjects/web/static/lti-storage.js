@@ -2,9 +2,9 @@
 // "postMessage Storage", as Canvas implements lti.put_data and lti.get_data), for browsers
 // that keep no cookie for this service inside the LMS's iframe. The page
 // (lti/platform_storage.py) says what to do in the data-* attributes of #lti-storage:
-//   step    "login": check a cookie sticks here, put the binding into platform storage,
-//           then go on to the platform's authorization URL (data-next); with neither,
-//           show the fallback ("Open in a new tab").
+//   step    "login": go on to the platform's authorization URL (data-next) if a cookie
+//           sticks here; if not, put the binding into platform storage first; with
+//           neither, show the fallback ("Open in a new tab").
 //           "launch": get the binding back and re-post the launch form with it; with
 //           nothing stored or no answer, show the fallback.
 //   frame   lti_storage_target: "_parent" or the name of a frame beside this one.
@@ -103,7 +103,12 @@ function showFallback() {
 async function login() {
   const { frame, origin, key, value, next } = root.dataset;
   const timeout = Number(root.dataset.timeout);
-  const cookie = cookieSticks(root.dataset.cookiePath);
+  // The cookie first: where it sticks, the launch needs nothing else, and the LMS keeps
+  // nothing (Canvas keeps platform storage in its localStorage, which nothing expires).
+  if (cookieSticks(root.dataset.cookiePath)) {
+    window.location.replace(next);
+    return;
+  }
   let stored = false;
   const target = storageWindow(frame);
   if (target && origin) {
@@ -114,7 +119,7 @@ async function login() {
       stored = false;
     }
   }
-  if (cookie || stored) {
+  if (stored) {
     window.location.replace(next);
   } else {
     showFallback();

@@ -277,3 +277,11 @@ def test_the_blocked_page_says_what_happened() -> None:
     assert "hidden" not in page.first("section", **{"class": "lti-fallback"})
     assert "blocked" in body
     assert page.first("a", **{"class": "lti-new-tab"})["target"] == "_blank"
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "/lti/authorize", "data:text/html,x"])
+def test_a_page_never_sends_the_browser_to_anything_but_a_web_url(url: str) -> None:
+    with pytest.raises(ValueError):
+        login_page(state="s1", binding=BINDING, auth_url=url, target=None, relaunch_url=None)
+    with pytest.raises(ValueError):
+        launch_page(request({}), state="s1", id_token="t", target=TARGET, launch_url=url)

@@ -215,6 +215,9 @@ def login_page(
     (``relaunch_url``; without one, only the explanation). Set the cookie on the response.
     Worth rendering without a ``target`` too: it is what notices a blocked cookie in time
     to offer the new tab."""
+    if web_origin(auth_url) is None:
+        # Registrations hold https URLs; anything else here is a bug, never a page to send.
+        raise ValueError("the authorization URL must be an absolute http(s) URL")
     return _page(
         step="login",
         target=target,
@@ -241,15 +244,17 @@ def launch_page(
     ``state``, ``lti_storage_target`` and the binding (``BINDING_FIELD``) to ``launch_url``
     again, from this origin; with nothing stored or no answer it shows the fallback. The
     id_token is not checked here: the re-posted launch is checked as any other."""
-    own = f"{request.url.scheme}://{request.url.netloc}"
+    own = web_origin(str(request.url))
     form_origin = web_origin(launch_url)
+    if form_origin is None:
+        raise ValueError("the launch URL must be an absolute http(s) URL")
     return _page(
         step="launch",
         target=target,
         state=state,
         relaunch=relaunch_url,
         timeout_ms=timeout_ms,
-        form_origin=form_origin if form_origin not in (None, own) else None,
+        form_origin=form_origin if form_origin != own else None,
         launch_url=launch_url,
         fields={
             "id_token": id_token,

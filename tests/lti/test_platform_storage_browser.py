@@ -63,6 +63,9 @@ ONE_PROCESS = (
     "--disable-site-isolation-trials",
     "--disable-features=IsolateOrigins,site-per-process",
 )
+# And third-party cookies blocked, as the test's name says, wherever cookies are not blocked
+# for the tool's site altogether.
+BROWSER_ARGS = (*ONE_PROCESS, "--test-third-party-cookie-phaseout")
 # Generous: the page gives up after 3 s without an answer, then shows the fallback.
 WAIT_MS = 20_000
 
@@ -309,7 +312,7 @@ def test_the_login_round_trips_through_platform_storage_with_cookies_blocked(
     sites: Sites, tmp_path: Path, target: str
 ) -> None:
     with chromium_blocking_cookies(
-        tmp_path / "home", blocked_origins=(sites.tool,), args=ONE_PROCESS
+        tmp_path / "home", blocked_origins=(sites.tool,), args=BROWSER_ARGS
     ) as context:
         page, refused = open_course(context, sites, urlencode({"target": target}))
         frame = tool_frame(page)
@@ -338,7 +341,7 @@ def test_a_platform_that_does_not_answer_gets_open_in_a_new_tab(
     sites: Sites, tmp_path: Path
 ) -> None:
     with chromium_blocking_cookies(
-        tmp_path / "home", blocked_origins=(sites.tool,), args=ONE_PROCESS
+        tmp_path / "home", blocked_origins=(sites.tool,), args=BROWSER_ARGS
     ) as context:
         page, refused = open_course(
             context, sites, urlencode({"target": FORWARDING, "mode": "silent"})
@@ -381,9 +384,7 @@ def test_a_platform_that_does_not_answer_gets_open_in_a_new_tab(
 def test_the_partitioned_cookie_carries_the_login_where_third_party_cookies_are_blocked(
     sites: Sites, tmp_path: Path, target: str
 ) -> None:
-    with chromium_blocking_cookies(
-        tmp_path / "home", args=(*ONE_PROCESS, "--test-third-party-cookie-phaseout")
-    ) as context:
+    with chromium_blocking_cookies(tmp_path / "home", args=BROWSER_ARGS) as context:
         # Offered or not, platform storage is left alone where the cookie sticks.
         query = urlencode({"target": target}) if target else ""
         page, refused = open_course(context, sites, query)
@@ -438,7 +439,7 @@ def test_an_attackers_page_cannot_post_its_own_binding_at_the_launch(
         BINDING_FIELD: binding.group(1),
     }
     with chromium_blocking_cookies(
-        tmp_path / "home", blocked_origins=(sites.tool,), args=ONE_PROCESS
+        tmp_path / "home", blocked_origins=(sites.tool,), args=BROWSER_ARGS
     ) as context:
         page = context.new_page()
         page.goto(f"{sites.platform}/forge?{urlencode(forged)}")

@@ -430,8 +430,8 @@ def test_an_attackers_page_cannot_post_its_own_binding_at_the_launch(
     key = re.search(r'data-key="mediaobjects_login_([^"]+)"', body)
     assert binding is not None and key is not None
     state = key.group(1)
-    nonce = sites.states[state][1]
-    claims = {"sub": "attacker", "nonce": nonce}
+    # The id_token the LMS would issue for the attacker's own login (with its nonce).
+    claims = {"sub": "attacker", "nonce": sites.states[state][1]}
     forged = {
         "id_token": base64.urlsafe_b64encode(json.dumps(claims).encode()).decode(),
         "state": state,

@@ -175,7 +175,9 @@ window.addEventListener("message", (event) => {
   if (!m.key || !m.message_id) {
     reply.error = {code: "bad_request", message: "Missing required 'key' field"};
   } else if (m.subject === "lti.put_data") {
-    if (m.value) { bucket[m.key] = m.value; reply.value = m.value; } else { delete bucket[m.key]; }
+    // "forget": a platform that says it stored the value and then lost it (storage cleared).
+    if (m.value) { if (MODE !== "forget") bucket[m.key] = m.value; reply.value = m.value; }
+    else { delete bucket[m.key]; }
   } else {
     reply.value = m.key in bucket ? bucket[m.key] : null;
   }
@@ -377,6 +379,31 @@ def test_a_platform_that_does_not_answer_gets_open_in_a_new_tab(
         assert axe_violations(popup) == []
         popup.screenshot(path=str(artifacts_dir() / "lti-fallback-top-level.png"))
         assert sites.authorizations == 0
+        assert refused == []
+
+
+def test_a_launch_whose_login_the_platform_lost_gets_the_fallback(
+    sites: Sites, tmp_path: Path
+) -> None:
+    with chromium_blocking_cookies(
+        tmp_path / "home", blocked_origins=(sites.tool,), args=BROWSER_ARGS
+    ) as context:
+        page, refused = open_course(
+            context, sites, urlencode({"target": FORWARDING, "mode": "forget"})
+        )
+        frame = tool_frame(page)
+        frame.locator(".lti-fallback").wait_for(state="visible", timeout=WAIT_MS)
+        # Signed in at the platform, came back, and found nothing to prove the login with.
+        assert sites.authorizations == 1
+        assert frame.locator("#lti-storage").get_attribute("data-step") == "launch"
+        assert [entry[0] for entry in storage_log(page, FORWARDING)] == [
+            "lti.put_data",
+            "lti.get_data",
+        ]
+        assert "start mediaobjects again" in frame.locator(".lti-fallback").inner_text()
+        assert frame.locator("#how").count() == 0
+        # Nothing was used up: the login state still waits for a launch that proves it.
+        assert len(sites.states) == 1
         assert refused == []
 
 

@@ -7,7 +7,7 @@ origin only), from its ``post_message_forwarding`` frame or from the page itself
 
 What a person would notice: with the tool's cookies blocked the launch still completes,
 through platform storage; when the platform does not answer, "Open in a new tab" appears
-instead of a broken frame; with only third-party cookies blocked the partitioned cookie
+instead of a broken frame, and a launch whose stored login is gone says what to do; with only third-party cookies blocked the partitioned cookie
 carries the login; an attacker's page cannot post its own state and binding at the launch."""
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ not write to, and kept after the run."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -33,17 +34,21 @@ ARGS = [
 ]
 
 
-@contextmanager
-def chromium(home: Path) -> Iterator[Any]:
+def _environment(home: Path) -> dict[str, str | float | bool]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.fail("Debian's chromium is missing: apt-get install -y chromium (make test does it)")
     # Chromium keeps crash-report settings and a dconf cache under the home directory.
-    env: dict[str, str | float | bool] = {
+    return {
         **os.environ,
         "HOME": str(home),
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_CACHE_HOME": str(home / ".cache"),
     }
+
+
+@contextmanager
+def chromium(home: Path) -> Iterator[Any]:
+    env = _environment(home)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=ARGS, headless=True, env=env
@@ -52,6 +57,35 @@ def chromium(home: Path) -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def chromium_blocking_cookies(
+    home: Path, *, blocked_origins: tuple[str, ...] = (), args: tuple[str, ...] = ()
+) -> Iterator[Any]:
+    """A browser context (Playwright's persistent one: Chromium reads its content settings
+    from the profile) that stores no cookie at all for ``blocked_origins``, in any frame,
+    partitioned or not, as a person's "block cookies for this site" setting does and as
+    Safari does for third-party frames. ``args``: more Chromium switches."""
+    env = _environment(home)
+    profile = home / "profile"
+    (profile / "Default").mkdir(parents=True, exist_ok=True)
+    exceptions = {f"{origin},*": {"setting": 2} for origin in blocked_origins}
+    preferences = {"profile": {"content_settings": {"exceptions": {"cookies": exceptions}}}}
+    (profile / "Default" / "Preferences").write_text(json.dumps(preferences))
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            args=[*ARGS, *args],
+            headless=True,
+            env=env,
+            viewport={"width": 1100, "height": 800},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
 
 
 def axe_violations(page: Any) -> list[str]:

@@ -16,13 +16,15 @@ from tests.support.remote import RemoteService
 
 
 @contextmanager
-def live_server(app: Any) -> Iterator[str]:
+def live_server(app: Any, host: str = "127.0.0.1") -> Iterator[str]:
+    """``host``: another loopback address (127.0.0.2, ...) serves a second site, e.g. an LMS
+    page framing the service, which a browser treats as cross-site (ports do not count)."""
     if isinstance(app, RemoteService):
         # Already running elsewhere (tests/support/remote.py).
         yield app.url
         return
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -32,7 +34,7 @@ def live_server(app: Any) -> Iterator[str]:
             raise RuntimeError("the live server did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=15)

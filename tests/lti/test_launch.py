@@ -20,6 +20,7 @@ from tests.support.lti_platform import (
     Browser,
     Person,
     Platform,
+    authorization_url,
 )
 from tests.support.media import fake_mp4
 
@@ -219,9 +220,9 @@ def test_the_login_cookie_is_for_frames_and_is_cleared_by_the_launch(
         follow_redirects=False,
     )
     cookie = started.headers["set-cookie"]
-    for attribute in ("Secure", "SameSite=None", "Partitioned", "HttpOnly", "Path=/lti/"):
+    for attribute in ("Secure", "SameSite=None", "Partitioned", "HttpOnly", "Path=/lti;"):
         assert attribute in cookie
-    query = platform.authorize(started.headers["location"], person.sub)
+    query = platform.authorize(authorization_url(started), person.sub)
     claims = platform.claims(person, query["nonce"], context=FILM)
     done = browser.post_launch(platform.sign(claims), query["state"])
     assert done.status_code == 200

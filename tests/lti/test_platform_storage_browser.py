@@ -1,60 +1,52 @@
-"""The login state in a real browser (Debian's chromium, headless) inside an LMS's iframe on
-another site, the tool on 127.0.0.1 and the "LMS" on 127.0.0.2. The LMS answers
-``lti.put_data`` / ``lti.get_data`` as Canvas does (per tool origin, to the asking window and
-origin only), from its ``post_message_forwarding`` frame or from the page itself
-(``_parent``). A stand-in for /lti/login and /lti/launch wires ``lti.cookies`` and
-``lti.platform_storage`` the way their docstring says the core does.
+"""The login in a real browser (Debian's chromium, headless) inside an LMS's iframe on another
+site, through the service's own /lti/login and /lti/launch: the tool on 127.0.0.1, the "LMS"
+on 127.0.0.2 (a strict test platform: it checks the redirect URI and signs real id_tokens).
+The LMS answers ``lti.put_data`` / ``lti.get_data`` as Canvas does (per tool origin, to the
+asking window and origin only), from its ``post_message_forwarding`` frame or from the page
+itself (``_parent``).
 
 What a person would notice: with the tool's cookies blocked the launch still completes,
 through platform storage; when the platform does not answer, "Open in a new tab" appears
-instead of a broken frame, and a launch whose stored login is gone says what to do; with only third-party cookies blocked the partitioned cookie
-carries the login; an attacker's page cannot post its own state and binding at the launch."""
+instead of a broken frame, and a launch whose stored login is gone says what to do; with only
+third-party cookies blocked the partitioned cookie carries the login; an attacker's page
+cannot post its own state and binding at the launch."""
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import re
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from mediaobjects.lti.cookies import (
-    LOGIN_COOKIE,
-    login_binding_hash,
-    new_login_binding,
-    read_login_cookie,
-    set_login_cookie,
-)
-from mediaobjects.lti.platform_storage import (
-    BINDING_FIELD,
-    STORAGE_TARGET_FIELD,
-    blocked_page,
-    launch_page,
-    login_page,
-    posted_binding,
-    relaunch_url,
-    storage_target,
-)
-from mediaobjects.web.static import router as static_router
+from mediaobjects.app import create_app
+from mediaobjects.context import AppContext, build_context
+from mediaobjects.lti.cookies import COOKIE_PREFIX
+from mediaobjects.lti.platform_storage import BINDING_FIELD, STORAGE_TARGET_FIELD
+from mediaobjects.lti.registrations import RegistrationInput, register_platform
+from mediaobjects.settings import Settings
+from mediaobjects.storage.local import LocalStorage
+from tests.lti.helpers import user_exists
 from tests.support.browser import artifacts_dir, axe_violations, chromium_blocking_cookies
 from tests.support.live import live_server
+from tests.support.lti_platform import INSTRUCTOR, Person, Platform
 
 pytestmark = pytest.mark.live
 # Canvas's name for the frame beside the tool that carries platform storage.
 FORWARDING = "post_message_forwarding"
-USER = "user-7"
+TEACHER = Person("user-7", "Robin Framed", "robin@lms.example.edu", [INSTRUCTOR])
+ATTACKER = Person("attacker", "Mallory", "mallory@lms.example.edu", [INSTRUCTOR])
+CONTEXT = {"id": "course-7", "title": "Week by week"}
 # Frames in the browser's main process: the tool's frame goes tool -> LMS (authorization) ->
 # tool, and with one process per site Playwright lost track of it after the swap back about
 # half the time (the launch had completed). What a page can see (origins, cookies,
@@ -68,93 +60,36 @@ ONE_PROCESS = (
 BROWSER_ARGS = (*ONE_PROCESS, "--test-third-party-cookie-phaseout")
 # Generous: the page gives up after 3 s without an answer, then shows the fallback.
 WAIT_MS = 20_000
+SIGNED_IN = "You are signed in from your LMS as"
 
 
 @dataclass
 class Sites:
     tool: str = ""
     platform: str = ""
-    # The stand-in core's login states: state -> (binding hash, nonce).
-    states: dict[str, tuple[str, str]] = field(default_factory=dict)
+    lms: Platform = field(default_factory=Platform)
     authorizations: int = 0
+    ctx: AppContext | None = None
 
+    @property
+    def launch_url(self) -> str:
+        return self.tool + "/lti/launch"
 
-def tool_app(sites: Sites) -> FastAPI:
-    """The tool as the core would wire it, on paths of its own (the core's /lti/login and
-    /lti/launch are not this test's)."""
-    app = FastAPI()
-    app.include_router(static_router)
+    def id_token(self, person: Person, nonce: str) -> str:
+        return self.lms.sign(self.lms.claims(person, nonce, context=CONTEXT))
 
-    @app.get("/lti/test-login")
-    def login(request: Request) -> Response:
-        params = dict(request.query_params)
-        state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
-        binding = read_login_cookie(request) or new_login_binding()
-        sites.states[state] = (login_binding_hash(binding), nonce)
-        auth = sites.platform + "/auth"
-        authorize = (
-            auth
-            + "?"
-            + urlencode(
-                {
-                    "scope": "openid",
-                    "response_type": "id_token",
-                    "response_mode": "form_post",
-                    "prompt": "none",
-                    "client_id": params.get("client_id", ""),
-                    "redirect_uri": sites.tool + "/lti/test-launch",
-                    "login_hint": params.get("login_hint", ""),
-                    "lti_message_hint": params.get("lti_message_hint", ""),
-                    "state": state,
-                    "nonce": nonce,
-                }
-            )
-        )
-        response = login_page(
-            state=state,
-            binding=binding,
-            auth_url=authorize,
-            target=storage_target(params.get(STORAGE_TARGET_FIELD), auth),
-            relaunch_url=relaunch_url(sites.tool + "/lti/test-login", params),
-        )
-        set_login_cookie(response, binding)
-        return response
-
-    @app.post("/lti/test-launch")
-    async def launch(request: Request) -> Response:
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-        state = form.get("state", "")
-        if state not in sites.states:
-            return HTMLResponse("<h1>Unknown state</h1>", status_code=400)
-        expected, nonce = sites.states[state]
-        how = "cookie"
-        binding = read_login_cookie(request)
-        if binding is None:
-            how = "platform storage"
-            binding = posted_binding(request, form.get(BINDING_FIELD), own_origin=sites.tool)
-        if binding is None:
-            target = storage_target(form.get(STORAGE_TARGET_FIELD), sites.platform + "/auth")
-            if target is not None:
-                return launch_page(
-                    request,
-                    state=state,
-                    id_token=form.get("id_token", ""),
-                    target=target,
-                    launch_url=sites.tool + "/lti/test-launch",
-                )
-            return blocked_page()
-        if login_binding_hash(binding) != expected:
-            return HTMLResponse("<h1>Not the browser that signed in</h1>", status_code=403)
-        del sites.states[state]
-        claims = json.loads(base64.urlsafe_b64decode(form.get("id_token", "")))
-        if claims.get("nonce") != nonce:
-            return HTMLResponse("<h1>Wrong nonce</h1>", status_code=403)
-        return HTMLResponse(
-            f'<h1>Launched</h1><p id="how">{html.escape(how)}</p>'
-            f'<p id="user">{html.escape(claims["sub"])}</p>'
-        )
-
-    return app
+    def initiation(self, person: Person, target: str = "") -> dict[str, str]:
+        found = {
+            "iss": self.lms.issuer,
+            "client_id": self.lms.client_id,
+            "login_hint": person.sub,
+            "lti_message_hint": target,
+            "target_link_uri": self.launch_url,
+            "lti_deployment_id": self.lms.deployment_id,
+        }
+        if target:
+            found[STORAGE_TARGET_FIELD] = target
+        return found
 
 
 # Canvas's platform storage (ui/shared/lti/jquery: messages.ts, subjects/lti.put_data.ts,
@@ -186,6 +121,23 @@ window.addEventListener("message", (event) => {
 """
 
 
+def auto_post(action: str, fields: dict[str, str], *, pause: bool = False) -> str:
+    inputs = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+        for k, v in fields.items()
+    )
+    if pause:
+        # The test looks at the browser's cookies between login and launch, then goes on.
+        return (
+            f'<!doctype html><form method="post" action="{html.escape(action)}">{inputs}'
+            "<button>Continue</button></form>"
+        )
+    return (
+        f'<!doctype html><form method="post" action="{html.escape(action)}">{inputs}</form>'
+        "<script>document.forms[0].submit()</script>"
+    )
+
+
 def platform_app(sites: Sites) -> Starlette:
     def storage(mode: str) -> str:
         return STORAGE_SCRIPT % {"tool": json.dumps(sites.tool), "mode": json.dumps(mode)}
@@ -195,17 +147,10 @@ def platform_app(sites: Sites) -> Starlette:
         frame (Canvas) or answering itself (``_parent``)."""
         target = request.query_params.get("target", "")
         mode = request.query_params.get("mode", "answer")
-        initiation = {
-            "iss": sites.platform,
-            "client_id": "10000000000001",
-            "login_hint": USER,
-            "lti_message_hint": target,
-            "target_link_uri": sites.tool + "/lti/test-launch",
-            "lti_deployment_id": "d1",
-        }
-        if target:
-            initiation[STORAGE_TARGET_FIELD] = target
-        src = sites.tool + "/lti/test-login?" + urlencode(initiation)
+        initiation = sites.initiation(TEACHER, target)
+        if mode == "pause":
+            initiation["lti_message_hint"] = "pause:" + target
+        src = sites.tool + "/lti/login?" + urlencode(initiation)
         own = f"<script>{storage(mode)}</script>" if target == "_parent" else ""
         forwarder = (
             f'<iframe name="{FORWARDING}" src="/forwarder?mode={mode}" hidden></iframe>'
@@ -223,65 +168,64 @@ def platform_app(sites: Sites) -> Starlette:
         return HTMLResponse(f"<!doctype html><script>{storage(mode)}</script>")
 
     def authorize(request: Request) -> HTMLResponse:
-        """The OIDC authorization endpoint: checks the redirect URI exactly, then posts the
-        id_token (claims only: the stand-in core checks no signature) to the tool."""
-        q = request.query_params
-        if q.get("redirect_uri") != sites.tool + "/lti/test-launch":
-            return HTMLResponse("bad redirect_uri", status_code=400)
+        """The OIDC authorization endpoint: checks the tool's request to the letter, then
+        posts a signed id_token to the redirect URI (the storage target travels in
+        ``lti_message_hint`` here, as a platform keeps it in its own launch record)."""
+        query = sites.lms.authorize(str(request.url), TEACHER.sub)
         sites.authorizations += 1
-        claims = {"sub": q["login_hint"], "nonce": q["nonce"]}
-        fields = {
-            "id_token": base64.urlsafe_b64encode(json.dumps(claims).encode()).decode(),
-            "state": q["state"],
-        }
-        if q.get("lti_message_hint"):
-            fields[STORAGE_TARGET_FIELD] = q["lti_message_hint"]
-        return HTMLResponse(auto_post(q["redirect_uri"], fields))
+        hint = query.get("lti_message_hint", "")
+        pause = hint.startswith("pause:")
+        target = hint.removeprefix("pause:")
+        fields = {"id_token": sites.id_token(TEACHER, query["nonce"]), "state": query["state"]}
+        if target:
+            fields[STORAGE_TARGET_FIELD] = target
+        return HTMLResponse(auto_post(query["redirect_uri"], fields, pause=pause))
 
     def forge(request: Request) -> HTMLResponse:
-        """An attacker's page: its own state, binding and id_token posted straight at the
+        """An attacker's page: their own state, binding and id_token posted straight at the
         tool's launch, inside a frame beside a storage frame of this site."""
-        q = dict(request.query_params)
-        src = "/forge-form?" + urlencode(q)
+        src = "/forge-form?" + urlencode(dict(request.query_params))
         return HTMLResponse(
             f'<!doctype html><iframe name="{FORWARDING}" src="/forwarder" hidden></iframe>'
             f'<iframe name="tool" title="tool" src="{html.escape(src)}"></iframe>'
         )
 
     def forge_form(request: Request) -> HTMLResponse:
-        return HTMLResponse(auto_post(sites.tool + "/lti/test-launch", dict(request.query_params)))
+        return HTMLResponse(auto_post(sites.launch_url, dict(request.query_params)))
 
     return Starlette(
         routes=[
             Route("/course", course),
             Route("/forwarder", forwarder),
-            Route("/auth", authorize),
+            Route(urlsplit(sites.lms.auth_login_url).path, authorize),
             Route("/forge", forge),
             Route("/forge-form", forge_form),
         ]
     )
 
 
-def auto_post(action: str, fields: dict[str, str]) -> str:
-    inputs = "".join(
-        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-        for k, v in fields.items()
-    )
-    return (
-        f'<!doctype html><form method="post" action="{html.escape(action)}">{inputs}</form>'
-        "<script>document.forms[0].submit()</script>"
-    )
-
-
 @pytest.fixture
-def sites() -> Iterator[Sites]:
+def sites(settings: Settings) -> Iterator[Sites]:
     found = Sites()
-    with (
-        live_server(tool_app(found)) as tool,
-        live_server(platform_app(found), host="127.0.0.2") as platform,
-    ):
-        found.tool, found.platform = tool, platform
-        yield found
+    with live_server(platform_app(found), host="127.0.0.2") as platform:
+        found.platform = platform
+        found.lms = Platform(issuer=platform)
+        # Known once the tool's server is up (below); the platform reads it per request.
+        ctx = build_context(
+            settings,
+            storage=LocalStorage(settings.data_dir / "files"),
+            lti_key_set_fetcher=lambda url, timeout: found.lms.fetch(url, timeout),
+        )
+        found.ctx = ctx
+        with ctx.write() as session:
+            register_platform(session, RegistrationInput(**found.lms.registration()))
+        try:
+            with live_server(create_app(context=ctx)) as tool:
+                found.tool = tool
+                found.lms.launch_url = found.launch_url
+                yield found
+        finally:
+            ctx.close()
 
 
 def open_course(context: Any, sites: Sites, query: str) -> tuple[Any, list[str]]:
@@ -309,6 +253,16 @@ def storage_log(page: Any, target: str) -> list[list[Any]]:
     return log
 
 
+def wait_signed_in(page: Any) -> Any:
+    message = tool_frame(page).get_by_text(SIGNED_IN)
+    message.wait_for(timeout=WAIT_MS)
+    return message
+
+
+def login_cookies(context: Any) -> list[dict[str, Any]]:
+    return [c for c in context.cookies() if c["name"].startswith(COOKIE_PREFIX)]
+
+
 @pytest.mark.parametrize("target", [FORWARDING, "_parent"])
 def test_the_login_round_trips_through_platform_storage_with_cookies_blocked(
     sites: Sites, tmp_path: Path, target: str
@@ -317,11 +271,7 @@ def test_the_login_round_trips_through_platform_storage_with_cookies_blocked(
         tmp_path / "home", blocked_origins=(sites.tool,), args=BROWSER_ARGS
     ) as context:
         page, refused = open_course(context, sites, urlencode({"target": target}))
-        frame = tool_frame(page)
-        frame.locator("#how").wait_for(timeout=WAIT_MS)
-        assert frame.locator("h1").inner_text() == "Launched"
-        assert frame.locator("#how").inner_text() == "platform storage"
-        assert frame.locator("#user").inner_text() == USER
+        assert TEACHER.name in wait_signed_in(page).inner_text()
         # The browser really kept no cookie of the tool, partitioned or not: storage did it.
         assert [c for c in context.cookies() if c["domain"] == "127.0.0.1"] == []
         # Stored at login, read at launch, then removed: nothing left in the platform.
@@ -336,7 +286,6 @@ def test_the_login_round_trips_through_platform_storage_with_cookies_blocked(
         holder = page.main_frame if target == "_parent" else page.frame(name=FORWARDING)
         assert holder.evaluate("(tool) => window.platformStore[tool]", sites.tool) == {}
         assert refused == []
-        assert sites.states == {}
 
 
 def test_a_platform_that_does_not_answer_gets_open_in_a_new_tab(
@@ -359,16 +308,14 @@ def test_a_platform_that_does_not_answer_gets_open_in_a_new_tab(
         assert [entry[0] for entry in storage_log(page, FORWARDING)] == ["lti.put_data"]
         assert sites.authorizations == 0
         assert frame.locator("#lti-storage").get_attribute("data-step") == "login"
-        # The link starts the same launch again, top level, without the storage target.
+        # The link starts the same login again, top level, without the storage target.
         with page.expect_popup() as popup_info:
             link.click()
         popup = popup_info.value
         opened = urlsplit(popup.url)
-        assert (opened.scheme + "://" + opened.netloc, opened.path) == (
-            sites.tool,
-            "/lti/test-login",
-        )
-        assert f"login_hint={USER}" in opened.query and STORAGE_TARGET_FIELD not in opened.query
+        assert (opened.scheme + "://" + opened.netloc, opened.path) == (sites.tool, "/lti/login")
+        sent = parse_qs(opened.query)
+        assert sent["login_hint"] == [TEACHER.sub] and STORAGE_TARGET_FIELD not in sent
         page.screenshot(path=str(artifacts_dir() / "lti-fallback-in-frame.png"))
         # This browser blocks the tool's cookies everywhere, so the new tab cannot sign in
         # either: it says how to get on rather than offering yet another tab.
@@ -401,9 +348,8 @@ def test_a_launch_whose_login_the_platform_lost_gets_the_fallback(
             "lti.get_data",
         ]
         assert "start mediaobjects again" in frame.locator(".lti-fallback").inner_text()
-        assert frame.locator("#how").count() == 0
-        # Nothing was used up: the login state still waits for a launch that proves it.
-        assert len(sites.states) == 1
+        assert frame.get_by_text(SIGNED_IN).count() == 0
+        assert sites.ctx is not None and not user_exists(sites.ctx, f"lti-1-{TEACHER.sub}")
         assert refused == []
 
 
@@ -413,14 +359,13 @@ def test_the_partitioned_cookie_carries_the_login_where_third_party_cookies_are_
 ) -> None:
     with chromium_blocking_cookies(tmp_path / "home", args=BROWSER_ARGS) as context:
         # Offered or not, platform storage is left alone where the cookie sticks.
-        query = urlencode({"target": target}) if target else ""
+        query = urlencode({"target": target, "mode": "pause"})
         page, refused = open_course(context, sites, query)
         frame = tool_frame(page)
-        frame.locator("#how").wait_for(timeout=WAIT_MS)
-        assert frame.locator("#how").inner_text() == "cookie"
-        assert frame.locator("#user").inner_text() == USER
-        # Kept in the LMS's partition only (the LMS's site, ports do not count).
-        cookies = [c for c in context.cookies() if c["name"] == LOGIN_COOKIE]
+        proceed = frame.get_by_role("button", name="Continue")
+        proceed.wait_for(timeout=WAIT_MS)
+        # Between login and launch: the login's cookie, kept in the LMS's partition only
+        # (the LMS's site, ports do not count).
         assert [
             (
                 c["domain"],
@@ -430,8 +375,12 @@ def test_the_partitioned_cookie_carries_the_login_where_third_party_cookies_are_
                 c["sameSite"],
                 c.get("partitionKey"),
             )
-            for c in cookies
+            for c in login_cookies(context)
         ] == [("127.0.0.1", "/lti", True, True, "None", "http://127.0.0.2")]
+        proceed.click()
+        assert TEACHER.name in wait_signed_in(page).inner_text()
+        # Used and removed by the launch.
+        assert login_cookies(context) == []
         if target:
             assert storage_log(page, target) == []
         assert refused == []
@@ -441,27 +390,19 @@ def test_an_attackers_page_cannot_post_its_own_binding_at_the_launch(
     sites: Sites, tmp_path: Path
 ) -> None:
     # The attacker signs in on their own (no browser needed) and reads their state and
-    # binding off the login page, then has the victim's browser post them with their
-    # id_token from the attacker's site.
+    # binding off the login page, gets their own id_token from the LMS, then has the
+    # victim's browser post them from the attacker's site.
     with httpx.Client() as attacker:
         login = attacker.get(
-            sites.tool + "/lti/test-login",
-            params={
-                "iss": sites.platform,
-                "login_hint": "attacker",
-                STORAGE_TARGET_FIELD: "_parent",
-            },
+            sites.tool + "/lti/login", params=sites.initiation(ATTACKER, "_parent")
         )
-    body = login.text
-    binding = re.search(r'data-value="([^"]+)"', body)
-    key = re.search(r'data-key="mediaobjects_login_([^"]+)"', body)
-    assert binding is not None and key is not None
-    state = key.group(1)
-    # The id_token the LMS would issue for the attacker's own login (with its nonce).
-    claims = {"sub": "attacker", "nonce": sites.states[state][1]}
+    binding = re.search(r'data-value="([^"]+)"', login.text)
+    onward = re.search(r'data-next="([^"]+)"', login.text)
+    assert binding is not None and onward is not None
+    query = {k: v[0] for k, v in parse_qs(urlsplit(html.unescape(onward.group(1))).query).items()}
     forged = {
-        "id_token": base64.urlsafe_b64encode(json.dumps(claims).encode()).decode(),
-        "state": state,
+        "id_token": sites.id_token(ATTACKER, query["nonce"]),
+        "state": query["state"],
         STORAGE_TARGET_FIELD: FORWARDING,
         BINDING_FIELD: binding.group(1),
     }
@@ -471,9 +412,8 @@ def test_an_attackers_page_cannot_post_its_own_binding_at_the_launch(
         page = context.new_page()
         page.goto(f"{sites.platform}/forge?{urlencode(forged)}")
         frame = tool_frame(page)
-        frame.get_by_role("heading", level=2).wait_for(timeout=WAIT_MS)
         frame.locator(".lti-fallback").wait_for(state="visible", timeout=WAIT_MS)
         assert frame.locator("h1").inner_text() == "Opening mediaobjects"
-        assert frame.locator("#how").count() == 0
-    # Still unused: the forged launch never got through.
-    assert state in sites.states
+        assert frame.get_by_text(SIGNED_IN).count() == 0
+    # The forged launch never got through: no session, no user for the attacker.
+    assert sites.ctx is not None and not user_exists(sites.ctx, f"lti-1-{ATTACKER.sub}")

@@ -54,8 +54,11 @@ class Platform:
         issuer: str = "https://lms.example.edu",
         client_id: str = "10000000000042",
         deployment_id: str = "7:deployment",
+        launch_url: str = LAUNCH_URL,
     ) -> None:
         self.issuer = issuer
+        # The tool's redirect URI as registered with this platform.
+        self.launch_url = launch_url
         self.client_id = client_id
         self.deployment_id = deployment_id
         self.auth_login_url = f"{issuer}/api/lti/authorize_redirect"
@@ -130,7 +133,7 @@ class Platform:
             CLAIM + "message_type": message_type,
             CLAIM + "version": "1.3.0",
             CLAIM + "deployment_id": self.deployment_id,
-            CLAIM + "target_link_uri": LAUNCH_URL,
+            CLAIM + "target_link_uri": self.launch_url,
             CLAIM + "roles": person.roles,
         }
         if nonce is not None:
@@ -174,7 +177,7 @@ class Platform:
         assert query["prompt"] == "none"
         assert query["client_id"] == self.client_id
         # Registered redirect URIs must match exactly.
-        assert query["redirect_uri"] == LAUNCH_URL, query["redirect_uri"]
+        assert query["redirect_uri"] == self.launch_url, query["redirect_uri"]
         assert query["login_hint"] == login_hint
         assert len(query["state"]) >= 32 and len(query["nonce"]) >= 16
         return query
@@ -212,6 +215,18 @@ class Platform:
         return items
 
 
+def authorization_url(response: Any) -> str:
+    """Where the login page's script goes on to (the platform's authorization request),
+    once the login cookie stuck in its frame."""
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    found = re.search(
+        r'<div id="lti-storage" data-step="login"[^>]* data-next="([^"]+)"', response.text
+    )
+    assert found is not None, response.text
+    return unescape(found.group(1))
+
+
 @dataclass
 class Login:
     """A started login: the authentication request's parameters (state, nonce)."""
@@ -237,8 +252,7 @@ class Browser:
             **extra,
         }
         response = self.client.post("/lti/login", data=params, follow_redirects=False)
-        assert response.status_code == 302, response.text
-        query = self.platform.authorize(response.headers["location"], person.sub)
+        query = self.platform.authorize(authorization_url(response), person.sub)
         return Login(query["state"], query["nonce"])
 
     def post_launch(self, id_token: str, state: str) -> Any:

@@ -2,7 +2,7 @@
 is checked against a registration (issuer, client_id, the deployment hint, ``target_link_uri``
 ours), a login state is stored (digests of the state and of the browser-binding cookie, the
 nonce, an expiry), and the platform gets its authorization request. Also the helpers the
-launch shares with it: digests, the binding cookie's name, comparing endpoints."""
+launch shares with it: digests, comparing endpoints."""
 
 from __future__ import annotations
 
@@ -17,20 +17,14 @@ from sqlalchemy.orm import Session
 from mediaobjects.errors import BadRequest, Forbidden, NotFound
 from mediaobjects.lti import registrations
 from mediaobjects.lti import repository as repo
+from mediaobjects.lti.cookies import login_cookie_name, new_login_binding
 from mediaobjects.lti.models import LtiLoginState
 
 MAX_PARAM = 2048
-BINDING_COOKIE_PREFIX = "mediaobjects_lti_"
 
 
 def digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def binding_cookie_name(state: str) -> str:
-    """The cookie that binds one login to its browser. One per login (named after its
-    state): an LMS page with several embedded videos starts several logins at once."""
-    return BINDING_COOKIE_PREFIX + digest(state)[:24]
 
 
 def same_endpoint(url: str, ours: str) -> bool:
@@ -66,6 +60,8 @@ class LoginRequest:
 @dataclass(frozen=True)
 class LoginStarted:
     redirect_url: str
+    # The registration's authorization endpoint: the origin platform storage answers from.
+    auth_login_url: str
     state: str
     cookie_name: str
     # The browser-binding cookie's value (only its digest is stored).
@@ -125,7 +121,7 @@ def start_login(
     repo.delete_expired(session, now)
     state = secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(24)
-    browser_token = secrets.token_urlsafe(32)
+    browser_token = new_login_binding()
     session.add(
         LtiLoginState(
             state_digest=digest(state),
@@ -153,8 +149,9 @@ def start_login(
     separator = "&" if urlsplit(registration.auth_login_url).query else "?"
     return LoginStarted(
         redirect_url=registration.auth_login_url + separator + urlencode(params),
+        auth_login_url=registration.auth_login_url,
         state=state,
-        cookie_name=binding_cookie_name(state),
+        cookie_name=login_cookie_name(state),
         browser_token=browser_token,
         max_age=int(lifetime.total_seconds()),
     )

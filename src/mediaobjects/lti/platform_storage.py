@@ -8,30 +8,12 @@ and "postMessage Storage"; Canvas's ``lti.put_data`` / ``lti.get_data``), and sa
 authorization origin as target origin, and only answers from that window and origin count.
 The browser side is ``web/static/lti-storage.js``; this module renders its two pages.
 
-How ``/lti/login`` and ``/lti/launch`` use it (``lti.cookies`` holds the cookie half)::
-
-    # /lti/login (GET or POST), after the registration is found:
-    binding = read_login_cookie(request) or new_login_binding()
-    # ... store the login state with login_binding_hash(binding) ...
-    target = storage_target(params.get(STORAGE_TARGET_FIELD), registration.auth_login_url)
-    response = login_page(state=state, binding=binding, auth_url=authorize_url,
-                          target=target, relaunch_url=relaunch_url(login_url, params))
-    set_login_cookie(response, binding)   # every login: it renews the cookie's lifetime
-
-    # /lti/launch (POST): the binding from the cookie or, when the launch page re-posts
-    # it after reading platform storage, from the form (same-origin POSTs only).
-    binding = read_login_cookie(request) or posted_binding(
-        request, form.get(BINDING_FIELD), own_origin=public_origin)
-    if binding is None:
-        # The login state (found by ``state``) names the registration. Nothing is used up
-        # yet: the re-posted launch is the one that consumes state and nonce.
-        target = storage_target(form.get(STORAGE_TARGET_FIELD), registration.auth_login_url)
-        if target is not None:
-            return launch_page(request, state=form["state"], id_token=form["id_token"],
-                               target=target, launch_url=launch_url)
-        return blocked_page(relaunch_url=None)  # no cookie and no platform storage
-    # ... compare login_binding_hash(binding) with the login state's, as for a cookie ...
-    # Leave the cookie in place after a launch: other launches in the page share it.
+How ``/lti/login`` and ``/lti/launch`` use it (``lti.tool_routes``; ``lti.cookies`` holds
+the cookie half): the login stores a login state with the digest of a new binding, answers
+``login_page`` and sets the login's cookie (one per login, named after its state). The
+launch takes the binding from that cookie or, when the launch page re-posts it after reading
+platform storage, from the form (``posted_binding``: same-origin POSTs only). With neither,
+nothing is used up: ``launch_page`` when the platform offers storage, else ``blocked_page``.
 
 ``login_page`` continues to the platform's authorization URL at once when a cookie sticks
 in this frame, and otherwise once platform storage took the binding; with neither it shows

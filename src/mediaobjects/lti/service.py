@@ -127,6 +127,19 @@ class PendingLaunch:
     key_set_url: str
 
 
+class NoLoginBinding(Forbidden):
+    """A launch of a pending login that came back with no binding at all (no cookie, nothing
+    re-posted from platform storage): the browser keeps no cookie in the LMS's frame.
+    ``auth_login_url``: the login's platform, whose storage may hold the binding."""
+
+    def __init__(self, auth_login_url: str) -> None:
+        super().__init__(
+            "this browser did not keep the login's cookie (it may block cookies in frames): "
+            "open the tool in a new tab, or allow cookies for this site"
+        )
+        self.auth_login_url = auth_login_url
+
+
 def find_login(
     session: Session,
     *,
@@ -136,8 +149,9 @@ def find_login(
     now: datetime,
 ) -> PendingLaunch:
     """The login this launch completes: its state issued here, unused, unexpired, and
-    ``browser_token`` (the binding cookie of ``binding_cookie_name(state)``) the one set on
-    the browser that started it."""
+    ``browser_token`` (the login's cookie, or the binding re-posted from platform storage)
+    the one given to the browser that started it. Nothing is used up here. Raises
+    ``NoLoginBinding`` when the login is pending and no binding came at all."""
     if not state or len(state) > MAX_PARAM:
         raise BadRequest.for_field("state", "the launch has no state", "required")
     if not id_token:
@@ -149,16 +163,16 @@ def find_login(
         raise Forbidden("the launch's state was used already: each login launches once")
     if login.expires_at <= now:
         raise BadRequest("the login took too long: its state has expired; launch again")
-    if browser_token is None or not hmac.compare_digest(
-        digest(browser_token), login.browser_digest
-    ):
-        raise Forbidden(
-            "this browser did not start the login (its login cookie is missing: the browser "
-            "may block cookies in frames; open the tool in a new tab)"
-        )
     registration = registrations.registration_by_id(session, login.registration_id)
     if registration is None:
         raise NotFound("the platform of this login is no longer registered")
+    if browser_token is None:
+        raise NoLoginBinding(registration.auth_login_url)
+    if not hmac.compare_digest(digest(browser_token), login.browser_digest):
+        raise Forbidden(
+            "this browser did not start the login: the launch must come back to the browser "
+            "that began it"
+        )
     return PendingLaunch(
         login.id,
         login.nonce,

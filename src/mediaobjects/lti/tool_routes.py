@@ -6,9 +6,11 @@ page a deep-linking launch leads to and its submit (the signed answer to the pla
 
 Launches are browser pages inside the LMS's iframe: every refusal is a 4xx HTML page saying
 what failed, never a JSON envelope or a stack trace, and the pages may be framed. The login's
-browser-binding cookie is ``SameSite=None; Secure; Partitioned`` (so that it comes back with
-the platform's cross-site POST inside a frame), written as a raw header: Starlette's
-``partitioned=True`` needs Python 3.14."""
+browser binding travels in a per-login cookie (``lti.cookies``) or, where the browser keeps no
+cookie in the LMS's frame, in the platform's storage (``lti.platform_storage``): the login
+answers a page whose script goes on to the platform when the cookie sticks or the platform
+stored the binding, and offers "Open in a new tab" otherwise; a launch that came back without
+the cookie answers a page that reads the binding back and posts the launch again."""
 
 from __future__ import annotations
 
@@ -28,9 +30,17 @@ from mediaobjects.http.deps import Ctx
 from mediaobjects.http.params import Params, query_params, read_params
 from mediaobjects.http.session_cookie import lifetimes, session_cookie, set_session_cookie
 from mediaobjects.http.urls import Urls, base_url
-from mediaobjects.lti import config, deep_linking, keys, login, service
+from mediaobjects.lti import config, deep_linking, keys, login, platform_storage, service
+from mediaobjects.lti.cookies import (
+    can_be_secure,
+    clear_login_cookie_header,
+    login_cookie_header,
+    login_cookie_name,
+    read_login_cookie,
+)
 from mediaobjects.lti.login import LoginRequest
-from mediaobjects.lti.service import LaunchOutcome
+from mediaobjects.lti.platform_storage import BINDING_FIELD, STORAGE_TARGET_FIELD
+from mediaobjects.lti.service import LaunchOutcome, NoLoginBinding
 from mediaobjects.media_objects.schemas import display_title
 from mediaobjects.verifiers import Route
 from mediaobjects.web.templating import render
@@ -39,7 +49,6 @@ router = APIRouter(include_in_schema=False)
 
 # A launch form carries an id_token (a few KB) and a state; nothing legitimate comes near.
 MAX_FORM_BYTES = 64 * 1024
-COOKIE_PATH = "/lti/"
 _TITLES = {
     400: "The launch could not be accepted",
     401: "The launch could not be verified",
@@ -93,14 +102,6 @@ def refusal(exc: MediaObjectsError) -> HTMLResponse:
     return message_page(status, _TITLES.get(status, "The launch failed"), problem=exc.message)
 
 
-def _binding_cookie(request: Request, name: str, value: str, max_age: int) -> str:
-    secure = "; Secure; SameSite=None; Partitioned" if request.url.scheme == "https" else ""
-    # Over plain http (a local trial) browsers refuse SameSite=None without Secure: Lax then.
-    if not secure:
-        secure = "; SameSite=Lax"
-    return f"{name}={value}; Max-Age={max_age}; Path={COOKIE_PATH}; HttpOnly{secure}"
-
-
 # ---- configuration and keys -------------------------------------------------------------------
 
 
@@ -136,6 +137,7 @@ def _text(params: Params, name: str) -> str | None:
 
 
 def _login(request: Request, ctx: AppContext, params: Params) -> Response:
+    base = base_url(request)
     try:
         initiation = LoginRequest(
             iss=_text(params, "iss"),
@@ -145,21 +147,39 @@ def _login(request: Request, ctx: AppContext, params: Params) -> Response:
             lti_deployment_id=_text(params, "lti_deployment_id"),
             lti_message_hint=_text(params, "lti_message_hint"),
         )
+        frame = _text(params, STORAGE_TARGET_FIELD)
         with ctx.write() as session:
             started = login.start_login(
                 session,
                 initiation,
-                launch_url=config.launch_url(base_url(request)),
+                launch_url=config.launch_url(base),
                 now=datetime.now(UTC),
                 lifetime=timedelta(seconds=ctx.settings.lti_login_seconds),
             )
     except MediaObjectsError as exc:
         return refusal(exc)
-    response = RedirectResponse(started.redirect_url, status_code=302)
-    response.headers["Cache-Control"] = "no-store"
+    sent = {
+        name: value
+        for name in platform_storage.INITIATION_PARAMS
+        if isinstance(value := getattr(initiation, name), str)
+    }
+    # A page rather than a bare redirect: its script notices a cookie that does not stick in
+    # the LMS's frame in time to use platform storage or offer a tab of its own.
+    response = platform_storage.login_page(
+        state=started.state,
+        binding=started.browser_token,
+        auth_url=started.redirect_url,
+        target=platform_storage.storage_target(frame, started.auth_login_url),
+        relaunch_url=platform_storage.relaunch_url(config.login_url(base), sent),
+    )
     response.headers.append(
         "Set-Cookie",
-        _binding_cookie(request, started.cookie_name, started.browser_token, started.max_age),
+        login_cookie_header(
+            started.cookie_name,
+            started.browser_token,
+            max_age=started.max_age,
+            secure=can_be_secure(base),
+        ),
     )
     return response
 
@@ -213,19 +233,35 @@ def _lead(request: Request, ctx: AppContext, outcome: LaunchOutcome) -> Response
     )
 
 
-def _launch(request: Request, ctx: AppContext, id_token: str | None, state: str | None) -> Response:
+def _binding(request: Request, state: str | None, posted: str | None) -> str | None:
+    """The login's binding: its cookie, or the value the launch page re-posted from platform
+    storage (trusted only from a page of this origin)."""
+    if not state:
+        return None
+    cookie = read_login_cookie(request, state)
+    if cookie is not None:
+        return cookie
+    return platform_storage.posted_binding(request, posted, own_origin=base_url(request))
+
+
+def _launch(request: Request, ctx: AppContext, form: dict[str, str | None]) -> Response:
     now = datetime.now(UTC)
-    cookie = request.cookies.get(login.binding_cookie_name(state)) if state else None
+    base = base_url(request)
+    id_token, state = form["id_token"], form["state"]
     try:
         with ctx.read() as session:
             pending = service.find_login(
-                session, id_token=id_token, state=state, browser_token=cookie, now=now
+                session,
+                id_token=id_token,
+                state=state,
+                browser_token=_binding(request, state, form[BINDING_FIELD]),
+                now=now,
             )
         # Outside any transaction: the platform's key set may have to be fetched.
         claims = service.check_token(ctx.lti_key_sets, pending, id_token or "")
         with ctx.read() as session:
             verified = service.check_claims(
-                session, pending, claims, launch_url=config.launch_url(base_url(request))
+                session, pending, claims, launch_url=config.launch_url(base)
             )
         with ctx.write() as session:
             outcome = service.accept_launch(
@@ -235,12 +271,26 @@ def _launch(request: Request, ctx: AppContext, id_token: str | None, state: str 
                 launch_lifetime=timedelta(seconds=ctx.settings.lti_launch_seconds),
             )
         response = _lead(request, ctx, outcome)
+    except NoLoginBinding as missing:
+        # Nothing is used up: the page reads the binding from the platform's storage and
+        # posts this launch again with it; without storage, the way out.
+        target = platform_storage.storage_target(form[STORAGE_TARGET_FIELD], missing.auth_login_url)
+        if target is None or not state or not id_token:
+            return platform_storage.blocked_page()
+        return platform_storage.launch_page(
+            request,
+            state=state,
+            id_token=id_token,
+            target=target,
+            launch_url=config.launch_url(base),
+        )
     except MediaObjectsError as exc:
         response = refusal(exc)
     if state:
-        # The login is over either way: its binding cookie is of no further use.
+        # The login is over either way: its cookie is of no further use.
         response.headers.append(
-            "Set-Cookie", _binding_cookie(request, login.binding_cookie_name(state), "", 0)
+            "Set-Cookie",
+            clear_login_cookie_header(login_cookie_name(state), secure=can_be_secure(base)),
         )
     return response
 
@@ -249,11 +299,11 @@ def _launch(request: Request, ctx: AppContext, id_token: str | None, state: str 
 async def launch(request: Request, ctx: Ctx) -> Response:
     try:
         params = await _params(request)
-        id_token = _text(params, "id_token")
-        state = _text(params, "state")
+        fields = ("id_token", "state", BINDING_FIELD, STORAGE_TARGET_FIELD)
+        form = {name: _text(params, name) for name in fields}
     except MediaObjectsError as exc:
         return refusal(exc)
-    return await run_in_threadpool(_launch, request, ctx, id_token, state)
+    return await run_in_threadpool(_launch, request, ctx, form)
 
 
 # ---- deep linking (the picker page comes later) ----------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from mediaobjects.accounts import service as accounts
 from mediaobjects.context import AppContext
 from tests.lti.helpers import login_of, memberships, player_location, refusal_text, user_exists
 from tests.support.api import Api
@@ -63,6 +64,27 @@ def test_the_same_context_is_the_same_course_and_roles_are_refreshed_each_launch
     assert browser.launch(person, context=FILM).status_code == 200
     # One course, and the teacher's rights are gone.
     assert memberships(ctx, "lti-1-sub-1") == {"Film Studies 101": ("StudentEnrollment",)}
+
+
+def test_a_name_or_title_changed_in_the_platform_follows_on_the_next_launch(
+    api: Api, browser: Browser, ctx: AppContext
+) -> None:
+    person = Person("sub-r", "Robin Old", "robin@lms.example.edu", [INSTRUCTOR])
+    assert browser.launch(person, context=FILM).status_code == 200
+    person.name = "Robin New"
+    retitled = {**FILM, "title": "Film Studies 101 (Spring)"}
+    again = browser.launch(person, context=retitled)
+    assert "signed in from your LMS as Robin New" in again.text
+    assert memberships(ctx, "lti-1-sub-r") == {"Film Studies 101 (Spring)": ("TeacherEnrollment",)}
+    with ctx.read() as session:
+        user = accounts.find_user_by_login(session, "lti-1-sub-r")
+        assert user is not None and (user.name, user.sortable_name) == ("Robin New", "New, Robin")
+    # A user matched to an existing account keeps the name that account has here.
+    existing = api.user("Kept Name")
+    matched = Person("sub-k", "Platform Name", login_of(api, existing), [LEARNER])
+    for _ in range(2):
+        assert browser.launch(matched, context=FILM).status_code == 200
+    assert api.ok("GET", f"/api/v1/users/{existing.id}")["name"] == "Kept Name"
 
 
 def test_a_launch_is_matched_to_the_existing_user_by_email(

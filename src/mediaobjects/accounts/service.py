@@ -443,6 +443,23 @@ def provision_course(session: Session, name: str, course_code: str) -> Course:
     return course
 
 
+def rename_provisioned_user(session: Session, user: User, name: str) -> None:
+    """A provisioned user's name as their platform now gives it (a person renamed there)."""
+    name = name.strip()[:255]
+    if name and name != user.name:
+        user.name = name
+        user.sortable_name = _sortable_name(name)[:255]
+        user.short_name = name
+
+
+def rename_provisioned_course(session: Session, course_id: int, name: str) -> None:
+    """A provisioned course's name as its platform now gives it (a course retitled there)."""
+    course = repo.get_course(session, course_id)
+    name = name.strip()[:255]
+    if course is not None and name and name != course.name:
+        course.name = name
+
+
 def set_course_roles(session: Session, course_id: int, user_id: int, types: set[str]) -> None:
     """Makes ``types`` the user's active enrollments in the course: those missing are created
     or made active again, other active ones become inactive (a teacher who is a student now

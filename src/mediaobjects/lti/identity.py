@@ -91,15 +91,20 @@ def launch_user(session: Session, registration: LtiRegistration, claims: dict[st
     hosted Canvas, another school) sending the same email address would then be matched to
     the user this one made."""
     sub: str = claims["sub"]
+    own_login = f"lti-{registration.id}-{sub}"[:255]
     mapped = repo.find_lti_user(session, registration.id, sub)
     if mapped is not None:
         user = accounts.get_user_by_id(session, mapped.user_id)
         if user is not None:
+            if user.login_id == own_login:
+                # Made by a launch: the platform owns the name (a matched existing user's
+                # name is theirs to keep).
+                accounts.rename_provisioned_user(session, user, _display_name(claims))
             return user
     value = _match_value(registration, claims)
     user = _matched_user(session, value)
     if user is None:
-        login = f"lti-{registration.id}-{sub}"[:255]
+        login = own_login
         try:
             user = accounts.provision_user(session, _display_name(claims), login)
         except BadRequest:
@@ -127,15 +132,18 @@ def launch_context(
     session: Session, registration: LtiRegistration, context: dict[str, Any]
 ) -> LaunchContext:
     """The course of the platform's context, made (titled from the context claim) on its
-    first launch."""
+    first launch and retitled on later ones."""
     context_id = str(context["id"])
-    mapped = repo.find_lti_context(session, registration.id, context_id)
-    if mapped is not None:
-        return LaunchContext(context_id, mapped.course_id)
     title = context.get("title")
     label = context.get("label")
     name = title if isinstance(title, str) and title.strip() else None
     code = label if isinstance(label, str) and label.strip() else None
+    mapped = repo.find_lti_context(session, registration.id, context_id)
+    if mapped is not None:
+        # The course was made for this context: a title changed in the platform follows.
+        if name is not None:
+            accounts.rename_provisioned_course(session, mapped.course_id, name)
+        return LaunchContext(context_id, mapped.course_id)
     course = accounts.provision_course(
         session, name or code or f"Course {context_id}", code or name or context_id
     )

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from mediaobjects.errors import BadRequest, Forbidden, NotFound
 from mediaobjects.lti import registrations
 from mediaobjects.lti import repository as repo
-from mediaobjects.lti.cookies import login_cookie_name, new_login_binding
 from mediaobjects.lti.models import LtiLoginState
 
 MAX_PARAM = 2048
@@ -63,7 +62,6 @@ class LoginStarted:
     # The registration's authorization endpoint: the origin platform storage answers from.
     auth_login_url: str
     state: str
-    cookie_name: str
     # The browser-binding cookie's value (only its digest is stored).
     browser_token: str
     max_age: int
@@ -121,7 +119,9 @@ def start_login(
     repo.delete_expired(session, now)
     state = secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(24)
-    browser_token = new_login_binding()
+    # The browser binding (its cookie, or platform storage, brings it back to the launch):
+    # 32 random bytes, as lti.cookies expects.
+    browser_token = secrets.token_urlsafe(32)
     session.add(
         LtiLoginState(
             state_digest=digest(state),
@@ -151,7 +151,6 @@ def start_login(
         redirect_url=registration.auth_login_url + separator + urlencode(params),
         auth_login_url=registration.auth_login_url,
         state=state,
-        cookie_name=login_cookie_name(state),
         browser_token=browser_token,
         max_age=int(lifetime.total_seconds()),
     )

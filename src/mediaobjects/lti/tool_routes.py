@@ -175,7 +175,7 @@ def _login(request: Request, ctx: AppContext, params: Params) -> Response:
     response.headers.append(
         "Set-Cookie",
         login_cookie_header(
-            started.cookie_name,
+            login_cookie_name(started.state),
             started.browser_token,
             max_age=started.max_age,
             secure=can_be_secure(base),

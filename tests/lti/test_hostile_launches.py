@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import jwt
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -64,6 +65,42 @@ def test_a_signed_token_with_deeply_nested_claims_is_refused(
     response = browser.post_launch(token, login.state)
     assert 400 <= response.status_code < 500
     refusal_text(response)
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("exp", "1" + "0" * 4000),
+        ("exp", "1e300"),
+        ("exp", "1e20"),
+        ("exp", "253402300799"),
+        ("exp", "Infinity"),
+        ("exp", "NaN"),
+        ("exp", "true"),
+        ("iat", "-1e300"),
+        ("iat", '"0"'),
+    ],
+)
+def test_a_signed_token_with_absurd_times_is_refused(
+    browser: Browser, ctx: AppContext, claim: str, value: str
+) -> None:
+    """Numbers a JSON parser reads but no date holds, signed by the platform: refused as
+    the token's fault (before, a far-future exp passed every check and failed as a 500
+    where the nonce's retention was computed)."""
+    login = browser.login(PERSON)
+    claims = browser.platform.claims(PERSON, login.nonce)
+    del claims[claim]
+    payload = json.dumps(claims)[:-1] + f', "{claim}": {value}}}'
+    token = jwt.api_jws.encode(
+        payload.encode(),
+        browser.platform.private_key,
+        algorithm="RS256",
+        headers={"kid": browser.platform.kid},
+    )
+    response = browser.post_launch(token, login.state)
+    assert response.status_code in (400, 401)
+    assert "id_token" in refusal_text(response)
+    assert not user_exists(ctx, f"lti-1-{PERSON.sub}")
 
 
 def test_an_oversized_launch_body_is_413(browser: Browser) -> None:

@@ -18,6 +18,9 @@ ALGORITHM = "RS256"
 MAX_TOKEN_BYTES = 32 * 1024
 # Clock skew allowed between the platform and us, in seconds.
 LEEWAY_SECONDS = 60
+# 3000-01-01T00:00:00Z: far past any token's life, and far enough from the last date a
+# datetime holds (9999) that the nonce's retention (exp plus a margin) can be computed.
+MAX_TIMESTAMP = 32_503_680_000
 
 
 class TokenRejected(Exception):
@@ -42,6 +45,16 @@ def unverified_kid(token: str) -> str:
     if not isinstance(kid, str) or not kid or len(kid) > 255:
         raise TokenRejected("the id_token's header names no key (kid)")
     return kid
+
+
+def _is_time(value: object) -> bool:
+    """A NumericDate we can do arithmetic and dates with: PyJWT accepts any number, and a
+    signed ``exp`` of 1e20 or 4,000 digits would otherwise fail later, as a 5xx."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and 0 <= value <= MAX_TIMESTAMP
+    )
 
 
 def _describe(exc: jwt.PyJWTError) -> str:
@@ -86,10 +99,8 @@ def decode_id_token(
         raise TokenRejected(_describe(exc)) from exc
     except (ValueError, TypeError, RecursionError) as exc:
         raise TokenRejected("the id_token's claims cannot be read") from exc
-    if not isinstance(claims.get("iat"), int | float) or not isinstance(
-        claims.get("exp"), int | float
-    ):
-        raise TokenRejected("the id_token's exp and iat must be numbers")
+    if not all(_is_time(claims.get(name)) for name in ("exp", "iat")):
+        raise TokenRejected("the id_token's exp and iat must be numbers of seconds (NumericDate)")
     aud = claims["aud"]
     audiences = aud if isinstance(aud, list) else [aud]
     azp = claims.get("azp")

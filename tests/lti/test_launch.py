@@ -122,6 +122,30 @@ def test_no_match_makes_a_user_keyed_by_sub_that_other_platforms_cannot_claim(
     assert memberships(ctx, "lti-2-sub-other") == {"Film Studies 101": ("TeacherEnrollment",)}
 
 
+def test_a_user_made_by_one_platforms_launch_is_never_matched_by_another(
+    api: Api, browser: Browser, ctx: AppContext, client: TestClient
+) -> None:
+    """The login a launch makes (``lti-<registration>-<sub>``) is a login like any other: a
+    second school on the same hosted LMS whose admin sets a user's email to it would
+    otherwise launch as the first school's user, with their media and courses."""
+    person = Person("sub-victim", "Vic Victim", "vic@lms.example.edu", [INSTRUCTOR])
+    assert browser.launch(person, context=FILM).status_code == 200
+    other = Platform(client_id="another-school")
+    api.ok("POST", "/api/v1/accounts/self/lti_registrations", json=other.registration())
+    ctx.lti_key_sets.fetcher = lambda url, timeout: (
+        other if url == other.key_set_url else browser.platform
+    ).fetch(url, timeout)
+    impostor = Person("sub-impostor", "Vic Victim", "LTI-1-sub-victim", [INSTRUCTOR])
+    elsewhere = {"id": "ctx-elsewhere", "title": "Elsewhere 1"}
+    assert Browser(client, other).launch(impostor, context=elsewhere).status_code == 200
+    assert memberships(ctx, "lti-1-sub-victim") == {"Film Studies 101": ("TeacherEnrollment",)}
+    assert memberships(ctx, "lti-2-sub-impostor") == {"Elsewhere 1": ("TeacherEnrollment",)}
+    # The platform that made the user cannot reach another of its users by the claim either.
+    sibling = Person("sub-sibling", "Sib", "lti-1-sub-victim", [LEARNER])
+    assert browser.launch(sibling, context=elsewhere).status_code == 200
+    assert memberships(ctx, "lti-1-sub-sibling") == {"Elsewhere 1": ("StudentEnrollment",)}
+
+
 def test_a_site_admin_is_never_matched_by_a_claim(
     api: Api, browser: Browser, ctx: AppContext
 ) -> None:

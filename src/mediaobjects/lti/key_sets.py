@@ -9,6 +9,7 @@ answers in process."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
@@ -16,7 +17,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
+from urllib.parse import urlsplit
 
 # A key set is a handful of keys; anything far larger is not one.
 MAX_KEY_SET_BYTES = 256 * 1024
@@ -33,12 +35,46 @@ class KeySetFetcher(Protocol):
         ...
 
 
+def _may_follow(origin: str, target: str) -> bool:
+    """Whether a redirect from ``origin`` to ``target`` is followed: to https, or within the
+    same scheme, host and port (a loopback trial platform over http). Never to plain http
+    elsewhere (another host of our network: a cloud's metadata address, an internal
+    service) nor to ftp, which urllib would follow."""
+    try:
+        old, new = urlsplit(origin), urlsplit(target)
+        same = (old.scheme, old.hostname, old.port) == (new.scheme, new.hostname, new.port)
+    except ValueError:
+        return False
+    return new.scheme == "https" or (new.scheme == "http" and same)
+
+
+class _PlatformRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if not _may_follow(req.full_url, newurl):
+            fp.close()
+            raise KeySetUnavailable(
+                f"it redirects to {newurl[:200]!r}; only https redirects are followed"
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_PlatformRedirects)
+
+
 def fetch_over_http(url: str, timeout: float) -> bytes:
     request = urllib.request.Request(  # noqa: S310 -- https (or loopback http) by registration rules
         url, headers={"Accept": "application/json"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as response:
             body: bytes = response.read(MAX_KEY_SET_BYTES + 1)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise KeySetUnavailable(str(exc)) from exc

@@ -142,3 +142,37 @@ def test_redirects_are_followed_only_within_the_platform_or_to_https() -> None:
         for path in ("/elsewhere", "/ftp"):
             with pytest.raises(KeySetUnavailable, match="redirect"):
                 fetch_over_http(f"{platform}{path}", timeout=5)
+
+
+def test_a_failed_fetch_is_not_repeated_within_the_refetch_interval() -> None:
+    """Anyone can start a login and post a launch: while a platform's key set is down,
+    each such launch must not fetch it again (and wait up to the timeout) — once per
+    refetch interval is enough to notice it came back."""
+    fetched: list[str] = []
+    down = [True]
+
+    def fetch(url: str, timeout: float) -> bytes:
+        fetched.append(url)
+        if down[0]:
+            raise KeySetUnavailable("connection refused")
+        return _jwks("a")
+
+    clock = _Clock()
+    cache = KeySetCache(fetcher=fetch, ttl=300, refetch_interval=30, clock=clock)
+    for _ in range(5):
+        with pytest.raises(KeySetUnavailable, match="connection refused"):
+            cache.key_for(1, "https://lms/jwks", "a")
+        clock.now += 1
+    assert len(fetched) == 1
+    down[0] = False
+    clock.now += 30
+    assert cache.key_for(1, "https://lms/jwks", "a") is not None
+    assert len(fetched) == 2
+    # An admin correcting the registration (forget) need not wait.
+    down[0] = True
+    cache.forget(1)
+    with pytest.raises(KeySetUnavailable):
+        cache.key_for(1, "https://lms/jwks", "a")
+    cache.forget(1)
+    down[0] = False
+    assert cache.key_for(1, "https://lms/jwks", "a") is not None

@@ -116,12 +116,26 @@ class KeySetCache:
     refetch_interval: float = 30.0
     clock: Callable[[], float] = time.monotonic
     _entries: dict[tuple[int, str], _Entry] = field(default_factory=dict)
+    # The last failed fetch of each key set (when, why): not tried again within the refetch
+    # interval, or every launch posted while a platform is down (anyone can start a login)
+    # would fetch again, each holding a request thread for up to the timeout.
+    _failures: dict[tuple[int, str], tuple[float, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _fetch(self, key: tuple[int, str]) -> _Entry:
-        entry = _Entry(parse_key_set(self.fetcher(key[1], self.timeout)), self.clock())
+        with self._lock:
+            failed = self._failures.get(key)
+        if failed is not None and self.clock() - failed[0] < self.refetch_interval:
+            raise KeySetUnavailable(f"{failed[1]}; tried again after a while")
+        try:
+            entry = _Entry(parse_key_set(self.fetcher(key[1], self.timeout)), self.clock())
+        except KeySetUnavailable as exc:
+            with self._lock:
+                self._failures[key] = (self.clock(), str(exc))
+            raise
         with self._lock:
             self._entries[key] = entry
+            self._failures.pop(key, None)
         return entry
 
     def _due(self, entry: _Entry, kid: str, now: float) -> bool:
@@ -145,3 +159,5 @@ class KeySetCache:
         with self._lock:
             for key in [k for k in self._entries if k[0] == registration_id]:
                 del self._entries[key]
+            for key in [k for k in self._failures if k[0] == registration_id]:
+                del self._failures[key]

@@ -106,3 +106,36 @@ def test_an_unknown_launch_is_404(client: TestClient, registered: Any) -> None:
     response = client.post("/lti/deep-link/made-up", data={"media_id": "m-x"})
     assert response.status_code == 404
     refusal_text(response)
+
+
+def test_a_learners_choice_links_only_their_own_media_into_the_course(
+    api: Api, browser: Browser, client: TestClient, platform: Platform
+) -> None:
+    """A student may embed media in a discussion post (Canvas offers the editor's button to
+    students). Their own media then plays for the class; media they may watch only as a
+    student of another course stays that course's: a learner's choice does not hand it to
+    this course's learners (a teacher's does, as the instructor rule says)."""
+    student = api.user("Sam Student")
+    teacher = api.user("Tess Teacher")
+    other_course = api.course("Private Seminar")
+    api.enroll(other_course, teacher, "teacher")
+    api.enroll(other_course, student, "student")
+    seminar = api.upload(f"courses/{other_course}", teacher, "Seminar.mp4", fake_mp4(), "video/mp4")
+    own = api.upload("users/self", student, "My Essay.mp4", fake_mp4(), "video/mp4")
+    learner = Person("sub-s", "Sam Student", login_of(api, student), [LEARNER])
+    picker = _picker(browser, learner)
+    chosen = [str(seminar["media_entry_id"]), str(own["media_entry_id"])]
+    answer = client.post(picker, data={"media_id": chosen})
+    items = platform.receive_deep_link(client, answer.text)
+    assert [item["custom"]["media_id"] for item in items] == chosen
+    classmate = Person("sub-c", "Cam Classmate", "cam@lms.example.edu", [LEARNER])
+    player_location(
+        browser.launch(classmate, context=FILM, custom={"media_id": chosen[1]}), chosen[1]
+    )
+    refused = browser.launch(classmate, context=FILM, custom={"media_id": chosen[0]})
+    assert refused.status_code == 403
+    assert "not linked into this course" in refusal_text(refused)
+    # The student who chose it still may watch it here (theirs to see anyway).
+    player_location(
+        browser.launch(learner, context=FILM, custom={"media_id": chosen[0]}), chosen[0]
+    )

@@ -8,12 +8,13 @@ import json
 from typing import Any
 
 import jwt
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mediaobjects.context import AppContext
 from tests.lti.helpers import refusal_text, user_exists
-from tests.support.lti_platform import INSTRUCTOR, Browser, Person
+from tests.support.lti_platform import CLAIM, INSTRUCTOR, Browser, Person
 
 PERSON = Person("sub-h", "Hostile Person", "hostile@lms.example.edu", [INSTRUCTOR])
 
@@ -64,6 +65,79 @@ def test_a_signed_token_with_deeply_nested_claims_is_refused(
     response = browser.post_launch(token, login.state)
     assert 400 <= response.status_code < 500
     refusal_text(response)
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("exp", "1" + "0" * 4000),
+        ("exp", "1e300"),
+        ("exp", "1e20"),
+        ("exp", "253402300799"),
+        ("exp", "Infinity"),
+        ("exp", "NaN"),
+        ("exp", "true"),
+        ("iat", "-1e300"),
+        ("iat", '"0"'),
+    ],
+)
+def test_a_signed_token_with_absurd_times_is_refused(
+    browser: Browser, ctx: AppContext, claim: str, value: str
+) -> None:
+    """Numbers a JSON parser reads but no date holds, signed by the platform: refused as
+    the token's fault (before, a far-future exp passed every check and failed as a 500
+    where the nonce's retention was computed)."""
+    login = browser.login(PERSON)
+    claims = browser.platform.claims(PERSON, login.nonce)
+    del claims[claim]
+    payload = json.dumps(claims)[:-1] + f', "{claim}": {value}}}'
+    token = jwt.api_jws.encode(
+        payload.encode(),
+        browser.platform.private_key,
+        algorithm="RS256",
+        headers={"kid": browser.platform.kid},
+    )
+    response = browser.post_launch(token, login.state)
+    assert response.status_code in (400, 401)
+    assert "id_token" in refusal_text(response)
+    assert not user_exists(ctx, f"lti-1-{PERSON.sub}")
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("sub", '"\\ud800"'),
+        ("name", '"Ann \\udfff"'),
+        ("email", '"\\ud800@lms.example.edu"'),
+        ("nonce", '"\\ud800"'),
+        (CLAIM + "deployment_id", '"\\ud800"'),
+        (CLAIM + "context", '{"id": "\\ud800", "title": "Film"}'),
+        (CLAIM + "context", '{"id": "ctx", "title": "\\ud800", "label": "\\udfff"}'),
+        (CLAIM + "custom", '{"media_id": "\\ud800"}'),
+        (CLAIM + "custom", '{"\\ud800": "x"}'),
+        ("sub", '"a\\u0000b"'),
+        (CLAIM + "context", '{"id": "ctx", "title": "Film\\u0000"}'),
+    ],
+)
+def test_a_signed_token_with_unstorable_text_is_refused(
+    browser: Browser, ctx: AppContext, claim: str, value: str
+) -> None:
+    """JSON may escape a lone surrogate (``\\ud800``) or NUL; signed by the platform, such a
+    name, sub, context or media id reached the database or the page (a 500: no encoding
+    holds a lone surrogate, and PostgreSQL refuses NUL). Refused as the token's fault."""
+    login = browser.login(PERSON)
+    claims = browser.platform.claims(PERSON, login.nonce, context={"id": "c", "title": "C"})
+    claims.pop(claim, None)
+    payload = json.dumps(claims)[:-1] + f', "{claim}": {value}}}'
+    token = jwt.api_jws.encode(
+        payload.encode(),
+        browser.platform.private_key,
+        algorithm="RS256",
+        headers={"kid": browser.platform.kid},
+    )
+    response = browser.post_launch(token, login.state)
+    assert response.status_code == 401
+    assert "not valid Unicode" in refusal_text(response)
 
 
 def test_an_oversized_launch_body_is_413(browser: Browser) -> None:

@@ -122,6 +122,30 @@ def test_no_match_makes_a_user_keyed_by_sub_that_other_platforms_cannot_claim(
     assert memberships(ctx, "lti-2-sub-other") == {"Film Studies 101": ("TeacherEnrollment",)}
 
 
+def test_a_user_made_by_one_platforms_launch_is_never_matched_by_another(
+    api: Api, browser: Browser, ctx: AppContext, client: TestClient
+) -> None:
+    """The login a launch makes (``lti-<registration>-<sub>``) is a login like any other: a
+    second school on the same hosted LMS whose admin sets a user's email to it would
+    otherwise launch as the first school's user, with their media and courses."""
+    person = Person("sub-victim", "Vic Victim", "vic@lms.example.edu", [INSTRUCTOR])
+    assert browser.launch(person, context=FILM).status_code == 200
+    other = Platform(client_id="another-school")
+    api.ok("POST", "/api/v1/accounts/self/lti_registrations", json=other.registration())
+    ctx.lti_key_sets.fetcher = lambda url, timeout: (
+        other if url == other.key_set_url else browser.platform
+    ).fetch(url, timeout)
+    impostor = Person("sub-impostor", "Vic Victim", "LTI-1-sub-victim", [INSTRUCTOR])
+    elsewhere = {"id": "ctx-elsewhere", "title": "Elsewhere 1"}
+    assert Browser(client, other).launch(impostor, context=elsewhere).status_code == 200
+    assert memberships(ctx, "lti-1-sub-victim") == {"Film Studies 101": ("TeacherEnrollment",)}
+    assert memberships(ctx, "lti-2-sub-impostor") == {"Elsewhere 1": ("TeacherEnrollment",)}
+    # The platform that made the user cannot reach another of its users by the claim either.
+    sibling = Person("sub-sibling", "Sib", "lti-1-sub-victim", [LEARNER])
+    assert browser.launch(sibling, context=elsewhere).status_code == 200
+    assert memberships(ctx, "lti-1-sub-sibling") == {"Elsewhere 1": ("StudentEnrollment",)}
+
+
 def test_a_site_admin_is_never_matched_by_a_claim(
     api: Api, browser: Browser, ctx: AppContext
 ) -> None:
@@ -251,6 +275,11 @@ def test_the_login_cookie_is_for_frames_and_is_cleared_by_the_launch(
     assert "Max-Age=0" in done.headers["set-cookie"]
 
 
+# What a browser sends following the landing page's link (a page of this origin, in the
+# LMS's frame).
+FROM_LANDING_PAGE = {"Sec-Fetch-Site": "same-origin"}
+
+
 def _new_tab_link(page: str) -> str:
     found = re.search(r'<a href="([^"]+)" target="_blank" rel="noopener">', page)
     assert found is not None, page
@@ -265,8 +294,8 @@ def test_course_navigation_opens_the_course_media_signed_in_in_a_new_tab(
     assert landing.status_code == 200
     assert "Open the media of Film Studies 101 in a tab of its own" in unescape(landing.text)
     link = _new_tab_link(landing.text)
-    # The new tab: a first-party browser context of its own.
-    with TestClient(app, base_url="https://testserver") as tab:
+    # The new tab: a first-party browser context of its own, opened from the landing page.
+    with TestClient(app, base_url="https://testserver", headers=FROM_LANDING_PAGE) as tab:
         opened = tab.get(link, follow_redirects=False)
         assert opened.status_code == 303
         assert re.fullmatch(r"/courses/\d+/media", opened.headers["location"])
@@ -284,7 +313,39 @@ def test_user_navigation_opens_the_users_own_media(browser: Browser, app: Any) -
     person = Person("sub-t", "Tess Teacher", "tess@lms.example.edu", [INSTRUCTOR])
     landing = browser.launch(person)
     assert "Open your media" in unescape(landing.text)
-    with TestClient(app, base_url="https://testserver") as tab:
+    with TestClient(app, base_url="https://testserver", headers=FROM_LANDING_PAGE) as tab:
         opened = tab.get(_new_tab_link(landing.text), follow_redirects=False)
         assert opened.headers["location"] == "/users/self/media"
         assert tab.get("/users/self/media").status_code == 200
+
+
+def test_an_open_link_from_anywhere_else_asks_before_signing_in(
+    api: Api, browser: Browser, app: Any
+) -> None:
+    """Login CSRF: an attacker's own navigation launch gives them a fresh open link; sent to
+    a victim's browser from another site (a link, a script navigating, an e-mail), it must
+    not sign the victim in as the attacker, nor sign them out."""
+    attacker = Person("sub-m", "Mallory", "mallory@lms.example.edu", [INSTRUCTOR])
+    link = _new_tab_link(browser.launch(attacker, context=FILM).text)
+    victim = api.user("Victor Victim")
+    with TestClient(app, base_url="https://testserver") as tab:
+        signed = tab.post("/login", data={"access_token": victim.token}, follow_redirects=False)
+        assert signed.status_code == 303
+        for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "none"}, {}):
+            asked = tab.get(link, headers=headers, follow_redirects=False)
+            assert asked.status_code == 200
+            assert "set-cookie" not in asked.headers
+            text = unescape(asked.text)
+            assert "signs you in to mediaobjects as Mallory" in text
+            assert "Whoever is signed in to mediaobjects in this browser now is signed out" in text
+            assert "frame-ancestors 'none'" in asked.headers["content-security-policy"]
+            assert re.search(r'<form method="post" action="/lti/open/[^"]+">', asked.text)
+        # Another site's form posting the button's request: refused, nothing used.
+        forged = tab.post(link, headers={"Sec-Fetch-Site": "cross-site"}, follow_redirects=False)
+        assert forged.status_code == 403
+        assert "set-cookie" not in forged.headers
+        assert "Victor Victim" in tab.get("/users/self/media").text
+        # The button, pressed on that page: signed in as the link's user.
+        pressed = tab.post(link, headers=FROM_LANDING_PAGE, follow_redirects=False)
+        assert pressed.status_code == 303
+        assert "Mallory" in tab.get(pressed.headers["location"]).text

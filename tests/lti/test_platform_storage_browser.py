@@ -417,3 +417,19 @@ def test_an_attackers_page_cannot_post_its_own_binding_at_the_launch(
         assert frame.get_by_text(SIGNED_IN).count() == 0
     # The forged launch never got through: no session, no user for the attacker.
     assert sites.ctx is not None and not user_exists(sites.ctx, f"lti-1-{ATTACKER.sub}")
+
+
+def test_the_landing_pages_link_signs_in_at_once_in_a_new_tab(sites: Sites, tmp_path: Path) -> None:
+    """The navigation landing page's link, clicked in the LMS's frame, opens the course's
+    media signed in, without the page that asks first: the browser says the request came
+    from the tool's own page (Sec-Fetch-Site: same-origin), which no other site can say."""
+    with chromium_blocking_cookies(tmp_path / "home", args=BROWSER_ARGS) as context:
+        page, refused = open_course(context, sites, "")
+        wait_signed_in(page)
+        with context.expect_page() as opened:
+            tool_frame(page).get_by_role("link", name="Open in a new tab").click()
+        tab = opened.value
+        tab.wait_for_load_state()
+        assert re.search(r"/courses/\d+/media$", tab.url), tab.url
+        assert CONTEXT["title"] in tab.locator("main").inner_text()
+        assert refused == []

@@ -3,7 +3,8 @@ items (``custom.media_id``, an ``iframe`` of the player's size, a ``thumbnail`` 
 in an ``LtiDeepLinkingResponse`` JWT signed with the tool's current key (``iss`` our client_id,
 ``aud`` the platform, ``exp``, ``iat``, a fresh ``nonce``, the launch's ``deployment_id`` and
 its ``data`` echoed), which the browser posts to the platform's ``deep_link_return_url``. The
-chosen media are linked into the launch's context, and the launch is used up.
+chosen media are linked into the launch's context (by a learner: only their own), and the
+launch is used up.
 
 The picker page (choosing, searching, uploading) calls ``respond``; this module holds the
 rules it must keep."""
@@ -78,7 +79,8 @@ def respond(
     """The signed response for the media chosen in this launch. The launch must be an
     unexpired, unused deep-linking launch; the media its user's to see; no more than the
     platform accepts (one unless ``accept_multiple``). An empty choice answers the platform
-    with no items (the teacher cancelled)."""
+    with no items (the teacher cancelled). The media are linked into the launch's context
+    when its user is staff there, or (a learner) for media of their own."""
     launch = service.find_launch(session, launch_id, now)
     if launch.message_type != service.DEEP_LINKING:
         raise NotFound("this launch is not a deep-linking launch")
@@ -87,7 +89,9 @@ def respond(
     registration = registrations.registration_by_id(session, launch.registration_id)
     if registration is None:
         raise NotFound("the platform of this launch is no longer registered")
-    settings: dict[str, Any] = service.launch_claims(launch)["deep_linking_settings"]
+    stored = service.launch_claims(launch)
+    settings: dict[str, Any] = stored["deep_linking_settings"]
+    staff = stored.get("staff") is True
     if len(media_ids) > MAX_ITEMS:
         raise BadRequest.for_field("media_id", f"at most {MAX_ITEMS} media at once", "too_long")
     accepted = settings.get("accept_types")
@@ -112,7 +116,10 @@ def respond(
                 "height": THUMBNAIL_HEIGHT,
             }
         items.append(item)
-        if launch.context_id is not None:
+        # The link lets the context's learners watch what they could not: an instructor
+        # vouches for it, a learner only for media of their own (a student of another
+        # course may see its media, and must not hand them on to this one).
+        if launch.context_id is not None and (staff or media_object.user_id == launch.user_id):
             service.link_media(
                 session, registration.id, launch.context_id, media_object.id, launch.user_id
             )

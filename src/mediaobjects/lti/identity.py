@@ -6,6 +6,7 @@ by the accounts services; this module only keeps the mappings."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,8 @@ ROLE_ENROLLMENTS = {
     "Mentor": "ObserverEnrollment",
 }
 STAFF = frozenset({"TeacherEnrollment", "DesignerEnrollment", "TaEnrollment"})
+# The logins launch_user makes; find_user_by_login trims and case-folds, so this does too.
+_LAUNCH_LOGIN = re.compile(r"\s*lti-[0-9]+-")
 
 
 def enrollment_types(roles: Iterable[str]) -> set[str]:
@@ -75,8 +78,10 @@ def _match_value(registration: LtiRegistration, claims: dict[str, Any]) -> str |
 
 def _matched_user(session: Session, value: str | None) -> User | None:
     """The existing user whose login is ``value``. Never a site admin: a platform's admin can
-    send any email address, and would otherwise launch as our administrator."""
-    if value is None:
+    send any email address, and would otherwise launch as our administrator. Never a user a
+    launch made (``lti-<registration>-<sub>``): that user belongs to its platform's ``sub``
+    alone, and another school on the same hosted LMS could set an email address to it."""
+    if value is None or _LAUNCH_LOGIN.match(value.casefold()):
         return None
     user = accounts.find_user_by_login(session, value)
     if user is None or principal_for_user(session, user).is_site_admin:

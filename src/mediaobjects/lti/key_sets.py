@@ -9,6 +9,7 @@ answers in process."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
@@ -16,7 +17,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
+from urllib.parse import urlsplit
 
 # A key set is a handful of keys; anything far larger is not one.
 MAX_KEY_SET_BYTES = 256 * 1024
@@ -33,12 +35,46 @@ class KeySetFetcher(Protocol):
         ...
 
 
+def _may_follow(origin: str, target: str) -> bool:
+    """Whether a redirect from ``origin`` to ``target`` is followed: to https, or within the
+    same scheme, host and port (a loopback trial platform over http). Never to plain http
+    elsewhere (another host of our network: a cloud's metadata address, an internal
+    service) nor to ftp, which urllib would follow."""
+    try:
+        old, new = urlsplit(origin), urlsplit(target)
+        same = (old.scheme, old.hostname, old.port) == (new.scheme, new.hostname, new.port)
+    except ValueError:
+        return False
+    return new.scheme == "https" or (new.scheme == "http" and same)
+
+
+class _PlatformRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if not _may_follow(req.full_url, newurl):
+            fp.close()
+            raise KeySetUnavailable(
+                f"it redirects to {newurl[:200]!r}; only https redirects are followed"
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_PlatformRedirects)
+
+
 def fetch_over_http(url: str, timeout: float) -> bytes:
     request = urllib.request.Request(  # noqa: S310 -- https (or loopback http) by registration rules
         url, headers={"Accept": "application/json"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as response:
             body: bytes = response.read(MAX_KEY_SET_BYTES + 1)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise KeySetUnavailable(str(exc)) from exc
@@ -80,12 +116,26 @@ class KeySetCache:
     refetch_interval: float = 30.0
     clock: Callable[[], float] = time.monotonic
     _entries: dict[tuple[int, str], _Entry] = field(default_factory=dict)
+    # The last failed fetch of each key set (when, why): not tried again within the refetch
+    # interval, or every launch posted while a platform is down (anyone can start a login)
+    # would fetch again, each holding a request thread for up to the timeout.
+    _failures: dict[tuple[int, str], tuple[float, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _fetch(self, key: tuple[int, str]) -> _Entry:
-        entry = _Entry(parse_key_set(self.fetcher(key[1], self.timeout)), self.clock())
+        with self._lock:
+            failed = self._failures.get(key)
+        if failed is not None and self.clock() - failed[0] < self.refetch_interval:
+            raise KeySetUnavailable(f"{failed[1]}; tried again after a while")
+        try:
+            entry = _Entry(parse_key_set(self.fetcher(key[1], self.timeout)), self.clock())
+        except KeySetUnavailable as exc:
+            with self._lock:
+                self._failures[key] = (self.clock(), str(exc))
+            raise
         with self._lock:
             self._entries[key] = entry
+            self._failures.pop(key, None)
         return entry
 
     def _due(self, entry: _Entry, kid: str, now: float) -> bool:
@@ -109,3 +159,5 @@ class KeySetCache:
         with self._lock:
             for key in [k for k in self._entries if k[0] == registration_id]:
                 del self._entries[key]
+            for key in [k for k in self._failures if k[0] == registration_id]:
+                del self._failures[key]

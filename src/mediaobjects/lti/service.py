@@ -424,15 +424,24 @@ class Opened:
     course_id: int | None
 
 
-def open_navigation_launch(session: Session, launch_id: str, now: datetime) -> Opened:
-    """Uses up the navigation launch behind the landing page's link (once, within
-    OPEN_LIFETIME): its user is signed in to the web pages in the new tab."""
+def navigation_launch(session: Session, launch_id: str, now: datetime) -> Opened:
+    """Who the landing page's link would sign in, without using it up (the page that asks
+    first)."""
     launch = find_launch(session, launch_id, now)
     if launch.message_type != RESOURCE_LINK:
         raise NotFound("this launch has no pages to open")
-    if not repo.use_launch(session, launch.id, now):
+    if launch.used_at is not None:
         raise Forbidden("this link was used already; open the tool again from the LMS")
     user = identity.user_by_id(session, launch.user_id)
     if user is None:
         raise NotFound("the user of this launch no longer exists")
     return Opened(user, launch.course_id)
+
+
+def open_navigation_launch(session: Session, launch_id: str, now: datetime) -> Opened:
+    """Uses up the navigation launch behind the landing page's link (once, within
+    OPEN_LIFETIME): its user is signed in to the web pages in the new tab."""
+    opened = navigation_launch(session, launch_id, now)
+    if not repo.use_launch(session, launch_id, now):
+        raise Forbidden("this link was used already; open the tool again from the LMS")
+    return opened

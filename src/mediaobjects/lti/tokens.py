@@ -7,6 +7,7 @@ failed, in words a platform's admin can act on."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,10 @@ ALGORITHM = "RS256"
 MAX_TOKEN_BYTES = 32 * 1024
 # Clock skew allowed between the platform and us, in seconds.
 LEEWAY_SECONDS = 60
+# 3000-01-01T00:00:00Z: far past any token's life, and far enough from the last date a
+# datetime holds (9999) that the nonce's retention (exp plus a margin) can be computed.
+MAX_TIMESTAMP = 32_503_680_000
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class TokenRejected(Exception):
@@ -42,6 +47,34 @@ def unverified_kid(token: str) -> str:
     if not isinstance(kid, str) or not kid or len(kid) > 255:
         raise TokenRejected("the id_token's header names no key (kid)")
     return kid
+
+
+def _is_time(value: object) -> bool:
+    """A NumericDate we can do arithmetic and dates with: PyJWT accepts any number, and a
+    signed ``exp`` of 1e20 or 4,000 digits would otherwise fail later, as a 5xx."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and 0 <= value <= MAX_TIMESTAMP
+    )
+
+
+def _clean_text(claims: dict[str, Any]) -> bool:
+    """Whether every string in the claims (keys too) can be stored: JSON's ``\\ud800``
+    escapes give Python strings no database or page can encode, and PostgreSQL refuses NUL.
+    Walked without recursion: the claims may nest as deep as the parser allowed."""
+    pending: list[object] = [claims]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if _UNSTORABLE.search(value):
+                return False
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return True
 
 
 def _describe(exc: jwt.PyJWTError) -> str:
@@ -86,10 +119,12 @@ def decode_id_token(
         raise TokenRejected(_describe(exc)) from exc
     except (ValueError, TypeError, RecursionError) as exc:
         raise TokenRejected("the id_token's claims cannot be read") from exc
-    if not isinstance(claims.get("iat"), int | float) or not isinstance(
-        claims.get("exp"), int | float
-    ):
-        raise TokenRejected("the id_token's exp and iat must be numbers")
+    if not all(_is_time(claims.get(name)) for name in ("exp", "iat")):
+        raise TokenRejected("the id_token's exp and iat must be numbers of seconds (NumericDate)")
+    if not _clean_text(claims):
+        raise TokenRejected(
+            "the id_token holds text that is not valid Unicode (a lone surrogate or NUL)"
+        )
     aud = claims["aud"]
     audiences = aud if isinstance(aud, list) else [aud]
     azp = claims.get("azp")

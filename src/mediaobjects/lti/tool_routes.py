@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mediaobjects.accounts import sessions
 from mediaobjects.context import AppContext
-from mediaobjects.errors import BadRequest, MediaObjectsError
+from mediaobjects.errors import BadRequest, Forbidden, MediaObjectsError
 from mediaobjects.http.body import allow_body
 from mediaobjects.http.deps import Ctx
 from mediaobjects.http.params import Params, query_params, read_params
@@ -79,18 +79,26 @@ def message_page(
     problem: str | None = None,
     lines: tuple[str, ...] = (),
     new_tab_url: str | None = None,
+    confirm: tuple[str, str] | None = None,
 ) -> HTMLResponse:
+    """``confirm``: (URL, label) of a button that POSTs there; such a page may not be framed
+    (nobody can be tricked into pressing it in someone else's page)."""
     html = render(
         "lti_message.html",
         title=title,
         problem=problem,
         lines=lines,
         new_tab_url=new_tab_url,
+        confirm_url=confirm[0] if confirm else None,
+        confirm_label=confirm[1] if confirm else None,
         principal=None,
         csrf="",
         active="",
     )
-    return HTMLResponse(html, status_code=status, headers=_page_headers())
+    headers = _page_headers()
+    if confirm is not None:
+        headers["Content-Security-Policy"] += "; frame-ancestors 'none'"
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def refusal(exc: MediaObjectsError) -> HTMLResponse:
@@ -408,8 +416,53 @@ def _open(request: Request, ctx: AppContext, launch_id: str) -> Response:
     return response
 
 
+def _ask_before_opening(request: Request, ctx: AppContext, launch_id: str) -> Response:
+    """The open link reached from anywhere but the landing page (another site's link, an
+    e-mail, a typed URL): a page naming who would be signed in, with a button."""
+    try:
+        with ctx.read() as session:
+            opened = service.navigation_launch(session, launch_id, datetime.now(UTC))
+    except MediaObjectsError as exc:
+        return refusal(exc)
+    lines = [f"This link signs you in to mediaobjects as {opened.user.name}, from your LMS."]
+    if session_cookie(request) is not None:
+        lines.append("Whoever is signed in to mediaobjects in this browser now is signed out.")
+    lines.append("Continue only if you opened it from your LMS yourself.")
+    return message_page(
+        200,
+        ctx.settings.lti_title,
+        lines=tuple(lines),
+        confirm=(f"/lti/open/{quote(launch_id, safe='')}", f"Continue as {opened.user.name}"),
+    )
+
+
+def _from_own_page(request: Request) -> bool:
+    """Whether the browser says this request came from a page of this origin (Fetch
+    Metadata; without it, the Origin header of a POST). No page elsewhere can forge either."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
+    origin = request.headers.get("origin")
+    return origin is not None and origin == platform_storage.web_origin(base_url(request))
+
+
 @router.get("/lti/open/{launch_id}")
 async def open_in_new_tab(launch_id: str, request: Request, ctx: Ctx) -> Response:
     """The landing page's link (a tab of its own, so the session cookie is first-party):
-    signs the launch's user in to the web pages and opens the course's media, or theirs."""
+    signs the launch's user in to the web pages and opens the course's media, or theirs.
+    Only when followed from the landing page itself: a GET anyone can send a browser to,
+    from a link or a script on another site, would sign that browser's owner in as the
+    launch's user (login CSRF: their uploads then land in someone else's account)."""
+    if request.headers.get("sec-fetch-site") != "same-origin":
+        return await run_in_threadpool(_ask_before_opening, request, ctx, launch_id)
+    return await run_in_threadpool(_open, request, ctx, launch_id)
+
+
+@router.post("/lti/open/{launch_id}")
+async def open_confirmed(launch_id: str, request: Request, ctx: Ctx) -> Response:
+    """The button of the page that asks first (no body is read)."""
+    if not _from_own_page(request):
+        return refusal(
+            Forbidden("this sign-in was not sent from mediaobjects' own page; nothing was used")
+        )
     return await run_in_threadpool(_open, request, ctx, launch_id)

@@ -13,6 +13,7 @@ from mediaobjects.context import AppContext, build_context
 from mediaobjects.files.routes import router as files_router
 from mediaobjects.http.errors import install_error_handlers
 from mediaobjects.http.middleware import AbsoluteFormTargets, TrustedProxyHeaders
+from mediaobjects.lti.picker_routes import router as lti_picker_router
 from mediaobjects.lti.routes import router as lti_registrations_router
 from mediaobjects.lti.tool_routes import router as lti_tool_router
 from mediaobjects.media_objects.delivery import router as delivery_router
@@ -114,4 +115,5 @@ def create_app(
     app.include_router(media_page_router)
     app.include_router(lti_registrations_router)
     app.include_router(lti_tool_router)
+    app.include_router(lti_picker_router)
     return app

@@ -23,6 +23,7 @@ SOURCE = "source"
 TRACK = "track"
 THUMBNAIL = "thumbnail"
 EMBED = "embed"
+LTI_PICKER = "lti_picker"
 
 
 @dataclass(frozen=True)
@@ -104,3 +105,18 @@ class Verifiers:
 
     def opens_player(self, route: Route, verifier: str | None) -> bool:
         return self._check(EMBED, route.subject, verifier, permanent=True)
+
+    # ---- the LTI deep-link picker's script
+    def lti_picker(self, launch_id: str, user_id: int, expires_at: datetime) -> str:
+        """The picker token of a deep-linking launch: its page's script sends it in a header
+        (``lti.picker``), since the LMS's frame carries no cookie of ours."""
+        return self._signer.sign(LTI_PICKER, _picker_subject(launch_id, user_id), expires_at)
+
+    def opens_lti_picker(self, launch_id: str, user_id: int, verifier: str | None) -> bool:
+        return self._check(
+            LTI_PICKER, _picker_subject(launch_id, user_id), verifier, permanent=False
+        )
+
+
+def _picker_subject(launch_id: str, user_id: int) -> str:
+    return f"launch:{launch_id}/user:{user_id}"

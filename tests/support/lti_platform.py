@@ -191,10 +191,14 @@ class Platform:
         assert action is not None and unescape(action.group(1)) == self.deep_link_return_url
         found = re.search(r'name="JWT" value="([^"]+)"', page)
         assert found is not None
-        token = unescape(found.group(1))
+        return self.verify_deep_link(unescape(found.group(1)), tool.get("/lti/jwks").json())
+
+    def verify_deep_link(self, token: str, tool_key_set: dict[str, Any]) -> list[dict[str, Any]]:
+        """The checks of ``receive_deep_link`` on the posted ``JWT`` itself, with the tool's
+        key set as ``/lti/jwks`` answers it. The content items."""
         header = jwt.get_unverified_header(token)
         assert header["alg"] == "RS256"
-        keys = jwt.PyJWKSet.from_dict(tool.get("/lti/jwks").json())
+        keys = jwt.PyJWKSet.from_dict(tool_key_set)
         claims: dict[str, Any] = jwt.decode(
             token,
             keys[header["kid"]].key,

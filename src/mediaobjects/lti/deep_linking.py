@@ -6,8 +6,8 @@ its ``data`` echoed), which the browser posts to the platform's ``deep_link_retu
 chosen media are linked into the launch's context (by a learner: only their own), and the
 launch is used up.
 
-The picker page (choosing, searching, uploading) calls ``respond``; this module holds the
-rules it must keep."""
+The picker page (``lti.picker``: choosing, searching, uploading) posts to ``respond``; this
+module holds the rules it must keep, ``may_choose`` (who may place media) among them."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from mediaobjects.errors import BadRequest, Forbidden, NotFound
 from mediaobjects.lti import identity, keys, registrations, service
 from mediaobjects.lti import repository as repo
+from mediaobjects.lti.models import LtiLaunch
 from mediaobjects.lti.tokens import sign
 from mediaobjects.media_objects import service as media
 from mediaobjects.media_objects.models import MediaObject
@@ -32,6 +33,13 @@ IFRAME_WIDTH, IFRAME_HEIGHT = 640, 360
 THUMBNAIL_WIDTH, THUMBNAIL_HEIGHT = 320, 180
 RESPONSE_LIFETIME = timedelta(minutes=5)
 MAX_ITEMS = 50
+# Roles of no course that still build courses: an LMS's administrators (LIS institution and
+# system roles, and the membership role some platforms send them).
+ADMINISTRATOR_ROLES = ("#Administrator", "#SysAdmin")
+LEARNERS_MESSAGE = (
+    "Adding media here is for the course's teachers: you opened the tool as a student of this "
+    "course. Ask a teacher to add the media, or press Cancel to go back."
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,23 @@ def _chosen(session: Session, user_id: int, media_ids: list[str]) -> list[MediaO
     return found
 
 
+def may_choose(launch: LtiLaunch) -> bool:
+    """Whether this deep-linking launch may place media. In a course: its staff (teacher,
+    designer, TA, as the launch's roles made them) or an LMS administrator. Canvas offers
+    the deep-linking placements only to those, but Moodle shows a learner a "select content"
+    button too. Outside any course (a user's own space, a portfolio) anyone may place their
+    own media."""
+    if launch.course_id is None:
+        return True
+    claims = service.launch_claims(launch)
+    if claims.get("staff"):
+        return True
+    roles = claims.get("roles")
+    return isinstance(roles, list) and any(
+        isinstance(role, str) and role.endswith(ADMINISTRATOR_ROLES) for role in roles
+    )
+
+
 def respond(
     session: Session,
     launch_id: str,
@@ -84,6 +109,9 @@ def respond(
     launch = service.find_launch(session, launch_id, now)
     if launch.message_type != service.DEEP_LINKING:
         raise NotFound("this launch is not a deep-linking launch")
+    if media_ids and not may_choose(launch):
+        # Cancelling (no media) stays open to them: the LMS's dialog closes.
+        raise Forbidden(LEARNERS_MESSAGE)
     if not repo.use_launch(session, launch.id, now):
         raise Forbidden("this choice was sent already; open the tool again from the LMS")
     registration = registrations.registration_by_id(session, launch.registration_id)

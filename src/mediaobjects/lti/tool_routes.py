@@ -1,8 +1,9 @@
 """The tool's endpoints an LMS calls: ``/lti/config.json`` (Canvas's developer-key JSON),
 ``/lti/jwks`` (our public keys), ``/lti/login`` (OIDC login initiation, GET or POST),
 ``/lti/launch`` (the one redirect URI: the platform POSTs the id_token here), the deep-link
-page a deep-linking launch leads to and its submit (the signed answer to the platform), and
-``/lti/open`` (a navigation launch's media pages, in a tab of their own).
+picker's submit (the signed answer to the platform; the picker page itself is
+``lti.picker_routes``), and ``/lti/open`` (a navigation launch's media pages, in a tab of their
+own).
 
 Launches are browser pages inside the LMS's iframe: every refusal is a 4xx HTML page saying
 what failed, never a JSON envelope or a stack trace, and the pages may be framed. The login's
@@ -314,25 +315,7 @@ async def launch(request: Request, ctx: Ctx) -> Response:
     return await run_in_threadpool(_launch, request, ctx, form)
 
 
-# ---- deep linking (the picker page comes later) ----------------------------------------------
-
-
-def _deep_link_page(ctx: AppContext, launch_id: str) -> Response:
-    try:
-        with ctx.read() as session:
-            service.find_launch(session, launch_id, datetime.now(UTC))
-    except MediaObjectsError as exc:
-        return refusal(exc)
-    return message_page(
-        200,
-        "Choose media",
-        lines=("The media picker is not available yet in this version of mediaobjects.",),
-    )
-
-
-@router.get("/lti/deep-link/{launch_id}")
-async def deep_link_page(launch_id: str, ctx: Ctx) -> Response:
-    return await run_in_threadpool(_deep_link_page, ctx, launch_id)
+# ---- deep linking: the picker's submit (the picker page is lti/picker_routes.py) ------------
 
 
 def _return_page(answer: deep_linking.DeepLinkingAnswer) -> HTMLResponse:

@@ -4,13 +4,25 @@
 // follows the media info JSON (GET /media_objects/:id/info) until it is ready or failed, without
 // a reload; once ready the card gains the thumbnail and duration that JSON then carries.
 // The API calls carry the browser's session cookie and, for the POST, the page's CSRF token
-// (<meta name="csrf-token">) as X-CSRF-Token: no access token ever reaches the page.
+// (<meta name="csrf-token">) as X-CSRF-Token: no access token ever reaches the page. The LTI
+// deep-link picker, framed by an LMS where no cookie of ours can be counted on, gives its
+// launch's short-lived picker token instead (<meta name="lti-picker-token">, sent as
+// X-LTI-Picker-Token), its own step-one path, and the path that follows a media
+// (data-info-path, "{media_id}" standing for the id); it makes the new card choosable when it
+// hears "media-uploaded", and follows "media-state" (both dispatched on the card).
 const POLL_MS = 2000;
 const STATES = { pending: "Waiting", processing: "Processing", ready: "Ready", failed: "Failed" };
+const INFO_PATH = "/media_objects/{media_id}/info";
 
-function csrfHeaders() {
+function authHeaders() {
+  const picker = document.querySelector('meta[name="lti-picker-token"]');
+  if (picker && picker.content) return { "X-LTI-Picker-Token": picker.content };
   const meta = document.querySelector('meta[name="csrf-token"]');
   return meta && meta.content ? { "X-CSRF-Token": meta.content } : {};
+}
+
+function announce(card, name, detail) {
+  card.dispatchEvent(new CustomEvent(name, { bubbles: true, detail }));
 }
 
 function element(tag, attributes = {}, text = "") {
@@ -85,13 +97,14 @@ function showState(card, state) {
   const span = card.querySelector(".state");
   span.className = `state state-${state}`;
   span.textContent = STATES[state] || state;
+  announce(card, "media-state", { state });
 }
 
-async function follow(card, mediaId) {
+async function follow(card, mediaId, infoPath) {
   for (;;) {
-    const response = await fetch(`/media_objects/${encodeURIComponent(mediaId)}/info`, {
+    const response = await fetch(infoPath.replace("{media_id}", encodeURIComponent(mediaId)), {
       credentials: "same-origin",
-      headers: { Accept: "application/json" },
+      headers: { Accept: "application/json", ...authHeaders() },
     });
     if (response.ok) {
       const info = await response.json();
@@ -131,7 +144,7 @@ function errorText(text, status) {
   return `The upload failed (${status}).`;
 }
 
-async function uploadOne(path, file, progressList) {
+async function uploadOne(path, infoPath, file, progressList) {
   const row = element("li");
   const id = `upload-${progressList.children.length + 1}`;
   const label = element("label", { for: id }, file.name);
@@ -145,7 +158,7 @@ async function uploadOne(path, file, progressList) {
     form.append("size", String(file.size));
     form.append("content_type", file.type || "application/octet-stream");
     const step1 = await fetch(path, {
-      method: "POST", body: form, credentials: "same-origin", headers: csrfHeaders(),
+      method: "POST", body: form, credentials: "same-origin", headers: authHeaders(),
     });
     if (!step1.ok) throw new Error(errorText(await step1.text(), step1.status));
     const stored = await sendBytes(await step1.json(), file, bar);
@@ -160,7 +173,8 @@ async function uploadOne(path, file, progressList) {
     const card = newCard(mediaId, stored.display_name || file.name);
     list.prepend(card);
     countOneMore();
-    await follow(card, mediaId);
+    announce(card, "media-uploaded", { mediaId });
+    await follow(card, mediaId, infoPath);
   } catch (error) {
     status.textContent = `Failed: ${error.message}`;
   }
@@ -168,13 +182,14 @@ async function uploadOne(path, file, progressList) {
 
 function enhanceUpload(form) {
   const path = form.dataset.uploadPath;
+  const infoPath = form.dataset.infoPath || INFO_PATH;
   const input = form.querySelector('input[type="file"]');
   const progressList = document.getElementById("upload-progress");
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const files = Array.from(input.files);
     input.value = "";
-    for (const file of files) uploadOne(path, file, progressList);
+    for (const file of files) uploadOne(path, infoPath, file, progressList);
   });
 }
 

@@ -108,13 +108,13 @@ def test_an_unknown_launch_is_404(client: TestClient, registered: Any) -> None:
     refusal_text(response)
 
 
-def test_a_learners_choice_links_only_their_own_media_into_the_course(
+def test_a_learners_choice_is_only_their_own_media(
     api: Api, browser: Browser, client: TestClient, platform: Platform
 ) -> None:
     """A student may embed media in a discussion post (Canvas offers the editor's button to
     students). Their own media then plays for the class; media they may watch only as a
-    student of another course stays that course's: a learner's choice does not hand it to
-    this course's learners (a teacher's does, as the instructor rule says)."""
+    student of another course stays that course's: a learner cannot choose it (a teacher's
+    choice may, as the instructor rule says)."""
     student = api.user("Sam Student")
     teacher = api.user("Tess Teacher")
     other_course = api.course("Private Seminar")
@@ -123,19 +123,17 @@ def test_a_learners_choice_links_only_their_own_media_into_the_course(
     seminar = api.upload(f"courses/{other_course}", teacher, "Seminar.mp4", fake_mp4(), "video/mp4")
     own = api.upload("users/self", student, "My Essay.mp4", fake_mp4(), "video/mp4")
     learner = Person("sub-s", "Sam Student", login_of(api, student), [LEARNER])
+    seminar_id, own_id = str(seminar["media_entry_id"]), str(own["media_entry_id"])
     picker = _picker(browser, learner)
-    chosen = [str(seminar["media_entry_id"]), str(own["media_entry_id"])]
-    answer = client.post(picker, data={"media_id": chosen})
-    items = platform.receive_deep_link(client, answer.text)
-    assert [item["custom"]["media_id"] for item in items] == chosen
-    classmate = Person("sub-c", "Cam Classmate", "cam@lms.example.edu", [LEARNER])
-    player_location(
-        browser.launch(classmate, context=FILM, custom={"media_id": chosen[1]}), chosen[1]
-    )
-    refused = browser.launch(classmate, context=FILM, custom={"media_id": chosen[0]})
+    refused = client.post(picker, data={"media_id": [seminar_id, own_id]})
     assert refused.status_code == 403
-    assert "not linked into this course" in refusal_text(refused)
-    # The student who chose it still may watch it here (theirs to see anyway).
-    player_location(
-        browser.launch(learner, context=FILM, custom={"media_id": chosen[0]}), chosen[0]
-    )
+    assert "media of your own" in refusal_text(refused)
+    # Nothing was used up: the same launch then sends their own.
+    answer = client.post(picker, data={"media_id": [own_id]})
+    items = platform.receive_deep_link(client, answer.text)
+    assert [item["custom"]["media_id"] for item in items] == [own_id]
+    classmate = Person("sub-c", "Cam Classmate", "cam@lms.example.edu", [LEARNER])
+    player_location(browser.launch(classmate, context=FILM, custom={"media_id": own_id}), own_id)
+    denied = browser.launch(classmate, context=FILM, custom={"media_id": seminar_id})
+    assert denied.status_code == 403
+    assert "not linked into this course" in refusal_text(denied)

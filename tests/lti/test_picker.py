@@ -301,22 +301,41 @@ def test_an_expired_or_unknown_launch_is_a_clear_404(
     assert "expired" in late.json()["errors"][0]["message"]
 
 
-def test_a_learner_is_told_the_picker_is_for_teachers_and_may_cancel(
-    browser: Browser, client: TestClient, platform: Platform, tess: Teacher
+def test_a_student_in_a_course_picks_only_from_their_own_media(
+    api: Api,
+    browser: Browser,
+    client: TestClient,
+    platform: Platform,
+    tess: Teacher,
+    ctx: AppContext,
 ) -> None:
-    student = Person("sub-s", "Sam Student", "sam@lms.example.edu", [LEARNER])
+    # A student embedding their own recording in a discussion post (Canvas offers the
+    # editor's button to students): their media, and nothing of the course's or others'.
+    sam = _teacher(api, "Sam Student", "sub-s", ("My answer.mp4",))
+    sam.lti.roles = [LEARNER]
+    url = launch_picker(browser, sam.lti)
+    picker = open_picker(client, url)
+    assert picker.listed == [sam.media["My answer.mp4"]]
+    assert list(picker.places) == ["My media"]
+    assert "you may add media of your own" in unescape(picker.html)
+    # Another place is not theirs to list, even asked for by hand.
+    other = client.get(url, params={"place": "course-1"})
+    assert other.status_code == 400
+    # A hand-made post of media they did not make is refused, and uses nothing up...
+    refused = client.post(url, data={"media_id": tess.media["Lecture 1.mp4"]})
+    assert refused.status_code == 403
+    # ...their own goes back to the platform, and plays for the class.
+    answer = client.post(url, data={"media_id": sam.media["My answer.mp4"]})
+    items = platform.receive_deep_link(client, answer.text)
+    assert [item["custom"]["media_id"] for item in items] == [sam.media["My answer.mp4"]]
+
+
+def test_a_student_may_cancel(browser: Browser, client: TestClient, platform: Platform) -> None:
+    student = Person("sub-c", "Cam Student", "cam@lms.example.edu", [LEARNER])
     url = launch_picker(browser, student)
-    response = client.get(url)
-    assert response.status_code == 403
-    text = refusal_text(response)
-    assert "for the course's teachers" in text and "Sam Student" in text
-    assert 'name="media_id"' not in response.text
-    # Choosing is refused even by a hand-made post...
-    chosen = client.post(url, data={"media_id": tess.media["Lecture 1.mp4"]})
-    assert chosen.status_code == 403
-    assert "for the course's teachers" in refusal_text(chosen)
-    # ...and the page's Cancel answers the platform with nothing, closing its dialog.
-    assert f'action="{url}"' in response.text
+    picker = open_picker(client, url)
+    assert picker.listed == []
+    assert picker.form_action("picker-cancel") == url
     answer = client.post(url, data={})
     assert platform.receive_deep_link(client, answer.text) == []
 

@@ -37,8 +37,8 @@ MAX_ITEMS = 50
 # system roles, and the membership role some platforms send them).
 ADMINISTRATOR_ROLES = ("#Administrator", "#SysAdmin")
 LEARNERS_MESSAGE = (
-    "Adding media here is for the course's teachers: you opened the tool as a student of this "
-    "course. Ask a teacher to add the media, or press Cancel to go back."
+    "As a student of this course you may add media of your own (your uploads); media of the "
+    "course and of other people is added by its teachers."
 )
 
 
@@ -74,11 +74,12 @@ def _chosen(session: Session, user_id: int, media_ids: list[str]) -> list[MediaO
 
 
 def may_choose(launch: LtiLaunch) -> bool:
-    """Whether this deep-linking launch may place media. In a course: its staff (teacher,
-    designer, TA, as the launch's roles made them) or an LMS administrator. Canvas offers
-    the deep-linking placements only to those, but Moodle shows a learner a "select content"
-    button too. Outside any course (a user's own space, a portfolio) anyone may place their
-    own media."""
+    """Whether this deep-linking launch may place any media its user may see. In a course:
+    its staff (teacher, designer, TA, as the launch's roles made them) or an LMS
+    administrator; outside any course (a user's own space, a portfolio), anyone. Others —
+    a student embedding a video in a discussion post (Canvas's editor button is offered to
+    students; Moodle's "select content" too) — place only media of their own
+    (``own_media_only``)."""
     if launch.course_id is None:
         return True
     claims = service.launch_claims(launch)
@@ -109,9 +110,6 @@ def respond(
     launch = service.find_launch(session, launch_id, now)
     if launch.message_type != service.DEEP_LINKING:
         raise NotFound("this launch is not a deep-linking launch")
-    if media_ids and not may_choose(launch):
-        # Cancelling (no media) stays open to them: the LMS's dialog closes.
-        raise Forbidden(LEARNERS_MESSAGE)
     if not repo.use_launch(session, launch.id, now):
         raise Forbidden("this choice was sent already; open the tool again from the LMS")
     registration = registrations.registration_by_id(session, launch.registration_id)
@@ -127,8 +125,13 @@ def respond(
         raise BadRequest("the LMS does not accept links to the tool here")
     if len(set(media_ids)) > 1 and settings.get("accept_multiple") is False:
         raise BadRequest.for_field("media_id", "the LMS accepts one media here", "too_long")
+    chosen = _chosen(session, launch.user_id, media_ids)
+    if not may_choose(launch) and any(m.user_id != launch.user_id for m in chosen):
+        # A student may see the course's media, or another course's, and must not hand
+        # them on: only their own. (Cancelling, no media, stays open: the dialog closes.)
+        raise Forbidden(LEARNERS_MESSAGE)
     items = []
-    for media_object in _chosen(session, launch.user_id, media_ids):
+    for media_object in chosen:
         item: dict[str, Any] = {
             "type": "ltiResourceLink",
             "title": title_of(media_object),

@@ -58,14 +58,15 @@ class Picker:
     principal: Principal
     course_id: int | None
     accept_multiple: bool
-    may_choose: bool
+    # A student's launch in a course: only their own media (``deep_linking.may_choose``).
+    own_only: bool
     expires_at: datetime
 
 
 def open_picker(session: Session, launch_id: str, now: datetime) -> Picker:
     """The picker of an unexpired, unused deep-linking launch (404 unknown or expired, 403
-    when its choice was sent already). A launch that may not place media (a learner's in a
-    course, ``deep_linking.may_choose``) opens too, to say so and offer Cancel."""
+    when its choice was sent already). A student's launch in a course opens on their own
+    media only."""
     launch = service.find_launch(session, launch_id, now)
     if launch.message_type != service.DEEP_LINKING:
         raise NotFound("this launch is not a deep-linking launch")
@@ -82,7 +83,7 @@ def open_picker(session: Session, launch_id: str, now: datetime) -> Picker:
         course_id=launch.course_id,
         # The specification's default is to accept several.
         accept_multiple=settings.get("accept_multiple") is not False,
-        may_choose=deep_linking.may_choose(launch),
+        own_only=not deep_linking.may_choose(launch),
         expires_at=launch.expires_at,
     )
 
@@ -95,8 +96,8 @@ def token_for(verifiers: Verifiers, picker: Picker) -> str:
 def authorize_script(
     session: Session, verifiers: Verifiers, launch_id: str, token: str | None, now: datetime
 ) -> Picker:
-    """The picker whose script sent ``token``: an open launch that may place media, and the
-    token its page was given (for this launch and its user, unexpired)."""
+    """The picker whose script sent ``token``: an open launch, and the token its page was
+    given (for this launch and its user, unexpired)."""
     if not token:
         raise Unauthenticated(f"the picker's requests need its page's {HEADER} header")
     picker = open_picker(session, launch_id, now)
@@ -104,15 +105,17 @@ def authorize_script(
         raise Unauthenticated(
             "the picker token is not this launch's or has expired; open the tool again from the LMS"
         )
-    if not picker.may_choose:
-        raise Forbidden(deep_linking.LEARNERS_MESSAGE)
     return picker
 
 
 def places(session: Session, picker: Picker) -> list[Place]:
     """The user's own media first (as Kaltura's "My Media": where a teacher keeps what they
     embed, and where an upload goes by default), then the launch's course (when the user
-    belongs to it), then their other courses and groups."""
+    belongs to it), then their other courses and groups. A student's launch in a course:
+    their own media only."""
+    own = Place(OWN, "My media", None)
+    if picker.own_only:
+        return [own]
     course: list[Place] = []
     others: list[Place] = []
     for membership in accounts.memberships(session, picker.principal):
@@ -128,7 +131,7 @@ def places(session: Session, picker: Picker) -> list[Place]:
             course.append(place)
         else:
             others.append(place)
-    return [Place(OWN, "My media", None), *course, *others][:MAX_PLACES]
+    return [own, *course, *others][:MAX_PLACES]
 
 
 def choose_place(choices: list[Place], key: str | None) -> Place:

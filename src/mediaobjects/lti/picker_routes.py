@@ -86,8 +86,6 @@ def _page(request: Request, ctx: AppContext, launch_id: str) -> Response:
     try:
         with ctx.read() as session:
             picker = lti_picker.open_picker(session, launch_id, datetime.now(UTC))
-            if not picker.may_choose:
-                return _learner_page(request, urls, picker)
             places = lti_picker.places(session, picker)
             place = lti_picker.choose_place(places, params.get("place"))
             try:
@@ -123,6 +121,7 @@ def _page(request: Request, ctx: AppContext, launch_id: str) -> Response:
         csrf="",
         active="",
         user_name=picker.user.name,
+        own_only=(deep_linking.LEARNERS_MESSAGE if picker.own_only else None),
         token=lti_picker.token_for(ctx.verifiers, picker),
         submit_path=base,
         multiple=picker.accept_multiple,
@@ -143,22 +142,6 @@ def _page(request: Request, ctx: AppContext, launch_id: str) -> Response:
         info_path=f"{base}/media/{{media_id}}",
     )
     return HTMLResponse(html, status_code=400 if problem else 200, headers=_headers(urls, request))
-
-
-def _learner_page(request: Request, urls: Urls, picker: Picker) -> HTMLResponse:
-    """What a learner's deep-linking launch in a course shows (Moodle offers them the
-    button): why not, and Cancel, which answers the platform with nothing."""
-    html = render(
-        "lti_picker_refused.html",
-        title="Only teachers add media here",
-        principal=None,
-        csrf="",
-        active="",
-        user_name=picker.user.name,
-        problem=deep_linking.LEARNERS_MESSAGE,
-        submit_path=_submit_path(picker.launch_id),
-    )
-    return HTMLResponse(html, status_code=403, headers=_headers(urls, request))
 
 
 @router.get("/lti/deep-link/{launch_id}")

@@ -95,7 +95,7 @@ def may_upload_to_user(
     _may_upload(request, ctx, principal, "User", user_id)
 
 
-def _start_upload(
+def start_upload(
     request: Request,
     ctx: AppContext,
     principal: Principal,
@@ -145,7 +145,7 @@ def _start_upload(
 def start_course_upload(
     course_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal, params: BodyParams
 ) -> Response:
-    return _start_upload(request, ctx, principal, params, "Course", course_id)
+    return start_upload(request, ctx, principal, params, "Course", course_id)
 
 
 @router.post(
@@ -158,7 +158,7 @@ def start_course_upload(
 def start_group_upload(
     group_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal, params: BodyParams
 ) -> Response:
-    return _start_upload(request, ctx, principal, params, "Group", group_id)
+    return start_upload(request, ctx, principal, params, "Group", group_id)
 
 
 @router.post(
@@ -171,7 +171,7 @@ def start_group_upload(
 def start_user_upload(
     user_id: str, request: Request, ctx: Ctx, principal: CurrentPrincipal, params: BodyParams
 ) -> Response:
-    return _start_upload(request, ctx, principal, params, "User", user_id)
+    return start_upload(request, ctx, principal, params, "User", user_id)
 
 
 # ---- step two: the bytes ----------------------------------------------------------------------

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mediaobjects.context import AppContext
 from mediaobjects.errors import BadRequest, MediaObjectsError
-from mediaobjects.files.routes import _start_upload
+from mediaobjects.files.routes import start_upload
 from mediaobjects.http.body import allow_body
 from mediaobjects.http.deps import Ctx, DbSession
 from mediaobjects.http.params import read_params
@@ -37,7 +37,7 @@ from mediaobjects.lti.picker import Picker, Place
 from mediaobjects.lti.tool_routes import refusal
 from mediaobjects.media_objects import listing
 from mediaobjects.media_objects.views import media_object_payload
-from mediaobjects.web.pages import SORTS, _items
+from mediaobjects.web.pages import SORTS, list_request, media_cards
 from mediaobjects.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -72,16 +72,8 @@ def _submit_path(launch_id: str) -> str:
 def _page(request: Request, ctx: AppContext, launch_id: str) -> Response:
     params = request.query_params
     urls = Urls(request, ctx)
-    sort_key = params.get("sort_by", DEFAULT_SORT)
-    if sort_key not in SORTS:
-        sort_key = DEFAULT_SORT
-    search = params.get("search_term", "").strip()
-    _, sort, order = SORTS[sort_key]
-    pairs = [("sort", sort), ("order", order), ("per_page", str(PER_PAGE))]
-    if search:
-        pairs.append(("search_term", search))
-    if params.get("page"):
-        pairs.append(("page", params["page"]))
+    asked = list_request(params, DEFAULT_SORT, PER_PAGE)
+    sort_key, search, pairs = asked.sort_key, asked.search, asked.pairs
     problem = None
     try:
         with ctx.read() as session:
@@ -96,7 +88,7 @@ def _page(request: Request, ctx: AppContext, launch_id: str) -> Response:
                 # A search of one letter: said beside the search box, not instead of the page.
                 problem = exc.message
                 found = listing.Page(items=[], total=0, page=1, per_page=PER_PAGE)
-            items = _items(session, picker.principal, urls, place.context, found.items)
+            items = media_cards(session, picker.principal, urls, place.context, found.items)
             target = lti_picker.upload_target(session, picker, place)
     except MediaObjectsError as exc:
         return refusal(exc)
@@ -179,7 +171,7 @@ async def start_picker_upload(launch_id: str, request: Request, ctx: Ctx) -> Res
     allow_body(request)
     params = await read_params(request, ctx.settings.max_request_body_bytes)
     return await run_in_threadpool(
-        _start_upload, request, ctx, picker.principal, params, context_type, ref
+        start_upload, request, ctx, picker.principal, params, context_type, ref
     )
 
 

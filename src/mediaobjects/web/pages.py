@@ -9,6 +9,7 @@ page with the same status."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote, urlencode, urlsplit
@@ -57,6 +58,30 @@ STATE_LABELS = {
 }
 
 
+@dataclass(frozen=True)
+class ListRequest:
+    """A media list page's query (``sort_by``, ``search_term``, ``page``) as the listing
+    service's parameters."""
+
+    sort_key: str
+    search: str
+    pairs: list[tuple[str, str]]
+
+
+def list_request(params: Mapping[str, str], default_sort: str, per_page: int) -> ListRequest:
+    sort_key = params.get("sort_by", default_sort)
+    if sort_key not in SORTS:
+        sort_key = default_sort
+    search = params.get("search_term", "").strip()
+    _, sort, order = SORTS[sort_key]
+    pairs = [("sort", sort), ("order", order), ("per_page", str(per_page))]
+    if search:
+        pairs.append(("search_term", search))
+    if params.get("page"):
+        pairs.append(("page", params["page"]))
+    return ListRequest(sort_key, search, pairs)
+
+
 def media_page_path(media_id: str) -> str:
     """The media page of a media object (``web.media_page``)."""
     return "/media_objects/" + quote(media_id, safe="")
@@ -98,7 +123,7 @@ def _card_link(session: Session, principal: Principal, urls: Urls, mo: MediaObje
     return urls.media_object_iframe(mo.media_id)
 
 
-def _items(
+def media_cards(
     session: Session,
     principal: Principal,
     urls: Urls,
@@ -192,7 +217,7 @@ def home(request: Request, ctx: Ctx, session: DbSession) -> Response:
         title="Home",
         courses=[p for p in places if p.type == "Course"],
         groups=[p for p in places if p.type == "Group"],
-        items=_items(session, principal, urls, None, own.items),
+        items=media_cards(session, principal, urls, None, own.items),
         total=own.total,
     )
 
@@ -208,17 +233,9 @@ def _library(
     if principal is None:
         return login_redirect(request)
     params = request.query_params
-    sort_key = params.get("sort_by", "title")
-    if sort_key not in SORTS:
-        sort_key = "title"
     view = "list" if params.get("view") == "list" else "grid"
-    search = params.get("search_term", "").strip()
-    _, sort, order = SORTS[sort_key]
-    pairs = [("sort", sort), ("order", order), ("per_page", str(PER_PAGE))]
-    if search:
-        pairs.append(("search_term", search))
-    if params.get("page"):
-        pairs.append(("page", params["page"]))
+    asked = list_request(params, "title", PER_PAGE)
+    sort_key, search, pairs = asked.sort_key, asked.search, asked.pairs
     try:
         context = None
         heading = "My media"
@@ -264,7 +281,7 @@ def _library(
         principal=principal,
         title=heading,
         heading=heading,
-        items=_items(session, principal, urls, context, page.items),
+        items=media_cards(session, principal, urls, context, page.items),
         total=page.total,
         page=page.page,
         pages=pages,

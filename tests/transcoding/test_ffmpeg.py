@@ -27,7 +27,7 @@ from mediaobjects.transcoding import (
 )
 from mediaobjects.transcoding.ffmpeg import PLACEHOLDER_KINDS, placeholder
 from tests.support.procs import is_gone, wait_for
-from tests.transcoding.conftest import Clips
+from tests.transcoding.conftest import Clips, ffmpeg
 
 SMALL = parse_ladder("video:120,240;audio:m4a,mp3")
 
@@ -116,6 +116,16 @@ def test_audio_with_cover_art_becomes_audio_only(clips: Clips, tmp_path: Path) -
 def test_portrait_source_keeps_its_orientation(clips: Clips, tmp_path: Path) -> None:
     result = probe(clips.portrait)
     (out,) = transcode(clips.portrait, plan(result), tmp_path, result, timeout=60)
+    assert (out.rendition.name, out.width, out.height) == ("240p", 240, 320)
+
+
+def test_a_phone_video_stored_sideways_comes_out_upright(clips: Clips, tmp_path: Path) -> None:
+    # Phones store the camera's landscape picture and a 90° turn to show it portrait.
+    phone = tmp_path / "IMG_0002.MOV"
+    ffmpeg("-i", str(clips.mp4), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(phone))
+    result = probe(phone)
+    assert (result.width, result.height) == (240, 320)
+    (out,) = transcode(phone, plan(result), tmp_path / "out", result, timeout=60)
     assert (out.rendition.name, out.width, out.height) == ("240p", 240, 320)
 
 

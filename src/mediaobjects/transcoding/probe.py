@@ -126,12 +126,14 @@ def _quarter_turn(stream: StreamInfo) -> bool:
 
 
 # Only the fields _parse reads: tags (an ID3 comment can be as large as the upload) are never
-# printed, so ffprobe's output stays a few KB whatever the file holds.
+# printed, so ffprobe's output stays a few KB whatever the file holds. Side data is printed
+# whole: ffprobe 5.1 prints an empty entry when asked for its "rotation" key alone, so phone
+# videos stored sideways read as landscape.
 _ENTRIES = (
     "format=format_name,duration,bit_rate"
     ":stream=index,codec_type,codec_name,width,height,bit_rate,sample_rate,channels,duration"
     ",profile,pix_fmt,field_order,color_transfer"
-    ":stream_disposition=attached_pic:stream_tags=rotate:stream_side_data_list=rotation"
+    ":stream_disposition=attached_pic:stream_tags=rotate:stream_side_data_list"
 )
 _ESTIMATED = "Estimating duration from bitrate"
 _TOO_MANY_PIXELS = re.compile(r"Picture size (\d+)x(\d+) exceeds specified max pixel count")

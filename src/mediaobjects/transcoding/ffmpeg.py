@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mediaobjects.transcoding._process import file_url, run_tool, stderr_tail
 from mediaobjects.transcoding.errors import MediaRejected, ToolOutOfMemory, TranscodeFailed
-from mediaobjects.transcoding.ladder import Rendition
+from mediaobjects.transcoding.ladder import ORIGINALS, Rendition
 from mediaobjects.transcoding.probe import ProbeResult, decoder_max_pixels, input_options, probe
 
 # Measured on 2 cores (bench/transcode.py): veryfast is about twice as fast as the default
@@ -191,6 +191,49 @@ def transcode(
         for _, tmp, _ in pending:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
+
+
+def remux(
+    source: Path,
+    result: ProbeResult,
+    container: str,
+    workdir: Path,
+    *,
+    ffmpeg: str = "ffmpeg",
+    ffprobe: str = "ffprobe",
+    timeout: float,
+    memory_limit: int | None = None,
+) -> Output:
+    """Write ``source``'s first video and first audio stream, unchanged (no decoding: about
+    3 s per GB), into ``workdir/original.<ext>`` as ``container`` ("mp4", "m4a" or "mp3"), with
+    the index at the front so that a browser can start playing and seek at once, and without
+    the metadata (phones record GPS positions). Other streams (cover art, subtitles, timecode)
+    are left out. Published only once whole, as ``transcode`` does."""
+    deadline = time.monotonic() + timeout
+    rendition = ORIGINALS[container]
+    workdir.mkdir(parents=True, exist_ok=True)
+    tmp, final = temp_name(workdir, rendition.filename), workdir / rendition.filename
+    cmd = [ffmpeg, *_BASE, *input_options(), "-i", file_url(source)]
+    video, audio = result.video, result.audio
+    if video is not None and rendition.kind == "video":
+        cmd += ["-map", f"0:{video.index}"]
+    if audio is not None:
+        cmd += ["-map", f"0:{audio.index}"]
+    cmd += ["-c", "copy", *_STRIP_METADATA]
+    if container == "mp3":
+        cmd += ["-f", "mp3"]
+    else:
+        # "ipod" is ffmpeg's name for the .m4a flavour of MP4.
+        cmd += ["-movflags", "+faststart", "-f", "mp4" if container == "mp4" else "ipod"]
+    try:
+        run([*cmd, file_url(tmp)], timeout=timeout, memory_limit=memory_limit)
+        width, height, kbps = _measure(tmp, ffprobe, ffmpeg, deadline, memory_limit)
+        size = tmp.stat().st_size
+        os.replace(tmp, final)
+        return Output(rendition, final, width, height, kbps, size)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
 
 
 def _measure(

@@ -400,6 +400,9 @@ MEDIA_OBJECT: dict[str, Any] = _object(
         # Not Canvas's: seconds (null until probed) and a signed picture URL (null without one).
         "duration": {"type": ["number", "null"], "minimum": 0},
         "thumbnail_url": {"type": ["string", "null"], "format": "uri"},
+        # Not Canvas's: whether the upload plays as it is (null until probed), and why not.
+        "original_playable": {"type": ["boolean", "null"]},
+        "original_problems": {"type": "array", "items": _STR},
         "media_tracks": {"type": "array", "items": TRACK_SUMMARY},
         "media_sources": {"type": "array", "items": MEDIA_SOURCE},
     },

@@ -85,6 +85,11 @@ class MediaObject(Base):
     speech_intervals: Mapped[str | None] = mapped_column(Text, default=None)
     speech_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
     poster_key: Mapped[str | None] = mapped_column(String(512), default=None)
+    # Whether the upload itself plays in browsers (transcoding.browser_safety), decided once
+    # probed: NULL until then, "[]" when it does (it is then offered as the "original" source
+    # before the ladder runs), else a JSON array of the reasons it does not, in words a
+    # teacher reads (the media info shows them).
+    original_problems: Mapped[str | None] = mapped_column(Text, default=None)
     # Automatic captions (media_tracks.asr): Canvas's status, and how far the running job has
     # got in percent (NULL when none runs or ran).
     auto_caption_status: Mapped[str | None] = mapped_column(String(32), default=None)

@@ -106,7 +106,9 @@ def render_player(
 ) -> str:
     """The page's HTML. ``nonce`` is the Content-Security-Policy nonce of this response: the
     page's one style and script element carry it, and no other script can run."""
-    if processing_state != "ready" or not sources:
+    # Sources, not the state, decide: a browser-safe upload is listed (and plays) while the
+    # ladder runs, and stays when the ladder failed.
+    if not sources:
         if processing_state == "failed":
             message = "This media could not be processed: " + (processing_error or "unknown error")
         else:

@@ -129,6 +129,36 @@ def test_a_phone_video_stored_sideways_comes_out_upright(clips: Clips, tmp_path:
     assert (out.rendition.name, out.width, out.height) == ("240p", 240, 320)
 
 
+def keyframe_times(path: Path) -> list[float]:
+    """When each keyframe of the first video stream is shown, read back with ffprobe."""
+    done = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0",
+         "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", str(path)],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    return [
+        float(time_)
+        for time_, flags in (line.split(",")[:2] for line in done.stdout.split())
+        if "K" in flags
+    ]
+
+
+def test_every_rendition_has_a_keyframe_every_two_seconds_at_the_same_instants(
+    tmp_path: Path,
+) -> None:
+    # The source's own keyframes are 10 s apart (a camera's GOP is its own business).
+    source = tmp_path / "long-gop.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=duration=7:size=320x240:rate=30",
+           "-c:v", "libx264", "-preset", "ultrafast", "-g", "300", "-pix_fmt", "yuv420p",
+           str(source))  # fmt: skip
+    assert keyframe_times(source) == [0.0]
+    result = probe(source)
+    outputs = transcode(source, plan(result, SMALL), tmp_path / "out", result, timeout=60)
+    assert [o.rendition.name for o in outputs] == ["120p", "240p"]
+    for output in outputs:
+        assert keyframe_times(output.path) == pytest.approx([0.0, 2.0, 4.0, 6.0], abs=0.001)
+
+
 def test_readers_never_see_a_partial_final_file(clips: Clips, tmp_path: Path) -> None:
     result = probe(clips.mp4)
     workdir = tmp_path / "out"

@@ -102,6 +102,12 @@ def test_media_pipeline_on_s3(s3_api: Api, tmp_path: Any) -> None:
     assert redirect.status_code == 302
     played = httpx2.get(redirect.headers["location"], headers={"Range": "bytes=0-15"}, timeout=10)
     assert played.status_code == 206 and played.content[4:8] == b"ftyp"
+    # The browser-safe upload, copied with its index first, is listed too.
+    original = info["media_sources"][-1]
+    assert original["isOriginal"] == "1" and original["fileExt"] == "mp4"
+    copied = api.client.get(original["url"], follow_redirects=False)
+    head = httpx2.get(copied.headers["location"], headers={"Range": "bytes=0-63"}, timeout=10)
+    assert head.status_code == 206 and b"moov" in head.content[:64]
     thumb = api.request(
         "GET",
         f"/media_objects/{file['media_entry_id']}/thumbnail?width=80",

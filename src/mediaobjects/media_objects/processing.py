@@ -253,8 +253,8 @@ def _source(output: Output, key: str, stored: StoredObject) -> MediaSource:
 
 
 COULD_NOT_REWRITE = (
-    "The file could not be prepared for playing as uploaded (ffmpeg could not copy it into "
-    "an MP4 file)."
+    "The file could not be prepared for playing as uploaded (ffmpeg could not copy its "
+    "picture and sound into a new file)."
 )
 
 
@@ -283,7 +283,7 @@ def _offer_original(
         if not _offered_before(pipeline, media_object_id, key):
             try:
                 output = pipeline.transcoder.remux(
-                    source, result, safety.container, workdir / ORIGINAL, timeout=clock.left()
+                    source, result, safety.container, workdir / "playable", timeout=clock.left()
                 )
             except TranscodeFailed as exc:
                 # Not the file's fault as media: the ladder may still make it playable.

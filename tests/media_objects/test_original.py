@@ -22,9 +22,10 @@ from sqlalchemy import select
 from mediaobjects.context import AppContext, build_context
 from mediaobjects.jobs import JobContext
 from mediaobjects.media_objects.models import MediaObject, MediaSource
+from mediaobjects.media_objects.tasks import reprocess
 from mediaobjects.settings import Settings
 from mediaobjects.storage.local import LocalStorage
-from mediaobjects.transcoding import FFmpegTranscoder, parse_ladder
+from mediaobjects.transcoding import FFmpegTranscoder, TranscodeFailed, parse_ladder
 from tests.support.api import Api
 from tests.support.clips import ffmpeg
 from tests.support.world import World, build_world
@@ -48,6 +49,7 @@ class GatedTranscoder:
         self.gate.set()
         self.ladder_started = threading.Event()
         self.crash_once = False
+        self.ladder_fails = False
         self.remuxes = 0
 
     def __getattr__(self, name: str) -> Any:
@@ -62,6 +64,8 @@ class GatedTranscoder:
         if self.crash_once:
             self.crash_once = False
             raise WorkerDied("the worker was killed in the middle of the ladder")
+        if self.ladder_fails:
+            raise TranscodeFailed("ffmpeg exited with status 1: Conversion failed!")
         assert self.gate.wait(timeout=DEADLINE), "the test never let the ladder go"
         return self.real.transcode(*args, **kwargs)
 
@@ -280,6 +284,34 @@ def test_a_retry_after_the_worker_died_lists_the_original_once(
             select(MediaSource.name).where(MediaSource.media_object_id == mo.id)
         ).all()
     assert sorted(names) == ["120p", "original"]
+
+
+def test_when_the_ladder_fails_after_the_original_the_media_still_plays(
+    world: World, clips: dict[str, Path], transcoder: GatedTranscoder
+) -> None:
+    api = world.api
+    media_id = upload(world, clips["small"], "video/mp4")
+    transcoder.ladder_fails = True
+    api.ctx.jobs.run_pending_now()
+    body = info(world, media_id)
+    assert body["processing_state"] == "failed"
+    assert body["processing_error"] == (
+        "ffmpeg exited with status 1: Conversion failed! Meanwhile it plays as uploaded, at full "
+        "size, without the smaller versions that suit slow connections."
+    )
+    (original,) = body["media_sources"]
+    assert original["isOriginal"] == "1" and api.client.get(original["url"]).status_code == 200
+    page = api.client.get(body["embedded_iframe_url"]).text
+    assert "could not be processed" not in page and page.count("<source ") == 1
+    # Once the ladder works again, reprocessing adds the renditions beside the same original.
+    transcoder.ladder_fails = False
+    assert reprocess(api.ctx.pipeline, api.ctx.enqueue, [media_id]) == [media_id]
+    api.ctx.jobs.run_pending_now()
+    body = info(world, media_id)
+    assert body["processing_state"] == "ready" and body["processing_error"] is None
+    assert [s["isOriginal"] for s in body["media_sources"]] == ["0", "1"]
+    assert path_of(body["media_sources"][1]["url"]) == path_of(original["url"])
+    assert transcoder.remuxes == 1
 
 
 def test_deleting_the_last_file_removes_the_rewritten_original(

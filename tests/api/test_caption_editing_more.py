@@ -288,6 +288,39 @@ def test_more_cues_than_a_track_can_hold_are_refused_before_they_are_read(
     assert check(world, {"cues": cues[:100]}).status_code == 200
 
 
+def test_text_that_cannot_fit_is_refused_before_any_work(
+    world: World, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A body may be four times the caption limit; text past the limit is refused before it
+    is checked, escaped or written (seconds of CPU for megabytes of text)."""
+    api.ctx.settings.max_caption_bytes = 4096
+    tid = create(world, {"locale": "de", "cues": [cue(0, 1000, "Hallo")]}).json()["track"]["id"]
+    before = world.api.ok("GET", f"{base(world)}/media_tracks/{tid}/cues", world.teacher)
+
+    def no_work(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("the cues were processed")
+
+    monkeypatch.setattr("mediaobjects.media_tracks.editing.to_cues", no_work)
+    monkeypatch.setattr("mediaobjects.media_tracks.editing.cue_problems", no_work)
+    big = [cue(i * 1000, i * 1000 + 900, "x" * 1000) for i in range(5)]
+    saved = world.api.request(
+        "PUT", f"{base(world)}/media_tracks/{tid}/cues", world.teacher, json={"cues": big}
+    )
+    assert saved.status_code == 413, saved.text
+    assert saved.json()["errors"][0]["field"] == "cues"
+    assert "4096" in saved.json()["errors"][0]["message"]
+    made = create(world, {"locale": "fr", "cues": big})
+    assert made.status_code == 413, made.text
+    assert problems(world, {"cues": big}) == [(None, None, "too_large", "error")]
+    monkeypatch.undo()
+    after = world.api.ok("GET", f"{base(world)}/media_tracks/{tid}/cues", world.teacher)
+    assert after == before
+    locales = [
+        t["locale"] for t in world.api.ok("GET", f"{base(world)}/media_tracks", world.teacher)
+    ]
+    assert "fr" not in locales
+
+
 def test_a_body_past_four_times_the_caption_limit_is_413(world: World, api: Api) -> None:
     api.ctx.settings.max_caption_bytes = 1024 * 1024
     api.ctx.settings.max_request_body_bytes = 1024

@@ -413,6 +413,37 @@ def test_media_the_server_could_not_process_ends_failed_and_reprocess_finishes_i
     assert reprocess(api.ctx.pipeline, api.ctx.enqueue) == [world.media_id]
 
 
+def test_a_failing_ffmpeg_is_told_without_the_server_s_paths(
+    world: World, clips: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ffmpeg's own words name the server's scratch paths: the uploader reads that the
+    conversion failed, the operator reads ffmpeg's words in the log."""
+    api = world.api
+    transcoder = api.ctx.transcoder
+    real = transcoder.ffmpeg
+    broken = tmp_path / "ffmpeg"
+    # The real ffmpeg, except that the transcode itself fails, naming its paths.
+    broken.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *libx264*) echo "$*: Conversion failed" >&2; exit 1;; esac\n'
+        f'exec {real} "$@"\n'
+    )
+    broken.chmod(0o755)
+    media_id = upload(world, clips["small"], "video/mp4")["media_entry_id"]
+    transcoder.ffmpeg = str(broken)
+    try:
+        run_jobs(api)
+    finally:
+        transcoder.ffmpeg = real
+    body = info(world, media_id)
+    assert body["processing_state"] == "failed"
+    assert body["processing_error"].startswith("The media could not be converted: ffmpeg")
+    data_dir = str(api.ctx.settings.data_dir)
+    assert data_dir not in body["processing_error"] and "/" not in body["processing_error"]
+    logged = [r.getMessage() for r in caplog.records if media_id in r.getMessage()]
+    assert any("Conversion failed" in line and data_dir in line for line in logged), logged
+
+
 def test_reprocess_picks_failed_media_and_with_unfinished_the_stuck_ones(
     world: World, clips: dict[str, Path]
 ) -> None:

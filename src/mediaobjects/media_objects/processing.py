@@ -198,10 +198,10 @@ def process_media(pipeline: Pipeline, media_id: str, job: JobContext | None = No
         except ToolOutOfMemory as exc:
             _fail(pipeline, media_object_id, exc.reason + MEMORY_HINT)
             return "failed"
-        except MediaRejected as exc:
-            _fail(pipeline, media_object_id, exc.reason)
-            return "failed"
-        except TranscodeFailed as exc:
+        except (MediaRejected, TranscodeFailed) as exc:
+            # The uploader reads the reason; the tool's own words (which name the server's
+            # scratch paths) go to the log.
+            log.warning("processing of media %s failed: %s (%s)", media_id, exc.reason, exc.detail)
             _fail(pipeline, media_object_id, exc.reason)
             return "failed"
         except ToolMissing:
@@ -287,7 +287,7 @@ def _offer_original(
                 )
             except TranscodeFailed as exc:
                 # Not the file's fault as media: the ladder may still make it playable.
-                log.warning("media %s: remuxing the original failed: %s", media_id, exc.reason)
+                log.warning("media %s: remuxing the original failed: %s", media_id, exc)
                 reasons.append(COULD_NOT_REWRITE)
             else:
                 made = _source(output, key, store_file(pipeline.storage, key, output.path))

@@ -213,6 +213,7 @@ def save_cues(
     )
     fields = _object(body, _SAVE_FIELDS)
     drafts = read_cues(fields.get("cues"), limits.max_cues)
+    _refuse_oversized(drafts, limits)
     check_base = "base_version_id" in fields
     base = _optional_id(fields.get("base_version_id"), "base_version_id")
     kind_value = fields.get("kind")
@@ -270,6 +271,7 @@ def create_track(
     (its own or one it inherits), which the editor should open instead."""
     fields = _object(body, _CREATE_FIELDS)
     drafts = read_cues(fields.get("cues"), limits.max_cues)
+    _refuse_oversized(drafts, limits)
     locale_value = fields.get("locale")
     locale = None if locale_value is None else _string(locale_value, "locale")
     kind_value = fields.get("kind")
@@ -328,6 +330,14 @@ def check_cues(
     authorize_add(session, principal, media_object=media_object, attachment=attachment)
     fields = _object(body, _CHECK_FIELDS)
     drafts = read_cues(fields.get("cues"), limits.max_cues)
+    size = text_bytes(drafts)
+    if size > limits.track.max_caption_bytes:
+        # Nothing else is checked: that much text cannot be saved whatever else it holds.
+        message = (
+            f"the captions would take at least {size} bytes as WebVTT; the limit is "
+            f"{limits.track.max_caption_bytes} bytes"
+        )
+        return CheckResult((CheckProblem(None, None, "too_large", "error", message),), False)
     profile_value = fields.get("profile")
     profile = quality.quality_profile(
         None if profile_value is None else _string(profile_value, "profile")
@@ -391,6 +401,27 @@ def read_cues(value: object, max_cues: int) -> list[CueDraft]:
         message = f"at most {max_cues} cues may be sent at once (got {len(value)})"
         raise PayloadTooLarge(message, errors=[FieldError("cues", message, "too_large")])
     return [_draft(item, f"cues[{index}]") for index, item in enumerate(value)]
+
+
+def text_bytes(drafts: list[CueDraft]) -> int:
+    """The UTF-8 bytes of the cues' text, identifiers and settings as sent: a lower bound of
+    the WebVTT they would be written as (escaping and timings only add to it)."""
+    return sum(
+        len(d.text.encode("utf-8"))
+        + len((d.identifier or "").encode("utf-8"))
+        + len(d.settings.encode("utf-8"))
+        for d in drafts
+    )
+
+
+def _refuse_oversized(drafts: list[CueDraft], limits: EditorLimits) -> None:
+    """413 before any work when the cues cannot fit in a track: the body may be four times
+    the caption limit, and checking, escaping and writing that much text costs seconds."""
+    size = text_bytes(drafts)
+    limit = limits.track.max_caption_bytes
+    if size > limit:
+        message = f"the cues' text alone takes {size} bytes; a track holds at most {limit} bytes"
+        raise PayloadTooLarge(message, errors=[FieldError("cues", message, "too_large")])
 
 
 def _draft(item: object, where: str) -> CueDraft:

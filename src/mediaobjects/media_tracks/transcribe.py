@@ -223,7 +223,15 @@ def _recognise(
         except ToolTimedOut as exc:
             raise Cancelled(str(exc)) from exc
         except (TranscodeFailed, MediaRejected, ToolOutOfMemory) as exc:
-            raise _Failed(UNREADABLE_AUDIO.format(reason=exc), "failed_initial_validation") from exc
+            log.warning(
+                "the audio of track %s could not be read: %s (%s)",
+                found.track_id,
+                exc.reason,
+                exc.detail,
+            )
+            raise _Failed(
+                UNREADABLE_AUDIO.format(reason=exc.reason), "failed_initial_validation"
+            ) from exc
         if audio is None:
             raise _Failed(NO_AUDIO, "failed_initial_validation")
         try:

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from mediaobjects.transcoding._process import file_url, run_tool, stderr_tail
-from mediaobjects.transcoding.errors import TranscodeFailed
+from mediaobjects.transcoding.errors import TOOL_FAILED, TranscodeFailed
 from mediaobjects.transcoding.probe import input_options
 
 SAMPLE_RATE = 16000
@@ -47,7 +47,8 @@ def extract_speech_audio(
             if _NO_AUDIO in done.stderr:
                 return None
             raise TranscodeFailed(
-                f"ffmpeg exited with status {done.returncode}: {stderr_tail(done.stderr)}"
+                TOOL_FAILED.format(tool="ffmpeg"),
+                detail=f"ffmpeg exited with status {done.returncode}: {stderr_tail(done.stderr)}",
             )
         os.replace(partial, out)
         return out

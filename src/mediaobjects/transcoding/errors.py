@@ -30,11 +30,22 @@ class ToolOutOfMemory(MediaRejected):
 
 
 class TranscodeFailed(Exception):
-    """ffmpeg or ffprobe exited with an error (or, as ToolTimedOut, ran past its timeout)."""
+    """ffmpeg or ffprobe exited with an error (or, as ToolTimedOut, ran past its timeout).
+    ``reason`` may be shown to the uploader; ``detail`` (the tool's own output, which names
+    paths of the server's scratch space) is for the server's log only, and is part of the
+    exception's text."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, detail: str = "") -> None:
         self.reason = reason
-        super().__init__(reason)
+        self.detail = detail
+        super().__init__(f"{reason} ({detail})" if detail else reason)
+
+
+# What an uploader is told when ffmpeg fails without a reason of the file's own.
+TOOL_FAILED = (
+    "The media could not be converted: {tool} stopped with an error. The details are in the "
+    "server's log."
+)
 
 
 class ToolTimedOut(TranscodeFailed):

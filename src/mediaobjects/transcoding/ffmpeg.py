@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mediaobjects.transcoding._process import file_url, run_tool, stderr_tail
-from mediaobjects.transcoding.errors import MediaRejected, ToolOutOfMemory, TranscodeFailed
+from mediaobjects.transcoding.errors import (
+    TOOL_FAILED,
+    MediaRejected,
+    ToolOutOfMemory,
+    TranscodeFailed,
+)
 from mediaobjects.transcoding.ladder import ORIGINALS, Rendition
 from mediaobjects.transcoding.probe import ProbeResult, decoder_max_pixels, input_options, probe
 
@@ -149,7 +154,8 @@ def run(cmd: list[str], *, timeout: float, memory_limit: int | None = None) -> N
     done = run_tool(cmd, timeout=timeout, memory_limit=memory_limit)
     if done.returncode != 0:
         raise TranscodeFailed(
-            f"ffmpeg exited with status {done.returncode}: {stderr_tail(done.stderr)}"
+            TOOL_FAILED.format(tool="ffmpeg"),
+            detail=f"ffmpeg exited with status {done.returncode}: {stderr_tail(done.stderr)}",
         )
 
 
@@ -254,7 +260,10 @@ def _measure(
     except ToolOutOfMemory:
         raise
     except MediaRejected as exc:
-        raise TranscodeFailed(f"ffmpeg wrote an unreadable file: {exc.detail or exc}") from exc
+        raise TranscodeFailed(
+            TOOL_FAILED.format(tool="ffmpeg"),
+            detail=f"ffmpeg wrote an unreadable file: {exc.detail or exc}",
+        ) from exc
     kbps = round(made.bit_rate / 1000) if made.bit_rate else None
     return made.width, made.height, kbps
 
@@ -280,7 +289,8 @@ def _write_jpeg(
         no_picture = "does not contain any stream" in done.stderr
         if done.returncode != 0 and not no_picture:
             raise TranscodeFailed(
-                f"ffmpeg exited with status {done.returncode}: {stderr_tail(done.stderr)}"
+                TOOL_FAILED.format(tool="ffmpeg"),
+                detail=f"ffmpeg exited with status {done.returncode}: {stderr_tail(done.stderr)}",
             )
         if no_picture or not tmp.exists() or tmp.stat().st_size == 0:
             raise MediaRejected(NO_PICTURE, detail=stderr_tail(done.stderr))

@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mediaobjects.transcoding._process import file_url, run_tool, stderr_tail
-from mediaobjects.transcoding.errors import MediaRejected, ToolTimedOut, TranscodeFailed
+from mediaobjects.transcoding.errors import (
+    TOOL_FAILED,
+    MediaRejected,
+    ToolTimedOut,
+    TranscodeFailed,
+)
 
 NOT_MEDIA = "The file is not audio or video (ffprobe could not read it)."
 NO_STREAMS = "The file has no audio or video stream."
@@ -222,12 +227,18 @@ def _probe_pass(
                 detail=detail,
             )
         if "No such file" in done.stderr:
-            raise TranscodeFailed(f"ffprobe could not open {path}: {detail}")
+            raise TranscodeFailed(
+                TOOL_FAILED.format(tool="ffprobe"),
+                detail=f"ffprobe could not open {path}: {detail}",
+            )
         raise MediaRejected(NOT_MEDIA, detail=detail)
     try:
         data = json.loads(done.stdout)
     except ValueError as exc:
-        raise TranscodeFailed(f"ffprobe printed something that is not JSON: {exc}") from exc
+        raise TranscodeFailed(
+            TOOL_FAILED.format(tool="ffprobe"),
+            detail=f"ffprobe printed something that is not JSON: {exc}",
+        ) from exc
     result = _parse(data if isinstance(data, dict) else {})
     if _ESTIMATED in done.stderr:
         result = replace(result, duration_estimated=True)

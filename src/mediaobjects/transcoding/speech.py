@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mediaobjects.transcoding._process import file_url, run_tool, stderr_tail
-from mediaobjects.transcoding.errors import TranscodeFailed
+from mediaobjects.transcoding.errors import TOOL_FAILED, TranscodeFailed
 from mediaobjects.transcoding.probe import input_options
 
 # -35 dBFS sits above the hiss of a lecture-hall microphone and below quiet speech; pauses
@@ -166,6 +166,7 @@ def analyse_speech(
         if _NO_AUDIO in done.stderr:
             return None
         raise TranscodeFailed(
-            f"ffmpeg exited with status {done.returncode}: {stderr_tail(done.stderr)}"
+            TOOL_FAILED.format(tool="ffmpeg"),
+            detail=f"ffmpeg exited with status {done.returncode}: {stderr_tail(done.stderr)}",
         )
     return speech_from_silences(reader.finish(), duration)

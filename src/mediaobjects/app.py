@@ -14,6 +14,7 @@ from mediaobjects.files.routes import router as files_router
 from mediaobjects.http.errors import install_error_handlers
 from mediaobjects.http.middleware import AbsoluteFormTargets, TrustedProxyHeaders
 from mediaobjects.media_objects.delivery import router as delivery_router
+from mediaobjects.media_objects.hls import router as hls_router
 from mediaobjects.media_objects.routes import router as media_objects_router
 from mediaobjects.media_settings.routes import router as media_settings_router
 from mediaobjects.media_tracks.asr_routes import router as auto_captions_router
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(caption_reports_router)
     app.include_router(media_settings_router)
     app.include_router(delivery_router)
+    app.include_router(hls_router)
     app.include_router(web_router)
     app.include_router(sign_in_router)
     app.include_router(static_router)

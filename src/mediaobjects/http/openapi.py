@@ -539,6 +539,12 @@ TRACK_DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 _BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
+HLS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "An HLS playlist (RFC 8216) whose URIs are absolute and signed",
+        "content": {"application/vnd.apple.mpegurl": {"schema": {"type": "string"}}},
+    },
+}
 _BYTES: dict[str, Any] = {"*/*": _BINARY}
 _STORED_HEADERS: dict[str, Any] = {
     **_VALIDATORS,

@@ -34,6 +34,7 @@ from mediaobjects.media_objects.pipeline import (
     store_file,
 )
 from mediaobjects.media_objects.speech import NO_SPEECH, measure_speech, speech_columns
+from mediaobjects.media_objects.streaming import dump, index_of
 from mediaobjects.storage.interfaces import StoredObject
 from mediaobjects.transcoding import (
     MediaRejected,
@@ -237,6 +238,10 @@ def process_media(pipeline: Pipeline, media_id: str, job: JobContext | None = No
 
 
 def _source(output: Output, key: str, stored: StoredObject) -> MediaSource:
+    rendition = output.rendition
+    if rendition.kind == "video" and rendition.name != ORIGINAL and output.fragments is None:
+        # Still plays progressively; only HLS leaves it out.
+        log.warning("rendition %s has no fragment index; it is not offered in HLS", key)
     return MediaSource(
         name=output.rendition.name,
         is_original=output.rendition.name == ORIGINAL,
@@ -249,6 +254,7 @@ def _source(output: Output, key: str, stored: StoredObject) -> MediaSource:
         size=stored.size,
         storage_key=key,
         etag=stored.etag,
+        stream_index=dump(index_of(output.fragments)) if output.fragments is not None else None,
     )
 
 

@@ -312,6 +312,7 @@ _SOURCE_FIELDS = (
     "height",
     "bitrate",
     "size",
+    "stream_index",
     "storage_key",
     "etag",
 )
@@ -322,6 +323,14 @@ def source_named(session: Session, media_object_id: int, name: str) -> MediaSour
         MediaSource.media_object_id == media_object_id, MediaSource.name == name
     )
     return session.scalars(stmt).first()
+
+
+def streamable_sources(session: Session, media_object_id: int) -> list[MediaSource]:
+    """The media object's sources that HLS can play (those with a stream index)."""
+    stmt = select(MediaSource).where(
+        MediaSource.media_object_id == media_object_id, MediaSource.stream_index.is_not(None)
+    )
+    return list(session.scalars(stmt))
 
 
 def put_source(session: Session, media_object_id: int, source: MediaSource) -> MediaSource:

@@ -29,9 +29,11 @@ def media_object_json(
     thumbnail_url: str | None,
     tracks: list[dict[str, Any]] | None,
     sources: list[dict[str, Any]] | None,
+    hls_url: str | None = None,
 ) -> dict[str, Any]:
-    """``tracks``/``sources`` None means excluded (``exclude[]``): the key is left out.
-    ``thumbnail_url`` None: no picture yet (pending, failed, or audio without cover art)."""
+    """``tracks``/``sources`` None means excluded (``exclude[]``): the key is left out, and
+    with the sources ``hls_url`` (None: nothing to stream). ``thumbnail_url`` None: no picture
+    yet (pending, failed, or audio without cover art)."""
     problems = original_problems(media_object)
     out: dict[str, Any] = {
         "can_add_captions": can_add_captions,
@@ -61,6 +63,9 @@ def media_object_json(
         out["media_tracks"] = tracks
     if sources is not None:
         out["media_sources"] = sources
+        # Not Canvas's: the signed HLS master playlist (every rendition made for streaming,
+        # the caption tracks as subtitles); media_sources stays progressive, as Canvas wants.
+        out["hls_url"] = hls_url
     return out
 
 

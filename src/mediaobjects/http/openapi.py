@@ -405,8 +405,11 @@ MEDIA_OBJECT: dict[str, Any] = _object(
         "original_problems": {"type": "array", "items": _STR},
         "media_tracks": {"type": "array", "items": TRACK_SUMMARY},
         "media_sources": {"type": "array", "items": MEDIA_SOURCE},
+        # Not Canvas's: the signed HLS master playlist (null: nothing to stream); left out
+        # with media_sources.
+        "hls_url": {"type": ["string", "null"], "format": "uri"},
     },
-    optional=("media_tracks", "media_sources"),
+    optional=("media_tracks", "media_sources", "hls_url"),
 )
 
 # A track as the tracks endpoints list it; the optional fields come with ``include[]``.

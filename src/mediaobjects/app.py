@@ -17,6 +17,7 @@ from mediaobjects.lti.picker_routes import router as lti_picker_router
 from mediaobjects.lti.routes import router as lti_registrations_router
 from mediaobjects.lti.tool_routes import router as lti_tool_router
 from mediaobjects.media_objects.delivery import router as delivery_router
+from mediaobjects.media_objects.hls import router as hls_router
 from mediaobjects.media_objects.routes import router as media_objects_router
 from mediaobjects.media_settings.routes import router as media_settings_router
 from mediaobjects.media_tracks.asr_routes import router as auto_captions_router
@@ -107,6 +108,7 @@ def create_app(
     app.include_router(caption_reports_router)
     app.include_router(media_settings_router)
     app.include_router(delivery_router)
+    app.include_router(hls_router)
     app.include_router(web_router)
     app.include_router(sign_in_router)
     app.include_router(static_router)

@@ -22,6 +22,7 @@ UPLOAD = "upload"
 SOURCE = "source"
 TRACK = "track"
 THUMBNAIL = "thumbnail"
+STREAM = "stream"
 EMBED = "embed"
 LTI_PICKER = "lti_picker"
 
@@ -93,6 +94,14 @@ class Verifiers:
 
     def opens_thumbnail(self, route: Route, verifier: str | None) -> bool:
         return self._check(THUMBNAIL, route.subject, verifier, permanent=False)
+
+    def stream(self, route: Route, expires_at: datetime) -> str:
+        """Opens the HLS playlists (master, variants, subtitles) of one route; the media bytes
+        and tracks they list carry verifiers of their own."""
+        return self._signer.sign(STREAM, route.subject, expires_at)
+
+    def opens_stream(self, route: Route, verifier: str | None) -> bool:
+        return self._check(STREAM, route.subject, verifier, permanent=False)
 
     # ---- the player page
     def embed(self, route: Route) -> str:

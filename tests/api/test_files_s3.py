@@ -18,6 +18,7 @@ from mediaobjects.files.models import Attachment
 from mediaobjects.settings import Settings
 from mediaobjects.storage.s3 import S3Storage
 from tests.support.api import Api
+from tests.support.hls import attributes, byte_range, fetch_range, parse, top_box
 from tests.support.media import fake_mp4
 from tests.support.seaweed import SeaweedFS
 
@@ -102,6 +103,24 @@ def test_media_pipeline_on_s3(s3_api: Api, tmp_path: Any) -> None:
     assert redirect.status_code == 302
     played = httpx2.get(redirect.headers["location"], headers={"Range": "bytes=0-15"}, timeout=10)
     assert played.status_code == 206 and played.content[4:8] == b"ftyp"
+    # The browser-safe upload, copied with its index first, is listed too.
+    original = info["media_sources"][-1]
+    assert original["isOriginal"] == "1" and original["fileExt"] == "mp4"
+    copied = api.client.get(original["url"], follow_redirects=False)
+    head = httpx2.get(copied.headers["location"], headers={"Range": "bytes=0-63"}, timeout=10)
+    assert head.status_code == 206 and b"moov" in head.content[:64]
+    # HLS: the master, the variant and its byte ranges, served by the bucket after the 302.
+    master = parse(api.client.get(info["hls_url"]).text)
+    (entry,) = master.entries
+    variant = parse(api.client.get(entry.uri).text)
+    mapped = attributes(variant.tag("EXT-X-MAP")[0])
+    header = fetch_range(api.client, mapped["URI"], *byte_range(mapped["BYTERANGE"]))
+    assert header.status_code == 206 and header.content[4:8] == b"ftyp"
+    for segment in variant.entries:
+        offset, length = byte_range(segment.tags["EXT-X-BYTERANGE"])
+        part = fetch_range(api.client, segment.uri, offset, length)
+        assert part.status_code == 206 and len(part.content) == length
+        assert top_box(part.content)[0] == "moof"
     thumb = api.request(
         "GET",
         f"/media_objects/{file['media_entry_id']}/thumbnail?width=80",

@@ -17,6 +17,7 @@ with hypothesis directly; the checks are schemathesis's own.)"""
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -523,6 +524,20 @@ def test_delivery_and_player_responses_match_schema(
         page = call("GET", template, teacher, path=where)
         assert "<video" in page.text and "<track" in page.text
 
+    # ---- HLS: the master, then a variant and a subtitle playlist it names
+    for template, where in (
+        ("/media_objects/{media_object_id}/hls", media),
+        ("/media_attachments/{attachment_id}/hls", attachment),
+    ):
+        master = call("GET", template + "/master.m3u8", teacher, path=where).text
+        variant = re.search(r"/hls/variants/([^/?]+)\.m3u8", master)
+        track = re.search(r"/hls/subtitles/(\d+)\.m3u8", master)
+        assert variant is not None and track is not None, master
+        call("GET", template + "/variants/{name}.m3u8", teacher,
+             path={**where, "name": variant[1]})  # fmt: skip
+        call("GET", template + "/subtitles/{track_id}.m3u8", teacher,
+             path={**where, "track_id": track[1]})  # fmt: skip
+
     # Every delivery and player operation answered with success above, with the documented
     # status, content type and headers.
     every = {
@@ -530,7 +545,7 @@ def test_delivery_and_player_responses_match_schema(
         for op in OPERATIONS
         if {"delivery", "player"} & set(op.definition.raw.get("tags", []))
     }
-    assert len(every) == 8
+    assert len(every) == 14
     assert sorted(every - call.seen) == []
 
 

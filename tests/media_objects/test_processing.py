@@ -602,9 +602,18 @@ def test_media_needing_more_memory_than_allowed_fails_with_reason(
     assert body["processing_error"] == (
         "Processing the file needs more memory than the server allows (80 MiB). "
         "An administrator can raise MEDIAOBJECTS_FFMPEG_MEMORY_LIMIT_BYTES and run: "
-        "mediaobjects reprocess"
+        "mediaobjects reprocess Meanwhile it plays as uploaded, at full size, without the "
+        "smaller versions that suit slow connections."
     )
+    # Copying the browser-safe upload needed no encoder: it was offered before the ladder
+    # failed, and stays.
+    (original,) = body["media_sources"]
+    assert original["isOriginal"] == "1" and api.client.get(original["url"]).status_code == 200
     api.ctx.transcoder.memory_limit = api.ctx.settings.resolved_ffmpeg_memory_limit()
     assert reprocess(api.ctx.pipeline, api.ctx.enqueue, [media_id]) == [media_id]
     run_jobs(api)
-    assert info(world, media_id)["processing_state"] == "ready"
+    body = info(world, media_id)
+    assert body["processing_state"] == "ready" and body["processing_error"] is None
+    assert [s["isOriginal"] for s in body["media_sources"]] == ["0", "1"]
+    # The same source: a player that started on it is not cut off.
+    assert body["media_sources"][1]["url"].split("?")[0] == original["url"].split("?")[0]

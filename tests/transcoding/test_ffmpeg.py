@@ -27,7 +27,7 @@ from mediaobjects.transcoding import (
 )
 from mediaobjects.transcoding.ffmpeg import PLACEHOLDER_KINDS, placeholder
 from tests.support.procs import is_gone, wait_for
-from tests.transcoding.conftest import Clips
+from tests.transcoding.conftest import Clips, ffmpeg
 
 SMALL = parse_ladder("video:120,240;audio:m4a,mp3")
 
@@ -117,6 +117,51 @@ def test_portrait_source_keeps_its_orientation(clips: Clips, tmp_path: Path) -> 
     result = probe(clips.portrait)
     (out,) = transcode(clips.portrait, plan(result), tmp_path, result, timeout=60)
     assert (out.rendition.name, out.width, out.height) == ("240p", 240, 320)
+
+
+def test_a_phone_video_stored_sideways_comes_out_upright(clips: Clips, tmp_path: Path) -> None:
+    # Phones store the camera's landscape picture and a 90° turn to show it portrait.
+    phone = tmp_path / "IMG_0002.MOV"
+    ffmpeg("-i", str(clips.mp4), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(phone))
+    result = probe(phone)
+    assert (result.width, result.height) == (240, 320)
+    (out,) = transcode(phone, plan(result), tmp_path / "out", result, timeout=60)
+    assert (out.rendition.name, out.width, out.height) == ("240p", 240, 320)
+
+
+def keyframe_times(path: Path) -> list[float]:
+    """When each keyframe of the first video stream is shown, read back with ffprobe."""
+    done = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0",
+         "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", str(path)],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    return [
+        float(time_)
+        for time_, flags in (line.split(",")[:2] for line in done.stdout.split())
+        if "K" in flags
+    ]
+
+
+def test_every_rendition_has_a_keyframe_every_two_seconds_at_the_same_instants(
+    tmp_path: Path,
+) -> None:
+    # The source's own keyframes are 10 s apart (a camera's GOP is its own business).
+    source = tmp_path / "long-gop.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=duration=7:size=320x240:rate=30",
+           "-c:v", "libx264", "-preset", "ultrafast", "-g", "300", "-pix_fmt", "yuv420p",
+           str(source))  # fmt: skip
+    assert keyframe_times(source) == [0.0]
+    result = probe(source)
+    outputs = transcode(source, plan(result, SMALL), tmp_path / "out", result, timeout=60)
+    assert [o.rendition.name for o in outputs] == ["120p", "240p"]
+    times = [keyframe_times(output.path) for output in outputs]
+    # The renditions are fragmented MP4s, which carry no edit list: the picture starts after
+    # x264's B-frame delay (2 frames here), the same in every rendition.
+    first = times[0][0]
+    assert 0 <= first <= 0.1
+    for found in times:
+        assert found == pytest.approx([first + t for t in (0.0, 2.0, 4.0, 6.0)], abs=0.001)
 
 
 def test_readers_never_see_a_partial_final_file(clips: Clips, tmp_path: Path) -> None:

@@ -186,3 +186,32 @@ def registered_languages(max_length: int = 3) -> list[str]:
         for kind, subtag in _registry()
         if kind == "language" and len(subtag) <= max_length and subtag.isalpha()
     ]
+
+
+def preferred_locale(accept_language: str | None, locales: list[str]) -> str | None:
+    """The track locale that best matches the viewer's Accept-Language (exact tag first, then
+    the same language), or None when nothing matches."""
+    if not locales:
+        return None
+    wanted: list[tuple[float, str]] = []
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        if not tag or tag == "*":
+            continue
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        wanted.append((quality, tag.lower()))
+    wanted.sort(key=lambda item: -item[0])
+    lowered = {locale.lower(): locale for locale in locales}
+    for _, tag in wanted:
+        if tag in lowered:
+            return lowered[tag]
+        base = tag.split("-")[0]
+        for candidate_lower, candidate in lowered.items():
+            if candidate_lower.split("-")[0] == base:
+                return candidate
+    return None

@@ -400,10 +400,16 @@ MEDIA_OBJECT: dict[str, Any] = _object(
         # Not Canvas's: seconds (null until probed) and a signed picture URL (null without one).
         "duration": {"type": ["number", "null"], "minimum": 0},
         "thumbnail_url": {"type": ["string", "null"], "format": "uri"},
+        # Not Canvas's: whether the upload plays as it is (null until probed), and why not.
+        "original_playable": {"type": ["boolean", "null"]},
+        "original_problems": {"type": "array", "items": _STR},
         "media_tracks": {"type": "array", "items": TRACK_SUMMARY},
         "media_sources": {"type": "array", "items": MEDIA_SOURCE},
+        # Not Canvas's: the signed HLS master playlist (null: nothing to stream); left out
+        # with media_sources.
+        "hls_url": {"type": ["string", "null"], "format": "uri"},
     },
-    optional=("media_tracks", "media_sources"),
+    optional=("media_tracks", "media_sources", "hls_url"),
 )
 
 # A track as the tracks endpoints list it; the optional fields come with ``include[]``.
@@ -536,6 +542,12 @@ TRACK_DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 _BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
+HLS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "An HLS playlist (RFC 8216) whose URIs are absolute and signed",
+        "content": {"application/vnd.apple.mpegurl": {"schema": {"type": "string"}}},
+    },
+}
 _BYTES: dict[str, Any] = {"*/*": _BINARY}
 _STORED_HEADERS: dict[str, Any] = {
     **_VALIDATORS,

@@ -83,6 +83,21 @@ class Urls:
             f"&height={height}&verifier={verifier}"
         )
 
+    def route_base(self, route: Route) -> str:
+        kind = "media_objects" if route.kind == "media" else "media_attachments"
+        return f"{self.base}/{kind}/{route.ref}"
+
+    def hls(self, route: Route, path: str = "master.m3u8") -> str:
+        """An HLS playlist of the route (``master.m3u8``, ``variants/<name>.m3u8``,
+        ``subtitles/<track id>.m3u8``), with a verifier that opens that route's playlists."""
+        verifier = self._verifiers.stream(route, self._expires)
+        return f"{self.route_base(route)}/hls/{path}?verifier={verifier}"
+
+    def track(self, route: Route, track_id: int) -> str:
+        if route.kind == "attachment":
+            return self.attachment_track(int(route.ref), track_id)
+        return self.media_object_track(route.ref, track_id)
+
     def upload(self, nonce: str, expires_at: datetime) -> str:
         verifier = self._verifiers.upload(nonce, expires_at)
         return f"{self.base}/files_api/uploads/{nonce}?token={verifier}"

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    type_coerce,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -85,6 +87,11 @@ class MediaObject(Base):
     speech_intervals: Mapped[str | None] = mapped_column(Text, default=None)
     speech_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
     poster_key: Mapped[str | None] = mapped_column(String(512), default=None)
+    # Whether the upload itself plays in browsers (transcoding.browser_safety), decided once
+    # probed: NULL until then, "[]" when it does (it is then offered as the "original" source
+    # before the ladder runs), else a JSON array of the reasons it does not, in words a
+    # teacher reads (the media info shows them).
+    original_problems: Mapped[str | None] = mapped_column(Text, default=None)
     # Automatic captions (media_tracks.asr): Canvas's status, and how far the running job has
     # got in percent (NULL when none runs or ran).
     auto_caption_status: Mapped[str | None] = mapped_column(String(32), default=None)
@@ -116,6 +123,10 @@ class MediaSource(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     storage_key: Mapped[str] = mapped_column(String(512))
     etag: Mapped[str] = mapped_column(String(64))
+    # Where the HLS segments of this (fragmented MP4) file lie, and its codecs, as JSON
+    # (media_objects.streaming); NULL for a source that plays progressively only: the original,
+    # audio renditions, and every rendition made before renditions were fragmented.
+    stream_index: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -134,6 +145,7 @@ class SourceRow(NamedTuple):
     height: int | None
     bitrate: int | None
     size: int
+    streamable: bool  # has a stream_index: HLS can play it
 
 
 SOURCE_ROW_COLUMNS = (
@@ -148,6 +160,7 @@ SOURCE_ROW_COLUMNS = (
     MediaSource.height,
     MediaSource.bitrate,
     MediaSource.size,
+    type_coerce(MediaSource.stream_index.is_not(None), Boolean).label("streamable"),
 )
 
 

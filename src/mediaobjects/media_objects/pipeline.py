@@ -43,7 +43,16 @@ class Pipeline:
 
 
 def rendition_key(media_id: str, name: str, ext: str) -> str:
-    return f"renditions/{media_id}/{name}.{ext}"
+    return f"{RENDITIONS}{media_id}/{name}.{ext}"
+
+
+RENDITIONS = "renditions/"
+
+
+def made_by_pipeline(key: str) -> bool:
+    """Whether ``key`` holds a file the pipeline wrote (a rendition, or the upload rewritten
+    for playback), rather than an upload, which belongs to its file."""
+    return key.startswith(RENDITIONS)
 
 
 def poster_key(media_id: str) -> str:

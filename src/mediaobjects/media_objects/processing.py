@@ -1,15 +1,19 @@
 """The media pipeline job: probe an uploaded media file, refuse what is not playable with a
-reason a teacher can read, transcode it through the rendition ladder in one ffmpeg pass, take
-a poster, and publish the renditions as the media object's sources; and the job that releases
-a media object's renditions once its last file is deleted.
+reason a teacher can read, offer a browser-safe upload at once (rewritten with its index
+first), transcode it through the rendition ladder in one ffmpeg pass, take a poster, and
+publish the renditions as the media object's sources; and the job that releases a media
+object's renditions once its last file is deleted.
 
 The job is idempotent (decision: it may run twice, after a worker died): storage keys are
-derived from the media id and the rendition name, writes replace atomically, and the source
-rows are replaced in one transaction."""
+derived from the media id and the rendition name, writes replace atomically, a source is
+saved under its name (a re-run updates the row, never adds one), and the renditions are
+published in one transaction."""
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -23,29 +27,34 @@ from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.media_objects.pipeline import (
     Pipeline,
     local_copy,
+    made_by_pipeline,
     poster_key,
     rendition_key,
     scratch,
     store_file,
 )
 from mediaobjects.media_objects.speech import NO_SPEECH, measure_speech, speech_columns
-from mediaobjects.storage.interfaces import Storage
+from mediaobjects.media_objects.streaming import dump, index_of
+from mediaobjects.storage.interfaces import StoredObject
 from mediaobjects.transcoding import (
     MediaRejected,
+    Output,
     ProbeResult,
     SpeechAnalysis,
     ToolMissing,
     ToolOutOfMemory,
     ToolTimedOut,
     TranscodeFailed,
+    browser_safety,
 )
+from mediaobjects.transcoding.ladder import ORIGINAL, ORIGINALS
 
 log = logging.getLogger(__name__)
 
 UNKNOWN_FAILURE = "The media could not be processed."
 
 
-def _claim(pipeline: Pipeline, media_id: str) -> tuple[int, str, str] | None:
+def _claim(pipeline: Pipeline, media_id: str) -> tuple[int, str] | None:
     """Marks the media object as processing; None when there is nothing to do (deleted, gone,
     already ready, or no bytes to process)."""
     with pipeline.write() as session:
@@ -61,7 +70,7 @@ def _claim(pipeline: Pipeline, media_id: str) -> tuple[int, str, str] | None:
             return None
         media_object.processing_state = "processing"
         media_object.processing_error = None
-        return media_object.id, attachment.storage_key, attachment.content_type
+        return media_object.id, attachment.storage_key
 
 
 def _default_file(session: Session, media_object: MediaObject) -> Attachment | None:
@@ -76,12 +85,26 @@ def _default_file(session: Session, media_object: MediaObject) -> Attachment | N
     return attachment
 
 
+ORIGINAL_STILL_PLAYS = (
+    " Meanwhile it plays as uploaded, at full size, without the smaller versions that suit "
+    "slow connections."
+)
+
+
 def _fail(pipeline: Pipeline, media_object_id: int, reason: str) -> None:
     with pipeline.write() as session:
         media_object = repo.get(session, media_object_id)
         if media_object is not None:
-            media_object.processing_state = "failed"
-            media_object.processing_error = reason
+            _mark_failed(session, media_object, reason)
+
+
+def _mark_failed(session: Session, media_object: MediaObject, reason: str) -> None:
+    """``failed`` with ``reason``. A browser-safe upload offered before the ladder stays
+    listed: the media plays as uploaded, and the reason says so."""
+    media_object.processing_state = "failed"
+    if repo.source_named(session, media_object.id, ORIGINAL) is not None:
+        reason += ORIGINAL_STILL_PLAYS
+    media_object.processing_error = reason
 
 
 GAVE_UP = (
@@ -100,8 +123,7 @@ def give_up(pipeline: Pipeline, media_id: str, reason: str = GAVE_UP) -> bool:
             return False
         if media_object.processing_state not in ("pending", "processing"):
             return False
-        media_object.processing_state = "failed"
-        media_object.processing_error = reason
+        _mark_failed(session, media_object, reason)
         return True
 
 
@@ -143,16 +165,18 @@ class _Clock:
 def process_media(pipeline: Pipeline, media_id: str, job: JobContext | None = None) -> str:
     """Runs the pipeline for one media object; returns the state it ends in.
 
-    Bad media ends ``failed`` with its reason; storage or tool trouble raises, so that the
-    job runner retries it (and the object stays ``processing`` until a retry settles it).
-    With ``job``, every ffprobe and ffmpeg run gets the time the job has left as its limit,
-    the deadline is checked between steps, and running out raises JobTimeout: a failed try,
-    like any other."""
+    A browser-safe upload is rewritten with its index first and listed as the "original"
+    source, committed before the ladder starts, so that players can start within seconds;
+    the renditions join it when the ladder is done. Bad media ends ``failed`` with its reason;
+    storage or tool trouble raises, so that the job runner retries it (and the object stays
+    ``processing`` until a retry settles it). With ``job``, every ffprobe and ffmpeg run gets
+    the time the job has left as its limit, the deadline is checked between steps, and running
+    out raises JobTimeout: a failed try, like any other."""
     clock = _Clock(job)
     claimed = _claim(pipeline, media_id)
     if claimed is None:
         return "skipped"
-    media_object_id, storage_key, content_type = claimed
+    media_object_id, storage_key = claimed
     transcoder = pipeline.transcoder
     with scratch(pipeline) as workdir:
         source = local_copy(pipeline, storage_key, workdir)
@@ -160,6 +184,12 @@ def process_media(pipeline: Pipeline, media_id: str, job: JobContext | None = No
         try:
             result = transcoder.probe(source, timeout=clock.left())
             transcoder.check_limits(result)
+            clock.check()
+            offered = _offer_original(
+                pipeline, media_id, media_object_id, source, result, workdir, clock
+            )
+            if offered is None:
+                return "skipped"
             clock.check()
             outputs = transcoder.transcode(source, result, workdir, timeout=clock.left())
             clock.check()
@@ -188,30 +218,15 @@ def process_media(pipeline: Pipeline, media_id: str, job: JobContext | None = No
             clock.check()
             key = rendition_key(media_id, output.rendition.name, output.rendition.file_ext)
             stored = store_file(pipeline.storage, key, output.path)
-            sources.append(
-                MediaSource(
-                    name=output.rendition.name,
-                    is_original=False,
-                    content_type=output.rendition.content_type,
-                    container_format=output.rendition.container,
-                    file_ext=output.rendition.file_ext,
-                    width=output.width,
-                    height=output.height,
-                    bitrate=output.bitrate,
-                    size=stored.size,
-                    storage_key=key,
-                    etag=stored.etag,
-                )
-            )
+            sources.append(_source(output, key, stored))
         poster_stored = None
         if poster is not None and poster.exists():
             poster_stored = store_file(pipeline.storage, poster_key(media_id), poster)
-    sources.append(_original_source(result, storage_key, content_type, pipeline.storage))
     with pipeline.write() as session:
         media_object = repo.get(session, media_object_id)
         if media_object is None or media_object.workflow_state == "deleted":
             return "skipped"
-        repo.replace_sources(session, media_object.id, sources)
+        repo.replace_sources(session, media_object.id, sources, keep=(ORIGINAL,) if offered else ())
         media_object.duration = result.duration
         media_object.media_type = result.media_type
         media_object.poster_key = poster_stored.key if poster_stored is not None else None
@@ -222,38 +237,93 @@ def process_media(pipeline: Pipeline, media_id: str, job: JobContext | None = No
     return "ready"
 
 
-def _original_source(
-    result: ProbeResult, storage_key: str, content_type: str, storage: Storage
-) -> MediaSource:
-    stored = storage.stat(storage_key)
-    ext = _ext_for(content_type, result.container)
+def _source(output: Output, key: str, stored: StoredObject) -> MediaSource:
+    rendition = output.rendition
+    if rendition.kind == "video" and rendition.name != ORIGINAL and output.fragments is None:
+        # Still plays progressively; only HLS leaves it out.
+        log.warning("rendition %s has no fragment index; it is not offered in HLS", key)
     return MediaSource(
-        name="original",
-        is_original=True,
-        content_type=content_type,
-        container_format=result.container.split(",")[0],
-        file_ext=ext,
-        width=result.width,
-        height=result.height,
-        bitrate=(result.bit_rate // 1000) if result.bit_rate else None,
+        name=output.rendition.name,
+        is_original=output.rendition.name == ORIGINAL,
+        content_type=output.rendition.content_type,
+        container_format=output.rendition.container,
+        file_ext=output.rendition.file_ext,
+        width=output.width,
+        height=output.height,
+        bitrate=output.bitrate,
         size=stored.size,
-        storage_key=storage_key,
+        storage_key=key,
         etag=stored.etag,
+        stream_index=dump(index_of(output.fragments)) if output.fragments is not None else None,
     )
 
 
-def _ext_for(content_type: str, container: str) -> str:
-    by_type = {
-        "video/mp4": "mp4",
-        "audio/mp4": "m4a",
-        "audio/mpeg": "mp3",
-        "video/webm": "webm",
-        "audio/ogg": "ogg",
-        "video/quicktime": "mov",
-        "audio/wav": "wav",
-        "video/x-matroska": "mkv",
-    }
-    return by_type.get(content_type, container.split(",")[0][:16])
+COULD_NOT_REWRITE = (
+    "The file could not be prepared for playing as uploaded (ffmpeg could not copy its "
+    "picture and sound into a new file)."
+)
+
+
+def _offer_original(
+    pipeline: Pipeline,
+    media_id: str,
+    media_object_id: int,
+    source: Path,
+    result: ProbeResult,
+    workdir: Path,
+    clock: _Clock,
+) -> bool | None:
+    """Before the ladder runs: a browser-safe upload, rewritten with its index first (about
+    3 s per GB), is stored and listed as the "original" source in a transaction of its own;
+    any other upload is never listed, and the media info says why (``original_problems``).
+    Returns whether the original is offered; None when the media object went meanwhile.
+
+    A retry finds the original it offered before and keeps it: the bytes and the URL a
+    player may be streaming stay as they are."""
+    safety = browser_safety(result)
+    reasons = list(safety.reasons)
+    made: MediaSource | None = None
+    if safety.container is not None:
+        kept = ORIGINALS[safety.container]
+        key = rendition_key(media_id, kept.name, kept.file_ext)
+        if not _offered_before(pipeline, media_object_id, key):
+            try:
+                output = pipeline.transcoder.remux(
+                    source, result, safety.container, workdir / "playable", timeout=clock.left()
+                )
+            except TranscodeFailed as exc:
+                # Not the file's fault as media: the ladder may still make it playable.
+                log.warning("media %s: remuxing the original failed: %s", media_id, exc)
+                reasons.append(COULD_NOT_REWRITE)
+            else:
+                made = _source(output, key, store_file(pipeline.storage, key, output.path))
+    with pipeline.write() as session:
+        media_object = repo.get(session, media_object_id)
+        if media_object is None or media_object.workflow_state == "deleted":
+            gone = True
+        else:
+            gone = False
+            media_object.original_problems = json.dumps(reasons)
+            media_object.duration = result.duration
+            media_object.media_type = result.media_type
+            if made is not None:
+                repo.put_source(session, media_object.id, made)
+            elif reasons:
+                # Listed by a version that offered every upload as it was.
+                repo.delete_source(session, media_object.id, ORIGINAL)
+            summaries.refresh_media(session, media_object.id)
+    if gone:
+        if made is not None:
+            pipeline.storage.delete(made.storage_key)
+        return None
+    return not reasons
+
+
+def _offered_before(pipeline: Pipeline, media_object_id: int, key: str) -> bool:
+    with pipeline.reader() as session:
+        listed = repo.source_named(session, media_object_id, ORIGINAL)
+        found = listed is not None and listed.storage_key == key
+    return found and pipeline.storage.exists(key)
 
 
 def release_media(pipeline: Pipeline, media_entry_id: str) -> str:
@@ -268,7 +338,12 @@ def release_media(pipeline: Pipeline, media_entry_id: str) -> str:
             return "gone"
         if files.media_in_use(session, media_entry_id):
             return "kept"
-        keys = repo.delete_sources(session, media_object.id)
+        keys = [
+            key
+            for key, original in repo.delete_sources(session, media_object.id)
+            # The upload itself belongs to its file; the rewritten copy was the pipeline's.
+            if not original or made_by_pipeline(key)
+        ]
         keys += repo.delete_thumbnails(session, media_object.id)
         if media_object.poster_key:
             keys.append(media_object.poster_key)

@@ -302,13 +302,78 @@ def listed_page(
     return [row[0] for row in rows], (int(rows[0][2]) if rows else None)
 
 
-def replace_sources(session: Session, media_object_id: int, sources: list[MediaSource]) -> None:
-    """The media object's sources become exactly ``sources`` (a re-run replaces, never adds)."""
-    session.execute(delete(MediaSource).where(MediaSource.media_object_id == media_object_id))
-    for source in sources:
+# Columns a re-run may change; a source keeps its row (id, created_at) and so its URL.
+_SOURCE_FIELDS = (
+    "is_original",
+    "content_type",
+    "container_format",
+    "file_ext",
+    "width",
+    "height",
+    "bitrate",
+    "size",
+    "stream_index",
+    "storage_key",
+    "etag",
+)
+
+
+def source_named(session: Session, media_object_id: int, name: str) -> MediaSource | None:
+    stmt = select(MediaSource).where(
+        MediaSource.media_object_id == media_object_id, MediaSource.name == name
+    )
+    return session.scalars(stmt).first()
+
+
+def streamable_sources(session: Session, media_object_id: int) -> list[MediaSource]:
+    """The media object's sources that HLS can play (those with a stream index)."""
+    stmt = select(MediaSource).where(
+        MediaSource.media_object_id == media_object_id, MediaSource.stream_index.is_not(None)
+    )
+    return list(session.scalars(stmt))
+
+
+def put_source(session: Session, media_object_id: int, source: MediaSource) -> MediaSource:
+    """``source`` saved under its name: the existing row of that name takes its values (its id,
+    and so the URL a player may be streaming, stays), or it is added."""
+    existing = source_named(session, media_object_id, source.name)
+    if existing is None:
         source.media_object_id = media_object_id
         session.add(source)
+        session.flush()
+        return source
+    for field in _SOURCE_FIELDS:
+        setattr(existing, field, getattr(source, field))
     session.flush()
+    return existing
+
+
+def replace_sources(
+    session: Session,
+    media_object_id: int,
+    sources: list[MediaSource],
+    *,
+    keep: tuple[str, ...] = (),
+) -> None:
+    """The media object's sources become exactly ``sources``, plus those it has already named
+    in ``keep`` (a re-run replaces, never adds). A source of the same name keeps its row, so a
+    player streaming it while a re-run finishes is not cut off."""
+    wanted = {source.name for source in sources} | set(keep)
+    session.execute(
+        delete(MediaSource).where(
+            MediaSource.media_object_id == media_object_id, MediaSource.name.not_in(wanted)
+        )
+    )
+    for source in sources:
+        put_source(session, media_object_id, source)
+
+
+def delete_source(session: Session, media_object_id: int, name: str) -> None:
+    session.execute(
+        delete(MediaSource).where(
+            MediaSource.media_object_id == media_object_id, MediaSource.name == name
+        )
+    )
 
 
 def sources_of_many(session: Session, media_object_ids: list[int]) -> dict[int, list[SourceRow]]:
@@ -330,11 +395,13 @@ def get_source_with_media(
     return (row[0], row[1]) if row is not None else None
 
 
-def delete_sources(session: Session, media_object_id: int) -> list[str]:
-    """Removes the source rows and returns the storage keys of the renditions (not of the
-    original upload, which belongs to its file)."""
-    stmt = select(MediaSource).where(MediaSource.media_object_id == media_object_id)
-    keys = [s.storage_key for s in session.scalars(stmt) if not s.is_original]
+def delete_sources(session: Session, media_object_id: int) -> list[tuple[str, bool]]:
+    """Removes the source rows and returns each one's storage key and whether it was the
+    original (whose key may be the upload's own, which belongs to its file)."""
+    stmt = select(MediaSource.storage_key, MediaSource.is_original).where(
+        MediaSource.media_object_id == media_object_id
+    )
+    keys = [(str(key), bool(original)) for key, original in session.execute(stmt)]
     session.execute(delete(MediaSource).where(MediaSource.media_object_id == media_object_id))
     return keys
 

@@ -3,6 +3,7 @@ serializer differences (§2.4), and the register response (§2.3)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mediaobjects.files.models import Attachment
@@ -28,9 +29,12 @@ def media_object_json(
     thumbnail_url: str | None,
     tracks: list[dict[str, Any]] | None,
     sources: list[dict[str, Any]] | None,
+    hls_url: str | None = None,
 ) -> dict[str, Any]:
-    """``tracks``/``sources`` None means excluded (``exclude[]``): the key is left out.
-    ``thumbnail_url`` None: no picture yet (pending, failed, or audio without cover art)."""
+    """``tracks``/``sources`` None means excluded (``exclude[]``): the key is left out, and
+    with the sources ``hls_url`` (None: nothing to stream). ``thumbnail_url`` None: no picture
+    yet (pending, failed, or audio without cover art)."""
+    problems = original_problems(media_object)
     out: dict[str, Any] = {
         "can_add_captions": can_add_captions,
         "media_id": media_object.media_id,
@@ -49,12 +53,28 @@ def media_object_json(
         # once the media is ready (the probed length in seconds, the poster's signed URL).
         "duration": media_object.duration,
         "thumbnail_url": thumbnail_url,
+        # Not Canvas's: whether the upload itself is offered for playback (listed in
+        # media_sources with isOriginal "1" as soon as it is probed, before the renditions),
+        # null until probed; when it is not, why, in words a teacher reads.
+        "original_playable": None if problems is None else not problems,
+        "original_problems": problems or [],
     }
     if tracks is not None:
         out["media_tracks"] = tracks
     if sources is not None:
         out["media_sources"] = sources
+        # Not Canvas's: the signed HLS master playlist (every rendition made for streaming,
+        # the caption tracks as subtitles); media_sources stays progressive, as Canvas wants.
+        out["hls_url"] = hls_url
     return out
+
+
+def original_problems(media_object: MediaObject) -> list[str] | None:
+    """Why the upload is not offered as it is ([] when it is); None until it was probed."""
+    if media_object.original_problems is None:
+        return None
+    loaded = json.loads(media_object.original_problems)
+    return [str(reason) for reason in loaded] if isinstance(loaded, list) else []
 
 
 _CONTAINER_ORDER = {"mp4": 0, "mp3": 1, "flv": 2}

@@ -17,6 +17,7 @@ from mediaobjects.media_objects import service as media
 from mediaobjects.media_objects.models import MediaObject, SourceRow
 from mediaobjects.media_tracks import service as tracks
 from mediaobjects.media_tracks.schemas import track_summary_json
+from mediaobjects.verifiers import Route
 
 
 def _sources_json(urls: Urls, sources: list[SourceRow]) -> list[dict[str, Any]]:
@@ -24,6 +25,10 @@ def _sources_json(urls: Urls, sources: list[SourceRow]) -> list[dict[str, Any]]:
         schemas.source_json(source, urls.media_source(source.id, source.name, source.file_ext))
         for source in schemas.ordered_sources(sources)
     ]
+
+
+def _hls_url(urls: Urls, route: Route, sources: list[SourceRow]) -> str | None:
+    return urls.hls(route) if any(source.streamable for source in sources) else None
 
 
 def media_object_payload(
@@ -44,10 +49,11 @@ def media_object_payload(
             )
             for view in tracks.visible_tracks(session, media_object=media_object, content=False)
         ]
-    sources = None
+    sources = hls_url = None
     if include_sources:
-        found = media.sources_of(session, [media_object.id])
-        sources = _sources_json(urls, found[media_object.id])
+        found = media.sources_of(session, [media_object.id])[media_object.id]
+        sources = _sources_json(urls, found)
+        hls_url = _hls_url(urls, Route.media(media_object.media_id), found)
     return schemas.media_object_json(
         media_object,
         can_add_captions=rights.caption_rights(session, principal, media_object).add,
@@ -57,6 +63,7 @@ def media_object_payload(
         else None,
         tracks=track_list,
         sources=sources,
+        hls_url=hls_url,
     )
 
 
@@ -86,9 +93,11 @@ def media_object_page_payload(
                 track_summary_json(track, urls.media_object_track(media_object.media_id, track.id))
                 for track in page_tracks[media_object.id]
             ]
-        sources = None
+        sources = hls_url = None
         if include_sources:
             sources = _sources_json(urls, page_sources[media_object.id])
+            route = Route.media(media_object.media_id)
+            hls_url = _hls_url(urls, route, page_sources[media_object.id])
         out.append(
             schemas.media_object_json(
                 media_object,
@@ -99,6 +108,7 @@ def media_object_page_payload(
                 else None,
                 tracks=track_list,
                 sources=sources,
+                hls_url=hls_url,
             )
         )
     del loaded
@@ -113,6 +123,7 @@ def attachment_payload(
     media_object: MediaObject,
 ) -> dict[str, Any]:
     """The attachment serializer (§2.4): rights and tracks as seen through this file."""
+    found = media.sources_of(session, [media_object.id])[media_object.id]
     track_list = [
         track_summary_json(
             view.track, urls.attachment_track(attachment.id, view.track.id), view.inherited
@@ -128,5 +139,6 @@ def attachment_payload(
         # The attachment's own route: a verifier opens only the route it was made for (D21).
         thumbnail_url=urls.attachment_thumbnail(attachment.id) if media_object.poster_key else None,
         tracks=track_list,
-        sources=_sources_json(urls, media.sources_of(session, [media_object.id])[media_object.id]),
+        sources=_sources_json(urls, found),
+        hls_url=_hls_url(urls, Route.attachment(attachment.id), found),
     )

@@ -12,6 +12,7 @@ from mediaobjects.transcoding.ffmpeg import Output, build_command, poster, resiz
 from mediaobjects.transcoding.interfaces import Transcoder
 from mediaobjects.transcoding.ladder import DEFAULT_LADDER, Rendition, parse_ladder, plan
 from mediaobjects.transcoding.local import FFmpegTranscoder
+from mediaobjects.transcoding.playable import BrowserSafety, browser_safety
 from mediaobjects.transcoding.probe import (
     ProbeResult,
     StreamInfo,
@@ -22,6 +23,7 @@ from mediaobjects.transcoding.probe import (
 from mediaobjects.transcoding.speech import SpeechAnalysis, analyse_speech
 
 __all__ = [
+    "BrowserSafety",
     "DEFAULT_LADDER",
     "FFmpegTranscoder",
     "MediaRejected",
@@ -36,6 +38,7 @@ __all__ = [
     "TranscodeFailed",
     "Transcoder",
     "analyse_speech",
+    "browser_safety",
     "build_command",
     "check_limits",
     "parse_ladder",

@@ -17,7 +17,8 @@ from mediaobjects.transcoding.errors import (
     ToolOutOfMemory,
     TranscodeFailed,
 )
-from mediaobjects.transcoding.ladder import Rendition
+from mediaobjects.transcoding.fmp4 import FragmentIndex, NotFragmented, read_fragment_index
+from mediaobjects.transcoding.ladder import ORIGINALS, Rendition
 from mediaobjects.transcoding.probe import ProbeResult, decoder_max_pixels, input_options, probe
 
 # Measured on 2 cores (bench/transcode.py): veryfast is about twice as fast as the default
@@ -40,6 +41,9 @@ class Output:
     height: int | None
     bitrate: int | None  # kbit/s, whole file
     size: int  # bytes
+    # Where each fragment of a fragmented rendition lies (what HLS byte ranges address);
+    # None for an ordinary MP4, M4A or MP3.
+    fragments: FragmentIndex | None = None
 
 
 def build_command(
@@ -73,7 +77,7 @@ def build_command(
             cmd += _x264(rendition, preset)
             if audio is not None:
                 cmd += ["-c:a", "aac", "-b:a", f"{rendition.audio_bitrate}k", *_stereo(result)]
-            cmd += [*_STRIP_METADATA, "-movflags", "+faststart", "-f", "mp4"]
+            cmd += [*_STRIP_METADATA, "-movflags", FRAGMENTED, "-f", "mp4"]
         else:
             assert audio is not None  # checked above
             cmd += ["-map", f"0:{audio.index}", *_audio_codec(rendition), *_stereo(result)]
@@ -116,11 +120,30 @@ def _filter_graph(
     return graph
 
 
+KEYFRAME_SECONDS = 2
+# A keyframe at every multiple of KEYFRAME_SECONDS, by timestamp, so that every rendition has
+# them at the same instants and a player can switch between renditions there (HLS segments
+# start on them). Without it x264 places one every 250 frames (8.3 s at 30 frames/s), not
+# aligned across renditions. Measured: +0.1 % bytes, no measurable time.
+_KEYFRAMES = ["-force_key_frames", f"expr:gte(t,n_forced*{KEYFRAME_SECONDS})"]
+
+
+# Video renditions are fragmented MP4s: an empty moov, then one fragment (moof + mdat) per
+# keyframe, with one index (sidx) of every fragment written at the front when the file is
+# finished (a rewrite, as +faststart did). The same file plays progressively in a <video src>
+# (Chromium reads the front and the index: 2-3 requests to open, 2 per seek) and through HLS
+# by byte ranges (read_fragment_index), so nothing is stored twice. hlsenc's single_file
+# writes a sidx per fragment instead, which Chromium walks one range request at a time before
+# it plays (24-32 requests, 1.3 s at 50 ms each, for a 10-minute rendition); docs/streaming.md.
+FRAGMENTED = "+empty_moov+default_base_moof+frag_keyframe+global_sidx"
+
+
 def _x264(r: Rendition, preset: str) -> list[str]:
     kbps = r.video_bitrate or 1000
     return [
         *("-c:v", "libx264", "-preset", preset, "-profile:v", "high", "-pix_fmt", "yuv420p"),
         *("-b:v", f"{kbps}k", "-maxrate", f"{kbps * 3 // 2}k", "-bufsize", f"{kbps * 2}k"),
+        *_KEYFRAMES,
     ]
 
 
@@ -190,13 +213,57 @@ def transcode(
         outputs = []
         for r, (width, height, kbps), tmp, final in measured:
             size = tmp.stat().st_size
+            fragments = _fragments(tmp) if r.kind == "video" else None
             os.replace(tmp, final)
-            outputs.append(Output(r, final, width, height, kbps, size))
+            outputs.append(Output(r, final, width, height, kbps, size, fragments))
         return outputs
     finally:
         for _, tmp, _ in pending:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
+
+
+def remux(
+    source: Path,
+    result: ProbeResult,
+    container: str,
+    workdir: Path,
+    *,
+    ffmpeg: str = "ffmpeg",
+    ffprobe: str = "ffprobe",
+    timeout: float,
+    memory_limit: int | None = None,
+) -> Output:
+    """Write ``source``'s first video and first audio stream, unchanged (no decoding: about
+    3 s per GB), into ``workdir/original.<ext>`` as ``container`` ("mp4", "m4a" or "mp3"), with
+    the index at the front so that a browser can start playing and seek at once, and without
+    the metadata (phones record GPS positions). Other streams (cover art, subtitles, timecode)
+    are left out. Published only once whole, as ``transcode`` does."""
+    deadline = time.monotonic() + timeout
+    rendition = ORIGINALS[container]
+    workdir.mkdir(parents=True, exist_ok=True)
+    tmp, final = temp_name(workdir, rendition.filename), workdir / rendition.filename
+    cmd = [ffmpeg, *_BASE, *input_options(), "-i", file_url(source)]
+    video, audio = result.video, result.audio
+    if video is not None and rendition.kind == "video":
+        cmd += ["-map", f"0:{video.index}"]
+    if audio is not None:
+        cmd += ["-map", f"0:{audio.index}"]
+    cmd += ["-c", "copy", *_STRIP_METADATA]
+    if container == "mp3":
+        cmd += ["-f", "mp3"]
+    else:
+        # "ipod" is ffmpeg's name for the .m4a flavour of MP4.
+        cmd += ["-movflags", "+faststart", "-f", "mp4" if container == "mp4" else "ipod"]
+    try:
+        run([*cmd, file_url(tmp)], timeout=timeout, memory_limit=memory_limit)
+        width, height, kbps = _measure(tmp, ffprobe, ffmpeg, deadline, memory_limit)
+        size = tmp.stat().st_size
+        os.replace(tmp, final)
+        return Output(rendition, final, width, height, kbps, size)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
 
 
 def _measure(
@@ -214,6 +281,15 @@ def _measure(
         ) from exc
     kbps = round(made.bit_rate / 1000) if made.bit_rate else None
     return made.width, made.height, kbps
+
+
+def _fragments(path: Path) -> FragmentIndex | None:
+    """The fragment layout of a video rendition; None (it then plays progressively only)
+    should ffmpeg ever write it otherwise."""
+    try:
+        return read_fragment_index(path)
+    except NotFragmented:
+        return None
 
 
 def _check_side(name: str, value: int | None) -> None:

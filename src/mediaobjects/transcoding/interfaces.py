@@ -44,6 +44,19 @@ class Transcoder(Protocol):
         final names appear only when complete."""
         ...
 
+    def remux(
+        self,
+        source: Path,
+        result: ProbeResult,
+        container: str,
+        workdir: Path,
+        *,
+        timeout: float | None = None,
+    ) -> Output:
+        """``source`` rewritten without re-encoding into ``workdir`` as ``container`` (what
+        ``browser_safety`` chose), its index first, so that browsers play it as it is."""
+        ...
+
     def poster(
         self, source: Path, result: ProbeResult, out: Path, *, timeout: float | None = None
     ) -> Path | None:

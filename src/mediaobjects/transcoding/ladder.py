@@ -59,6 +59,14 @@ def video_rendition(height: int) -> Rendition:
     )
 
 
+ORIGINAL = "original"
+# The upload itself, rewritten with its index first (``ffmpeg.remux``), by what it holds.
+ORIGINALS: dict[str, Rendition] = {
+    "mp4": Rendition(ORIGINAL, "video", "mp4", None, None, 0, "video/mp4", "mp4"),
+    "m4a": Rendition(ORIGINAL, "audio", "m4a", None, None, 0, "audio/mp4", "m4a"),
+    "mp3": Rendition(ORIGINAL, "audio", "mp3", None, None, 0, "audio/mpeg", "mp3"),
+}
+
 AAC = Rendition("aac", "audio", "m4a", None, None, 128, "audio/mp4", "m4a")
 MP3 = Rendition("mp3", "audio", "mp3", None, None, 128, "audio/mpeg", "mp3")
 _AUDIO = {"m4a": AAC, "aac": AAC, "mp3": MP3}

@@ -134,6 +134,26 @@ class FFmpegTranscoder:
             max_pixels=self.max_pixels,
         )
 
+    def remux(
+        self,
+        source: Path,
+        result: ProbeResult,
+        container: str,
+        workdir: Path,
+        *,
+        timeout: float | None = None,
+    ) -> ff.Output:
+        return ff.remux(
+            source,
+            result,
+            container,
+            workdir,
+            ffmpeg=self.ffmpeg,
+            ffprobe=self.ffprobe,
+            timeout=self.timeout if timeout is None else timeout,
+            memory_limit=self.memory_limit,
+        )
+
     def poster(
         self, source: Path, result: ProbeResult, out: Path, *, timeout: float | None = None
     ) -> Path | None:

@@ -69,6 +69,13 @@ class StreamInfo:
     channels: int | None = None
     attached_pic: bool = False
     rotation: int = 0
+    # What decides whether a browser can play the stream as it is (see ``playable``); None
+    # when ffprobe did not say. ``pix_fmt`` of H.264 is known only when frames were decoded,
+    # its ``profile`` always (High 10 and High 4:2:2 name what the pixel format would).
+    profile: str | None = None
+    pix_fmt: str | None = None
+    field_order: str | None = None
+    color_transfer: str | None = None
 
     @property
     def is_video(self) -> bool:
@@ -124,11 +131,14 @@ def _quarter_turn(stream: StreamInfo) -> bool:
 
 
 # Only the fields _parse reads: tags (an ID3 comment can be as large as the upload) are never
-# printed, so ffprobe's output stays a few KB whatever the file holds.
+# printed, so ffprobe's output stays a few KB whatever the file holds. Side data is printed
+# whole: ffprobe 5.1 prints an empty entry when asked for its "rotation" key alone, so phone
+# videos stored sideways read as landscape.
 _ENTRIES = (
     "format=format_name,duration,bit_rate"
     ":stream=index,codec_type,codec_name,width,height,bit_rate,sample_rate,channels,duration"
-    ":stream_disposition=attached_pic:stream_tags=rotate:stream_side_data_list=rotation"
+    ",profile,pix_fmt,field_order,color_transfer"
+    ":stream_disposition=attached_pic:stream_tags=rotate:stream_side_data_list"
 )
 _ESTIMATED = "Estimating duration from bitrate"
 _TOO_MANY_PIXELS = re.compile(r"Picture size (\d+)x(\d+) exceeds specified max pixel count")
@@ -294,7 +304,17 @@ def _stream(s: dict[str, Any]) -> StreamInfo:
         channels=_int(s.get("channels")),
         attached_pic=attached,
         rotation=_rotation(s),
+        profile=_known(s.get("profile")),
+        pix_fmt=_known(s.get("pix_fmt")),
+        field_order=_known(s.get("field_order")),
+        color_transfer=_known(s.get("color_transfer")),
     )
+
+
+def _known(value: object) -> str | None:
+    """ffprobe's value as a string; None where it printed nothing or "unknown"."""
+    text = str(value) if value is not None else ""
+    return text if text and text != "unknown" else None
 
 
 def _rotation(s: dict[str, Any]) -> int:

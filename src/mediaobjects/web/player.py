@@ -11,6 +11,7 @@ from importlib.resources import files as resource_files
 from string import Template
 
 from mediaobjects.captions import DEFAULT_KIND, KINDS, locale_label
+from mediaobjects.captions.locales import preferred_locale
 
 _TEMPLATE = Template(
     resource_files("mediaobjects.web").joinpath("templates/player.html").read_text()
@@ -63,35 +64,6 @@ class PlayerTrack:
     locale: str
 
 
-def preferred_locale(accept_language: str | None, locales: list[str]) -> str | None:
-    """The track locale that best matches the viewer's Accept-Language (exact tag first, then
-    the same language), or None when nothing matches."""
-    if not locales:
-        return None
-    wanted: list[tuple[float, str]] = []
-    for part in (accept_language or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        if not tag or tag == "*":
-            continue
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        wanted.append((quality, tag.lower()))
-    wanted.sort(key=lambda item: -item[0])
-    lowered = {locale.lower(): locale for locale in locales}
-    for _, tag in wanted:
-        if tag in lowered:
-            return lowered[tag]
-        base = tag.split("-")[0]
-        for candidate_lower, candidate in lowered.items():
-            if candidate_lower.split("-")[0] == base:
-                return candidate
-    return None
-
-
 def render_player(
     *,
     title: str,
@@ -106,7 +78,9 @@ def render_player(
 ) -> str:
     """The page's HTML. ``nonce`` is the Content-Security-Policy nonce of this response: the
     page's one style and script element carry it, and no other script can run."""
-    if processing_state != "ready" or not sources:
+    # Sources, not the state, decide: a browser-safe upload is listed (and plays) while the
+    # ladder runs, and stays when the ladder failed.
+    if not sources:
         if processing_state == "failed":
             message = "This media could not be processed: " + (processing_error or "unknown error")
         else:

@@ -1,0 +1,289 @@
+"""HLS routes: the master playlist of a media object (or of a media file, the attachment twin),
+its variant playlists (byte ranges of each fragmented rendition) and one-segment subtitle
+playlists of its caption tracks, written per request.
+
+The playlists open with the ``stream`` verifier of their route (what ``hls_url`` carries) or
+with read access. Every URI in them is absolute and signed: variants with the same route's
+verifier, media bytes with the source's, subtitles with the track's, so a player that sends no
+credentials can follow all of them (a relative URI would drop the verifier)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
+
+from mediaobjects.captions import KINDS, locale_label
+from mediaobjects.captions.locales import preferred_locale
+from mediaobjects.context import AppContext
+from mediaobjects.errors import NotFound
+from mediaobjects.files.models import Attachment
+from mediaobjects.http.deps import Caller, Ctx, DbSession, LazyPrincipal
+from mediaobjects.http.openapi import ERROR_RESPONSES, HLS_RESPONSES
+from mediaobjects.http.urls import Urls
+from mediaobjects.media_objects import service as media
+from mediaobjects.media_objects import streaming
+from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_tracks import service as tracks
+from mediaobjects.numbers import parse_id
+from mediaobjects.streaming import playlists
+from mediaobjects.verifiers import Route
+
+router = APIRouter(tags=["delivery"], responses=ERROR_RESPONSES)
+
+# Track kinds a player shows as subtitles; descriptions, chapters and metadata are not.
+SUBTITLE_KINDS = ("subtitles", "captions")
+
+
+def _open(
+    ctx: AppContext,
+    session: Session,
+    caller: LazyPrincipal,
+    route: Route,
+    verifier: str | None,
+) -> tuple[MediaObject, Attachment | None]:
+    """The media (and file) the route names, if the verifier opens its playlists or the caller
+    may read it there."""
+    verified = ctx.verifiers.opens_stream(route, verifier)
+    principal = caller.beside_verifier() if verified else caller()
+    attachment: Attachment | None = None
+    if route.kind == "attachment":
+        attachment, media_object = media.load_media_attachment(session, principal, route.ref)
+    else:
+        media_object = media.load_media_object(session, principal, route.ref)
+    if not verified:
+        media.require_read_route(session, principal, media_object, attachment)
+    return media_object, attachment
+
+
+def _playlist(text: str) -> Response:
+    # The URIs inside are signed for a few hours; a cached copy would outlive them.
+    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    return Response(text, media_type=playlists.CONTENT_TYPE, headers=headers)
+
+
+def _subtitle_kind(kind: str) -> str | None:
+    kind = kind if kind in KINDS else "subtitles"  # as the player page shows unknown kinds
+    return kind if kind in SUBTITLE_KINDS else None
+
+
+def _master(
+    request: Request,
+    ctx: AppContext,
+    session: Session,
+    caller: LazyPrincipal,
+    route: Route,
+    verifier: str | None,
+) -> Response:
+    media_object, attachment = _open(ctx, session, caller, route, verifier)
+    renditions = streaming.stream_renditions(session, media_object)
+    urls = Urls(request, ctx)
+    variants = []
+    for rendition in renditions:
+        peak, average = playlists.peak_and_average(_segments(urls, rendition))
+        variants.append(
+            playlists.Variant(
+                uri=urls.hls(route, f"variants/{rendition.name}.m3u8"),
+                bandwidth=peak,
+                average_bandwidth=average,
+                width=rendition.width,
+                height=rendition.height,
+                codecs=rendition.index.codecs or None,
+            )
+        )
+    views = [
+        view
+        for view in tracks.visible_tracks(
+            session, media_object=media_object, attachment=attachment, content=False
+        )
+        if view.track.workflow_state == "ready" and _subtitle_kind(view.track.kind) is not None
+    ]
+    default = preferred_locale(
+        request.headers.get("accept-language"), [view.track.locale for view in views]
+    )
+    subtitles: list[playlists.SubtitleRendition] = []
+    names: set[str] = set()
+    for view in views:
+        track = view.track
+        name = locale_label(track.locale)
+        kind = _subtitle_kind(track.kind)
+        if name in names:  # NAME is unique within a group
+            name = f"{name} ({kind}, {track.id})"
+        names.add(name)
+        subtitles.append(
+            playlists.SubtitleRendition(
+                uri=urls.hls(route, f"subtitles/{track.id}.m3u8"),
+                name=name,
+                language=track.locale,
+                default=track.locale == default and not any(s.default for s in subtitles),
+                captions=kind == "captions",
+            )
+        )
+    return _playlist(playlists.master_playlist(variants, subtitles))
+
+
+def _segments(urls: Urls, rendition: streaming.StreamRendition) -> list[playlists.Segment]:
+    media_url = urls.media_source(rendition.source_id, rendition.name, rendition.file_ext)
+    return [
+        playlists.Segment(
+            media_url, segment.duration, playlists.ByteRange(segment.offset, segment.length)
+        )
+        for segment in rendition.index.segments
+    ]
+
+
+def _variant(
+    request: Request,
+    ctx: AppContext,
+    session: Session,
+    caller: LazyPrincipal,
+    route: Route,
+    name: str,
+    verifier: str | None,
+) -> Response:
+    media_object, _ = _open(ctx, session, caller, route, verifier)
+    rendition = streaming.stream_rendition(session, media_object, name)
+    urls = Urls(request, ctx)
+    media_url = urls.media_source(rendition.source_id, rendition.name, rendition.file_ext)
+    text = playlists.media_playlist(
+        _segments(urls, rendition),
+        map_uri=media_url,
+        map_range=playlists.ByteRange(0, rendition.index.header_length),
+    )
+    return _playlist(text)
+
+
+def _subtitles(
+    request: Request,
+    ctx: AppContext,
+    session: Session,
+    caller: LazyPrincipal,
+    route: Route,
+    track_ref: str,
+    verifier: str | None,
+) -> Response:
+    media_object, attachment = _open(ctx, session, caller, route, verifier)
+    track_id = parse_id(track_ref)
+    shown = {
+        view.track.id
+        for view in tracks.visible_tracks(
+            session, media_object=media_object, attachment=attachment, content=False
+        )
+        if view.track.workflow_state == "ready"
+    }
+    if track_id not in shown:
+        raise NotFound()
+    # The WebVTT covers the whole media: cue times are media times (the renditions start at
+    # 0), so no X-TIMESTAMP-MAP is needed (hls.js then maps cue 0 to the first fragment's 0).
+    duration = media_object.duration or 0.0
+    text = playlists.subtitle_playlist(Urls(request, ctx).track(route, track_id), duration)
+    return _playlist(text)
+
+
+@router.get(
+    "/media_objects/{media_object_id}/hls/master.m3u8",
+    summary="HLS master playlist of a media object",
+    response_class=Response,
+    responses=HLS_RESPONSES,
+)
+def show_media_object_master_playlist(
+    media_object_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    caller: Caller,
+    verifier: str | None = None,
+) -> Response:
+    return _master(request, ctx, session, caller, Route.media(media_object_id), verifier)
+
+
+@router.get(
+    "/media_attachments/{attachment_id}/hls/master.m3u8",
+    summary="HLS master playlist of a media file",
+    response_class=Response,
+    responses=HLS_RESPONSES,
+)
+def show_media_attachment_master_playlist(
+    attachment_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    caller: Caller,
+    verifier: str | None = None,
+) -> Response:
+    return _master(request, ctx, session, caller, Route.attachment(attachment_id), verifier)
+
+
+@router.get(
+    "/media_objects/{media_object_id}/hls/variants/{name}.m3u8",
+    summary="HLS playlist of one rendition of a media object",
+    response_class=Response,
+    responses=HLS_RESPONSES,
+)
+def show_media_object_variant_playlist(
+    media_object_id: str,
+    name: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    caller: Caller,
+    verifier: str | None = None,
+) -> Response:
+    route = Route.media(media_object_id)
+    return _variant(request, ctx, session, caller, route, name, verifier)
+
+
+@router.get(
+    "/media_attachments/{attachment_id}/hls/variants/{name}.m3u8",
+    summary="HLS playlist of one rendition of a media file",
+    response_class=Response,
+    responses=HLS_RESPONSES,
+)
+def show_media_attachment_variant_playlist(
+    attachment_id: str,
+    name: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    caller: Caller,
+    verifier: str | None = None,
+) -> Response:
+    route = Route.attachment(attachment_id)
+    return _variant(request, ctx, session, caller, route, name, verifier)
+
+
+@router.get(
+    "/media_objects/{media_object_id}/hls/subtitles/{track_id}.m3u8",
+    summary="HLS playlist of one caption track of a media object",
+    response_class=Response,
+    responses=HLS_RESPONSES,
+)
+def show_media_object_subtitle_playlist(
+    media_object_id: str,
+    track_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    caller: Caller,
+    verifier: str | None = None,
+) -> Response:
+    route = Route.media(media_object_id)
+    return _subtitles(request, ctx, session, caller, route, track_id, verifier)
+
+
+@router.get(
+    "/media_attachments/{attachment_id}/hls/subtitles/{track_id}.m3u8",
+    summary="HLS playlist of one caption track of a media file",
+    response_class=Response,
+    responses=HLS_RESPONSES,
+)
+def show_media_attachment_subtitle_playlist(
+    attachment_id: str,
+    track_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    caller: Caller,
+    verifier: str | None = None,
+) -> Response:
+    route = Route.attachment(attachment_id)
+    return _subtitles(request, ctx, session, caller, route, track_id, verifier)

@@ -2,7 +2,7 @@
 stream index: where the HLS segments of a fragmented rendition lie (JSON; NULL: progressive only)
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-01 08:00:00
 """
 

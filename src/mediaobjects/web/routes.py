@@ -21,26 +21,9 @@ from mediaobjects.media_objects import service as media
 from mediaobjects.media_objects.models import MediaObject
 from mediaobjects.media_tracks import service as tracks
 from mediaobjects.verifiers import Route
-from mediaobjects.web.player import PlayerSource, PlayerTrack, render_player
+from mediaobjects.web.player import PlayerSource, PlayerTrack, player_headers, render_player
 
 router = APIRouter(tags=["player"], responses=ERROR_RESPONSES)
-
-PAGE_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "private, no-store",
-}
-
-
-def _page_headers(nonce: str) -> dict[str, str]:
-    # The page is meant to be framed by the LMS. It runs its own script and style only: both
-    # carry this response's nonce, so nothing injected into the page could run.
-    policy = (
-        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
-        "media-src 'self' https: http:; img-src 'self' https: http:; connect-src 'self'; "
-        "base-uri 'none'; form-action 'none'"
-    )
-    return {**PAGE_HEADERS, "Content-Security-Policy": policy}
 
 
 def _page(
@@ -89,8 +72,10 @@ def _page(
         tracks=track_list,
         accept_language=request.headers.get("accept-language"),
         nonce=nonce,
+        # The media's HLS master playlist once the streaming routes exist (issue 16).
+        hls_url=None,
     )
-    return HTMLResponse(html, headers=_page_headers(nonce))
+    return HTMLResponse(html, headers=player_headers(nonce))
 
 
 @router.get(

@@ -1,0 +1,158 @@
+// The player page (web/player.py): the keyboard, and adaptive streaming when the page names an
+// HLS master playlist (data-hls-url on the <video>). Playback, in order of preference:
+//   native  the browser plays HLS itself (Safari, iOS, Android, Chromium 156+);
+//   hls.js  Media Source Extensions exist (Firefox, older Chromes): the vendored light build,
+//           imported only then;
+//   progressive  the <source> elements, as when there is no HLS at all.
+// A stream that fails (a fatal hls.js error, a media error in native mode) falls back to the
+// <source> elements at the same time, playing if it was. Captions stay the page's <track>
+// elements in every mode: the light build ignores the playlist's SUBTITLES renditions, so a
+// track is never listed twice. The mode in use is written to data-playback.
+const HLS_TYPE = "application/vnd.apple.mpegurl";
+const media = document.getElementById("media");
+
+// Keys: space/k play-pause, arrows seek 5 s, j/l 10 s, m mute, c cycles captions, f full screen.
+function keyboard(media) {
+  // Opened on its own, the player takes the keyboard; framed (the media page, a course page)
+  // it leaves focus where the embedding page has it.
+  if (window.self === window.top) media.focus();
+  const seek = (delta) => { media.currentTime = Math.max(0, media.currentTime + delta); };
+  const cycleCaptions = () => {
+    const tracks = media.textTracks;
+    let shown = -1;
+    for (let i = 0; i < tracks.length; i++) if (tracks[i].mode === "showing") shown = i;
+    for (let i = 0; i < tracks.length; i++) tracks[i].mode = "disabled";
+    if (shown + 1 < tracks.length) tracks[shown + 1].mode = "showing";
+  };
+  media.addEventListener("keydown", (event) => {
+    let handled = true;
+    switch (event.key) {
+      case " ": case "k": if (media.paused) media.play(); else media.pause(); break;
+      case "ArrowLeft": seek(-5); break;
+      case "ArrowRight": seek(5); break;
+      case "j": seek(-10); break;
+      case "l": seek(10); break;
+      case "m": media.muted = !media.muted; break;
+      case "c": cycleCaptions(); break;
+      case "f": if (media.requestFullscreen) media.requestFullscreen(); break;
+      default: handled = false;
+    }
+    if (handled) event.preventDefault();
+  });
+}
+
+class Stream {
+  constructor(media) {
+    this.media = media;
+    // Taken out while a stream plays: a src attribute would hide them anyway, and hls.js
+    // removes every <source> child when it attaches through a <source> of its own (Safari's
+    // ManagedMediaSource). Put back on fallback.
+    this.sources = Array.from(media.querySelectorAll("source"));
+    this.hls = null;
+    this.fallen = false;
+  }
+
+  mode() {
+    if (this.media.canPlayType(HLS_TYPE)) return "native";
+    const mse = window.ManagedMediaSource || window.MediaSource;
+    if (mse && typeof mse.isTypeSupported === "function") return "hls.js";
+    return "progressive";
+  }
+
+  start(url, moduleUrl) {
+    const mode = this.mode();
+    if (mode === "native") this.native(url);
+    else if (mode === "hls.js") this.hlsjs(url, moduleUrl);
+    else this.progressive(false);
+  }
+
+  detachSources() {
+    for (const source of this.sources) source.remove();
+  }
+
+  native(url) {
+    this.detachSources();
+    this.media.dataset.playback = "native";
+    this.media.addEventListener("error", () => this.fallBack(), { once: true });
+    this.media.src = url;
+  }
+
+  async hlsjs(url, moduleUrl) {
+    let Hls;
+    try {
+      ({ default: Hls } = await import(moduleUrl));
+    } catch (_) {
+      this.progressive(false);
+      return;
+    }
+    if (!Hls.isSupported()) {
+      this.progressive(false);
+      return;
+    }
+    this.detachSources();
+    this.media.dataset.playback = "hls.js";
+    const hls = (this.hls = new Hls({
+      // The ladder writes fMP4, which hls.js passes through with little work: no transmuxing
+      // worker, so the page's Content-Security-Policy allows no worker at all.
+      enableWorker: false,
+      // A phone-sized frame never downloads the 720p rung.
+      capLevelToPlayerSize: true,
+      // A playlist still being written (EVENT, while the ladder runs) is a lecture from its
+      // start, not a live broadcast to join at its end.
+      startPosition: 0,
+    }));
+    let recovered = false;
+    hls.on(Hls.Events.ERROR, (_event, data) => {
+      if (!data.fatal) return; // hls.js retries and switches levels by itself
+      // A fatal media error is often a decoder hiccup that one recovery fixes.
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !recovered) {
+        recovered = true;
+        hls.recoverMediaError();
+        return;
+      }
+      this.fallBack();
+    });
+    hls.loadSource(url);
+    hls.attachMedia(this.media);
+  }
+
+  // The stream failed: the progressive sources take over where it was.
+  fallBack() {
+    if (this.fallen) return;
+    this.fallen = true;
+    const media = this.media;
+    const at = media.currentTime;
+    const playing = !media.paused;
+    if (this.hls) {
+      this.hls.destroy();
+      this.hls = null;
+    }
+    this.progressive(true);
+    if (!this.sources.length) return;
+    media.addEventListener("loadedmetadata", () => {
+      if (at > 0) media.currentTime = at;
+      if (playing) media.play().catch(() => {});
+    }, { once: true });
+  }
+
+  progressive(reload) {
+    const media = this.media;
+    media.dataset.playback = "progressive";
+    if (!this.sources.length) {
+      // Nothing else to play yet (an upload still being processed): say so.
+      const status = document.getElementById("player-status");
+      if (status) status.textContent = "This media cannot be played yet. Please try again in a few minutes.";
+      return;
+    }
+    if (!reload) return;
+    media.removeAttribute("src");
+    const firstTrack = media.querySelector("track");
+    for (const source of this.sources) media.insertBefore(source, firstTrack);
+    media.load();
+  }
+}
+
+if (media) {
+  keyboard(media);
+  if (media.dataset.hlsUrl) new Stream(media).start(media.dataset.hlsUrl, media.dataset.hlsModule);
+}

@@ -91,6 +91,8 @@ def test_player_plays_and_shows_captions(app: Any, api: Api, browser: Any, tmp_p
         # The page's script and style run under a nonce-only Content-Security-Policy; Chromium
         # reports anything it refused on the console.
         refused: list[str] = []
+        fetched: list[str] = []
+        page.on("request", lambda r: fetched.append(r.url))
         page.on(
             "console",
             lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
@@ -139,6 +141,8 @@ def test_player_plays_and_shows_captions(app: Any, api: Api, browser: Any, tmp_p
         )
         assert showing == []  # fr was the last track: captions off
         assert refused == []
+        # No HLS playlist for this media: hls.js is not even downloaded.
+        assert not any("/static/vendor/" in url for url in fetched)
         context.close()
         # Without the verifier or a token the page is refused.
         assert requests.get(iframe.split("?")[0], timeout=10).status_code == 401

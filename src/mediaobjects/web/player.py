@@ -119,7 +119,9 @@ def render_player(
     attributes = [
         'id="media"',
         "controls",
-        'preload="metadata"',
+        # With a stream to try, nothing loads before the script has chosen how to play (it
+        # sets "metadata" then); a browser without the script loads the sources on play.
+        'preload="none"' if hls_url else 'preload="metadata"',
         'tabindex="0"',
         f'aria-label="{escape(title)}"',
         'aria-describedby="player-help"',

@@ -61,9 +61,17 @@ class Stream {
 
   start(url, moduleUrl) {
     const mode = this.mode();
+    if (mode === "progressive") {
+      this.progressive();
+      return;
+    }
+    // At once, before hls.js is even imported: a play() meanwhile waits for the stream
+    // instead of starting the MP4. load() drops the source the browser had already picked
+    // (preload="none" only suspended it).
+    this.detachSources();
+    this.media.load();
     if (mode === "native") this.native(url);
-    else if (mode === "hls.js") this.hlsjs(url, moduleUrl);
-    else this.progressive(false);
+    else this.hlsjs(url, moduleUrl);
   }
 
   detachSources() {
@@ -71,10 +79,17 @@ class Stream {
   }
 
   native(url) {
-    this.detachSources();
     this.media.dataset.playback = "native";
     this.media.addEventListener("error", () => this.fallBack(), { once: true });
     this.media.src = url;
+    this.loadMetadata();
+  }
+
+  // The page came with preload="none" so that no <source> started loading before the choice;
+  // set only once the element has a new resource (before, it would resume the source that
+  // the browser had already picked).
+  loadMetadata() {
+    this.media.preload = "metadata";
   }
 
   async hlsjs(url, moduleUrl) {
@@ -82,14 +97,13 @@ class Stream {
     try {
       ({ default: Hls } = await import(moduleUrl));
     } catch (_) {
-      this.progressive(false);
+      this.progressive();
       return;
     }
     if (!Hls.isSupported()) {
-      this.progressive(false);
+      this.progressive();
       return;
     }
-    this.detachSources();
     this.media.dataset.playback = "hls.js";
     const hls = (this.hls = new Hls({
       // The ladder writes fMP4, which hls.js passes through with little work: no transmuxing
@@ -112,8 +126,12 @@ class Stream {
       }
       this.fallBack();
     });
+    // Play pressed while hls.js was being fetched: the new source would pause again.
+    const wanted = !this.media.paused;
     hls.loadSource(url);
     hls.attachMedia(this.media);
+    this.loadMetadata();
+    if (wanted) this.media.play().catch(() => {});
   }
 
   // The stream failed: the progressive sources take over where it was.
@@ -127,7 +145,7 @@ class Stream {
       this.hls.destroy();
       this.hls = null;
     }
-    this.progressive(true);
+    this.progressive();
     if (!this.sources.length) return;
     media.addEventListener("loadedmetadata", () => {
       if (at > 0) media.currentTime = at;
@@ -135,7 +153,8 @@ class Stream {
     }, { once: true });
   }
 
-  progressive(reload) {
+  // The <source> elements, back in place, load as the page had them.
+  progressive() {
     const media = this.media;
     media.dataset.playback = "progressive";
     if (!this.sources.length) {
@@ -144,11 +163,11 @@ class Stream {
       if (status) status.textContent = "This media cannot be played yet. Please try again in a few minutes.";
       return;
     }
-    if (!reload) return;
     media.removeAttribute("src");
     const firstTrack = media.querySelector("track");
     for (const source of this.sources) media.insertBefore(source, firstTrack);
     media.load();
+    this.loadMetadata();
   }
 }
 

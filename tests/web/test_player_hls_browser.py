@@ -4,8 +4,10 @@ player.js and the vendored hls.js through the real /static/ route), given an ``h
 playlists are ffmpeg's, served the way the service serves them (absolute URIs carrying a
 verifier, byte ranges, a SUBTITLES rendition), by a small app on loopback.
 
-Chromium 156 plays HLS natively, so the hls.js tests make the page see a browser that does
-not (as Firefox and older Chromes are): ``canPlayType`` answers "" for HLS."""
+Chromium has Media Source Extensions, so the page plays HLS there with hls.js. The native path
+is the one of Apple's browsers: the tests show Chromium (which plays HLS itself too) as one,
+without Media Source Extensions (older iPhones) or with ManagedMediaSource (Safari 17 and
+later); and as a browser with neither HLS nor MSE."""
 
 from __future__ import annotations
 
@@ -39,15 +41,20 @@ pytestmark = pytest.mark.live
 HLS_TYPE = "application/vnd.apple.mpegurl"
 VERIFIER = "signed-by-the-test"
 SECONDS = 12
-# What a browser without native HLS says (Firefox, Chromium before 156): hls.js takes over.
-NO_NATIVE_HLS = """
+# A browser that plays HLS itself but has no Media Source Extensions (iPhones before iOS 17.1).
+NO_MSE = "delete window.MediaSource; delete window.ManagedMediaSource;"
+# Safari 17 and later: ManagedMediaSource beside its own HLS.
+MANAGED_MSE = "window.ManagedMediaSource = window.MediaSource;"
+# A browser with neither.
+NO_HLS = (
+    NO_MSE
+    + """
 const canPlayType = HTMLMediaElement.prototype.canPlayType;
 HTMLMediaElement.prototype.canPlayType = function (type) {
   return /mpegurl/i.test(type) ? "" : canPlayType.call(this, type);
 };
 """
-# ...and one without Media Source Extensions either.
-NO_MSE = NO_NATIVE_HLS + "delete window.MediaSource; delete window.ManagedMediaSource;"
+)
 PLAYING = """(after) => {
   const v = document.getElementById('media');
   return v.currentTime > after && !v.paused;
@@ -264,7 +271,7 @@ def test_hls_js_plays_the_master_with_captions_and_the_rung_the_frame_needs(
     browser: Any, site: str, hls_set: HlsSet
 ) -> None:
     # A phone-sized frame: hls.js plays the 360p rung and never fetches the 720p one.
-    small = Viewer(browser, init_script=NO_NATIVE_HLS, size=(480, 270))
+    small = Viewer(browser, size=(480, 270))
     small.open(f"{site}/player/vod")
     small.playing_past(3)
     state = small.state()
@@ -284,7 +291,7 @@ def test_hls_js_plays_the_master_with_captions_and_the_rung_the_frame_needs(
     assert axe_violations(small.page) == []
     small.close()
     # A large one: hls.js climbs to 720p once it has measured the connection.
-    large = Viewer(browser, init_script=NO_NATIVE_HLS, size=(1280, 720))
+    large = Viewer(browser, size=(1280, 720))
     large.open(f"{site}/player/vod")
     large.page.wait_for_function(
         "() => document.getElementById('media').videoHeight === 720", timeout=20000
@@ -295,10 +302,11 @@ def test_hls_js_plays_the_master_with_captions_and_the_rung_the_frame_needs(
     large.close()
 
 
-def test_native_hls_plays_where_the_browser_has_it(
-    browser: Any, site: str, hls_set: HlsSet
+@pytest.mark.parametrize("apple", [NO_MSE, MANAGED_MSE], ids=["no-mse", "managed-mse"])
+def test_native_hls_plays_where_it_is_the_platforms_own(
+    browser: Any, site: str, hls_set: HlsSet, apple: str
 ) -> None:
-    viewer = Viewer(browser, size=(640, 360))
+    viewer = Viewer(browser, init_script=apple, size=(640, 360))
     viewer.page.goto("about:blank")
     if not viewer.page.evaluate(f"() => document.createElement('video').canPlayType('{HLS_TYPE}')"):
         pytest.fail("this chromium has no native HLS: the native path is not tested")
@@ -318,7 +326,7 @@ def test_native_hls_plays_where_the_browser_has_it(
 def test_a_stream_that_fails_falls_back_to_the_mp4_source(
     browser: Any, site: str, hls_set: HlsSet, native: bool
 ) -> None:
-    viewer = Viewer(browser, init_script=None if native else NO_NATIVE_HLS, size=(640, 360))
+    viewer = Viewer(browser, init_script=NO_MSE if native else None, size=(640, 360))
     viewer.open(f"{site}/player/broken")  # every variant playlist answers 404
     viewer.page.wait_for_function(
         "() => document.getElementById('media').dataset.playback === 'progressive'",
@@ -333,7 +341,7 @@ def test_a_stream_that_fails_falls_back_to_the_mp4_source(
 
 
 def test_a_failed_stream_with_nothing_to_fall_back_to_says_so(browser: Any, site: str) -> None:
-    viewer = Viewer(browser, init_script=NO_NATIVE_HLS, size=(640, 360))
+    viewer = Viewer(browser, size=(640, 360))
     viewer.page.goto(f"{site}/player/broken?sources=0")
     viewer.page.wait_for_function(
         "() => document.getElementById('player-status').textContent !== ''", timeout=20000
@@ -344,7 +352,7 @@ def test_a_failed_stream_with_nothing_to_fall_back_to_says_so(browser: Any, site
 
 
 def test_without_hls_support_the_mp4_sources_play(browser: Any, site: str, hls_set: HlsSet) -> None:
-    viewer = Viewer(browser, init_script=NO_MSE, size=(640, 360))
+    viewer = Viewer(browser, init_script=NO_HLS, size=(640, 360))
     viewer.open(f"{site}/player/vod")
     viewer.playing_past(1)
     state = viewer.state()
@@ -383,26 +391,27 @@ def test_a_growing_event_playlist_plays_from_its_start_while_it_is_written(
             while not playlist.exists() or playlist.read_text().count("#EXTINF") < 3:
                 assert writer.poll() is None and time.monotonic() < deadline
                 time.sleep(0.1)
-            viewer = Viewer(browser, init_script=NO_NATIVE_HLS, size=(640, 360))
+            written = playlist.read_text().count("#EXTINF") * 2
+            viewer = Viewer(browser, size=(640, 360))
             viewer.open(f"{base}/player/event")
             viewer.playing_past(1)
             first = viewer.state()
             assert first["playback"] == "hls.js"
-            # Still being written: no end yet, and the timeline is what exists so far.
+            # Still being written: no end yet.
             assert writer.poll() is None and "#EXT-X-ENDLIST" not in playlist.read_text()
-            assert 4 <= first["duration"] < 20
             # From the lecture's start, not the live edge.
             assert (
                 viewer.page.evaluate("() => document.getElementById('media').played.start(0)") < 1
             )
-            # The timeline grows as segments are written, and playback goes on past what
-            # existed when the page opened.
+            # The timeline is what was written so far, growing as segments come.
+            assert 4 <= first["duration"] < 20
             viewer.page.wait_for_function(
                 "(d) => document.getElementById('media').duration > d + 2",
                 arg=first["duration"],
                 timeout=20000,
             )
-            viewer.playing_past(first["duration"] + 1, timeout=30000)
+            # Playback goes on past what existed when the page opened.
+            viewer.playing_past(written + 1, timeout=30000)
             assert viewer.refused == []
             viewer.close()
     finally:
@@ -460,7 +469,7 @@ def test_hls_js_reads_media_from_a_bucket_on_another_origin_with_the_cors_rule(
                 "get_object", Params={"Bucket": b, "Key": key}, ExpiresIn=600
             )
         try:
-            with_rule = Viewer(browser, init_script=NO_NATIVE_HLS, size=(640, 360))
+            with_rule = Viewer(browser, size=(640, 360))
             with_rule.open(f"{base}/player/s3-cors")
             with_rule.playing_past(3)
             assert with_rule.state()["playback"] == "hls.js"
@@ -469,7 +478,7 @@ def test_hls_js_reads_media_from_a_bucket_on_another_origin_with_the_cors_rule(
             with_rule.close()
             # Without it the browser keeps the bytes from hls.js: the page falls back to the
             # MP4 source (a plain <video> load needs no CORS).
-            without = Viewer(browser, init_script=NO_NATIVE_HLS, size=(640, 360))
+            without = Viewer(browser, size=(640, 360))
             without.open(f"{base}/player/s3-plain")
             without.page.wait_for_function(
                 "() => document.getElementById('media').dataset.playback === 'progressive'",

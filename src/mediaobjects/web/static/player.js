@@ -1,8 +1,11 @@
 // The player page (web/player.py): the keyboard, and adaptive streaming when the page names an
 // HLS master playlist (data-hls-url on the <video>). Playback, in order of preference:
-//   native  the browser plays HLS itself (Safari, iOS, Android, Chromium 156+);
-//   hls.js  Media Source Extensions exist (Firefox, older Chromes): the vendored light build,
-//           imported only then;
+//   native  the browser's HLS where it is the platform's own (Safari: it has
+//           ManagedMediaSource, or no Media Source Extensions at all, as older iPhones);
+//   hls.js  where Media Source Extensions exist (Chromium, Firefox): the vendored light
+//           build, imported only then. Chromium 156 also plays HLS itself, but measured here on
+//           a playlist still being written (EVENT) it failed at once or jumped to the live
+//           edge in 2 runs of 3, and it shows no duration; hls.js started at 0 every time;
 //   progressive  the <source> elements, as when there is no HLS at all.
 // A stream that fails (a fatal hls.js error, a media error in native mode) falls back to the
 // <source> elements at the same time, playing if it was. Captions stay the page's <track>
@@ -53,10 +56,11 @@ class Stream {
   }
 
   mode() {
-    if (this.media.canPlayType(HLS_TYPE)) return "native";
+    const native = this.media.canPlayType(HLS_TYPE) !== "";
     const mse = window.ManagedMediaSource || window.MediaSource;
+    if (native && (window.ManagedMediaSource || !mse)) return "native";
     if (mse && typeof mse.isTypeSupported === "function") return "hls.js";
-    return "progressive";
+    return native ? "native" : "progressive";
   }
 
   start(url, moduleUrl) {

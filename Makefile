@@ -92,3 +92,15 @@ test-cluster: $(TEST_STAMP) cluster-deps
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# hls.js for the player page (web/static/vendor/), checked in so that nothing is downloaded at
+# run or test time. `make vendor` fetches this exact version from the npm registry again,
+# checks the tarball against the pinned integrity (and the registry's), and writes the light
+# ES-module build, its LICENSE and a VENDORED note: `git diff` afterwards shows nothing when
+# the checked-in copy is the registry's.
+HLS_JS_VERSION := 1.7.4
+HLS_JS_INTEGRITY := sha512-3GlxGdPvT2YHvQYOt+yOzT/DEior/qJVNIylHA77kgeoBTdQQqi70GwefNEUmHQeNGyjC8U62+bruqW/Tpm+tg==
+.PHONY: vendor
+
+vendor:
+	@bash scripts/vendor-hls.sh $(HLS_JS_VERSION) $(HLS_JS_INTEGRITY) src/mediaobjects/web/static/vendor

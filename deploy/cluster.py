@@ -41,6 +41,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEPLOY = Path(__file__).resolve().parent
 DEFAULT_RUN_DIR = DEPLOY / "run"
@@ -532,6 +533,9 @@ class Cluster:
             f"-s3.port.grpc={p['s3_grpc']}", "-s3.autoCreateBucket=false",
             "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.localSocket={root / 's3.sock'}",
             f"-s3.config={self.run_dir / 's3.json'}",
+            # SeaweedFS answers CORS requests from every origin unless told otherwise; then
+            # each bucket's own rule decides (bucket_ready sets it), as on AWS S3.
+            f"-s3.allowedOrigins={self.page_origin()}",
         ]  # fmt: skip
         env = {**os.environ, "TMPDIR": str(root)}
         self.pieces["seaweedfs"] = launch("seaweedfs", command, self.run_dir, env)
@@ -556,13 +560,21 @@ class Cluster:
             ),
         )
 
+    def page_origin(self) -> str:
+        """The origin of the service's pages (of its public URL): the player page's hls.js
+        reads media from the bucket with XHR, which the bucket must allow this origin."""
+        parts = urlsplit(self.state["env"]["MEDIAOBJECTS_PUBLIC_URL"])
+        return f"{parts.scheme}://{parts.netloc}"
+
     def bucket_ready(self) -> bool:
-        """True once S3 answers and the bucket exists (made here the first time)."""
+        """True once S3 answers and the bucket exists (made here the first time) with the
+        CORS rule of docs/deploying.md for the current public URL."""
         client = self.s3_client()
         try:
             names = [b["Name"] for b in client.list_buckets().get("Buckets", [])]
             if BUCKET not in names:
                 client.create_bucket(Bucket=BUCKET)
+            client.put_bucket_cors(Bucket=BUCKET, CORSConfiguration=cors_rule(self.page_origin()))
             return True
         except Exception:  # noqa: BLE001 (anything means "not yet")
             return False
@@ -803,6 +815,22 @@ def pg_binary(name: str) -> str:
     for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
         return str(candidate)
     raise ClusterError(f"PostgreSQL's {name} is missing: apt-get install -y postgresql")
+
+
+def cors_rule(origin: str) -> dict[str, Any]:
+    """The bucket's CORS configuration (docs/deploying.md, "Files"): the service's pages may
+    read objects (hls.js fetches playlists' media with XHR, following the service's redirects
+    to presigned URLs), with the Range header byte-range HLS sends."""
+    return {
+        "CORSRules": [
+            {
+                "AllowedOrigins": [origin],
+                "AllowedMethods": ["GET", "HEAD"],
+                "AllowedHeaders": ["Range"],
+                "MaxAgeSeconds": 3600,
+            }
+        ]
+    }
 
 
 def weed_binary() -> Path:

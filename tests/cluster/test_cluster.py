@@ -312,6 +312,14 @@ def test_uploads_survive_a_killed_worker_and_a_restarted_api_process(world: Worl
                 assert location.startswith(cluster.settings_env()["MEDIAOBJECTS_S3_ENDPOINT_URL"])
                 part = httpx2.get(location, headers={"Range": "bytes=0-99"}, timeout=30)
                 assert part.status_code == 206 and len(part.content) == 100
+        # The bucket lets the service's pages read it (hls.js on the player page), and no
+        # other site.
+        public = cluster.settings_env()["MEDIAOBJECTS_PUBLIC_URL"].rstrip("/")
+        for origin, allowed in ((public, public), ("https://elsewhere.example", None)):
+            answer = httpx2.get(
+                location, headers={"Range": "bytes=0-99", "Origin": origin}, timeout=30
+            )
+            assert answer.headers.get("access-control-allow-origin") == allowed, origin
     finally:
         checker.close()
     world.media_ids = media_ids

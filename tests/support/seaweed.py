@@ -139,8 +139,11 @@ def _log_tail(path: Path, lines: int = 40) -> str:
 
 
 @contextlib.contextmanager
-def run_seaweedfs(*, timeout: float = STARTUP_TIMEOUT_SECONDS) -> Iterator[SeaweedFS]:
+def run_seaweedfs(
+    *, timeout: float = STARTUP_TIMEOUT_SECONDS, allowed_origins: str = "*"
+) -> Iterator[SeaweedFS]:
     """Start ``weed server -s3`` on free loopback ports and yield how to reach it.
+    ``allowed_origins``: the gateway's own CORS origins (``-s3.allowedOrigins``).
 
     The server is killed with SIGKILL on exit (it ignores SIGTERM for 30 s and more) and its
     temporary directory is removed.
@@ -206,6 +209,7 @@ def run_seaweedfs(*, timeout: float = STARTUP_TIMEOUT_SECONDS) -> Iterator[Seawe
             "-s3.port.lance=0",
             f"-s3.localSocket={root / 's3.sock'}",
             f"-s3.config={config_path}",
+            f"-s3.allowedOrigins={allowed_origins}",
         ]
         server = SeaweedFS(
             endpoint_url=f"http://127.0.0.1:{s3}",

@@ -253,8 +253,13 @@ def test_player_page_runs_only_its_own_nonced_script(world: World) -> None:
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
     nonce = re.search(r"script-src 'nonce-([A-Za-z0-9_-]+)'", policy)
     assert nonce is not None
+    # One script: the page's own module, from /static/ under a content-hashed URL.
     scripts = re.findall(r"<script([^>]*)>", first.text)
-    assert scripts == [f' nonce="{nonce.group(1)}"']
+    assert len(scripts) == 1
+    assert re.fullmatch(
+        rf' type="module" nonce="{nonce.group(1)}" src="/static/player\.js\?v=[0-9a-f]{{16}}"',
+        scripts[0],
+    )
     assert f'<style nonce="{nonce.group(1)}">' in first.text
     # A fresh nonce for every response.
     assert second.headers["content-security-policy"] != policy

@@ -91,13 +91,20 @@ def test_player_plays_and_shows_captions(app: Any, api: Api, browser: Any, tmp_p
         # The page's script and style run under a nonce-only Content-Security-Policy; Chromium
         # reports anything it refused on the console.
         refused: list[str] = []
+        fetched: list[str] = []
+        page.on("request", lambda r: fetched.append(r.url))
         page.on(
             "console",
             lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
         )
         page.goto(iframe)
-        # Every rendition is a <source>, every track a <track>, labelled by language.
-        assert page.locator("video source").count() == len(info["media_sources"])
+        # Every rendition is a <source> of the page as served (its script takes them out
+        # when it streams), every track a <track>, labelled by language.
+        served = requests.get(iframe, timeout=10).text
+        assert served.count("<source ") == len(info["media_sources"])
+        # It streams: the renditions' HLS master (the JSON's hls_url, for this route) through
+        # the self-hosted hls.js, as Chromium has Media Source Extensions.
+        assert info["hls_url"] and f'data-hls-url="{info["hls_url"]}"'.split("?")[0] in served
         labels = page.eval_on_selector_all(
             "video track", "ts => ts.map(t => [t.srclang, t.label, t.default])"
         )
@@ -128,6 +135,9 @@ def test_player_plays_and_shows_captions(app: Any, api: Api, browser: Any, tmp_p
             timeout=15000,
         ).json_value()
         assert cue == "fr: Bonjour des sous-titres"
+        assert any("/hls/master.m3u8?verifier=" in url for url in fetched), fetched
+        assert any("/hls/variants/" in url for url in fetched), fetched
+        assert any("/static/vendor/hls.light" in url for url in fetched), fetched
         # Keyboard: the player has focus; k plays and pauses, c moves to the next caption track.
         page.keyboard.press("k")
         page.wait_for_function("() => !document.getElementById('media').paused", timeout=5000)

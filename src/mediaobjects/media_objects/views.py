@@ -27,7 +27,8 @@ def _sources_json(urls: Urls, sources: list[SourceRow]) -> list[dict[str, Any]]:
     ]
 
 
-def _hls_url(urls: Urls, route: Route, sources: list[SourceRow]) -> str | None:
+def hls_url_of(urls: Urls, route: Route, sources: list[SourceRow]) -> str | None:
+    """The master playlist's signed URL, or None when no source streams."""
     return urls.hls(route) if any(source.streamable for source in sources) else None
 
 
@@ -53,7 +54,7 @@ def media_object_payload(
     if include_sources:
         found = media.sources_of(session, [media_object.id])[media_object.id]
         sources = _sources_json(urls, found)
-        hls_url = _hls_url(urls, Route.media(media_object.media_id), found)
+        hls_url = hls_url_of(urls, Route.media(media_object.media_id), found)
     return schemas.media_object_json(
         media_object,
         can_add_captions=rights.caption_rights(session, principal, media_object).add,
@@ -97,7 +98,7 @@ def media_object_page_payload(
         if include_sources:
             sources = _sources_json(urls, page_sources[media_object.id])
             route = Route.media(media_object.media_id)
-            hls_url = _hls_url(urls, route, page_sources[media_object.id])
+            hls_url = hls_url_of(urls, route, page_sources[media_object.id])
         out.append(
             schemas.media_object_json(
                 media_object,
@@ -140,5 +141,5 @@ def attachment_payload(
         thumbnail_url=urls.attachment_thumbnail(attachment.id) if media_object.poster_key else None,
         tracks=track_list,
         sources=_sources_json(urls, found),
-        hls_url=_hls_url(urls, Route.attachment(attachment.id), found),
+        hls_url=hls_url_of(urls, Route.attachment(attachment.id), found),
     )

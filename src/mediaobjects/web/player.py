@@ -12,43 +12,36 @@ from string import Template
 
 from mediaobjects.captions import DEFAULT_KIND, KINDS, locale_label
 from mediaobjects.captions.locales import preferred_locale
+from mediaobjects.web.templating import static_url
 
 _TEMPLATE = Template(
     resource_files("mediaobjects.web").joinpath("templates/player.html").read_text()
 )
 
-# Keys: space/k play-pause, arrows seek 5 s, j/l 10 s, m mute, c cycles captions, f full screen.
-_SCRIPT = """
-(function () {
-  var media = document.getElementById("media");
-  if (!media) { return; }
-  // Opened on its own, the player takes the keyboard; framed (the media page, a course page)
-  // it leaves focus where the embedding page has it.
-  if (window.self === window.top) { media.focus(); }
-  function seek(delta) { media.currentTime = Math.max(0, media.currentTime + delta); }
-  function cycleCaptions() {
-    var tracks = media.textTracks, shown = -1, i;
-    for (i = 0; i < tracks.length; i++) { if (tracks[i].mode === "showing") { shown = i; } }
-    for (i = 0; i < tracks.length; i++) { tracks[i].mode = "disabled"; }
-    if (shown + 1 < tracks.length) { tracks[shown + 1].mode = "showing"; }
-  }
-  media.addEventListener("keydown", function (event) {
-    var handled = true;
-    switch (event.key) {
-      case " ": case "k": if (media.paused) { media.play(); } else { media.pause(); } break;
-      case "ArrowLeft": seek(-5); break;
-      case "ArrowRight": seek(5); break;
-      case "j": seek(-10); break;
-      case "l": seek(10); break;
-      case "m": media.muted = !media.muted; break;
-      case "c": cycleCaptions(); break;
-      case "f": if (media.requestFullscreen) { media.requestFullscreen(); } break;
-      default: handled = false;
+# The page's script (keyboard, HLS with its fallbacks) and the hls.js build it imports when
+# the browser needs it; both under /static/ with content-hashed URLs.
+_SCRIPT = "player.js"
+_HLS_MODULE = "vendor/hls.light.min.mjs"
+
+
+def player_headers(nonce: str) -> dict[str, str]:
+    """The page's headers. It is meant to be framed by the LMS. It runs its own script and
+    style only: both carry this response's nonce (the script's imports inherit it), so nothing
+    injected into the page could run, and no worker may start (hls.js runs without one).
+    Media may come from elsewhere (S3 presigned URLs the source routes redirect to), and
+    hls.js fetches the same playlists and segments with XHR, so ``connect-src`` allows what
+    ``media-src`` does; ``blob:`` is the MediaSource object URL hls.js plays through."""
+    policy = (
+        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
+        "media-src 'self' https: http: blob:; img-src 'self' https: http:; "
+        "connect-src 'self' https: http:; base-uri 'none'; form-action 'none'"
+    )
+    return {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "private, no-store",
+        "Content-Security-Policy": policy,
     }
-    if (handled) { event.preventDefault(); }
-  });
-})();
-"""
 
 
 @dataclass(frozen=True)
@@ -75,12 +68,16 @@ def render_player(
     tracks: list[PlayerTrack],
     accept_language: str | None,
     nonce: str,
+    hls_url: str | None = None,
 ) -> str:
     """The page's HTML. ``nonce`` is the Content-Security-Policy nonce of this response: the
-    page's one style and script element carry it, and no other script can run."""
-    # Sources, not the state, decide: a browser-safe upload is listed (and plays) while the
-    # ladder runs, and stays when the ladder failed.
-    if not sources:
+    page's one style and script element carry it, and no other script can run. ``hls_url``:
+    the media's HLS master playlist, played (natively, else with hls.js) in preference to the
+    sources, which stay as the fallback; None plays the sources alone."""
+    # Sources and the stream, not the state, decide: a browser-safe upload is listed (and
+    # plays) while the ladder runs, and stays when the ladder failed; an upload that is not
+    # browser-safe streams its first rendition while it is written.
+    if not sources and not hls_url:
         if processing_state == "failed":
             message = "This media could not be processed: " + (processing_error or "unknown error")
         else:
@@ -94,13 +91,18 @@ def render_player(
     attributes = [
         'id="media"',
         "controls",
-        'preload="metadata"',
+        # With a stream to try, nothing loads before the script has chosen how to play (it
+        # sets "metadata" then); a browser without the script loads the sources on play.
+        'preload="none"' if hls_url else 'preload="metadata"',
         'tabindex="0"',
         f'aria-label="{escape(title)}"',
         'aria-describedby="player-help"',
     ]
     if poster_url and element == "video":
         attributes.append(f'poster="{escape(poster_url)}"')
+    if hls_url:
+        attributes.append(f'data-hls-url="{escape(hls_url)}"')
+        attributes.append(f'data-hls-module="{escape(static_url(_HLS_MODULE))}"')
     lines = [f"<{element} {' '.join(attributes)}>"]
     for source in sources:
         lines.append(f'  <source src="{escape(source.url)}" type="{escape(source.content_type)}">')
@@ -117,10 +119,18 @@ def render_player(
         '<p id="player-help" class="help">Space or K plays and pauses; arrow keys seek five '
         "seconds, J and L ten; M mutes; C changes captions; F is full screen.</p>"
     )
+    if hls_url:
+        # Where the script says that nothing can play yet, when the stream fails and there
+        # is no source to fall back to.
+        lines.append('<p id="player-status" class="status" role="status"></p>')
+    script = (
+        f'<script type="module" nonce="{escape(nonce)}" src="{escape(static_url(_SCRIPT))}">'
+        "</script>"
+    )
     return _TEMPLATE.substitute(
         lang="en",
         title=escape(title),
         body="\n".join(lines),
-        script=f'<script nonce="{escape(nonce)}">{_SCRIPT}</script>',
+        script=script,
         nonce=escape(nonce),
     )

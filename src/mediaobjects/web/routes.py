@@ -19,28 +19,12 @@ from mediaobjects.http.urls import Urls
 from mediaobjects.media_objects import schemas
 from mediaobjects.media_objects import service as media
 from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_objects.views import hls_url_of
 from mediaobjects.media_tracks import service as tracks
 from mediaobjects.verifiers import Route
-from mediaobjects.web.player import PlayerSource, PlayerTrack, render_player
+from mediaobjects.web.player import PlayerSource, PlayerTrack, player_headers, render_player
 
 router = APIRouter(tags=["player"], responses=ERROR_RESPONSES)
-
-PAGE_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "private, no-store",
-}
-
-
-def _page_headers(nonce: str) -> dict[str, str]:
-    # The page is meant to be framed by the LMS. It runs its own script and style only: both
-    # carry this response's nonce, so nothing injected into the page could run.
-    policy = (
-        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
-        "media-src 'self' https: http:; img-src 'self' https: http:; connect-src 'self'; "
-        "base-uri 'none'; form-action 'none'"
-    )
-    return {**PAGE_HEADERS, "Content-Security-Policy": policy}
 
 
 def _page(
@@ -52,12 +36,17 @@ def _page(
 ) -> Response:
     urls = Urls(request, ctx)
     nonce = secrets.token_urlsafe(18)
+    rows = media.sources_of(session, [media_object.id])[media_object.id]
     sources = [
         PlayerSource(urls.media_source(s.id, s.name, s.file_ext), s.content_type)
-        for s in schemas.ordered_sources(
-            media.sources_of(session, [media_object.id])[media_object.id]
-        )
+        for s in schemas.ordered_sources(rows)
     ]
+    route = (
+        Route.attachment(attachment.id)
+        if attachment is not None
+        else Route.media(media_object.media_id)
+    )
+    hls_url = hls_url_of(urls, route, rows)
     views = tracks.visible_tracks(
         session, media_object=media_object, attachment=attachment, content=False
     )
@@ -89,8 +78,9 @@ def _page(
         tracks=track_list,
         accept_language=request.headers.get("accept-language"),
         nonce=nonce,
+        hls_url=hls_url,
     )
-    return HTMLResponse(html, headers=_page_headers(nonce))
+    return HTMLResponse(html, headers=player_headers(nonce))
 
 
 @router.get(

@@ -19,7 +19,7 @@ router = APIRouter(include_in_schema=False)
 YEAR = 365 * 24 * 3600
 
 
-@router.get("/static/{name}")
+@router.get("/static/{name:path}")
 def static_file(name: str, request: Request, v: str | None = None) -> Response:
     found = asset(name)
     if found is None:

@@ -16,9 +16,17 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 _STATIC = resource_files("mediaobjects.web").joinpath("static")
-# Only plain file names: nothing the URL says can walk out of the static directory.
-_STATIC_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\.(?:css|js|svg)")
-_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+# Only plain file names, and those of vendor/ (third-party code checked in as published, whose
+# names carry dots: hls.light.min.mjs): nothing the URL says can walk out of the static
+# directory, and nothing but CSS, scripts and SVG is served (not vendor/'s LICENSE notes).
+_STATIC_NAME = re.compile(r"(?:vendor/)?[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9_-]+)*\.(?:css|js|mjs|svg)")
+# Module scripts run only when served with a JavaScript type: set here, not left to the
+# system's MIME table.
+_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+}
 
 
 @dataclass(frozen=True)

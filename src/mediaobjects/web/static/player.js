@@ -7,10 +7,10 @@
 //           a playlist still being written (EVENT) it failed at once or jumped to the live
 //           edge in 2 runs of 3, and it shows no duration; hls.js started at 0 every time;
 //   progressive  the <source> elements, as when there is no HLS at all.
-// A stream that fails (a fatal hls.js error, a media error in native mode) falls back to the
-// <source> elements at the same time, playing if it was. Captions stay the page's <track>
-// elements in every mode: the light build ignores the playlist's SUBTITLES renditions, so a
-// track is never listed twice. The mode in use is written to data-playback.
+// A stream that fails (a fatal hls.js error, media bytes withheld before anything played, a
+// media error in native mode) falls back to the <source> elements at the same time, playing if
+// it was. Captions stay the page's <track> elements in every mode: the light build ignores the
+// playlist's SUBTITLES renditions, so a track is never listed twice. The mode in use is written to data-playback.
 const HLS_TYPE = "application/vnd.apple.mpegurl";
 const media = document.getElementById("media");
 
@@ -42,6 +42,12 @@ function keyboard(media) {
     }
     if (handled) event.preventDefault();
   });
+}
+
+// A fragment (or its initialisation section) the browser answered with status 0: refused by
+// CORS, or the network is gone; either way progressive playback is the better bet.
+function unreadable(data) {
+  return data.details === "fragLoadError" && data.response !== undefined && data.response.code === 0;
 }
 
 class Stream {
@@ -121,7 +127,13 @@ class Stream {
     }));
     let recovered = false;
     hls.on(Hls.Events.ERROR, (_event, data) => {
-      if (!data.fatal) return; // hls.js retries and switches levels by itself
+      if (!data.fatal) {
+        // Media bytes the browser withholds before anything played (status 0: another
+        // origin without the CORS rule, see docs/deploying.md) never come: hls.js would
+        // retry them for half a minute. A plain <video> load needs no CORS rule.
+        if (unreadable(data) && !this.media.buffered.length) this.fallBack();
+        return; // otherwise hls.js retries and switches levels by itself
+      }
       // A fatal media error is often a decoder hiccup that one recovery fixes.
       if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !recovered) {
         recovered = true;

@@ -1,6 +1,8 @@
 """HLS routes: the master playlist of a media object (or of a media file, the attachment twin),
 its variant playlists (byte ranges of each fragmented rendition) and one-segment subtitle
-playlists of its caption tracks, written per request.
+playlists of its caption tracks, written per request; and, while the ladder runs on an upload
+that cannot be played as it is, the live playlist of its early stream (``media_objects.live``)
+with the pieces it names.
 
 The playlists open with the ``stream`` verifier of their route (what ``hls_url`` carries) or
 with read access. Every URI in them is absolute and signed: variants with the same route's
@@ -8,6 +10,8 @@ verifier, media bytes with the source's, subtitles with the track's, so a player
 credentials can follow all of them (a relative URI would drop the verifier)."""
 
 from __future__ import annotations
+
+import re
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
@@ -18,14 +22,16 @@ from mediaobjects.context import AppContext
 from mediaobjects.errors import NotFound
 from mediaobjects.files.models import Attachment
 from mediaobjects.http.deps import Caller, Ctx, DbSession, LazyPrincipal
-from mediaobjects.http.openapi import ERROR_RESPONSES, HLS_RESPONSES
+from mediaobjects.http.openapi import ERROR_RESPONSES, HLS_RESPONSES, MEDIA_SOURCE_RESPONSES
+from mediaobjects.http.streaming import stream_stored
 from mediaobjects.http.urls import Urls
 from mediaobjects.media_objects import service as media
 from mediaobjects.media_objects import streaming
-from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_objects.models import LIVE_INIT_SEQUENCE, MediaObject
 from mediaobjects.media_tracks import service as tracks
 from mediaobjects.numbers import parse_id
 from mediaobjects.streaming import playlists
+from mediaobjects.transcoding.live import LIVE_SEGMENT_SECONDS
 from mediaobjects.verifiers import Route
 
 router = APIRouter(tags=["delivery"], responses=ERROR_RESPONSES)
@@ -131,6 +137,15 @@ def _segments(urls: Urls, rendition: streaming.StreamRendition) -> list[playlist
     ]
 
 
+def _variant_text(urls: Urls, rendition: streaming.StreamRendition) -> str:
+    media_url = urls.media_source(rendition.source_id, rendition.name, rendition.file_ext)
+    return playlists.media_playlist(
+        _segments(urls, rendition),
+        map_uri=media_url,
+        map_range=playlists.ByteRange(0, rendition.index.header_length),
+    )
+
+
 def _variant(
     request: Request,
     ctx: AppContext,
@@ -142,14 +157,77 @@ def _variant(
 ) -> Response:
     media_object, _ = _open(ctx, session, caller, route, verifier)
     rendition = streaming.stream_rendition(session, media_object, name)
+    return _playlist(_variant_text(Urls(request, ctx), rendition))
+
+
+def _live(
+    request: Request,
+    ctx: AppContext,
+    session: Session,
+    caller: LazyPrincipal,
+    route: Route,
+    verifier: str | None,
+) -> Response:
+    """The early stream as an EVENT playlist, growing with each reload. Once the renditions
+    are published, the lowest one's playlist (VOD, ended) answers instead: its segments start
+    at the same instants and carry the same sequence numbers, so a player on the stream plays
+    on into the finished rendition (``hls_url`` names the master playlist from then on)."""
+    media_object, _ = _open(ctx, session, caller, route, verifier)
     urls = Urls(request, ctx)
-    media_url = urls.media_source(rendition.source_id, rendition.name, rendition.file_ext)
+    try:
+        lowest = streaming.stream_renditions(session, media_object)[0]  # smallest first
+    except NotFound:
+        pass
+    else:
+        return _playlist(_variant_text(urls, lowest))
+    segments = streaming.early_stream(session, media_object)
     text = playlists.media_playlist(
-        _segments(urls, rendition),
-        map_uri=media_url,
-        map_range=playlists.ByteRange(0, rendition.index.header_length),
+        [
+            playlists.Segment(urls.hls(route, f"live/{piece.sequence}.m4s"), piece.duration)
+            for piece in segments
+        ],
+        map_uri=urls.hls(route, f"live/{LIVE_INIT}"),
+        # Still growing while processing; what a failed ladder left plays to its end.
+        ended=media_object.processing_state != "processing",
+        target=LIVE_SEGMENT_SECONDS,
     )
     return _playlist(text)
+
+
+LIVE_INIT = "init.mp4"
+_LIVE_SEGMENT = re.compile(r"(0|[1-9][0-9]{0,8})\.m4s")
+
+
+def _live_piece(
+    request: Request,
+    ctx: AppContext,
+    session: Session,
+    caller: LazyPrincipal,
+    route: Route,
+    piece_name: str,
+    verifier: str | None,
+) -> Response:
+    media_object, _ = _open(ctx, session, caller, route, verifier)
+    if piece_name == LIVE_INIT:
+        sequence = LIVE_INIT_SEQUENCE
+    elif (found := _LIVE_SEGMENT.fullmatch(piece_name)) is not None:
+        sequence = int(found.group(1))
+    else:
+        raise NotFound()
+    piece = streaming.early_piece(session, media_object, sequence)
+    return stream_stored(
+        request,
+        ctx,
+        key=piece.storage_key,
+        size=piece.size,
+        etag_value=piece.etag,
+        content_type=LIVE_CONTENT_TYPE,
+        filename=piece_name,
+    )
+
+
+# Both pieces are ISO BMFF; "video/mp4" is what browsers and hls.js take without question.
+LIVE_CONTENT_TYPE = "video/mp4"
 
 
 def _subtitles(
@@ -249,6 +327,78 @@ def show_media_attachment_variant_playlist(
 ) -> Response:
     route = Route.attachment(attachment_id)
     return _variant(request, ctx, session, caller, route, name, verifier)
+
+
+@router.get(
+    "/media_objects/{media_object_id}/hls/live.m3u8",
+    summary="HLS playlist of a media object's early stream while it is processed",
+    response_class=Response,
+    responses=HLS_RESPONSES,
+)
+def show_media_object_live_playlist(
+    media_object_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    caller: Caller,
+    verifier: str | None = None,
+) -> Response:
+    return _live(request, ctx, session, caller, Route.media(media_object_id), verifier)
+
+
+@router.get(
+    "/media_attachments/{attachment_id}/hls/live.m3u8",
+    summary="HLS playlist of a media file's early stream while it is processed",
+    response_class=Response,
+    responses=HLS_RESPONSES,
+)
+def show_media_attachment_live_playlist(
+    attachment_id: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    caller: Caller,
+    verifier: str | None = None,
+) -> Response:
+    return _live(request, ctx, session, caller, Route.attachment(attachment_id), verifier)
+
+
+@router.get(
+    "/media_objects/{media_object_id}/hls/live/{piece}",
+    summary="A piece of a media object's early stream",
+    response_class=Response,
+    responses=MEDIA_SOURCE_RESPONSES,
+)
+def show_media_object_live_piece(
+    media_object_id: str,
+    piece: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    caller: Caller,
+    verifier: str | None = None,
+) -> Response:
+    route = Route.media(media_object_id)
+    return _live_piece(request, ctx, session, caller, route, piece, verifier)
+
+
+@router.get(
+    "/media_attachments/{attachment_id}/hls/live/{piece}",
+    summary="A piece of a media file's early stream",
+    response_class=Response,
+    responses=MEDIA_SOURCE_RESPONSES,
+)
+def show_media_attachment_live_piece(
+    attachment_id: str,
+    piece: str,
+    request: Request,
+    ctx: Ctx,
+    session: DbSession,
+    caller: Caller,
+    verifier: str | None = None,
+) -> Response:
+    route = Route.attachment(attachment_id)
+    return _live_piece(request, ctx, session, caller, route, piece, verifier)
 
 
 @router.get(

@@ -164,6 +164,34 @@ SOURCE_ROW_COLUMNS = (
 )
 
 
+# The sequence number of a stream's initialisation section (ftyp + moov) among its pieces.
+LIVE_INIT_SEQUENCE = -1
+
+
+class MediaLiveSegment(Base):
+    """A piece of the early HLS stream of a media object whose ladder is running
+    (``transcoding.live``): its initialisation section (``LIVE_INIT_SEQUENCE``) or a segment,
+    stored as an object of its own as soon as ffmpeg has written it and listed by the live
+    playlist. When the renditions are published (or processing fails) the pieces are retired:
+    a player still on the stream is by then moving to the finished rendition, and a chore
+    deletes them a while later (``media_objects.live``)."""
+
+    __tablename__ = "media_live_segments"
+    __table_args__ = (UniqueConstraint("media_object_id", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    media_object_id: Mapped[int] = mapped_column(
+        ForeignKey("media_objects.id", ondelete="CASCADE"), index=True
+    )
+    sequence: Mapped[int]
+    duration: Mapped[float] = mapped_column(Float)  # seconds; 0 for the initialisation
+    storage_key: Mapped[str] = mapped_column(String(512))
+    size: Mapped[int] = mapped_column(BigInteger)
+    etag: Mapped[str] = mapped_column(String(64))
+    retired_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class MediaThumbnail(Base):
     """A resized poster, made once on first request and then served from storage."""
 

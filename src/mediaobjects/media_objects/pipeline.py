@@ -49,6 +49,12 @@ def rendition_key(media_id: str, name: str, ext: str) -> str:
 RENDITIONS = "renditions/"
 
 
+def live_key(media_id: str, name: str) -> str:
+    """Where a piece of the early stream (``media_objects.live``) is kept: ``init.mp4`` or
+    ``<n>.m4s``."""
+    return f"{RENDITIONS}{media_id}/live/{name}"
+
+
 def made_by_pipeline(key: str) -> bool:
     """Whether ``key`` holds a file the pipeline wrote (a rendition, or the upload rewritten
     for playback), rather than an upload, which belongs to its file."""

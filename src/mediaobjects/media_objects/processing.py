@@ -18,11 +18,13 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from mediaobjects.caption_reports import summaries
+from mediaobjects.db.base import utcnow
 from mediaobjects.errors import NotFound
 from mediaobjects.files import service as files
 from mediaobjects.files.models import Attachment
 from mediaobjects.jobs import JobContext, JobTimeout
 from mediaobjects.media_objects import repository as repo
+from mediaobjects.media_objects.live import SegmentPublisher
 from mediaobjects.media_objects.models import MediaObject, MediaSource
 from mediaobjects.media_objects.pipeline import (
     Pipeline,
@@ -102,6 +104,7 @@ def _mark_failed(session: Session, media_object: MediaObject, reason: str) -> No
     """``failed`` with ``reason``. A browser-safe upload offered before the ladder stays
     listed: the media plays as uploaded, and the reason says so."""
     media_object.processing_state = "failed"
+    repo.retire_live_pieces(session, media_object.id, utcnow())
     if repo.source_named(session, media_object.id, ORIGINAL) is not None:
         reason += ORIGINAL_STILL_PLAYS
     media_object.processing_error = reason
@@ -191,7 +194,13 @@ def process_media(pipeline: Pipeline, media_id: str, job: JobContext | None = No
             if offered is None:
                 return "skipped"
             clock.check()
-            outputs = transcoder.transcode(source, result, workdir, timeout=clock.left())
+            # Not playable as uploaded: the lowest rung streams while the ladder runs.
+            live = (
+                SegmentPublisher(pipeline, media_id, media_object_id)
+                if not offered and result.video is not None
+                else None
+            )
+            outputs = transcoder.transcode(source, result, workdir, timeout=clock.left(), live=live)
             clock.check()
             poster = transcoder.poster(source, result, workdir / "poster.jpg", timeout=clock.left())
         except ToolTimedOut as exc:
@@ -233,6 +242,8 @@ def process_media(pipeline: Pipeline, media_id: str, job: JobContext | None = No
         media_object.speech_intervals, media_object.speech_ms = speech_columns(speech)
         media_object.processing_state = "ready"
         media_object.processing_error = None
+        # Players on the early stream move to the finished rendition (media_objects.hls).
+        repo.retire_live_pieces(session, media_object.id, utcnow())
         summaries.refresh_media(session, media_object.id)
     return "ready"
 
@@ -345,6 +356,9 @@ def release_media(pipeline: Pipeline, media_entry_id: str) -> str:
             if not original or made_by_pipeline(key)
         ]
         keys += repo.delete_thumbnails(session, media_object.id)
+        live_keys = repo.live_keys(session, media_object.id)
+        repo.delete_live_pieces(session, media_object.id, live_keys)
+        keys += live_keys
         if media_object.poster_key:
             keys.append(media_object.poster_key)
         media_object.poster_key = None

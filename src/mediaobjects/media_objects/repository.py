@@ -6,14 +6,26 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, delete, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mediaobjects.db.rows import column_rows
 from mediaobjects.files.models import Attachment
 from mediaobjects.media_objects.models import (
+    LIVE_INIT_SEQUENCE,
     SOURCE_ROW_COLUMNS,
+    MediaLiveSegment,
     MediaObject,
     MediaSource,
     MediaThumbnail,
@@ -479,3 +491,97 @@ def smallest_source_key(session: Session, media_object_id: int) -> str | None:
         .limit(1)
     )
     return session.scalars(stmt).first()
+
+
+def live_pieces(session: Session, media_object_id: int) -> list[MediaLiveSegment]:
+    """The pieces of the media object's early stream, the initialisation section first."""
+    stmt = (
+        select(MediaLiveSegment)
+        .where(MediaLiveSegment.media_object_id == media_object_id)
+        .order_by(MediaLiveSegment.sequence)
+    )
+    return list(session.scalars(stmt))
+
+
+def live_piece(session: Session, media_object_id: int, sequence: int) -> MediaLiveSegment | None:
+    stmt = select(MediaLiveSegment).where(
+        MediaLiveSegment.media_object_id == media_object_id,
+        MediaLiveSegment.sequence == sequence,
+    )
+    return session.scalars(stmt).first()
+
+
+def put_live_piece(session: Session, piece: MediaLiveSegment) -> None:
+    """``piece`` saved under its sequence number. The first segment of a pass (sequence 0)
+    starts the stream over: what an earlier try left is forgotten (its objects are replaced
+    under the same keys)."""
+    if piece.sequence == 0:
+        session.execute(
+            delete(MediaLiveSegment).where(
+                MediaLiveSegment.media_object_id == piece.media_object_id,
+                MediaLiveSegment.sequence > LIVE_INIT_SEQUENCE,
+            )
+        )
+    existing = live_piece(session, piece.media_object_id, piece.sequence)
+    if existing is not None:
+        session.delete(existing)
+        session.flush()
+    session.add(piece)
+    session.flush()
+
+
+def streaming_live(session: Session, media_object_ids: list[int]) -> set[int]:
+    """Which of the media objects have an early stream that is still growing (a segment
+    written, not retired)."""
+    if not media_object_ids:
+        return set()
+    stmt = (
+        select(MediaLiveSegment.media_object_id)
+        .where(
+            MediaLiveSegment.media_object_id.in_(media_object_ids),
+            MediaLiveSegment.sequence > LIVE_INIT_SEQUENCE,
+            MediaLiveSegment.retired_at.is_(None),
+        )
+        .distinct()
+    )
+    return set(session.scalars(stmt))
+
+
+def retire_live_pieces(session: Session, media_object_id: int, at: datetime) -> None:
+    session.execute(
+        update(MediaLiveSegment)
+        .where(
+            MediaLiveSegment.media_object_id == media_object_id,
+            MediaLiveSegment.retired_at.is_(None),
+        )
+        .values(retired_at=at)
+    )
+
+
+def retired_live_before(session: Session, before: datetime, *, limit: int) -> list[int]:
+    """Media objects with early-stream pieces retired before ``before`` (at most ``limit``)."""
+    stmt = (
+        select(MediaLiveSegment.media_object_id)
+        .where(MediaLiveSegment.retired_at < before)
+        .distinct()
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def live_keys(session: Session, media_object_id: int) -> list[str]:
+    stmt = select(MediaLiveSegment.storage_key).where(
+        MediaLiveSegment.media_object_id == media_object_id
+    )
+    return [str(key) for key in session.scalars(stmt)]
+
+
+def delete_live_pieces(session: Session, media_object_id: int, keys: list[str]) -> None:
+    """Removes the rows of the pieces stored under ``keys`` (those whose objects are gone)."""
+    if keys:
+        session.execute(
+            delete(MediaLiveSegment).where(
+                MediaLiveSegment.media_object_id == media_object_id,
+                MediaLiveSegment.storage_key.in_(keys),
+            )
+        )

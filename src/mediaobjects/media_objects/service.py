@@ -372,6 +372,13 @@ def sources_of(session: Session, media_object_ids: list[int]) -> dict[int, list[
     return repo.sources_of_many(session, media_object_ids)
 
 
+def streaming_early(session: Session, media_objects: list[MediaObject]) -> set[int]:
+    """Which of the media objects (ids) are being processed and have an early stream growing
+    (``media_objects.live``): the player can start on it before any rendition exists."""
+    processing = [mo.id for mo in media_objects if mo.processing_state == "processing"]
+    return repo.streaming_live(session, processing)
+
+
 def load_source(session: Session, source_id: int) -> tuple[MediaSource, MediaObject]:
     """A media source and its media object; 404 when either is gone or deleted."""
     found = repo.get_source_with_media(session, source_id)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from mediaobjects.errors import NotFound
 from mediaobjects.media_objects import repository as repo
-from mediaobjects.media_objects.models import MediaObject
+from mediaobjects.media_objects.models import LIVE_INIT_SEQUENCE, MediaLiveSegment, MediaObject
 from mediaobjects.transcoding.fmp4 import FragmentIndex
 
 SEGMENT_SECONDS = 6.0
@@ -134,3 +134,20 @@ def stream_rendition(session: Session, media_object: MediaObject, name: str) -> 
         if rendition.name == name:
             return rendition
     raise NotFound()
+
+
+def early_stream(session: Session, media_object: MediaObject) -> list[MediaLiveSegment]:
+    """The segments of the media object's early stream (``media_objects.live``), in order;
+    NotFound when it has none, or its initialisation section is missing."""
+    pieces = repo.live_pieces(session, media_object.id)
+    if len(pieces) < 2 or pieces[0].sequence != LIVE_INIT_SEQUENCE:
+        raise NotFound(NOTHING_TO_STREAM)
+    return pieces[1:]
+
+
+def early_piece(session: Session, media_object: MediaObject, sequence: int) -> MediaLiveSegment:
+    """One piece of the early stream (``LIVE_INIT_SEQUENCE``: its initialisation section)."""
+    piece = repo.live_piece(session, media_object.id, sequence)
+    if piece is None:
+        raise NotFound()
+    return piece

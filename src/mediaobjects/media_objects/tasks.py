@@ -17,6 +17,7 @@ from mediaobjects.db.base import utcnow
 from mediaobjects.files import service as files
 from mediaobjects.jobs import JobContext, JobQueue, JobTimeout
 from mediaobjects.media_objects import repository as repo
+from mediaobjects.media_objects.live import delete_retired_streams
 from mediaobjects.media_objects.pipeline import Pipeline, cleanup_stale_scratch
 from mediaobjects.media_objects.processing import (
     GAVE_UP,
@@ -197,6 +198,11 @@ def register_media_jobs(
     # does not stop at its deadline: the keys are known only before the rows go, so a try
     # cut short would leave objects no later try could find.
     queue.register("release_media", release, tries=3, timeout=600)
+    queue.add_chore(
+        "delete the early streams of media processed a while ago",
+        lambda: delete_retired_streams(pipeline),
+        every=60.0,
+    )
     queue.add_chore(
         "remove temporary files of crashed uploads and jobs",
         lambda: remove_stale_temp(pipeline, stale_temp_seconds),

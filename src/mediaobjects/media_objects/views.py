@@ -27,9 +27,14 @@ def _sources_json(urls: Urls, sources: list[SourceRow]) -> list[dict[str, Any]]:
     ]
 
 
-def hls_url_of(urls: Urls, route: Route, sources: list[SourceRow]) -> str | None:
-    """The master playlist's signed URL, or None when no source streams."""
-    return urls.hls(route) if any(source.streamable for source in sources) else None
+def hls_url_of(
+    urls: Urls, route: Route, sources: list[SourceRow], *, early: bool = False
+) -> str | None:
+    """The master playlist's signed URL once a rendition streams; before that, the live
+    playlist's when the media has an ``early`` stream growing; else None."""
+    if any(source.streamable for source in sources):
+        return urls.hls(route)
+    return urls.hls(route, "live.m3u8") if early else None
 
 
 def media_object_payload(
@@ -54,7 +59,8 @@ def media_object_payload(
     if include_sources:
         found = media.sources_of(session, [media_object.id])[media_object.id]
         sources = _sources_json(urls, found)
-        hls_url = hls_url_of(urls, Route.media(media_object.media_id), found)
+        early = bool(media.streaming_early(session, [media_object]))
+        hls_url = hls_url_of(urls, Route.media(media_object.media_id), found, early=early)
     return schemas.media_object_json(
         media_object,
         can_add_captions=rights.caption_rights(session, principal, media_object).add,
@@ -86,6 +92,7 @@ def media_object_page_payload(
     )
     page_tracks = tracks.visible_tracks_of_many(session, items) if include_tracks else {}
     page_sources = media.sources_of(session, [mo.id for mo in items]) if include_sources else {}
+    early = media.streaming_early(session, items) if include_sources else set()
     out = []
     for media_object in items:
         track_list = None
@@ -98,7 +105,9 @@ def media_object_page_payload(
         if include_sources:
             sources = _sources_json(urls, page_sources[media_object.id])
             route = Route.media(media_object.media_id)
-            hls_url = hls_url_of(urls, route, page_sources[media_object.id])
+            hls_url = hls_url_of(
+                urls, route, page_sources[media_object.id], early=media_object.id in early
+            )
         out.append(
             schemas.media_object_json(
                 media_object,
@@ -141,5 +150,10 @@ def attachment_payload(
         thumbnail_url=urls.attachment_thumbnail(attachment.id) if media_object.poster_key else None,
         tracks=track_list,
         sources=_sources_json(urls, found),
-        hls_url=hls_url_of(urls, Route.attachment(attachment.id), found),
+        hls_url=hls_url_of(
+            urls,
+            Route.attachment(attachment.id),
+            found,
+            early=bool(media.streaming_early(session, [media_object])),
+        ),
     )

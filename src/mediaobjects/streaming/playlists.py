@@ -90,13 +90,17 @@ def media_playlist(
     map_uri: str | None = None,
     map_range: ByteRange | None = None,
     ended: bool = True,
+    target: int | None = None,
 ) -> str:
     """A media playlist: VOD when ``ended``, else EVENT (segments are only ever appended; the
-    player reloads it). ``map_uri``: the initialisation section (ftyp + moov) of fragmented
-    MP4 segments."""
+    player reloads it, and is asked to start at its beginning, not at its live edge).
+    ``map_uri``: the initialisation section (ftyp + moov) of fragmented MP4 segments.
+    ``target``: the target duration a growing playlist keeps from its first reload to its
+    last (it may not change, RFC 8216 6.2.1); by default, that of the longest segment."""
     # No segment may be longer than the target once rounded to the nearest second (RFC 8216
     # 4.3.3.1); the ceiling keeps it so.
-    target = max(1, math.ceil(max((s.duration for s in segments), default=1)))
+    longest = max(1, math.ceil(max((s.duration for s in segments), default=1)))
+    target = longest if target is None else max(target, longest)
     lines = [
         "#EXTM3U",
         f"#EXT-X-VERSION:{VERSION}",
@@ -105,6 +109,8 @@ def media_playlist(
         f"#EXT-X-PLAYLIST-TYPE:{'VOD' if ended else 'EVENT'}",
         "#EXT-X-INDEPENDENT-SEGMENTS",
     ]
+    if not ended:
+        lines.append("#EXT-X-START:TIME-OFFSET=0")
     if map_uri is not None:
         attributes = f"URI={_quoted(_uri(map_uri))}"
         if map_range is not None:

@@ -11,6 +11,7 @@ from mediaobjects.transcoding.errors import (
 from mediaobjects.transcoding.ffmpeg import Output, build_command, poster, resize, run, transcode
 from mediaobjects.transcoding.interfaces import Transcoder
 from mediaobjects.transcoding.ladder import DEFAULT_LADDER, Rendition, parse_ladder, plan
+from mediaobjects.transcoding.live import LiveSegment, LiveSink
 from mediaobjects.transcoding.local import FFmpegTranscoder
 from mediaobjects.transcoding.playable import BrowserSafety, browser_safety
 from mediaobjects.transcoding.probe import (
@@ -26,6 +27,8 @@ __all__ = [
     "BrowserSafety",
     "DEFAULT_LADDER",
     "FFmpegTranscoder",
+    "LiveSegment",
+    "LiveSink",
     "MediaRejected",
     "Output",
     "ProbeResult",

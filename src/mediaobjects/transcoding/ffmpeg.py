@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,13 @@ from mediaobjects.transcoding.errors import (
 )
 from mediaobjects.transcoding.fmp4 import FragmentIndex, NotFragmented, read_fragment_index
 from mediaobjects.transcoding.ladder import ORIGINALS, Rendition
+from mediaobjects.transcoding.live import (
+    PROGRESS_OPTIONS,
+    LiveSink,
+    LiveWatcher,
+    can_stream_into,
+    tee_output,
+)
 from mediaobjects.transcoding.probe import ProbeResult, decoder_max_pixels, input_options, probe
 
 # Measured on 2 cores (bench/transcode.py): veryfast is about twice as fast as the default
@@ -54,17 +63,24 @@ def build_command(
     ffmpeg: str = "ffmpeg",
     preset: str = X264_PRESET,
     max_pixels: int | None = None,
+    live: tuple[str, Path] | None = None,
 ) -> list[str]:
     """One ffmpeg invocation writing every ``(rendition, path)``. The video is decoded once,
     scaled once to the largest rung, then split; smaller rungs are scaled from that copy.
     With ``max_pixels`` the decoder refuses pictures larger than the limit (with slack) even
-    when the stream's headers claimed a smaller size."""
+    when the stream's headers claimed a smaller size. With ``live`` (a video rendition's name
+    and a directory), that rendition is also written as a growing HLS stream into the
+    directory (``transcoding.live``), and ffmpeg reports its progress on stdout."""
     if not outputs:
         raise ValueError("No outputs to write.")
     video_outs = [(r, p) for r, p in outputs if r.kind == "video"]
     if any(r.kind == "audio" for r, _ in outputs) and result.audio is None:
         raise ValueError("An audio rendition was asked for but the source has no audio.")
-    cmd = [ffmpeg, *_BASE, *_decoder_cap(max_pixels), *input_options(), "-i", file_url(source)]
+    if live is not None and live[0] not in {r.name for r, _ in video_outs}:
+        raise ValueError(f"No video rendition {live[0]!r} to stream.")
+    progress = PROGRESS_OPTIONS if live is not None else []
+    cmd = [ffmpeg, *_BASE, *progress, *_decoder_cap(max_pixels), *input_options()]
+    cmd += ["-i", file_url(source)]
     labels: dict[str, str] = {}
     if video_outs:
         cmd += ["-filter_complex", _filter_graph(video_outs, result, labels)]
@@ -77,7 +93,11 @@ def build_command(
             cmd += _x264(rendition, preset)
             if audio is not None:
                 cmd += ["-c:a", "aac", "-b:a", f"{rendition.audio_bitrate}k", *_stereo(result)]
-            cmd += [*_STRIP_METADATA, "-movflags", FRAGMENTED, "-f", "mp4"]
+            cmd += _STRIP_METADATA
+            if live is not None and live[0] == rendition.name:
+                cmd += tee_output(path, FRAGMENTED, live[1])
+                continue
+            cmd += ["-movflags", FRAGMENTED, "-f", "mp4"]
         else:
             assert audio is not None  # checked above
             cmd += ["-map", f"0:{audio.index}", *_audio_codec(rendition), *_stereo(result)]
@@ -162,10 +182,17 @@ def _decoder_cap(max_pixels: int | None) -> list[str]:
     return [] if max_pixels is None else ["-max_pixels", str(decoder_max_pixels(max_pixels))]
 
 
-def run(cmd: list[str], *, timeout: float, memory_limit: int | None = None) -> None:
+def run(
+    cmd: list[str],
+    *,
+    timeout: float,
+    memory_limit: int | None = None,
+    on_line: Callable[[bytes], None] | None = None,
+) -> None:
     """Run an ffmpeg command; TranscodeFailed (with a stderr tail) on failure, ToolTimedOut
-    on timeout, ToolOutOfMemory past ``memory_limit``."""
-    done = run_tool(cmd, timeout=timeout, memory_limit=memory_limit)
+    on timeout, ToolOutOfMemory past ``memory_limit``. ``on_line`` gets what it prints on
+    stdout, line by line, as it comes."""
+    done = run_tool(cmd, timeout=timeout, memory_limit=memory_limit, on_line=on_line)
     if done.returncode != 0:
         raise TranscodeFailed(
             TOOL_FAILED.format(tool="ffmpeg"),
@@ -189,23 +216,35 @@ def transcode(
     timeout: float,
     memory_limit: int | None = None,
     max_pixels: int | None = None,
+    live: LiveSink | None = None,
 ) -> list[Output]:
     """Write every rendition to ``workdir/<name>.<ext>``. ffmpeg writes to temporary names;
     only when it has exited 0 and each file probes correctly are they renamed into place, so
     a reader never sees a partial file and a failure leaves nothing behind. ``timeout`` is
-    for the whole of it, measuring the outputs included."""
+    for the whole of it, measuring the outputs included.
+
+    With ``live``, the lowest video rendition also grows as an HLS stream while ffmpeg runs,
+    and ``live`` is called on this thread with each of its segments once written
+    (``transcoding.live``); the last one comes after ffmpeg has exited."""
     deadline = time.monotonic() + timeout
     workdir.mkdir(parents=True, exist_ok=True)
     pending = [(r, temp_name(workdir, r.filename), workdir / r.filename) for r in renditions]
     try:
+        outs = [(r, tmp) for r, tmp, _ in pending]
+        watcher = _live_watcher(workdir, outs, live)
         cmd = build_command(
             source,
-            [(r, tmp) for r, tmp, _ in pending],
+            outs,
             result,
             ffmpeg=ffmpeg,
             max_pixels=max_pixels,
+            live=watcher[0] if watcher is not None else None,
         )
-        run(cmd, timeout=timeout, memory_limit=memory_limit)
+        if watcher is None:
+            run(cmd, timeout=timeout, memory_limit=memory_limit)
+        else:
+            run(cmd, timeout=timeout, memory_limit=memory_limit, on_line=watcher[1].on_line)
+            watcher[1].poll()
         measured = [
             (r, _measure(tmp, ffprobe, ffmpeg, deadline, memory_limit), tmp, final)
             for r, tmp, final in pending
@@ -221,6 +260,23 @@ def transcode(
         for _, tmp, _ in pending:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
+
+
+def _live_watcher(
+    workdir: Path, outs: list[tuple[Rendition, Path]], live: LiveSink | None
+) -> tuple[tuple[str, Path], LiveWatcher] | None:
+    """The rendition streamed while the pass runs (the lowest video rung: the one a slow
+    connection can play) and the watcher of its segments; None without a sink or video."""
+    video = [(r, path) for r, path in outs if r.kind == "video"]
+    if live is None or not video:
+        return None
+    rendition, path = min(video, key=lambda item: item[0].height or 0)
+    live_dir = workdir / "live"
+    if not can_stream_into(path, live_dir):
+        return None
+    shutil.rmtree(live_dir, ignore_errors=True)  # a stream of an earlier pass here
+    live_dir.mkdir()
+    return (rendition.name, live_dir), LiveWatcher(live_dir, live)
 
 
 def remux(

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from mediaobjects.transcoding.ffmpeg import Output
 from mediaobjects.transcoding.ladder import Rendition
+from mediaobjects.transcoding.live import LiveSink
 from mediaobjects.transcoding.probe import ProbeResult
 from mediaobjects.transcoding.speech import SpeechAnalysis
 
@@ -39,9 +40,12 @@ class Transcoder(Protocol):
         renditions: list[Rendition] | None = None,
         *,
         timeout: float | None = None,
+        live: LiveSink | None = None,
     ) -> list[Output]:
         """Write the renditions (default: ``plan(result)``) into ``workdir`` in one pass;
-        final names appear only when complete."""
+        final names appear only when complete. With ``live``, the lowest video rendition is
+        also written as a growing HLS stream, and ``live`` is called on the caller's thread
+        with each segment as it is finished (``transcoding.live``)."""
         ...
 
     def remux(

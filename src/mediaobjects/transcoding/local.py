@@ -13,6 +13,7 @@ from mediaobjects.transcoding import ffmpeg as ff
 from mediaobjects.transcoding._process import run_tool
 from mediaobjects.transcoding.errors import ToolMissing, ToolTimedOut
 from mediaobjects.transcoding.ladder import DEFAULT_LADDER, Rendition, plan
+from mediaobjects.transcoding.live import LiveSink
 from mediaobjects.transcoding.probe import (
     ProbeResult,
     check_limits,
@@ -121,6 +122,7 @@ class FFmpegTranscoder:
         renditions: list[Rendition] | None = None,
         *,
         timeout: float | None = None,
+        live: LiveSink | None = None,
     ) -> list[ff.Output]:
         return ff.transcode(
             source,
@@ -132,6 +134,7 @@ class FFmpegTranscoder:
             timeout=self.timeout if timeout is None else timeout,
             memory_limit=self.memory_limit,
             max_pixels=self.max_pixels,
+            live=live,
         )
 
     def remux(

@@ -46,7 +46,9 @@ def _page(
         if attachment is not None
         else Route.media(media_object.media_id)
     )
-    hls_url = hls_url_of(urls, route, rows)
+    hls_url = hls_url_of(
+        urls, route, rows, early=bool(media.streaming_early(session, [media_object]))
+    )
     views = tracks.visible_tracks(
         session, media_object=media_object, attachment=attachment, content=False
     )

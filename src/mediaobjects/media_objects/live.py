@@ -1,0 +1,99 @@
+"""The early stream of a media object whose upload cannot be played as it is (HEVC, ProRes,
+AC-3...): while the ladder runs, its lowest rung is also written as HLS segments
+(``transcoding.live``), and each is stored and listed here as soon as ffmpeg has finished it,
+so that the player page can start within seconds and its timeline grows (the live playlist of
+``media_objects.hls``). When the renditions are published the pieces are retired; a chore
+deletes them ``LIVE_GRACE_SECONDS`` later, once no player can still be reading them.
+
+Publishing is best effort: a piece that cannot be stored or recorded ends the early stream
+(``transcoding.live.LiveWatcher`` stops calling), never the ladder."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from mediaobjects.db.base import utcnow
+from mediaobjects.media_objects import repository as repo
+from mediaobjects.media_objects.models import LIVE_INIT_SEQUENCE, MediaLiveSegment
+from mediaobjects.media_objects.pipeline import Pipeline, live_key, store_file
+from mediaobjects.transcoding import LiveSegment
+
+log = logging.getLogger(__name__)
+
+# A player on the early stream reloads its playlist every segment (6 s) and then finds the
+# finished rendition there; ten minutes leaves room for a paused tab.
+LIVE_GRACE_SECONDS = 600.0
+# Media objects whose retired pieces one run of the chore deletes.
+_BATCH = 50
+
+
+class StreamGone(Exception):
+    """The media object went (deleted) or finished while a piece was being stored."""
+
+
+class SegmentPublisher:
+    """The ``LiveSink`` of one processing run: stores each piece under its key, then records it
+    in a transaction of its own (a player may list it from then on)."""
+
+    def __init__(self, pipeline: Pipeline, media_id: str, media_object_id: int) -> None:
+        self.pipeline = pipeline
+        self.media_id = media_id
+        self.media_object_id = media_object_id
+        self.published = 0
+
+    def __call__(self, segment: LiveSegment) -> None:
+        if segment.sequence == 0 or self.published == 0:
+            self._publish(LIVE_INIT_SEQUENCE, segment.init, "init.mp4", 0.0)
+        self._publish(segment.sequence, segment.path, f"{segment.sequence}.m4s", segment.duration)
+        self.published += 1
+
+    def _publish(self, sequence: int, path: Path, name: str, duration: float) -> None:
+        key = live_key(self.media_id, name)
+        stored = store_file(self.pipeline.storage, key, path)
+        with self.pipeline.write() as session:
+            media_object = repo.get(session, self.media_object_id)
+            gone = (
+                media_object is None
+                or media_object.workflow_state == "deleted"
+                or media_object.processing_state != "processing"
+            )
+            if not gone:
+                repo.put_live_piece(
+                    session,
+                    MediaLiveSegment(
+                        media_object_id=self.media_object_id,
+                        sequence=sequence,
+                        duration=duration,
+                        storage_key=key,
+                        size=stored.size,
+                        etag=stored.etag,
+                    ),
+                )
+        if gone:
+            self.pipeline.storage.delete(key)
+            raise StreamGone(self.media_id)
+
+
+def delete_retired_streams(pipeline: Pipeline, *, older_than: float = LIVE_GRACE_SECONDS) -> int:
+    """Deletes the early-stream pieces retired over ``older_than`` seconds ago: the objects
+    first, then their rows, so a run cut short leaves rows the next run deletes again (a
+    storage delete is idempotent). Returns how many media objects it cleared."""
+    with pipeline.reader() as session:
+        media_ids = repo.retired_live_before(
+            session, utcnow() - timedelta(seconds=older_than), limit=_BATCH
+        )
+    for media_object_id in media_ids:
+        delete_stream(pipeline, media_object_id)
+    return len(media_ids)
+
+
+def delete_stream(pipeline: Pipeline, media_object_id: int) -> None:
+    """Every piece of the media object's early stream, objects and rows."""
+    with pipeline.reader() as session:
+        keys = repo.live_keys(session, media_object_id)
+    for key in keys:
+        pipeline.storage.delete(key)
+    with pipeline.write() as session:
+        repo.delete_live_pieces(session, media_object_id, keys)

@@ -1,8 +1,8 @@
 """The early stream: while the ladder runs on an upload browsers cannot play (HEVC here), its
 lowest rung grows as an HLS EVENT playlist that a player without credentials follows with the
 signed ``hls_url``; every piece it names plays. When the renditions are published ``hls_url``
-names the master playlist, the live playlist turns into the finished rendition's (ended), and
-the pieces go after their grace period, or with the media. A browser-safe upload (listed as
+names the master playlist, the live playlist ends with the same pieces (a player on it plays
+them to the end), and the pieces go after their grace period, or with the media. A browser-safe upload (listed as
 uploaded at once) gets no early stream.
 
 The ladder's sink is held after the second segment (``HeldStream``), while ffmpeg goes on, so
@@ -240,8 +240,9 @@ def test_an_hevc_upload_streams_while_its_ladder_runs_and_hands_over_to_the_rend
     for name in ("7.m4s", "00.m4s", "-1.m4s", "1.mp4", "..%2Fmaster.m3u8", "9" * 5000 + ".m4s"):
         assert api.client.get(f"{base}{name}?{signed}").status_code == 404, name
 
-    # The ladder finishes: the renditions stream, and a player still on the live playlist
-    # finds the lowest rendition there, ended, segment for segment.
+    # The ladder finishes: new players get the renditions; one still on the live playlist
+    # finds the same segments under the same URIs, now ended (hls.js stops on a reload that
+    # renames a segment), and plays them to the end.
     transcoder.gate.set()
     worker.join(timeout=DEADLINE)
     body = info(world, media_id)
@@ -249,18 +250,22 @@ def test_an_hevc_upload_streams_while_its_ladder_runs_and_hands_over_to_the_rend
     assert body["hls_url"].split("?")[0].endswith(f"/media_objects/{media_id}/hls/master.m3u8")
     finished = playlist(api, live_url)
     assert finished.tag("EXT-X-PLAYLIST-TYPE") == ["VOD"] and finished.tag("EXT-X-ENDLIST")
-    durations = [float(e.tags["EXTINF"].rstrip(",")) for e in finished.entries]
-    assert durations[:3] == [6.0, 6.0, 6.0] and sum(durations) == pytest.approx(SECONDS, 0.01)
-    assert "/media_sources/" in attributes(finished.tag("EXT-X-MAP")[0])["URI"]
+    assert [float(e.tags["EXTINF"].rstrip(",")) for e in finished.entries] == [6, 6, 6, 2]
+    uris = [e.uri.split("?")[0] for e in finished.entries]
+    assert uris[:2] == [e.uri.split("?")[0] for e in growing.entries]
+    assert uris[2:] == [f"{base}2.m4s", f"{base}3.m4s"]
     rows = live_rows(api, media_id)
     assert len(rows) == 1 + 4 and all(row.retired_at is not None for row in rows)
-    # The pieces stay while a player may still be moving over; then the chore deletes them.
-    assert fetch(api, init_url).status_code == 200
-    assert delete_retired_streams(api.ctx.pipeline) == 0  # within the grace period
+    assert [fetch(api, e.uri).status_code for e in finished.entries] == [200] * 4
+    # Kept while a player may still read them (twice the signed-URL lifetime), then deleted.
+    assert delete_retired_streams(api.ctx.pipeline) == 0
     assert delete_retired_streams(api.ctx.pipeline, older_than=0) == 1
     assert live_rows(api, media_id) == []
     assert fetch(api, init_url).status_code == 404
     assert stored_pieces(api, media_id) == []
+    # No player can hold its URLs any more; a late request for it gets the lowest rendition.
+    late = playlist(api, live_url)
+    assert late.tag("EXT-X-ENDLIST") and "/media_sources/" in late.tag("EXT-X-MAP")[0]
     assert transcoder.sinks[0] is not None
 
 

@@ -337,6 +337,8 @@ def build_context(
             stale_temp_seconds=settings.stale_temp_seconds,
             # Past a lease, a job recorded for the media would have been seen by now.
             unqueued_after=lease,
+            # See media_objects.live: no player reads an early stream's pieces after that.
+            live_grace=2.0 * settings.signed_url_ttl_seconds,
         )
         register_transcribe_job(
             ctx.jobs,

@@ -1,8 +1,8 @@
 """The early stream: while the ladder runs on an upload browsers cannot play (HEVC here), its
 lowest rung grows as an HLS EVENT playlist that a player without credentials follows with the
 signed ``hls_url``; every piece it names plays. When the renditions are published ``hls_url``
-names the master playlist, the live playlist turns into the finished rendition's (ended), and
-the pieces go after their grace period, or with the media. A browser-safe upload (listed as
+names the master playlist, the live playlist ends with the same pieces (a player on it plays
+them to the end), and the pieces go after their grace period, or with the media. A browser-safe upload (listed as
 uploaded at once) gets no early stream.
 
 The ladder's sink is held after the second segment (``HeldStream``), while ffmpeg goes on, so
@@ -11,25 +11,31 @@ the test sees the stream while it is growing."""
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from mediaobjects.context import AppContext, build_context
 from mediaobjects.media_objects.live import delete_retired_streams
 from mediaobjects.media_objects.models import MediaLiveSegment, MediaObject
+from mediaobjects.media_objects.pipeline import live_key
 from mediaobjects.media_objects.processing import release_media
 from mediaobjects.settings import Settings
 from mediaobjects.storage.local import LocalStorage
+from mediaobjects.storage.s3 import S3Storage
 from mediaobjects.transcoding import FFmpegTranscoder, LiveSegment, LiveSink, parse_ladder
 from mediaobjects.verifiers import Route
 from tests.media_objects.test_original import H264, HEVC, make
 from tests.support.api import Api
 from tests.support.hls import Playlist, attributes, parse
+from tests.support.seaweed import SeaweedFS
 from tests.support.world import World, build_world
 from tests.transcoding.test_live import probe_stream
 
@@ -73,13 +79,48 @@ def transcoder() -> HeldStream:
     return HeldStream(FFmpegTranscoder(ladder=parse_ladder("video:120,240;audio:m4a")))
 
 
-@pytest.fixture
-def ctx(settings: Settings, transcoder: HeldStream) -> Iterator[AppContext]:
-    context = build_context(
-        settings, storage=LocalStorage(settings.data_dir / "files"), transcoder=transcoder
-    )
+@pytest.fixture(params=["local", "s3"])
+def ctx(
+    request: pytest.FixtureRequest, settings: Settings, transcoder: HeldStream
+) -> Iterator[AppContext]:
+    """On local disk, and on S3 (SeaweedFS), where each piece is an object of its own that the
+    bucket serves (a redirect to a presigned URL) as soon as it is written."""
+    if request.param == "local":
+        context = build_context(
+            settings, storage=LocalStorage(settings.data_dir / "files"), transcoder=transcoder
+        )
+    else:
+        seaweedfs: SeaweedFS = request.getfixturevalue("seaweedfs")
+        on_s3 = settings.model_copy(
+            update={
+                "storage_backend": "s3",
+                "s3_bucket": "mediaobjects-early",
+                "s3_endpoint_url": seaweedfs.endpoint_url,
+                "s3_region": seaweedfs.region,
+                "s3_access_key_id": seaweedfs.access_key_id,
+                "s3_secret_access_key": SecretStr(seaweedfs.secret_access_key),
+                "s3_prefix": f"t-{uuid.uuid4().hex}",
+            }
+        )
+        context = build_context(on_s3, transcoder=transcoder)
+        assert isinstance(context.storage, S3Storage)
+        context.storage.ensure_bucket()
     yield context
     context.close()
+
+
+def fetch(api: Api, url: str) -> httpx2.Response:
+    """A piece as a player gets it: from the service, or from the bucket it redirects to."""
+    response = api.client.get(url, follow_redirects=False)
+    if response.status_code == 302:
+        response = httpx2.get(response.headers["location"], timeout=10)
+    return response
+
+
+def stored_pieces(api: Api, media_id: str) -> list[str]:
+    """The pieces of the stream still in storage (local files or bucket objects)."""
+    names = ["init.mp4"] + [f"{n}.m4s" for n in range(8)]
+    return [name for name in names if api.ctx.storage.exists(live_key(media_id, name))]
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +212,7 @@ def test_an_hevc_upload_streams_while_its_ladder_runs_and_hands_over_to_the_rend
     assert growing.tag("EXT-X-TARGETDURATION") == ["6"]
     assert [float(e.tags["EXTINF"].rstrip(",")) for e in growing.entries] == [6.0, 6.0]
     init_url = attributes(growing.tag("EXT-X-MAP")[0])["URI"]
-    pieces = [api.client.get(init_url)] + [api.client.get(e.uri) for e in growing.entries]
+    pieces = [fetch(api, init_url)] + [fetch(api, e.uri) for e in growing.entries]
     assert [p.status_code for p in pieces] == [200, 200, 200]
     assert all(p.headers["content-type"] == "video/mp4" for p in pieces)
     # What a player assembles plays: 12 s of the 120p rung, H.264 and AAC.
@@ -186,7 +227,8 @@ def test_an_hevc_upload_streams_while_its_ladder_runs_and_hands_over_to_the_rend
     assert api.client.get(unsigned).status_code == 401
     assert api.client.get(unsigned + "?verifier=forged").status_code == 401
     assert api.request("GET", unsigned, world.outsider).status_code == 403
-    assert api.request("GET", unsigned, world.student).status_code == 200
+    as_student = api.request("GET", unsigned, world.student, follow_redirects=False)
+    assert as_student.status_code == (302 if isinstance(api.ctx.storage, S3Storage) else 200)
     other = build_world(api)
     signed = init_url.split("?")[1]
     elsewhere = f"/media_objects/{other.media_id}/hls/live/init.mp4?{signed}"
@@ -198,8 +240,9 @@ def test_an_hevc_upload_streams_while_its_ladder_runs_and_hands_over_to_the_rend
     for name in ("7.m4s", "00.m4s", "-1.m4s", "1.mp4", "..%2Fmaster.m3u8", "9" * 5000 + ".m4s"):
         assert api.client.get(f"{base}{name}?{signed}").status_code == 404, name
 
-    # The ladder finishes: the renditions stream, and a player still on the live playlist
-    # finds the lowest rendition there, ended, segment for segment.
+    # The ladder finishes: new players get the renditions; one still on the live playlist
+    # finds the same segments under the same URIs, now ended (hls.js stops on a reload that
+    # renames a segment), and plays them to the end.
     transcoder.gate.set()
     worker.join(timeout=DEADLINE)
     body = info(world, media_id)
@@ -207,19 +250,22 @@ def test_an_hevc_upload_streams_while_its_ladder_runs_and_hands_over_to_the_rend
     assert body["hls_url"].split("?")[0].endswith(f"/media_objects/{media_id}/hls/master.m3u8")
     finished = playlist(api, live_url)
     assert finished.tag("EXT-X-PLAYLIST-TYPE") == ["VOD"] and finished.tag("EXT-X-ENDLIST")
-    durations = [float(e.tags["EXTINF"].rstrip(",")) for e in finished.entries]
-    assert durations[:3] == [6.0, 6.0, 6.0] and sum(durations) == pytest.approx(SECONDS, 0.01)
-    assert "/media_sources/" in attributes(finished.tag("EXT-X-MAP")[0])["URI"]
+    assert [float(e.tags["EXTINF"].rstrip(",")) for e in finished.entries] == [6, 6, 6, 2]
+    uris = [e.uri.split("?")[0] for e in finished.entries]
+    assert uris[:2] == [e.uri.split("?")[0] for e in growing.entries]
+    assert uris[2:] == [f"{base}2.m4s", f"{base}3.m4s"]
     rows = live_rows(api, media_id)
     assert len(rows) == 1 + 4 and all(row.retired_at is not None for row in rows)
-    # The pieces stay while a player may still be moving over; then the chore deletes them.
-    assert api.client.get(init_url).status_code == 200
-    assert delete_retired_streams(api.ctx.pipeline) == 0  # within the grace period
+    assert [fetch(api, e.uri).status_code for e in finished.entries] == [200] * 4
+    # Kept while a player may still read them (twice the signed-URL lifetime), then deleted.
+    assert delete_retired_streams(api.ctx.pipeline) == 0
     assert delete_retired_streams(api.ctx.pipeline, older_than=0) == 1
     assert live_rows(api, media_id) == []
-    assert api.client.get(init_url).status_code == 404
-    stored = api.ctx.settings.data_dir / "files" / "renditions" / media_id / "live"
-    assert not stored.exists() or not any(stored.iterdir())
+    assert fetch(api, init_url).status_code == 404
+    assert stored_pieces(api, media_id) == []
+    # No player can hold its URLs any more; a late request for it gets the lowest rendition.
+    late = playlist(api, live_url)
+    assert late.tag("EXT-X-ENDLIST") and "/media_sources/" in late.tag("EXT-X-MAP")[0]
     assert transcoder.sinks[0] is not None
 
 
@@ -233,12 +279,11 @@ def test_a_deleted_file_takes_its_early_stream_along(
     transcoder.gate.set()
     worker.join(timeout=DEADLINE)
     assert len(live_rows(api, media_id)) == 5
-    stored = api.ctx.settings.data_dir / "files" / "renditions" / media_id / "live"
-    assert stored.is_dir() and any(stored.iterdir())
+    assert len(stored_pieces(api, media_id)) == 5
     api.ok("DELETE", f"/api/v1/files/{world.file['id']}", world.teacher)
     assert release_media(api.ctx.pipeline, media_id) == "released"
     assert live_rows(api, media_id) == []
-    assert not stored.exists() or not any(stored.iterdir())
+    assert stored_pieces(api, media_id) == []
 
 
 def test_a_browser_safe_upload_needs_no_early_stream(

@@ -152,3 +152,43 @@ def test_player_plays_and_shows_captions(app: Any, api: Api, browser: Any, tmp_p
         context.close()
         # Without the verifier or a token the page is refused.
         assert requests.get(iframe.split("?")[0], timeout=10).status_code == 401
+
+
+def test_a_page_opened_too_early_shows_the_media_once_it_plays(
+    app: Any, api: Api, browser: Any, tmp_path: Path
+) -> None:
+    world = build_world(api)
+    clip = make_video(tmp_path / "lecture.mp4", seconds=2, size="320x180")
+    file = api.upload(
+        f"courses/{world.course}", world.teacher, "lecture.mp4", clip.read_bytes(), "video/mp4"
+    )
+    media_id = file["media_entry_id"]
+    with live_server(app) as base:
+        info = requests.get(
+            f"{base}/media_objects/{media_id}/info",
+            headers={"Authorization": f"Bearer {world.student.token}"},
+            timeout=10,
+        ).json()
+        assert info["processing_state"] != "ready" and info["media_sources"] == []
+        page = browser.new_page()
+        refused: list[str] = []
+        page.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        page.goto(info["embedded_iframe_url"])
+        status = page.locator("[data-waiting]")
+        assert "still being processed" in status.inner_text()
+        assert page.locator("#media").count() == 0
+        # Nobody reloads it: once the media plays, the page shows the player by itself.
+        api.ctx.jobs.run_pending_now()
+        page.locator("video#media").wait_for(timeout=45000)
+        assert page.locator("[data-waiting]").count() == 0
+        page.evaluate(
+            "() => { const v = document.getElementById('media'); v.muted = true; return v.play(); }"
+        )
+        page.wait_for_function(
+            "() => document.getElementById('media').currentTime > 0.3", timeout=15000
+        )
+        assert refused == []
+        page.close()

@@ -168,26 +168,27 @@ def _live(
     route: Route,
     verifier: str | None,
 ) -> Response:
-    """The early stream as an EVENT playlist, growing with each reload. Once the renditions
-    are published, the lowest one's playlist (VOD, ended) answers instead: its segments start
-    at the same instants and carry the same sequence numbers, so a player on the stream plays
-    on into the finished rendition (``hls_url`` names the master playlist from then on)."""
+    """The early stream as an EVENT playlist, growing with each reload; once processing is
+    over, the same segments, ended, for as long as they are kept. A player keeps its segments'
+    URIs: hls.js 1.7.4 stops with a fatal error when a reload names a segment by another URI,
+    and never fires ``ended`` after mixing these pieces with the rendition's fragments (their
+    audio is cut a few milliseconds apart), both measured (docs/streaming.md). New players get
+    the master playlist (``hls_url``); once the pieces are gone, a late request for this URL
+    gets the lowest rendition's playlist, which a fresh player plays from its start."""
     media_object, _ = _open(ctx, session, caller, route, verifier)
     urls = Urls(request, ctx)
     try:
-        lowest = streaming.stream_renditions(session, media_object)[0]  # smallest first
+        segments = streaming.early_stream(session, media_object)
     except NotFound:
-        pass
-    else:
+        lowest = streaming.stream_renditions(session, media_object)[0]  # NotFound: none
         return _playlist(_variant_text(urls, lowest))
-    segments = streaming.early_stream(session, media_object)
     text = playlists.media_playlist(
         [
             playlists.Segment(urls.hls(route, f"live/{piece.sequence}.m4s"), piece.duration)
             for piece in segments
         ],
         map_uri=urls.hls(route, f"live/{LIVE_INIT}"),
-        # Still growing while processing; what a failed ladder left plays to its end.
+        # Growing while processing; then ended (VOD), the same segments under the same URIs.
         ended=media_object.processing_state != "processing",
         target=LIVE_SEGMENT_SECONDS,
     )

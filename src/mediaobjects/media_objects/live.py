@@ -2,8 +2,9 @@
 AC-3...): while the ladder runs, its lowest rung is also written as HLS segments
 (``transcoding.live``), and each is stored and listed here as soon as ffmpeg has finished it,
 so that the player page can start within seconds and its timeline grows (the live playlist of
-``media_objects.hls``). When the renditions are published the pieces are retired; a chore
-deletes them ``LIVE_GRACE_SECONDS`` later, once no player can still be reading them.
+``media_objects.hls``). When the renditions are published the pieces are retired: players
+already on the stream play them to the end, new ones get the renditions; a chore deletes them
+once no player can still be reading them (twice the signed-URL lifetime later).
 
 Publishing is best effort: a piece that cannot be stored or recorded ends the early stream
 (``transcoding.live.LiveWatcher`` stops calling), never the ladder."""
@@ -22,9 +23,12 @@ from mediaobjects.transcoding import LiveSegment
 
 log = logging.getLogger(__name__)
 
-# A player on the early stream reloads its playlist every segment (6 s) and then finds the
-# finished rendition there; ten minutes leaves room for a paused tab.
-LIVE_GRACE_SECONDS = 600.0
+# A player that started on the early stream plays its pieces to the end (docs/streaming.md),
+# with URLs signed when it last loaded the playlist, which happened at most one signed-URL
+# lifetime after its page (signed before the renditions existed) was made: two lifetimes after
+# the renditions are published, no player can still be reading the pieces. The default matches
+# the default MEDIAOBJECTS_SIGNED_URL_TTL_SECONDS (6 hours); the server passes its own.
+LIVE_GRACE_SECONDS = 2 * 6 * 3600.0
 # Media objects whose retired pieces one run of the chore deletes.
 _BATCH = 50
 

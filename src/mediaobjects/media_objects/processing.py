@@ -242,7 +242,7 @@ def process_media(pipeline: Pipeline, media_id: str, job: JobContext | None = No
         media_object.speech_intervals, media_object.speech_ms = speech_columns(speech)
         media_object.processing_state = "ready"
         media_object.processing_error = None
-        # Players on the early stream move to the finished rendition (media_objects.hls).
+        # Players on the early stream play it to its end; new ones get the renditions.
         repo.retire_live_pieces(session, media_object.id, utcnow())
         summaries.refresh_media(session, media_object.id)
     return "ready"

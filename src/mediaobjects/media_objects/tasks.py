@@ -17,7 +17,7 @@ from mediaobjects.db.base import utcnow
 from mediaobjects.files import service as files
 from mediaobjects.jobs import JobContext, JobQueue, JobTimeout
 from mediaobjects.media_objects import repository as repo
-from mediaobjects.media_objects.live import delete_retired_streams
+from mediaobjects.media_objects.live import LIVE_GRACE_SECONDS, delete_retired_streams
 from mediaobjects.media_objects.pipeline import Pipeline, cleanup_stale_scratch
 from mediaobjects.media_objects.processing import (
     GAVE_UP,
@@ -163,6 +163,7 @@ def register_media_jobs(
     time_limit: float,
     stale_temp_seconds: float,
     unqueued_after: float = 60.0,
+    live_grace: float = LIVE_GRACE_SECONDS,
 ) -> None:
     """Registers the media jobs and the clean-up chore on ``queue``.
 
@@ -200,7 +201,7 @@ def register_media_jobs(
     queue.register("release_media", release, tries=3, timeout=600)
     queue.add_chore(
         "delete the early streams of media processed a while ago",
-        lambda: delete_retired_streams(pipeline),
+        lambda: delete_retired_streams(pipeline, older_than=live_grace),
         every=60.0,
     )
     queue.add_chore(

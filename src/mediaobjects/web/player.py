@@ -22,6 +22,8 @@ _TEMPLATE = Template(
 # the browser needs it; both under /static/ with content-hashed URLs.
 _SCRIPT = "player.js"
 _HLS_MODULE = "vendor/hls.light.min.mjs"
+# The page of media with nothing to play yet: it reloads once something plays.
+_WAITING_SCRIPT = "player-waiting.js"
 
 
 def player_headers(nonce: str) -> dict[str, str]:
@@ -78,13 +80,22 @@ def render_player(
     # plays) while the ladder runs, and stays when the ladder failed; an upload that is not
     # browser-safe streams its first rendition while it is written.
     if not sources and not hls_url:
+        script = ""
         if processing_state == "failed":
             message = "This media could not be processed: " + (processing_error or "unknown error")
+            body = f'<p class="status" role="status">{escape(message)}</p>'
         else:
-            message = "This media is still being processed. Please try again in a few minutes."
-        body = f'<p class="status" role="status">{escape(message)}</p>'
+            # The page asks for itself again now and then and shows the player as soon as
+            # something plays (an early stream within seconds for most uploads): a student who
+            # opened it too early need not come back.
+            message = (
+                "This media is still being processed. It will appear here as soon as it can "
+                "be played."
+            )
+            body = f'<p class="status" role="status" data-waiting>{escape(message)}</p>'
+            script = _script_tag(_WAITING_SCRIPT, nonce)
         return _TEMPLATE.substitute(
-            lang="en", title=escape(title), body=body, script="", nonce=escape(nonce)
+            lang="en", title=escape(title), body=body, script=script, nonce=escape(nonce)
         )
     default = preferred_locale(accept_language, [t.locale for t in tracks])
     element = "audio" if media_type.startswith("audio") else "video"
@@ -123,14 +134,17 @@ def render_player(
         # Where the script says that nothing can play yet, when the stream fails and there
         # is no source to fall back to.
         lines.append('<p id="player-status" class="status" role="status"></p>')
-    script = (
-        f'<script type="module" nonce="{escape(nonce)}" src="{escape(static_url(_SCRIPT))}">'
-        "</script>"
-    )
+    script = _script_tag(_SCRIPT, nonce)
     return _TEMPLATE.substitute(
         lang="en",
         title=escape(title),
         body="\n".join(lines),
         script=script,
         nonce=escape(nonce),
+    )
+
+
+def _script_tag(name: str, nonce: str) -> str:
+    return (
+        f'<script type="module" nonce="{escape(nonce)}" src="{escape(static_url(name))}"></script>'
     )

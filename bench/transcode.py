@@ -2,11 +2,16 @@
 
 Times (a) ``FFmpegTranscoder.transcode`` (one ffmpeg writing every rendition, then probing the
 outputs and renaming them into place), (b) one ffmpeg process per rendition, run one after the
-other, each decoding the source (the usual naive job), and (c) the very command
-``build_command`` returns, run directly with subprocess. Prints wall and CPU seconds (ffmpeg's
-user+sys) for each and the ratios a/b (target <= 0.75) and a/c (target <= 1.1).
+other, each decoding the source (the usual naive job), (c) the very command
+``build_command`` returns, run directly with subprocess, and (d) (a) with the early stream on
+(issue 16: the lowest rung teed into 6 s HLS segments, ffmpeg reporting its progress twice a
+second and each report reading its playlist; the sink here only counts the segments), as the
+job runs it on an upload browsers cannot play. Prints wall and CPU seconds (ffmpeg's user+sys,
+plus this process's own, which reads what ffmpeg prints) for each and the ratios a/b (target
+<= 0.75), a/c (target <= 1.1), d/a (the early stream's cost: unchanged ladder ratios mean about
+1) and d/b (target <= 0.75, as a/b).
 
-The three variants are interleaved round by round so load from other processes on the machine
+The four variants are interleaved round by round so load from other processes on the machine
 hits all of them alike; the figure is the median of ``--repeat`` rounds (default 3; 1 when one
 round of (a) alone takes more than ``--slow`` seconds).
 
@@ -30,10 +35,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from mediaobjects.transcoding import FFmpegTranscoder, build_command, run
+from mediaobjects.transcoding import FFmpegTranscoder, LiveSegment, build_command, run
 from mediaobjects.transcoding.ffmpeg import X264_PRESET
 
-Timing = tuple[float, float]  # wall seconds, child CPU seconds
+RATIOS = (
+    ("a/b", "target <= 0.75"),
+    ("a/c", "target <= 1.1"),
+    ("d/a", "early stream on / off: about 1"),
+    ("d/b", "target <= 0.75"),
+)
+Timing = tuple[float, float]  # wall seconds, CPU seconds (children and this process)
 
 
 def make_source(path: Path, duration: int, preset: str) -> None:
@@ -55,14 +66,19 @@ def make_source(path: Path, duration: int, preset: str) -> None:
     )  # fmt: skip
 
 
+def cpu_seconds() -> float:
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in map(resource.getrusage, (resource.RUSAGE_CHILDREN, resource.RUSAGE_SELF))
+    )
+
+
 def timed(fn: Callable[[], object]) -> Timing:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = cpu_seconds()
     t0 = time.perf_counter()
     fn()
     wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
+    return wall, cpu_seconds() - before
 
 
 def clean(directory: Path) -> None:
@@ -107,7 +123,8 @@ def main() -> int:
         )
         print(f"probe + verify_decodable: {probe_wall:.2f} s")
 
-        out_a, out_b, out_c = work / "a", work / "b", work / "c"
+        out_a, out_b, out_c, out_d = work / "a", work / "b", work / "c", work / "d"
+        segments: list[LiveSegment] = []
 
         def ours() -> None:
             backend.transcode(source, result, out_a, renditions, timeout=3600)
@@ -122,7 +139,11 @@ def main() -> int:
         def direct() -> None:
             subprocess.run(direct_cmd, check=True, timeout=3600)
 
-        variants = {"a": ours, "b": per_rendition, "c": direct}
+        def ours_streaming() -> None:
+            segments.clear()
+            backend.transcode(source, result, out_d, renditions, timeout=3600, live=segments.append)
+
+        variants = {"a": ours, "b": per_rendition, "c": direct, "d": ours_streaming}
         rounds: dict[str, list[Timing]] = {k: [] for k in variants}
         repeat = args.repeat
         done = 0
@@ -142,16 +163,20 @@ def main() -> int:
             "a": "(a) FFmpegTranscoder.transcode, one pass",
             "b": "(b) one ffmpeg per rendition",
             "c": "(c) build_command run directly",
+            "d": "(d) (a) with the early stream on",
         }
-        print(f"wall and ffmpeg CPU seconds, {how}; load now {os.getloadavg()[0]:.2f}")
+        print(f"wall and CPU seconds, {how}; load now {os.getloadavg()[0]:.2f}")
         for k, label in labels.items():
             runs = ", ".join(f"{w:.1f}" for w, _ in rounds[k])
             print(f"  {label:42s} {wall[k]:7.2f} s wall  {cpu[k]:7.2f} s CPU   (runs: {runs})")
-        for pair, target in (("b", 0.75), ("c", 1.1)):
-            print(
-                f"a/{pair} = {wall['a'] / wall[pair]:.2f} wall, {cpu['a'] / cpu[pair]:.2f} CPU "
-                f"(target <= {target:g})"
-            )
+        for pair, target in RATIOS:
+            x, y = pair.split("/")
+            print(f"{pair} = {wall[x] / wall[y]:.2f} wall, {cpu[x] / cpu[y]:.2f} CPU ({target})")
+        streamed = sum(s.duration for s in segments)
+        print(
+            f"early stream of (d)'s last run: {len(segments)} segments, {streamed:.1f} s "
+            f"of {result.duration:.1f} s"
+        )
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -115,7 +115,7 @@ def test_a_failing_sink_stops_the_stream_not_the_ladder(
 
 
 def test_paths_the_tee_muxer_cannot_take_get_no_stream(
-    transcoder: FFmpegTranscoder, hevc: Path, tmp_path: Path
+    transcoder: FFmpegTranscoder, hevc: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert can_stream_into(tmp_path / "a-b_c.d/e+f")
     for odd in ("with space", "co:lon", "pi|pe", "br[ack]et", "quo'te", "back\\slash", "é"):
@@ -126,6 +126,7 @@ def test_paths_the_tee_muxer_cannot_take_get_no_stream(
         hevc, transcoder.probe(hevc), workdir, live=lambda s: calls.append(s.sequence)
     )
     assert calls == [] and len(outputs) == 2
+    assert "no early stream" in caplog.text  # the administrator is told why
 
 
 def test_the_watcher_hands_over_only_what_the_playlist_lists_in_full(tmp_path: Path) -> None:

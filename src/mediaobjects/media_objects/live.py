@@ -11,7 +11,6 @@ Publishing is best effort: a piece that cannot be stored or recorded ends the ea
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from mediaobjects.media_objects.models import LIVE_INIT_SEQUENCE, MediaLiveSegme
 from mediaobjects.media_objects.pipeline import Pipeline, live_key, store_file
 from mediaobjects.transcoding import LiveSegment
 
-log = logging.getLogger(__name__)
 
 # A player that started on the early stream plays its pieces to the end (docs/streaming.md),
 # with URLs signed when it last loaded the playlist, which happened at most one signed-URL

@@ -4,6 +4,7 @@ atomic publication of the outputs, the poster frame and image resizing."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import shutil
@@ -29,6 +30,8 @@ from mediaobjects.transcoding.live import (
     tee_output,
 )
 from mediaobjects.transcoding.probe import ProbeResult, decoder_max_pixels, input_options, probe
+
+log = logging.getLogger(__name__)
 
 # Measured on 2 cores (bench/transcode.py): veryfast is about twice as fast as the default
 # "medium" for a few percent more bits at the same bitrate; the ladder caps the bitrate anyway.
@@ -273,6 +276,11 @@ def _live_watcher(
     rendition, path = min(video, key=lambda item: item[0].height or 0)
     live_dir = workdir / "live"
     if not can_stream_into(path, live_dir):
+        log.warning(
+            "no early stream: ffmpeg's tee muxer cannot be given the path %s (use a work "
+            "directory of letters, digits and / . _ + - only)",
+            live_dir,
+        )
         return None
     shutil.rmtree(live_dir, ignore_errors=True)  # a stream of an earlier pass here
     live_dir.mkdir()

@@ -20,7 +20,6 @@ from mediaobjects.media_objects.models import LIVE_INIT_SEQUENCE, MediaLiveSegme
 from mediaobjects.media_objects.pipeline import Pipeline, live_key, store_file
 from mediaobjects.transcoding import LiveSegment
 
-
 # A player that started on the early stream plays its pieces to the end (docs/streaming.md),
 # with URLs signed when it last loaded the playlist, which happened at most one signed-URL
 # lifetime after its page (signed before the renditions existed) was made: two lifetimes after

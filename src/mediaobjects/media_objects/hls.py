@@ -370,6 +370,13 @@ def show_media_attachment_live_playlist(
     response_class=Response,
     responses=MEDIA_SOURCE_RESPONSES,
 )
+@router.head(
+    "/media_objects/{media_object_id}/hls/live/{piece}",
+    summary="Headers of a piece of a media object's early stream",
+    operation_id="head_media_object_live_piece",
+    response_class=Response,
+    responses=MEDIA_SOURCE_RESPONSES,
+)
 def show_media_object_live_piece(
     media_object_id: str,
     piece: str,
@@ -386,6 +393,13 @@ def show_media_object_live_piece(
 @router.get(
     "/media_attachments/{attachment_id}/hls/live/{piece}",
     summary="A piece of a media file's early stream",
+    response_class=Response,
+    responses=MEDIA_SOURCE_RESPONSES,
+)
+@router.head(
+    "/media_attachments/{attachment_id}/hls/live/{piece}",
+    summary="Headers of a piece of a media file's early stream",
+    operation_id="head_media_attachment_live_piece",
     response_class=Response,
     responses=MEDIA_SOURCE_RESPONSES,
 )

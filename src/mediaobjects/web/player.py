@@ -92,6 +92,8 @@ def render_player(
                 "This media is still being processed. It will appear here as soon as it can "
                 "be played."
             )
+            # player-waiting.js looks for " data-waiting>" in the page it fetches: escaped
+            # text never holds a ">", so a title with the word is not taken for the marker.
             body = f'<p class="status" role="status" data-waiting>{escape(message)}</p>'
             script = _script_tag(_WAITING_SCRIPT, nonce)
         return _TEMPLATE.substitute(

@@ -13,7 +13,10 @@ async function stillWaiting() {
   try {
     const response = await fetch(location.href, { cache: "no-store", credentials: "same-origin" });
     if (!response.ok) return true; // a verifier that expired, the server restarting: ask again
-    return (await response.text()).includes("data-waiting");
+    // The marker as the attribute it is (the page escapes every ">" of its text), not as a
+    // word the media's title may contain. (DOMParser would do, but Chromium reports its inert
+    // copy's inline styles as violations of the page's CSP.)
+    return (await response.text()).includes(" data-waiting>");
   } catch (_) {
     return true; // offline for a moment
   }

@@ -96,8 +96,9 @@ class Verifiers:
         return self._check(THUMBNAIL, route.subject, verifier, permanent=False)
 
     def stream(self, route: Route, expires_at: datetime) -> str:
-        """Opens the HLS playlists (master, variants, subtitles) of one route; the media bytes
-        and tracks they list carry verifiers of their own."""
+        """Opens the HLS playlists (master, variants, subtitles, the early stream's live
+        playlist) of one route, and the early stream's pieces; the renditions' bytes and the
+        tracks they list carry verifiers of their own."""
         return self._signer.sign(STREAM, route.subject, expires_at)
 
     def opens_stream(self, route: Route, verifier: str | None) -> bool:

@@ -49,6 +49,8 @@ class Urls:
         self.base = base_url(request)
         self._verifiers = ctx.verifiers
         self._expires = expiry(datetime.now(UTC), ctx.settings.signed_url_ttl_seconds)
+        # One signature a route: a live playlist names thousands of pieces of the same route.
+        self._stream_verifiers: dict[Route, str] = {}
 
     def file_download(self, attachment_id: int) -> str:
         verifier = self._verifiers.download(attachment_id, self._expires)
@@ -90,7 +92,9 @@ class Urls:
     def hls(self, route: Route, path: str = "master.m3u8") -> str:
         """An HLS playlist of the route (``master.m3u8``, ``variants/<name>.m3u8``,
         ``subtitles/<track id>.m3u8``), with a verifier that opens that route's playlists."""
-        verifier = self._verifiers.stream(route, self._expires)
+        verifier = self._stream_verifiers.get(route)
+        if verifier is None:
+            verifier = self._stream_verifiers[route] = self._verifiers.stream(route, self._expires)
         return f"{self.route_base(route)}/hls/{path}?verifier={verifier}"
 
     def track(self, route: Route, track_id: int) -> str:

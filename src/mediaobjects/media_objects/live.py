@@ -91,10 +91,13 @@ def delete_retired_streams(pipeline: Pipeline, *, older_than: float = LIVE_GRACE
 
 
 def delete_stream(pipeline: Pipeline, media_object_id: int) -> None:
-    """Every piece of the media object's early stream, objects and rows."""
+    """The pieces of the media object's early stream, objects and rows: every one of a deleted
+    media, else the retired ones (a try publishing again meanwhile keeps its own)."""
     with pipeline.reader() as session:
-        keys = repo.live_keys(session, media_object_id)
+        media_object = repo.get(session, media_object_id)
+        deleted = media_object is None or media_object.workflow_state == "deleted"
+        keys = repo.live_keys(session, media_object_id, retired_only=not deleted)
     for key in keys:
         pipeline.storage.delete(key)
     with pipeline.write() as session:
-        repo.delete_live_pieces(session, media_object_id, keys)
+        repo.delete_live_pieces(session, media_object_id, keys, retired_only=not deleted)

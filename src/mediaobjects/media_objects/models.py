@@ -173,8 +173,8 @@ class MediaLiveSegment(Base):
     (``transcoding.live``): its initialisation section (``LIVE_INIT_SEQUENCE``) or a segment,
     stored as an object of its own as soon as ffmpeg has written it and listed by the live
     playlist. When the renditions are published (or processing fails) the pieces are retired:
-    a player still on the stream is by then moving to the finished rendition, and a chore
-    deletes them a while later (``media_objects.live``)."""
+    a player already on the stream plays them to its end, and a chore deletes them once no
+    player can still be reading them (``media_objects.live``)."""
 
     __tablename__ = "media_live_segments"
     __table_args__ = (UniqueConstraint("media_object_id", "sequence"),)

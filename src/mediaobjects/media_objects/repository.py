@@ -512,16 +512,10 @@ def live_piece(session: Session, media_object_id: int, sequence: int) -> MediaLi
 
 
 def put_live_piece(session: Session, piece: MediaLiveSegment) -> None:
-    """``piece`` saved under its sequence number. The first segment of a pass (sequence 0)
-    starts the stream over: what an earlier try left is forgotten (its objects are replaced
-    under the same keys)."""
-    if piece.sequence == 0:
-        session.execute(
-            delete(MediaLiveSegment).where(
-                MediaLiveSegment.media_object_id == piece.media_object_id,
-                MediaLiveSegment.sequence > LIVE_INIT_SEQUENCE,
-            )
-        )
+    """``piece`` saved under its sequence number, replacing the row of an earlier try (a
+    retry's pass writes the same segments at the same instants under the same keys). Rows are
+    never dropped here: a growing playlist only ever gains segments, and every stored object
+    stays known to a row, so that the clean-up finds it."""
     existing = live_piece(session, piece.media_object_id, piece.sequence)
     if existing is not None:
         session.delete(existing)
@@ -559,29 +553,39 @@ def retire_live_pieces(session: Session, media_object_id: int, at: datetime) -> 
 
 
 def retired_live_before(session: Session, before: datetime, *, limit: int) -> list[int]:
-    """Media objects with early-stream pieces retired before ``before`` (at most ``limit``)."""
+    """Media objects with early-stream pieces retired before ``before``, or whose media was
+    deleted (a piece stored while the media was being released); at most ``limit``."""
     stmt = (
         select(MediaLiveSegment.media_object_id)
-        .where(MediaLiveSegment.retired_at < before)
+        .join(MediaObject, MediaObject.id == MediaLiveSegment.media_object_id)
+        .where((MediaLiveSegment.retired_at < before) | (MediaObject.workflow_state == "deleted"))
         .distinct()
         .limit(limit)
     )
     return list(session.scalars(stmt))
 
 
-def live_keys(session: Session, media_object_id: int) -> list[str]:
+def live_keys(session: Session, media_object_id: int, *, retired_only: bool = False) -> list[str]:
+    """Storage keys of the media object's early-stream pieces (only the retired ones: what a
+    try publishing again meanwhile has not made current again)."""
     stmt = select(MediaLiveSegment.storage_key).where(
         MediaLiveSegment.media_object_id == media_object_id
     )
+    if retired_only:
+        stmt = stmt.where(MediaLiveSegment.retired_at.is_not(None))
     return [str(key) for key in session.scalars(stmt)]
 
 
-def delete_live_pieces(session: Session, media_object_id: int, keys: list[str]) -> None:
-    """Removes the rows of the pieces stored under ``keys`` (those whose objects are gone)."""
+def delete_live_pieces(
+    session: Session, media_object_id: int, keys: list[str], *, retired_only: bool = False
+) -> None:
+    """Removes the rows of the pieces stored under ``keys`` (those whose objects are gone),
+    only the retired ones with ``retired_only``."""
     if keys:
-        session.execute(
-            delete(MediaLiveSegment).where(
-                MediaLiveSegment.media_object_id == media_object_id,
-                MediaLiveSegment.storage_key.in_(keys),
-            )
+        stmt = delete(MediaLiveSegment).where(
+            MediaLiveSegment.media_object_id == media_object_id,
+            MediaLiveSegment.storage_key.in_(keys),
         )
+        if retired_only:
+            stmt = stmt.where(MediaLiveSegment.retired_at.is_not(None))
+        session.execute(stmt)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mediaobjects.media_objects import repository as repo
-from mediaobjects.media_objects.live import SegmentPublisher, delete_retired_streams
+from mediaobjects.media_objects.live import SegmentPublisher, StreamGone, delete_retired_streams
 from mediaobjects.media_objects.processing import release_media
 from mediaobjects.transcoding import LiveSegment
 from mediaobjects.verifiers import Route
@@ -249,3 +249,23 @@ def test_the_clean_up_spares_what_a_new_try_published_and_takes_a_deleted_medias
         api.ctx.storage.exists(f"renditions/{world.media_id}/live/{name}")
         for name in ("init.mp4", "0.m4s", "1.m4s", "2.m4s", "3.m4s")
     )
+
+
+def test_a_try_that_lost_the_race_leaves_the_finished_ones_pieces(
+    world: World, tmp_path: Path
+) -> None:
+    api = world.api
+    publish(api, world.media_id, 2, tmp_path)
+    media_object_id = _set_state(api, world.media_id, "ready")  # the other try finished
+    _retire(api, world.media_id, datetime.now(UTC))
+    late = SegmentPublisher(api.ctx.pipeline, world.media_id, media_object_id)
+    late.published = 1  # past its first segment
+    for sequence in (1, 5):
+        path = tmp_path / f"late-{sequence}.m4s"
+        path.write_bytes(b"late")
+        with pytest.raises(StreamGone):
+            late(LiveSegment(sequence, path, 6.0, tmp_path / "init.mp4"))
+    # Segment 1 is what the finished try's row lists: players on its stream still read it.
+    assert api.ctx.storage.exists(f"renditions/{world.media_id}/live/1.m4s")
+    # Segment 5 is listed by no row: nothing would ever delete it, so it went at once.
+    assert not api.ctx.storage.exists(f"renditions/{world.media_id}/live/5.m4s")

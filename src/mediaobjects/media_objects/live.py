@@ -60,6 +60,9 @@ class SegmentPublisher:
                 or media_object.workflow_state == "deleted"
                 or media_object.processing_state != "processing"
             )
+            # A try that lost a race with one that finished: the object under this key may be
+            # what that one's row lists (and players read), so it stays.
+            listed = gone and repo.live_piece(session, self.media_object_id, sequence) is not None
             if not gone:
                 repo.put_live_piece(
                     session,
@@ -73,7 +76,8 @@ class SegmentPublisher:
                     ),
                 )
         if gone:
-            self.pipeline.storage.delete(key)
+            if not listed:
+                self.pipeline.storage.delete(key)
             raise StreamGone(self.media_id)
 
 

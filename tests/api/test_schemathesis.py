@@ -33,7 +33,10 @@ from mediaobjects.app import create_app
 from mediaobjects.captions.formats import FORMATS
 from mediaobjects.context import build_context, build_limiter
 from mediaobjects.db.models import metadata
+from mediaobjects.media_objects import repository as repo
+from mediaobjects.media_objects.live import SegmentPublisher
 from mediaobjects.settings import Settings
+from mediaobjects.transcoding import LiveSegment
 from tests.support.api import Api, Person
 from tests.support.clips import make_video
 from tests.support.media import fake_mp4
@@ -538,6 +541,28 @@ def test_delivery_and_player_responses_match_schema(
         call("GET", template + "/subtitles/{track_id}.m3u8", teacher,
              path={**where, "track_id": track[1]})  # fmt: skip
 
+    # ---- the early stream of an upload still being processed: its live playlist and pieces
+    pending = api.upload(f"courses/{world.course}", teacher, "Phone.mp4", fake_mp4(), "video/mp4")
+    with api.ctx.pipeline.write() as session:
+        pending_object = repo.get_by_media_id(session, pending["media_entry_id"])
+        assert pending_object is not None
+        pending_object.processing_state = "processing"
+        pending_id = pending_object.id
+    scratch = tmp_path_factory.mktemp("live")
+    (scratch / "init.mp4").write_bytes(b"\0\0\0\x10ftypiso6")
+    (scratch / "0.m4s").write_bytes(b"\0\0\0\x08moof")
+    publish = SegmentPublisher(api.ctx.pipeline, pending["media_entry_id"], pending_id)
+    publish(LiveSegment(0, scratch / "0.m4s", 6.0, scratch / "init.mp4"))
+    for template, where in (
+        ("/media_objects/{media_object_id}/hls", {"media_object_id": pending["media_entry_id"]}),
+        ("/media_attachments/{attachment_id}/hls", {"attachment_id": pending["id"]}),
+    ):
+        live = call("GET", template + "/live.m3u8", teacher, path=where).text
+        assert "#EXT-X-PLAYLIST-TYPE:EVENT" in live and "/hls/live/0.m4s?" in live
+        for piece in ("init.mp4", "0.m4s"):
+            call("GET", template + "/live/{piece}", teacher, path={**where, "piece": piece})
+            call("HEAD", template + "/live/{piece}", teacher, path={**where, "piece": piece})
+
     # Every delivery and player operation answered with success above, with the documented
     # status, content type and headers.
     every = {
@@ -545,7 +570,7 @@ def test_delivery_and_player_responses_match_schema(
         for op in OPERATIONS
         if {"delivery", "player"} & set(op.definition.raw.get("tags", []))
     }
-    assert len(every) == 14
+    assert len(every) == 20
     assert sorted(every - call.seen) == []
 
 

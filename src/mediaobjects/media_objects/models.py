@@ -183,7 +183,7 @@ class MediaLiveSegment(Base):
     media_object_id: Mapped[int] = mapped_column(
         ForeignKey("media_objects.id", ondelete="CASCADE"), index=True
     )
-    sequence: Mapped[int]
+    sequence: Mapped[int] = mapped_column(Integer)
     duration: Mapped[float] = mapped_column(Float)  # seconds; 0 for the initialisation
     storage_key: Mapped[str] = mapped_column(String(512))
     size: Mapped[int] = mapped_column(BigInteger)
